@@ -1,0 +1,25 @@
+package dev.holdfast.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The single `holdfast` command; each subcommand lives in its own class. */
+@Command(name = "holdfast",
+        mixinStandardHelpOptions = true,
+        version = "holdfast 0.1.0",
+        description = "Resilient telemetry intake with disk-first persistence.",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class HoldfastCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new HoldfastCommand()).execute(args));
+    }
+}
