@@ -1,0 +1,123 @@
+package dev.holdfast.wal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * Keeps mapped writes away from a full disk. Chronicle writes through memory-mapped files, and a page fault on a
+ * full file system is a SIGBUS that kills the JVM, so every append must be known to fit before it is made.
+ *
+ * <p>The budget is the smaller of the configured WAL size limit and what the file system can give while keeping
+ * {@code minFreeBytes} free. As the WAL fills that budget it sheds BULK above the bulk watermark, NORMAL above the
+ * normal watermark, and CRITICAL only when the next write would not fit at all.
+ */
+public final class DiskGuard {
+    public enum Pressure { OK, SHED_BULK, SHED_NORMAL, FULL }
+
+    public record Limits(long maxBytes, long minFreeBytes, double bulkWatermark, double normalWatermark,
+                         long retryAfterMs) {
+        public Limits {
+            if (maxBytes <= 0) throw new IllegalArgumentException("maxBytes must be positive");
+            if (minFreeBytes < 0) throw new IllegalArgumentException("minFreeBytes must not be negative");
+            if (!(bulkWatermark > 0 && bulkWatermark <= normalWatermark && normalWatermark < 1)) {
+                throw new IllegalArgumentException("need 0 < bulkWatermark <= normalWatermark < 1");
+            }
+        }
+    }
+
+    private final Limits limits;
+    private final LongSupplier usableSpace;
+    private final AtomicLong walBytes = new AtomicLong();
+    private final AtomicLong writtenSinceRefresh = new AtomicLong();
+    private volatile long usableAtRefresh;
+
+    public DiskGuard(Limits limits, LongSupplier usableSpace, long initialWalBytes) {
+        this.limits = limits;
+        this.usableSpace = usableSpace;
+        this.walBytes.set(initialWalBytes);
+        refresh();
+    }
+
+    /** Usable space of the file system holding {@code dir}. */
+    public static LongSupplier usableSpaceOf(Path dir) {
+        try {
+            FileStore store = Files.getFileStore(dir);
+            return () -> {
+                try {
+                    return store.getUsableSpace();
+                } catch (IOException e) {
+                    return 0; // cannot tell: behave as full rather than risk a SIGBUS
+                }
+            };
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot stat file system of " + dir, e);
+        }
+    }
+
+    /** Re-reads free space; the writer calls it once per group commit. */
+    public void refresh() {
+        usableAtRefresh = usableSpace.getAsLong();
+        writtenSinceRefresh.set(0);
+    }
+
+    public void onAppended(long bytes) {
+        walBytes.addAndGet(bytes);
+        writtenSinceRefresh.addAndGet(bytes);
+    }
+
+    public long walBytes() {
+        return walBytes.get();
+    }
+
+    public long freeBytes() {
+        return Math.max(0, usableAtRefresh - writtenSinceRefresh.get());
+    }
+
+    /** Bytes the WAL may hold in total right now. */
+    public long budgetBytes() {
+        long byDisk = walBytes.get() + freeBytes() - limits.minFreeBytes();
+        return Math.max(0, Math.min(limits.maxBytes(), byDisk));
+    }
+
+    public Pressure pressure() {
+        return pressureWith(0);
+    }
+
+    private Pressure pressureWith(long extraBytes) {
+        long budget = budgetBytes();
+        long used = walBytes.get() + extraBytes;
+        if (budget <= 0 || used > budget) return Pressure.FULL;
+        double usage = (double) used / budget;
+        if (usage >= limits.normalWatermark()) return Pressure.SHED_NORMAL;
+        if (usage >= limits.bulkWatermark()) return Pressure.SHED_BULK;
+        return Pressure.OK;
+    }
+
+    /** Null when a batch of this priority and size may be written now, else the reason it may not. */
+    public String refusal(BatchPriority priority, long bytes) {
+        Pressure after = pressureWith(bytes);
+        boolean refused = switch (after) {
+            case OK -> false;
+            case SHED_BULK -> priority == BatchPriority.BULK;
+            case SHED_NORMAL -> priority != BatchPriority.CRITICAL;
+            case FULL -> true;
+        };
+        if (!refused) return null;
+        return String.format("WAL disk pressure %s: %d of %d budget bytes used (limit %d, free %d, keep free %d); %s batches are shed",
+                after, walBytes.get(), budgetBytes(), limits.maxBytes(), freeBytes(), limits.minFreeBytes(),
+                priority.name());
+    }
+
+    public long retryAfterMs() {
+        return limits.retryAfterMs();
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+}

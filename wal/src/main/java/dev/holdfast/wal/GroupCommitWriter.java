@@ -1,0 +1,193 @@
+package dev.holdfast.wal;
+
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The only thread that writes the WAL. Callers hand it batches; it takes every batch waiting (up to a byte budget,
+ * lingering at most {@code maxDelay} for more when the group is small), appends them, makes the whole group durable
+ * with one msync, and only then completes their futures. Many concurrent batches therefore share one sync, and no
+ * caller thread ever touches the disk.
+ */
+final class GroupCommitWriter implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
+
+    record Request(BatchHeader header, byte[] payload, int encodedSize, CompletableFuture<AppendResult> result) {
+    }
+
+    private final SingleChronicleQueue queue;
+    private final WalConfig config;
+    private final AgentSequences sequences;
+    private final DiskGuard guard;
+    private final CommitListener listener;
+    private final SequenceSnapshots snapshots;
+    private final BlockingQueue<Request> pending = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private volatile boolean accepting = true;
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+    private long lastIndexAppended = -1;
+
+    GroupCommitWriter(SingleChronicleQueue queue, WalConfig config, AgentSequences sequences, DiskGuard guard,
+                      CommitListener listener, SequenceSnapshots snapshots) {
+        this.queue = queue;
+        this.config = config;
+        this.sequences = sequences;
+        this.guard = guard;
+        this.listener = listener;
+        this.snapshots = snapshots;
+        this.lastIndexAppended = queue.lastIndex(); // so a checkpoint at close covers what recovery read
+        this.thread = new Thread(this::run, "wal-writer");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    CompletableFuture<AppendResult> submit(BatchHeader header, byte[] payload) {
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        if (!accepting) {
+            result.complete(AppendResult.rejected(guard.retryAfterMs(), "WAL is shutting down"));
+            return result;
+        }
+        Throwable f = failure;
+        if (f != null) {
+            result.complete(AppendResult.rejected(guard.retryAfterMs(), "WAL writer failed: " + f));
+            return result;
+        }
+        pending.add(new Request(header, payload, RecordCodec.encodedSize(header, payload.length), result));
+        return result;
+    }
+
+    boolean healthy() {
+        return failure == null && thread.isAlive();
+    }
+
+    int queued() {
+        return pending.size();
+    }
+
+    private void run() {
+        ExcerptAppender appender = queue.createAppender();
+        List<Request> group = new ArrayList<>();
+        long nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
+        try {
+            while (running || !pending.isEmpty()) {
+                Request first = pending.poll(50, TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    group.add(first);
+                    collect(group, first.encodedSize());
+                    commit(appender, group);
+                    group.clear();
+                }
+                if (System.currentTimeMillis() >= nextSnapshot) {
+                    snapshots.save(sequences, lastIndexAppended);
+                    nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
+                }
+            }
+            snapshots.save(sequences, lastIndexAppended);
+        } catch (Throwable t) {
+            failure = t;
+            log.error("WAL writer stopped; batches are refused until restart", t);
+            for (Request r : group) {
+                r.result().complete(AppendResult.rejected(guard.retryAfterMs(), "WAL writer failed: " + t));
+            }
+            Request r;
+            while ((r = pending.poll()) != null) {
+                r.result().complete(AppendResult.rejected(guard.retryAfterMs(), "WAL writer failed: " + t));
+            }
+        } finally {
+            appender.close();
+        }
+    }
+
+    /** Adds whatever is already waiting; a small group lingers up to maxDelay so that more batches share a sync. */
+    private void collect(List<Request> group, long bytes) throws InterruptedException {
+        long deadline = System.nanoTime() + config.groupCommitMaxDelayNanos();
+        while (bytes < config.groupCommitMaxBytes()) {
+            Request next = pending.poll();
+            if (next == null) {
+                long wait = deadline - System.nanoTime();
+                if (!config.fsync() || wait <= 0) {
+                    return;
+                }
+                next = pending.poll(wait, TimeUnit.NANOSECONDS);
+                if (next == null) {
+                    return;
+                }
+            }
+            group.add(next);
+            bytes += next.encodedSize();
+        }
+    }
+
+    private void commit(ExcerptAppender appender, List<Request> group) {
+        guard.refresh();
+        AppendResult[] results = new AppendResult[group.size()];
+        int appended = 0;
+        long events = 0;
+        long bytes = 0;
+        for (int i = 0; i < group.size(); i++) {
+            Request r = group.get(i);
+            BatchHeader h = r.header();
+            if (sequences.contains(h.agentId(), h.batchSeq())) {
+                results[i] = AppendResult.duplicate();
+                continue;
+            }
+            String refusal = guard.refusal(h.priority(), r.encodedSize());
+            if (refusal != null) {
+                results[i] = AppendResult.rejected(guard.retryAfterMs(), refusal);
+                continue;
+            }
+            try (DocumentContext dc = appender.writingDocument()) {
+                RecordCodec.write(dc.wire().bytes(), h, r.payload());
+            }
+            lastIndexAppended = appender.lastIndexAppended();
+            sequences.add(h.agentId(), h.batchSeq());
+            // 4 bytes of Chronicle document header plus alignment padding
+            guard.onAppended(r.encodedSize() + 8L);
+            results[i] = AppendResult.persisted(lastIndexAppended);
+            appended++;
+            events += h.eventCount();
+            bytes += r.encodedSize();
+        }
+        long syncNanos = 0;
+        if (config.fsync() && appended > 0) {
+            long t0 = System.nanoTime();
+            appender.sync();
+            syncNanos = System.nanoTime() - t0;
+        }
+        listener.committed(appended, events, bytes, syncNanos);
+        for (int i = 0; i < results.length; i++) {
+            group.get(i).result().complete(results[i]);
+        }
+    }
+
+    /** Stops accepting, writes and syncs everything already accepted, then returns. */
+    @Override
+    public void close() {
+        accepting = false;
+        running = false;
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // a submit that raced with close() is answered, never left hanging
+        Request r;
+        while ((r = pending.poll()) != null) {
+            r.result().complete(AppendResult.rejected(guard.retryAfterMs(), "WAL is shutting down"));
+        }
+    }
+}

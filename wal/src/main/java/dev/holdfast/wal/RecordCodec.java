@@ -1,0 +1,116 @@
+package dev.holdfast.wal;
+
+import net.openhft.chronicle.bytes.Bytes;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+
+/**
+ * Binary layout of one WAL record (little endian):
+ * <pre>
+ *  0  int    crc32c over every byte after this field (header and payload)
+ *  4  byte   format version (1)
+ *  5  byte   priority code
+ *  6  short  reserved (0)
+ *  8  long   batch seq
+ * 16  long   received at, epoch nanos
+ * 24  int    event count
+ * 28  short  agent id length N, then N bytes of UTF-8
+ *     int    payload length P, then P bytes: the EventBatch exactly as received
+ * </pre>
+ * The checksum covers the header too, so a garbled agent id or seq is caught, not only a garbled payload.
+ */
+public final class RecordCodec {
+    public static final int VERSION = 1;
+    static final int FIXED_HEADER = 30;
+    public static final int MAX_AGENT_ID_BYTES = Short.MAX_VALUE;
+
+    private RecordCodec() {
+    }
+
+    /** Encoded size of a record; what the disk guard charges for it. */
+    public static int encodedSize(BatchHeader header, int payloadLength) {
+        return FIXED_HEADER + header.agentId().getBytes(StandardCharsets.UTF_8).length + 4 + payloadLength;
+    }
+
+    /** Header bytes after the crc field, ready to be checksummed and written. */
+    static ByteBuffer headerAfterCrc(BatchHeader header, int payloadLength) {
+        byte[] agent = header.agentId().getBytes(StandardCharsets.UTF_8);
+        if (agent.length > MAX_AGENT_ID_BYTES) {
+            throw new IllegalArgumentException("agent id is " + agent.length + " bytes, max " + MAX_AGENT_ID_BYTES);
+        }
+        ByteBuffer b = ByteBuffer.allocate(FIXED_HEADER - 4 + agent.length + 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) VERSION).put((byte) header.priority().code()).putShort((short) 0)
+                .putLong(header.batchSeq()).putLong(header.receivedAtEpochNanos()).putInt(header.eventCount())
+                .putShort((short) agent.length).put(agent).putInt(payloadLength);
+        return b.flip();
+    }
+
+    /** Writes a record into Chronicle's (mapped) bytes. Returns the checksum written. */
+    static int write(Bytes<?> out, BatchHeader header, byte[] payload) {
+        ByteBuffer head = headerAfterCrc(header, payload.length);
+        CRC32C crc = new CRC32C();
+        crc.update(head.array(), 0, head.limit());
+        crc.update(payload, 0, payload.length);
+        int checksum = (int) crc.getValue();
+        out.writeInt(checksum);
+        out.write(head.array(), 0, head.limit());
+        out.write(payload);
+        return checksum;
+    }
+
+    /** Reads and validates one record from Chronicle's bytes (all remaining bytes belong to it). */
+    static WalRecord read(long index, String segment, Bytes<?> in) throws CorruptRecordException {
+        long remaining = in.readRemaining();
+        if (remaining < FIXED_HEADER + 4) {
+            throw new CorruptRecordException("record is " + remaining + " bytes, shorter than the "
+                    + (FIXED_HEADER + 4) + "-byte minimum");
+        }
+        byte[] all = new byte[(int) remaining];
+        in.read(all);
+        return decode(index, segment, all);
+    }
+
+    static WalRecord decode(long index, String segment, byte[] all) throws CorruptRecordException {
+        ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+        int stored = b.getInt();
+        CRC32C crc = new CRC32C();
+        crc.update(all, 4, all.length - 4);
+        int computed = (int) crc.getValue();
+        if (stored != computed) {
+            throw new CorruptRecordException(String.format("checksum mismatch: stored %08x, computed %08x over %d bytes",
+                    stored, computed, all.length - 4));
+        }
+        int version = b.get() & 0xff;
+        if (version != VERSION) {
+            throw new CorruptRecordException("unknown format version " + version + " (expected " + VERSION + ")");
+        }
+        int priorityCode = b.get();
+        b.getShort();
+        long seq = b.getLong();
+        long receivedAt = b.getLong();
+        int events = b.getInt();
+        int agentLen = b.getShort() & 0xffff;
+        if (agentLen > b.remaining() - 4) {
+            throw new CorruptRecordException("agent id length " + agentLen + " exceeds the record");
+        }
+        String agent = new String(all, b.position(), agentLen, StandardCharsets.UTF_8);
+        b.position(b.position() + agentLen);
+        int payloadLen = b.getInt();
+        if (payloadLen != b.remaining()) {
+            throw new CorruptRecordException("payload length " + payloadLen + " does not match the "
+                    + b.remaining() + " bytes that follow");
+        }
+        BatchPriority priority;
+        try {
+            priority = BatchPriority.fromCode(priorityCode);
+        } catch (IllegalArgumentException e) {
+            throw new CorruptRecordException(e.getMessage());
+        }
+        byte[] payload = new byte[payloadLen];
+        b.get(payload);
+        return new WalRecord(index, segment, new BatchHeader(agent, seq, events, priority, receivedAt), stored, payload);
+    }
+}

@@ -1,0 +1,96 @@
+package dev.holdfast.wal;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
+
+/**
+ * Checkpoints of {@link AgentSequences} with the WAL index they cover, so a restart replays only the records
+ * appended since the last checkpoint instead of the whole WAL. Written atomically (temp file, fsync, rename); a
+ * damaged or missing checkpoint just means a longer scan.
+ */
+final class SequenceSnapshots {
+    private static final Logger log = LoggerFactory.getLogger(SequenceSnapshots.class);
+    private static final int MAGIC = 0x48465351; // "HFSQ"
+    static final String FILE = "agent-sequences.snapshot";
+
+    record Loaded(AgentSequences sequences, long coversThroughIndex) {
+    }
+
+    private final Path file;
+
+    SequenceSnapshots(Path dir) {
+        this.file = dir.resolve(FILE);
+    }
+
+    void save(AgentSequences sequences, long coversThroughIndex) {
+        if (coversThroughIndex < 0) {
+            return;
+        }
+        try {
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            try (DataOutputStream out = new DataOutputStream(body)) {
+                out.writeInt(MAGIC);
+                out.writeLong(coversThroughIndex);
+                sequences.writeTo(out);
+            }
+            byte[] bytes = body.toByteArray();
+            CRC32C crc = new CRC32C();
+            crc.update(bytes);
+            Path tmp = file.resolveSibling(FILE + ".tmp");
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(ByteBuffer.wrap(bytes));
+                ch.write(ByteBuffer.allocate(4).putInt(0, (int) crc.getValue()));
+                ch.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            log.warn("could not checkpoint agent sequences (the next start scans more of the WAL): {}", e.toString());
+        }
+    }
+
+    Loaded load() {
+        if (!Files.exists(file)) {
+            return null;
+        }
+        try {
+            byte[] all = Files.readAllBytes(file);
+            if (all.length < 16) {
+                throw new IOException("too short");
+            }
+            CRC32C crc = new CRC32C();
+            crc.update(all, 0, all.length - 4);
+            int stored = ByteBuffer.wrap(all, all.length - 4, 4).getInt();
+            if (stored != (int) crc.getValue()) {
+                throw new IOException("checksum mismatch");
+            }
+            try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, 0, all.length - 4))) {
+                if (in.readInt() != MAGIC) {
+                    throw new IOException("bad magic");
+                }
+                long covers = in.readLong();
+                return new Loaded(AgentSequences.readFrom(in), covers);
+            }
+        } catch (IOException e) {
+            log.warn("ignoring unreadable checkpoint {} ({}); rebuilding from the whole WAL", file, e.getMessage());
+            return null;
+        }
+    }
+
+    void delete() throws IOException {
+        Files.deleteIfExists(file);
+    }
+}

@@ -1,0 +1,134 @@
+package dev.holdfast.wal;
+
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The write-ahead log: open (with crash recovery), append through group commit, read, close.
+ *
+ * <p>Durability path: {@link #append} queues the batch for the single writer thread
+ * ({@link GroupCommitWriter}), which appends it to Chronicle Queue, syncs the group at fsync durability, and only
+ * then completes the returned future; the intake acknowledges on that completion.
+ */
+public final class Wal implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Wal.class);
+    static final String LOCK_FILE = "holdfast.lock";
+
+    private final WalConfig config;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final SingleChronicleQueue queue;
+    private final AgentSequences sequences;
+    private final DiskGuard guard;
+    private final GroupCommitWriter writer;
+    private final WalRecovery.Report recovery;
+
+    private Wal(WalConfig config, FileChannel lockChannel, FileLock lock, SingleChronicleQueue queue,
+                AgentSequences sequences, DiskGuard guard, GroupCommitWriter writer, WalRecovery.Report recovery) {
+        this.config = config;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.queue = queue;
+        this.sequences = sequences;
+        this.guard = guard;
+        this.writer = writer;
+        this.recovery = recovery;
+    }
+
+    /**
+     * Opens the WAL in {@code config.dir()}, recovering from whatever a crash left behind, and starts the writer.
+     * Fails fast if another process has the directory open.
+     */
+    public static Wal open(WalConfig config, CommitListener listener) throws IOException {
+        Files.createDirectories(config.dir());
+        FileChannel lockChannel = FileChannel.open(config.dir().resolve(LOCK_FILE),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            lockChannel.close();
+            throw new IOException("WAL directory " + config.dir() + " is in use by another Holdfast process");
+        }
+        try {
+            SequenceSnapshots snapshots = new SequenceSnapshots(config.dir());
+            WalRecovery.Result recovered = new WalRecovery(config, snapshots).recover();
+            SingleChronicleQueue queue = recovered.queue();
+            DiskGuard guard = new DiskGuard(config.limits(), DiskGuard.usableSpaceOf(config.dir()),
+                    ChronicleQueues.usedBytes(queue));
+            GroupCommitWriter writer = new GroupCommitWriter(queue, config, recovered.sequences(), guard, listener,
+                    snapshots);
+            writer.start();
+            log.info("WAL open at {}: {}", config.dir(), recovered.report());
+            return new Wal(config, lockChannel, lock, queue, recovered.sequences(), guard, writer, recovered.report());
+        } catch (RuntimeException | IOException e) {
+            lock.release();
+            lockChannel.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Appends one batch. The future completes once the outcome is durable at the configured level: PERSISTED,
+     * DUPLICATE (already stored; not written again), or REJECTED with a retry-after (disk pressure, shutdown).
+     */
+    public CompletableFuture<AppendResult> append(BatchHeader header, byte[] batchBytes) {
+        return writer.submit(header, batchBytes);
+    }
+
+    public AgentSequences sequences() {
+        return sequences;
+    }
+
+    public DiskGuard guard() {
+        return guard;
+    }
+
+    public WalRecovery.Report recovery() {
+        return recovery;
+    }
+
+    public WalConfig config() {
+        return config;
+    }
+
+    /** A new reader positioned at the start. Close it when done: open tailers pin segment files. */
+    public WalReader newReader() {
+        return new WalReader(queue.createTailer()).toStart();
+    }
+
+    /** Batches handed to the writer and not yet committed. */
+    public int queuedBatches() {
+        return writer.queued();
+    }
+
+    /** Writable: the writer runs and the disk guard would take at least a CRITICAL batch. */
+    public boolean writable() {
+        return writer.healthy() && guard.pressure() != DiskGuard.Pressure.FULL;
+    }
+
+    public long lastIndex() {
+        return queue.lastIndex();
+    }
+
+    @Override
+    public void close() throws IOException {
+        writer.close();
+        queue.close();
+        lock.release();
+        lockChannel.close();
+    }
+}

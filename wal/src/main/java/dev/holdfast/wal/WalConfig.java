@@ -1,0 +1,32 @@
+package dev.holdfast.wal;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * @param fsync               true: acknowledge only after the group's msync returns; false: once the record is
+ *                            complete in the mapped file (survives a process kill, not a power loss)
+ * @param groupCommitMaxDelayNanos how long a small group may wait for company before it is synced
+ * @param groupCommitMaxBytes a group is synced once it holds this many bytes
+ * @param rollCycle           Chronicle roll cycle name, e.g. FAST_HOURLY
+ * @param snapshotIntervalMillis how often the per-agent sequence state is checkpointed, bounding restart scans
+ */
+public record WalConfig(Path dir, boolean fsync, long groupCommitMaxDelayNanos, long groupCommitMaxBytes,
+                        String rollCycle, long blockSize, DiskGuard.Limits limits, long snapshotIntervalMillis) {
+    public WalConfig {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(rollCycle, "rollCycle");
+        Objects.requireNonNull(limits, "limits");
+    }
+
+    /** Defaults suited to tests and small deployments. */
+    public static WalConfig defaults(Path dir, boolean fsync) {
+        return new WalConfig(dir, fsync, 2_000_000L, 8L << 20, "FAST_HOURLY", 64L << 20,
+                new DiskGuard.Limits(10L << 30, 512L << 20, 0.80, 0.90, 1000), 5_000);
+    }
+
+    public WalConfig withLimits(DiskGuard.Limits newLimits) {
+        return new WalConfig(dir, fsync, groupCommitMaxDelayNanos, groupCommitMaxBytes, rollCycle, blockSize,
+                newLimits, snapshotIntervalMillis);
+    }
+}

@@ -1,0 +1,35 @@
+package dev.holdfast.wal;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class DiskGuardTest {
+    @Test
+    void freeSpaceShrinksTheBudgetBeforeTheSizeLimitDoes() {
+        AtomicLong free = new AtomicLong(1_000_000);
+        DiskGuard g = new DiskGuard(new DiskGuard.Limits(10_000_000, 200_000, 0.8, 0.9, 500), free::get, 0);
+        assertEquals(800_000, g.budgetBytes());
+        assertNull(g.refusal(BatchPriority.BULK, 600_000));
+        assertNotNull(g.refusal(BatchPriority.BULK, 700_000));
+        assertNull(g.refusal(BatchPriority.NORMAL, 700_000));
+        assertNull(g.refusal(BatchPriority.CRITICAL, 800_000));
+        assertNotNull(g.refusal(BatchPriority.CRITICAL, 800_001));
+        // bytes written since the last statfs count against free space immediately
+        g.onAppended(700_000);
+        assertEquals(300_000, g.freeBytes());
+        assertEquals(DiskGuard.Pressure.SHED_BULK, g.pressure());
+        free.set(50_000); // someone else filled the disk
+        g.refresh();
+        assertEquals(DiskGuard.Pressure.FULL, g.pressure());
+        assertTrue(g.refusal(BatchPriority.CRITICAL, 1).contains("FULL"));
+    }
+
+    @Test
+    void unknownFreeSpaceIsTreatedAsFull() {
+        DiskGuard g = new DiskGuard(new DiskGuard.Limits(1000, 0, 0.8, 0.9, 500), () -> 0, 0);
+        assertEquals(DiskGuard.Pressure.FULL, g.pressure());
+    }
+}

@@ -1,0 +1,318 @@
+package dev.holdfast.wal;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.holdfast.wal.WalTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+class WalTest {
+    @TempDir
+    Path tmp;
+
+    private WalConfig config(boolean fsync) {
+        return WalConfig.defaults(tmp.resolve("wal"), fsync);
+    }
+
+    @Test
+    void roundTripKeepsHeaderAndExactBytes() throws Exception {
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            List<CompletableFuture<AppendResult>> acks = new ArrayList<>();
+            for (int seq = 1; seq <= 200; seq++) {
+                acks.add(wal.append(header("a1", seq, BatchPriority.NORMAL), payload("a1", seq, 1000 + seq)));
+            }
+            long prev = -1;
+            for (CompletableFuture<AppendResult> f : acks) {
+                AppendResult r = f.get(10, TimeUnit.SECONDS);
+                assertEquals(AppendResult.Status.PERSISTED, r.status());
+                assertTrue(r.index() > prev, "indices grow");
+                prev = r.index();
+            }
+            List<WalReader.Entry> all = readAll(wal);
+            assertEquals(200, all.size());
+            for (int i = 0; i < all.size(); i++) {
+                WalRecord rec = ((WalReader.Valid) all.get(i)).record();
+                int seq = i + 1;
+                assertEquals(header("a1", seq, BatchPriority.NORMAL), rec.header());
+                assertArrayEquals(payload("a1", seq, 1000 + seq), rec.payload());
+                assertEquals(acks.get(i).get().index(), rec.index());
+            }
+        }
+        try (WalInspector inspector = WalInspector.open(tmp.resolve("wal"))) {
+            WalInspector.Verification v = inspector.verify();
+            assertTrue(v.ok());
+            assertEquals(200, v.validRecords());
+            assertEquals(600, v.validEvents());
+            assertEquals(1, inspector.segments().size());
+            assertEquals(200, inspector.segments().get(0).records());
+        }
+    }
+
+    @Test
+    void duplicateIsNotWrittenTwiceAndStateSurvivesRestart() throws Exception {
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            assertEquals(AppendResult.Status.PERSISTED, wal.append(header("a", 1, BatchPriority.NORMAL), payload("a", 1, 100)).get().status());
+            assertEquals(AppendResult.Status.PERSISTED, wal.append(header("a", 3, BatchPriority.NORMAL), payload("a", 3, 100)).get().status());
+            assertEquals(AppendResult.Status.DUPLICATE, wal.append(header("a", 1, BatchPriority.NORMAL), payload("a", 1, 100)).get().status());
+        }
+        // once from the checkpoint written at close, once from a full scan without it
+        for (boolean dropCheckpoint : new boolean[]{false, true}) {
+            if (dropCheckpoint) Files.delete(tmp.resolve("wal").resolve(SequenceSnapshots.FILE));
+            try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+                assertEquals(!dropCheckpoint, wal.recovery().fromCheckpoint());
+                assertEquals(new AgentSequences.Resume(1, List.of(3L)), wal.sequences().resume("a"));
+                assertEquals(AppendResult.Status.DUPLICATE, wal.append(header("a", 3, BatchPriority.NORMAL), payload("a", 3, 100)).get().status());
+                assertEquals(2, readAll(wal).size());
+            }
+        }
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            assertEquals(AppendResult.Status.PERSISTED, wal.append(header("a", 2, BatchPriority.NORMAL), payload("a", 2, 100)).get().status());
+            assertEquals(new AgentSequences.Resume(3, List.of()), wal.sequences().resume("a"));
+        }
+    }
+
+    @Test
+    void groupCommitAcksOnlyAfterTheSharedSync() throws Exception {
+        CountDownLatch commitEntered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger commits = new AtomicInteger();
+        List<Long> syncNanos = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CommitListener gate = (batches, events, bytes, nanos) -> {
+            commits.incrementAndGet();
+            syncNanos.add(nanos);
+            commitEntered.countDown();
+            try {
+                release.await(); // the sync has returned; acknowledgements must still be held back
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        try (Wal wal = Wal.open(config(true), gate)) {
+            CompletableFuture<AppendResult> first = wal.append(header("g", 1, BatchPriority.NORMAL), payload("g", 1, 100));
+            assertTrue(commitEntered.await(10, TimeUnit.SECONDS));
+            List<CompletableFuture<AppendResult>> rest = new ArrayList<>();
+            for (int seq = 2; seq <= 100; seq++) {
+                rest.add(wal.append(header("g", seq, BatchPriority.NORMAL), payload("g", seq, 100)));
+            }
+            Thread.sleep(200);
+            assertFalse(first.isDone(), "acked before its group commit finished");
+            assertTrue(rest.stream().noneMatch(CompletableFuture::isDone), "acked before being synced");
+            release.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            for (CompletableFuture<AppendResult> f : rest) {
+                assertEquals(AppendResult.Status.PERSISTED, f.get(10, TimeUnit.SECONDS).status());
+            }
+            // the 99 batches queued behind the held commit shared very few syncs
+            assertTrue(commits.get() <= 3, "expected group commits, got " + commits.get() + " syncs for 100 batches");
+            assertTrue(syncNanos.stream().allMatch(n -> n > 0), "fsync durability must sync every group");
+        }
+    }
+
+    @Test
+    void writtenDurabilityDoesNotSync() throws Exception {
+        List<Long> syncNanos = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Wal wal = Wal.open(config(false), (b, e, by, n) -> syncNanos.add(n))) {
+            for (int seq = 1; seq <= 20; seq++) {
+                assertEquals(AppendResult.Status.PERSISTED, wal.append(header("w", seq, BatchPriority.NORMAL), payload("w", seq, 100)).get().status());
+            }
+        }
+        assertFalse(syncNanos.isEmpty());
+        assertTrue(syncNanos.stream().allMatch(n -> n == 0));
+    }
+
+    @Test
+    void checksumMismatchIsReportedWithSegmentIndexAndReason() throws Exception {
+        long victimIndex;
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            for (int seq = 1; seq <= 5; seq++) {
+                wal.append(header("c", seq, BatchPriority.NORMAL), payload("c", seq, 500)).get();
+            }
+            victimIndex = ((WalReader.Valid) readAll(wal).get(2)).index();
+        }
+        Path segment = onlySegment(tmp.resolve("wal"));
+        long at = find(segment, "batch:c:3:".getBytes(StandardCharsets.US_ASCII));
+        assertTrue(at > 0);
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            f.seek(at + 100);
+            f.write('X'); // one flipped byte in the middle of batch 3's payload
+        }
+        try (WalInspector inspector = WalInspector.open(tmp.resolve("wal"))) {
+            WalInspector.Verification v = inspector.verify();
+            assertEquals(4, v.validRecords());
+            assertEquals(1, v.corrupt().size());
+            WalReader.Corrupt c = v.corrupt().get(0);
+            assertEquals(victimIndex, c.index());
+            assertEquals(segment.getFileName().toString(), c.segment());
+            assertTrue(c.reason().startsWith("checksum mismatch"), c.reason());
+        }
+        // Start-up scans only what its last checkpoint does not cover (restart time must not grow with the WAL);
+        // older damage is for `wal verify`. Without a checkpoint the scan covers everything, and a corrupt batch
+        // does not count as persisted: the agent's resend is accepted again.
+        Files.delete(tmp.resolve("wal").resolve(SequenceSnapshots.FILE));
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            assertEquals(1, wal.recovery().corrupt().size());
+            assertEquals(new AgentSequences.Resume(2, List.of(4L, 5L)), wal.sequences().resume("c"));
+            assertEquals(AppendResult.Status.PERSISTED, wal.append(header("c", 3, BatchPriority.NORMAL), payload("c", 3, 500)).get().status());
+        }
+    }
+
+    @Test
+    void garbledTailIsDetectedAndLaterAppendsStayReadable() throws Exception {
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            for (int seq = 1; seq <= 5; seq++) {
+                wal.append(header("t", seq, BatchPriority.NORMAL), payload("t", seq, 2000)).get();
+            }
+        }
+        Path segment = onlySegment(tmp.resolve("wal"));
+        long at = find(segment, "batch:t:5:".getBytes(StandardCharsets.US_ASCII));
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            f.seek(at);
+            byte[] garbage = new byte[1500];
+            new java.util.Random(7).nextBytes(garbage);
+            f.write(garbage);
+        }
+        // as after a crash that came before the next checkpoint: the tail is scanned at start-up
+        Files.delete(tmp.resolve("wal").resolve(SequenceSnapshots.FILE));
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            assertEquals(1, wal.recovery().corrupt().size());
+            assertEquals(new AgentSequences.Resume(4, List.of()), wal.sequences().resume("t"));
+            assertEquals(AppendResult.Status.PERSISTED, wal.append(header("t", 5, BatchPriority.NORMAL), payload("t", 5, 2000)).get().status());
+            assertEquals(AppendResult.Status.PERSISTED, wal.append(header("t", 6, BatchPriority.NORMAL), payload("t", 6, 2000)).get().status());
+            List<WalReader.Entry> all = readAll(wal);
+            assertEquals(7, all.size());
+            assertInstanceOf(WalReader.Corrupt.class, all.get(4));
+            assertEquals(6, ((WalReader.Valid) all.get(6)).record().header().batchSeq());
+        }
+    }
+
+    @Test
+    void truncatedTailIsRepairedFastWithoutStrandingNewAppends() throws Exception {
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            for (int seq = 1; seq <= 10; seq++) {
+                wal.append(header("tr", seq, BatchPriority.NORMAL), payload("tr", seq, 100_000)).get();
+            }
+        }
+        Path segment = onlySegment(tmp.resolve("wal"));
+        long at = find(segment, "batch:tr:8:".getBytes(StandardCharsets.US_ASCII));
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            f.setLength(at + 50_000); // cut batch 8 in half; 9 and 10 are gone
+        }
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            WalRecovery.Report report = wal.recovery();
+            assertNotNull(report.quarantinedTo(), "repair expected: " + report);
+            assertEquals(7, report.salvagedRecords());
+            assertEquals(1, report.corrupt().size(), "the half-cut batch 8 is reported: " + report.corrupt());
+            assertTrue(report.millis() < 2000, "recovery took " + report.millis() + " ms");
+            assertTrue(Files.exists(Path.of(report.quarantinedTo()).resolve(segment.getFileName())));
+            assertEquals(new AgentSequences.Resume(7, List.of()), wal.sequences().resume("tr"));
+            for (int seq = 8; seq <= 10; seq++) {
+                assertEquals(AppendResult.Status.PERSISTED, wal.append(header("tr", seq, BatchPriority.NORMAL), payload("tr", seq, 1000)).get().status());
+            }
+            List<WalReader.Entry> all = readAll(wal);
+            assertEquals(10, all.size());
+            for (int i = 0; i < 10; i++) {
+                assertEquals(i + 1, ((WalReader.Valid) all.get(i)).record().header().batchSeq());
+            }
+        }
+        try (WalInspector inspector = WalInspector.open(tmp.resolve("wal"))) {
+            assertTrue(inspector.verify().ok());
+        }
+    }
+
+    @Test
+    void writerKilledMidRecordRecoversImmediatelyAndLosesNothingAcknowledged() throws Exception {
+        Path dir = tmp.resolve("wal");
+        runTornWriter(dir, 5);
+        long t0 = System.nanoTime();
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            long openMillis = (System.nanoTime() - t0) / 1_000_000;
+            assertNull(wal.recovery().quarantinedTo(), "a torn last write is not damage: " + wal.recovery());
+            assertTrue(wal.recovery().corrupt().isEmpty());
+            assertTrue(openMillis < 2000, "open took " + openMillis + " ms");
+            assertEquals(new AgentSequences.Resume(5, List.of()), wal.sequences().resume("torn"));
+            CompletableFuture<AppendResult> next = wal.append(header("torn", 6, BatchPriority.NORMAL), payload("torn", 6, 100));
+            assertEquals(AppendResult.Status.PERSISTED, next.get(2, TimeUnit.SECONDS).status());
+            List<WalReader.Entry> all = readAll(wal);
+            assertEquals(6, all.size());
+            assertTrue(all.stream().allMatch(e -> e instanceof WalReader.Valid));
+        }
+    }
+
+    @Test
+    void diskGuardShedsBulkThenNormalAndKeepsCriticalUntilFull() throws Exception {
+        long limit = 2L << 20;
+        WalConfig cfg = config(false).withLimits(new DiskGuard.Limits(limit, 0, 0.5, 0.75, 250));
+        try (Wal wal = Wal.open(cfg, CommitListener.NONE)) {
+            long seq = 0;
+            // fill with BULK until it is shed
+            AppendResult r;
+            while ((r = wal.append(header("d", ++seq, BatchPriority.BULK), payload("d", seq, 20_000)).get()).status()
+                    == AppendResult.Status.PERSISTED) {
+                assertTrue(seq < 1000);
+            }
+            assertEquals(AppendResult.Status.REJECTED, r.status());
+            assertEquals(250, r.retryAfterMs());
+            assertTrue(r.message().contains("BULK"), r.message());
+            double bulkStop = (double) wal.guard().walBytes() / limit;
+            assertTrue(bulkStop >= 0.45 && bulkStop <= 0.5, "BULK shed at " + bulkStop);
+            // NORMAL still accepted until its watermark
+            while ((r = wal.append(header("d", ++seq, BatchPriority.NORMAL), payload("d", seq, 20_000)).get()).status()
+                    == AppendResult.Status.PERSISTED) {
+                assertTrue(seq < 1000);
+            }
+            double normalStop = (double) wal.guard().walBytes() / limit;
+            assertTrue(normalStop >= 0.7 && normalStop <= 0.75, "NORMAL shed at " + normalStop);
+            assertTrue(wal.writable());
+            // CRITICAL kept until the hard limit
+            while ((r = wal.append(header("d", ++seq, BatchPriority.CRITICAL), payload("d", seq, 20_000)).get()).status()
+                    == AppendResult.Status.PERSISTED) {
+                assertTrue(seq < 1000);
+            }
+            assertTrue(wal.guard().walBytes() <= limit);
+            assertTrue(wal.guard().walBytes() > limit - 30_000);
+            assertEquals(AppendResult.Status.REJECTED, r.status());
+            assertEquals(AppendResult.Status.REJECTED,
+                    wal.append(header("d", ++seq, BatchPriority.CRITICAL), payload("d", seq, 20_000)).get().status());
+            // everything accepted is still there
+            long persisted = readAll(wal).size();
+            assertTrue(persisted > 50, "persisted " + persisted);
+        }
+    }
+
+    @Test
+    void readerTailsNewAppends() throws Exception {
+        try (Wal wal = Wal.open(config(false), CommitListener.NONE); WalReader reader = wal.newReader()) {
+            assertNull(reader.next());
+            wal.append(header("r", 1, BatchPriority.NORMAL), payload("r", 1, 10)).get();
+            WalReader.Entry e = reader.next(2000);
+            assertNotNull(e);
+            assertEquals(1, ((WalReader.Valid) e).record().header().batchSeq());
+            long first = e.index();
+            wal.append(header("r", 2, BatchPriority.NORMAL), payload("r", 2, 10)).get();
+            assertEquals(2, ((WalReader.Valid) reader.next(2000)).record().header().batchSeq());
+            try (WalReader from = wal.newReader()) {
+                from.seekAfter(first);
+                assertEquals(2, ((WalReader.Valid) from.next()).record().header().batchSeq());
+            }
+        }
+    }
+
+    @Test
+    void secondOpenOfTheSameDirectoryFailsClearly() throws Exception {
+        try (Wal wal = Wal.open(config(false), CommitListener.NONE)) {
+            var e = assertThrows(java.io.IOException.class, () -> Wal.open(config(false), CommitListener.NONE));
+            assertTrue(e.getMessage().contains("in use"), e.getMessage());
+        }
+    }
+}
