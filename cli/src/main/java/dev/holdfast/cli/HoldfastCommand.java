@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "holdfast 0.1.0",
         description = "Resilient telemetry intake with disk-first persistence.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {IntakeCommand.class, WalCommand.class, CommandLine.HelpCommand.class})
 public final class HoldfastCommand implements Runnable {
 
     @CommandLine.Spec

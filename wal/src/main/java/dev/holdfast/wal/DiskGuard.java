@@ -35,6 +35,8 @@ public final class DiskGuard {
     private final AtomicLong walBytes = new AtomicLong();
     private final AtomicLong writtenSinceRefresh = new AtomicLong();
     private volatile long usableAtRefresh;
+    /** Size of the last CRITICAL batch refused; while it still would not fit, the WAL counts as full. */
+    private volatile long refusedCriticalBytes;
 
     public DiskGuard(Limits limits, LongSupplier usableSpace, long initialWalBytes) {
         this.limits = limits;
@@ -84,7 +86,12 @@ public final class DiskGuard {
         return Math.max(0, Math.min(limits.maxBytes(), byDisk));
     }
 
+    /** Current pressure. FULL also while the last refused CRITICAL batch still would not fit. */
     public Pressure pressure() {
+        long refused = refusedCriticalBytes;
+        if (refused > 0 && pressureWith(refused) == Pressure.FULL) {
+            return Pressure.FULL;
+        }
         return pressureWith(0);
     }
 
@@ -107,6 +114,9 @@ public final class DiskGuard {
             case SHED_NORMAL -> priority != BatchPriority.CRITICAL;
             case FULL -> true;
         };
+        if (priority == BatchPriority.CRITICAL) {
+            refusedCriticalBytes = refused ? bytes : 0;
+        }
         if (!refused) return null;
         return String.format("WAL disk pressure %s: %d of %d budget bytes used (limit %d, free %d, keep free %d); %s batches are shed",
                 after, walBytes.get(), budgetBytes(), limits.maxBytes(), freeBytes(), limits.minFreeBytes(),

@@ -1,0 +1,97 @@
+package dev.holdfast.intake;
+
+import dev.holdfast.protocol.v1.BatchAck;
+import dev.holdfast.wal.AppendResult;
+import dev.holdfast.wal.Wal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The durability path shared by the streaming and the unary RPC: validate, admit, append to the WAL, and turn the
+ * WAL's durable outcome into the acknowledgement. Nothing here blocks; the caller sends the ack when the returned
+ * future completes.
+ */
+public final class BatchIntake {
+    private final Wal wal;
+    private final BatchValidator validator;
+    private final InflightBytes inflight;
+    private final IntakeMetrics metrics;
+    private final long overloadRetryAfterMs;
+
+    public BatchIntake(Wal wal, BatchValidator validator, InflightBytes inflight, IntakeMetrics metrics,
+                       long overloadRetryAfterMs) {
+        this.wal = wal;
+        this.validator = validator;
+        this.inflight = inflight;
+        this.metrics = metrics;
+        this.overloadRetryAfterMs = overloadRetryAfterMs;
+    }
+
+    /**
+     * @param expectedAgentId the agent a stream said Hello as (a stream carries one agent's batches), or null
+     */
+    public CompletableFuture<BatchAck> accept(byte[] bytes, String expectedAgentId) {
+        long receivedNanos = System.nanoTime();
+        BatchValidator.Result result = validator.validate(bytes, System.currentTimeMillis() * 1_000_000L,
+                expectedAgentId);
+        if (result instanceof BatchValidator.Invalid invalid) {
+            metrics.rejected("invalid");
+            return done(ack(invalid.batchSeq(), BatchAck.Status.INVALID, 0, invalid.message()), receivedNanos);
+        }
+        BatchValidator.Valid valid = (BatchValidator.Valid) result;
+        long seq = valid.header().batchSeq();
+        // A batch the WAL already holds goes to the writer anyway: it answers DUPLICATE only after the sync that
+        // covers the original, which may still be in progress. It is never shed for disk pressure.
+        boolean known = wal.sequences().contains(valid.header().agentId(), seq);
+        String refusal = known ? null : wal.guard().refusal(valid.header().priority(), bytes.length);
+        if (refusal != null) {
+            metrics.rejected("disk_pressure");
+            return done(ack(seq, BatchAck.Status.RETRY_LATER, jitter(wal.guard().retryAfterMs()), refusal), receivedNanos);
+        }
+        int ticket = inflight.tryAcquire(bytes.length);
+        if (ticket < 0) {
+            metrics.rejected("overload");
+            return done(ack(seq, BatchAck.Status.RETRY_LATER, jitter(overloadRetryAfterMs),
+                    "intake overloaded: in-flight byte limit reached (limits.maxInflightBytes)"), receivedNanos);
+        }
+        return wal.append(valid.header(), valid.bytes()).handle((r, error) -> {
+            inflight.release(ticket);
+            BatchAck ack;
+            if (error != null) {
+                metrics.rejected("wal_error");
+                ack = ack(seq, BatchAck.Status.RETRY_LATER, jitter(overloadRetryAfterMs), "WAL error: " + error);
+            } else {
+                ack = toAck(seq, r);
+            }
+            metrics.acked(ack.getStatus().name(), receivedNanos);
+            return ack;
+        });
+    }
+
+    private BatchAck toAck(long seq, AppendResult r) {
+        return switch (r.status()) {
+            case PERSISTED -> ack(seq, BatchAck.Status.PERSISTED, 0, "");
+            case DUPLICATE -> ack(seq, BatchAck.Status.DUPLICATE, 0, r.message());
+            case REJECTED -> {
+                metrics.rejected("disk_pressure");
+                yield ack(seq, BatchAck.Status.RETRY_LATER, jitter(r.retryAfterMs()), r.message());
+            }
+        };
+    }
+
+    private CompletableFuture<BatchAck> done(BatchAck ack, long receivedNanos) {
+        metrics.acked(ack.getStatus().name(), receivedNanos);
+        return CompletableFuture.completedFuture(ack);
+    }
+
+    /** Up to +50 %, so that agents shed together do not come back together. */
+    private static long jitter(long retryAfterMs) {
+        return retryAfterMs + ThreadLocalRandom.current().nextLong(retryAfterMs / 2 + 1);
+    }
+
+    static BatchAck ack(long seq, BatchAck.Status status, long retryAfterMs, String message) {
+        return BatchAck.newBuilder().setBatchSeq(seq).setStatus(status)
+                .setRetryAfterMs((int) Math.min(Integer.MAX_VALUE, retryAfterMs)).setMessage(message).build();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.holdfast.intake;
+
+import dev.holdfast.wal.CommitListener;
+import dev.holdfast.wal.DiskGuard;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The intake's meters. Names are registered without the {@code holdfast.} prefix, which the registry's filter adds,
+ * so they scrape as {@code holdfast_wal_appended_batches_total} and so on.
+ */
+public final class IntakeMetrics implements CommitListener {
+    private final MeterRegistry registry;
+    private final Counter batches;
+    private final Counter events;
+    private final Counter bytes;
+    private final Timer syncTimer;
+    private final Timer ackLatency;
+    private final Map<String, Counter> acksByStatus = new ConcurrentHashMap<>();
+    private final Map<String, Counter> rejections = new ConcurrentHashMap<>();
+
+    public IntakeMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.batches = Counter.builder("wal.appended.batches").description("Batches appended to the WAL").register(registry);
+        this.events = Counter.builder("wal.appended.events").description("Events appended to the WAL").register(registry);
+        this.bytes = Counter.builder("wal.appended.bytes").baseUnit("bytes").description("Record bytes appended").register(registry);
+        this.syncTimer = Timer.builder("wal.sync.duration").description("Time in msync per group commit")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        this.ackLatency = Timer.builder("intake.ack.latency")
+                .description("From batch received to acknowledgement sent")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
+                .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+    }
+
+    /** Gauges over live state; suppliers must be cheap. */
+    public void bindWal(DiskGuard guard, Supplier<Number> queuedBatches, InflightBytes inflight) {
+        Gauge.builder("wal.size.bytes", guard, DiskGuard::walBytes).baseUnit("bytes").register(registry);
+        Gauge.builder("wal.budget.bytes", guard, DiskGuard::budgetBytes).baseUnit("bytes").register(registry);
+        Gauge.builder("wal.disk.free.bytes", guard, DiskGuard::freeBytes).baseUnit("bytes").register(registry);
+        Gauge.builder("wal.pressure.level", guard, g -> g.pressure().ordinal())
+                .description("0 ok, 1 shedding BULK, 2 shedding NORMAL, 3 full").register(registry);
+        Gauge.builder("wal.queued.batches", queuedBatches, s -> s.get().doubleValue()).register(registry);
+        Gauge.builder("intake.inflight.bytes", inflight, InflightBytes::inUseBytes).baseUnit("bytes").register(registry);
+    }
+
+    @Override
+    public void committed(int batchCount, long eventCount, long byteCount, long syncNanos) {
+        batches.increment(batchCount);
+        events.increment(eventCount);
+        bytes.increment(byteCount);
+        if (syncNanos > 0) {
+            syncTimer.record(syncNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    public void acked(String status, long receivedNanos) {
+        ackLatency.record(System.nanoTime() - receivedNanos, TimeUnit.NANOSECONDS);
+        acksByStatus.computeIfAbsent(status, s -> Counter.builder("intake.acks").tag("status", s).register(registry))
+                .increment();
+    }
+
+    /** @param reason invalid, overload, disk_pressure, shutdown */
+    public void rejected(String reason) {
+        rejections.computeIfAbsent(reason, r -> Counter.builder("intake.rejections").tag("reason", r).register(registry))
+                .increment();
+    }
+}

@@ -1,0 +1,147 @@
+package dev.holdfast.intake;
+
+import dev.holdfast.intake.config.Durability;
+import dev.holdfast.intake.config.IntakeConfig;
+import dev.holdfast.intake.grpc.IntakeGrpcService;
+import dev.holdfast.intake.http.HttpEndpoints;
+import dev.holdfast.intake.http.Metrics;
+import dev.holdfast.intake.http.Readiness;
+import dev.holdfast.wal.DiskGuard;
+import dev.holdfast.wal.Wal;
+import dev.holdfast.wal.WalConfig;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One intake node: the WAL, the gRPC intake service and the HTTP endpoints, started in that order (nothing is
+ * accepted before the WAL has recovered) and closed in reverse (the WAL drains and syncs what was accepted).
+ */
+public final class IntakeServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(IntakeServer.class);
+    /** gRPC's own frame limit sits above ours so that an oversize batch gets a precise INVALID, not a reset. */
+    private static final int TRANSPORT_SLACK_BYTES = 1 << 20;
+    static final long OVERLOAD_RETRY_AFTER_MS = 200;
+
+    private final IntakeConfig config;
+    private final PrometheusMeterRegistry registry;
+    private Wal wal;
+    private Server grpc;
+    private HttpEndpoints http;
+    private ExecutorService grpcExecutor;
+
+    public IntakeServer(IntakeConfig config, PrometheusMeterRegistry registry) {
+        this.config = config;
+        this.registry = registry;
+    }
+
+    public static WalConfig walConfig(IntakeConfig config) {
+        IntakeConfig.Wal w = config.wal();
+        return new WalConfig(walDir(config.dataDir()), config.durability() == Durability.FSYNC,
+                w.groupCommitMaxDelay().toNanos(), w.groupCommitMaxBytes(), w.rollCycle().name(), w.blockSize(),
+                new DiskGuard.Limits(w.maxBytes(), w.minFreeBytes(), w.bulkWatermark(), w.normalWatermark(),
+                        w.retryAfter().toMillis()),
+                5_000);
+    }
+
+    public static Path walDir(Path dataDir) {
+        return dataDir.resolve("wal");
+    }
+
+    public IntakeServer start() throws IOException {
+        IntakeMetrics metrics = new IntakeMetrics(registry);
+        wal = Wal.open(walConfig(config), metrics);
+        IntakeConfig.Limits limits = config.limits();
+        InflightBytes inflight = new InflightBytes(limits.maxInflightBytes());
+        metrics.bindWal(wal.guard(), wal::queuedBatches, inflight);
+        BatchValidator validator = new BatchValidator(new BatchValidator.Limits(
+                (int) limits.maxBatchBytes(), limits.maxEventsPerBatch(), limits.maxAgentIdBytes()));
+        BatchIntake intake = new BatchIntake(wal, validator, inflight, metrics, OVERLOAD_RETRY_AFTER_MS);
+
+        // Handlers only validate and enqueue, so two threads keep up; the WAL writer owns the disk.
+        grpcExecutor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "intake-grpc");
+            t.setDaemon(true);
+            return t;
+        });
+        int frameLimit = (int) Math.min(Integer.MAX_VALUE - TRANSPORT_SLACK_BYTES,
+                limits.maxBatchBytes() * 2) + TRANSPORT_SLACK_BYTES;
+        grpc = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpc().host(), config.grpc().port()))
+                .executor(grpcExecutor)
+                .maxInboundMessageSize(frameLimit)
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .addService(new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition())
+                .build()
+                .start();
+        http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness);
+        http.start();
+        log.info("intake {} ready: gRPC on {}:{}, HTTP on {}:{}, WAL {} ({} durability)", config.nodeId(),
+                config.grpc().host(), grpcPort(), config.http().host(), http.port(), wal.config().dir(),
+                config.durability().name().toLowerCase());
+        return this;
+    }
+
+    public Readiness readiness() {
+        List<String> reasons = new ArrayList<>();
+        if (wal == null) {
+            reasons.add("WAL not open");
+        } else if (!wal.writable()) {
+            reasons.add("WAL not writable: disk pressure " + wal.guard().pressure() + ", "
+                    + wal.guard().walBytes() + " of " + wal.guard().budgetBytes() + " budget bytes used");
+        }
+        return reasons.isEmpty() ? Readiness.ready() : Readiness.notReady(reasons.toArray(String[]::new));
+    }
+
+    public int grpcPort() {
+        return grpc.getPort();
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public Wal wal() {
+        return wal;
+    }
+
+    /** Stops taking batches, lets in-flight ones finish, then closes the WAL (syncing everything accepted). */
+    @Override
+    public void close() throws IOException {
+        if (grpc != null) {
+            grpc.shutdown();
+            try {
+                if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
+                    grpc.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                grpc.shutdownNow();
+            }
+        }
+        if (http != null) {
+            http.close();
+        }
+        if (wal != null) {
+            wal.close();
+        }
+        if (grpcExecutor != null) {
+            grpcExecutor.shutdown();
+        }
+    }
+
+    /** Builds the registry the way the server expects it (holdfast_ prefix, JVM meters). */
+    public static PrometheusMeterRegistry newRegistry() {
+        return Metrics.newRegistry();
+    }
+}

@@ -1,0 +1,109 @@
+package dev.holdfast.intake.grpc;
+
+import dev.holdfast.intake.BatchIntake;
+import dev.holdfast.protocol.v1.BatchAck;
+import dev.holdfast.protocol.v1.EventBatch;
+import dev.holdfast.protocol.v1.Hello;
+import dev.holdfast.protocol.v1.IntakeMessage;
+import dev.holdfast.protocol.v1.IntakeServiceGrpc;
+import dev.holdfast.protocol.v1.Welcome;
+import dev.holdfast.wal.AgentSequences;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * holdfast.v1.IntakeService, bound with raw-bytes request marshallers (see {@link RawMarshallers}) so batches reach
+ * the WAL exactly as sent. Handlers only validate and enqueue; acknowledgements are sent from the WAL writer's
+ * completion, so no gRPC thread ever waits on the disk.
+ */
+public final class IntakeGrpcService {
+    public static final Metadata.Key<String> RETRY_AFTER_MS =
+            Metadata.Key.of("holdfast-retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<BatchAck> ACK =
+            ProtoUtils.keyForProto(BatchAck.getDefaultInstance());
+
+    private final BatchIntake intake;
+    private final AgentSequences sequences;
+    private final String nodeId;
+
+    public IntakeGrpcService(BatchIntake intake, AgentSequences sequences, String nodeId) {
+        this.intake = intake;
+        this.sequences = sequences;
+        this.nodeId = nodeId;
+    }
+
+    public ServerServiceDefinition definition() {
+        MethodDescriptor<InboundMessage, IntakeMessage> stream = IntakeServiceGrpc.getStreamMethod()
+                .toBuilder(RawMarshallers.AGENT_MESSAGE, ProtoUtils.marshaller(IntakeMessage.getDefaultInstance()))
+                .build();
+        MethodDescriptor<byte[], BatchAck> send = IntakeServiceGrpc.getSendMethod()
+                .toBuilder(RawMarshallers.BYTES, ProtoUtils.marshaller(BatchAck.getDefaultInstance()))
+                .build();
+        return ServerServiceDefinition.builder(IntakeServiceGrpc.getServiceDescriptor().getName())
+                .addMethod(stream, ServerCalls.asyncBidiStreamingCall(this::openStream))
+                .addMethod(send, ServerCalls.asyncUnaryCall(this::send))
+                .addMethod(IntakeServiceGrpc.getResumeMethod(), ServerCalls.asyncUnaryCall(this::resume))
+                .build();
+    }
+
+    private StreamObserver<InboundMessage> openStream(StreamObserver<IntakeMessage> responses) {
+        return new AgentStream(intake, this::welcome, (ServerCallStreamObserver<IntakeMessage>) responses);
+    }
+
+    Welcome welcome(String agentId) {
+        AgentSequences.Resume r = sequences.resume(agentId);
+        return Welcome.newBuilder().setPersistedThrough(r.persistedThrough())
+                .addAllPersistedAbove(r.persistedAbove()).setIntakeNode(nodeId).build();
+    }
+
+    private void resume(Hello hello, StreamObserver<Welcome> out) {
+        if (hello.getAgentId().isEmpty()) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("agent_id is empty").asRuntimeException());
+            return;
+        }
+        out.onNext(welcome(hello.getAgentId()));
+        out.onCompleted();
+    }
+
+    /**
+     * Unary: PERSISTED and DUPLICATE are answered normally; RETRY_LATER becomes RESOURCE_EXHAUSTED and INVALID
+     * becomes INVALID_ARGUMENT, so plain gRPC clients back off or fail loudly. The ack rides in the trailers too.
+     */
+    private void send(byte[] batch, StreamObserver<BatchAck> out) {
+        intake.accept(batch, null).whenComplete((ack, error) -> {
+            if (error != null) {
+                out.onError(Status.INTERNAL.withDescription(error.toString()).asRuntimeException());
+                return;
+            }
+            switch (ack.getStatus()) {
+                case PERSISTED, DUPLICATE -> {
+                    out.onNext(ack);
+                    out.onCompleted();
+                }
+                default -> {
+                    Metadata trailers = new Metadata();
+                    trailers.put(ACK, ack);
+                    Status status;
+                    if (ack.getStatus() == BatchAck.Status.RETRY_LATER) {
+                        trailers.put(RETRY_AFTER_MS, Integer.toString(ack.getRetryAfterMs()));
+                        status = Status.RESOURCE_EXHAUSTED;
+                    } else {
+                        status = Status.INVALID_ARGUMENT;
+                    }
+                    out.onError(status.withDescription(ack.getMessage()).asRuntimeException(trailers));
+                }
+            }
+        });
+    }
+
+    /** For tests and tools: the unary method's wire descriptor with generated (parsing) marshallers. */
+    static MethodDescriptor<EventBatch, BatchAck> sendMethod() {
+        return IntakeServiceGrpc.getSendMethod();
+    }
+}
