@@ -47,8 +47,19 @@ final class ConfigValidator {
         return field + ": " + quote(value) + " is not one of " + allowed;
     }
 
+    /** Quotes a value for a message; control characters are escaped so they cannot hide or garble a line. */
     static String quote(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append(c);
+            } else if (Character.isISOControl(c)) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
     }
 
     private static void endpoint(List<String> p, String section, Endpoint e) {

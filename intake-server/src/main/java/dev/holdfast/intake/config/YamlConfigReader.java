@@ -14,6 +14,7 @@ import dev.holdfast.intake.config.IntakeConfig.Wal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,7 +53,7 @@ final class YamlConfigReader {
             return new Result(defaults, problems);
         }
         String nodeId = top.string("nodeId", defaults.nodeId());
-        Path dataDir = Path.of(top.string("dataDir", defaults.dataDir().toString()));
+        Path dataDir = path(top.string("dataDir", defaults.dataDir().toString()), defaults.dataDir(), problems);
         Durability durability = top.oneOf("durability", defaults.durability(), Durability.allowed(),
                 s -> Durability.parse(s).orElse(null));
         Endpoint grpc = endpoint(top.section("grpc"), defaults.grpc());
@@ -94,6 +95,15 @@ final class YamlConfigReader {
     }
 
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '([^']*)'");
+
+    private static Path path(String text, Path dflt, List<String> problems) {
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            problems.add("dataDir: " + ConfigValidator.quote(text) + " is not a valid path: " + e.getReason());
+            return dflt;
+        }
+    }
 
     private static Endpoint endpoint(YamlSection s, Endpoint d) {
         Endpoint e = new Endpoint(s.string("host", d.host()), (int) s.integer("port", d.port()));
