@@ -1,0 +1,46 @@
+package dev.holdfast.intake.config;
+
+import dev.holdfast.intake.config.IntakeConfig.Endpoint;
+import dev.holdfast.intake.config.IntakeConfig.InvalidConfigException;
+import dev.holdfast.intake.config.IntakeConfig.Limits;
+import dev.holdfast.intake.config.IntakeConfig.Wal;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The components of an {@link IntakeConfig} before validation. It exists so that reading the file,
+ * applying overrides and checking ranges can all add to one list of problems, instead of the first
+ * failing step hiding the rest.
+ */
+record ConfigDraft(
+        String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http, Limits limits, Wal wal) {
+
+    static ConfigDraft of(IntakeConfig c) {
+        return new ConfigDraft(c.nodeId(), c.dataDir(), c.durability(), c.grpc(), c.http(), c.limits(), c.wal());
+    }
+
+    /** Applies the overrides, validates, and throws with {@code earlierProblems} first if anything is wrong. */
+    IntakeConfig build(Overrides o, List<String> earlierProblems) {
+        Objects.requireNonNull(o, "overrides");
+        List<String> problems = new ArrayList<>(earlierProblems);
+        Durability newDurability = durability;
+        if (o.durability() != null) {
+            var parsed = Durability.parse(o.durability());
+            if (parsed.isPresent()) {
+                newDurability = parsed.get();
+            } else {
+                problems.add(ConfigValidator.notOneOf("durability", o.durability(), Durability.allowed()));
+            }
+        }
+        Path newDataDir = o.dataDir() != null ? o.dataDir() : dataDir;
+        Endpoint newGrpc = o.grpcPort() != null ? new Endpoint(grpc.host(), o.grpcPort()) : grpc;
+        Endpoint newHttp = o.httpPort() != null ? new Endpoint(http.host(), o.httpPort()) : http;
+        problems.addAll(ConfigValidator.problems(nodeId, newDataDir, newGrpc, newHttp, limits, wal));
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException(problems);
+        }
+        return new IntakeConfig(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal);
+    }
+}

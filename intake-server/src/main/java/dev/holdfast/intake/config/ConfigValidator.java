@@ -1,0 +1,157 @@
+package dev.holdfast.intake.config;
+
+import dev.holdfast.intake.config.IntakeConfig.Endpoint;
+import dev.holdfast.intake.config.IntakeConfig.Limits;
+import dev.holdfast.intake.config.IntakeConfig.Wal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Range and consistency rules. Each message names the field by its dotted YAML path and says what
+ * would be accepted, because the reader is an operator looking at a file, not at this code.
+ *
+ * <p>Deliberately no file-system or network access here: whether {@code dataDir} is writable or a port
+ * is free is found out, and reported, when the server starts using them.
+ */
+final class ConfigValidator {
+
+    private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,253}");
+    private static final long MIB = 1L << 20;
+    private static final long GIB = 1L << 30;
+
+    private ConfigValidator() {}
+
+    static List<String> problems(String nodeId, Path dataDir, Endpoint grpc, Endpoint http, Limits limits, Wal wal) {
+        List<String> p = new ArrayList<>();
+        if (!NODE_ID.matcher(nodeId).matches()) {
+            // It names WAL files and shows up in acks and metrics, so keep it to file-name-safe characters.
+            p.add("nodeId: " + quote(nodeId) + " must be 1..253 characters from A-Z a-z 0-9 . _ -");
+        }
+        if (dataDir.toString().isBlank()) {
+            p.add("dataDir: must not be empty");
+        }
+        endpoint(p, "grpc", grpc);
+        endpoint(p, "http", http);
+        if (grpc.port() != 0 && grpc.port() == http.port() && overlap(grpc.host(), http.host())) {
+            p.add("http.port: " + http.port() + " is also grpc.port; the two listeners need different ports");
+        }
+        limits(p, limits);
+        wal(p, wal);
+        return p;
+    }
+
+    static String notOneOf(String field, String value, String allowed) {
+        return field + ": " + quote(value) + " is not one of " + allowed;
+    }
+
+    /** Quotes a value for a message; control characters are escaped so they cannot hide or garble a line. */
+    static String quote(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append(c);
+            } else if (Character.isISOControl(c)) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    private static void endpoint(List<String> p, String section, Endpoint e) {
+        if (e.host() == null || e.host().isBlank() || e.host().chars().anyMatch(Character::isWhitespace)) {
+            p.add(section + ".host: " + quote(String.valueOf(e.host()))
+                    + " must be an IP address or host name without spaces (0.0.0.0 = all interfaces)");
+        }
+        if (e.port() < 0 || e.port() > 65535) {
+            p.add(section + ".port: " + e.port() + " is outside 1..65535 (0 = pick a free port)");
+        }
+    }
+
+    private static boolean overlap(String a, String b) {
+        return a.equals(b) || isWildcard(a) || isWildcard(b);
+    }
+
+    private static boolean isWildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+    }
+
+    private static void limits(List<String> p, Limits l) {
+        // gRPC frames are capped at 2GiB and a batch is held whole in memory; 1GiB is already absurd.
+        sizeRange(p, "limits.maxBatchBytes", l.maxBatchBytes(), 1, GIB);
+        intRange(p, "limits.maxEventsPerBatch", l.maxEventsPerBatch(), 1, 1_000_000);
+        intRange(p, "limits.maxAgentIdBytes", l.maxAgentIdBytes(), 1, 4096);
+        if (l.maxInflightBytes() < l.maxBatchBytes()) {
+            // Otherwise a single maximal batch could never be admitted.
+            p.add("limits.maxInflightBytes: " + ByteSizes.format(l.maxInflightBytes())
+                    + " must be >= limits.maxBatchBytes (" + ByteSizes.format(l.maxBatchBytes()) + ")");
+        }
+    }
+
+    private static void wal(List<String> p, Wal w) {
+        sizeRange(p, "wal.blockSize", w.blockSize(), MIB, GIB);
+        if (w.maxBytes() < w.blockSize()) {
+            p.add("wal.maxBytes: " + ByteSizes.format(w.maxBytes()) + " must be >= wal.blockSize ("
+                    + ByteSizes.format(w.blockSize()) + "); a WAL file grows in blocks");
+        }
+        if (w.minFreeBytes() < 0) {
+            p.add("wal.minFreeBytes: " + w.minFreeBytes() + " must be >= 0");
+        }
+        boolean bulkOk = fraction(p, "wal.bulkWatermark", w.bulkWatermark());
+        boolean normalOk = fraction(p, "wal.normalWatermark", w.normalWatermark());
+        if (bulkOk && normalOk && w.bulkWatermark() > w.normalWatermark()) {
+            // Bulk traffic must be shed before (or when) normal traffic is, never after.
+            p.add("wal.bulkWatermark: " + w.bulkWatermark() + " must be <= wal.normalWatermark ("
+                    + w.normalWatermark() + "); required: 0 < bulkWatermark <= normalWatermark < 1");
+        }
+        durationRange(p, "wal.retryAfter", w.retryAfter(), Duration.ofMillis(1), Duration.ofHours(1));
+        durationRange(p, "wal.groupCommitMaxDelay", w.groupCommitMaxDelay(), Duration.ZERO, Duration.ofMillis(100));
+        sizeRange(p, "wal.groupCommitMaxBytes", w.groupCommitMaxBytes(), 1, GIB);
+        if (w.rollCycle() == null) {
+            p.add("wal.rollCycle: must be one of " + rollCycles());
+        }
+    }
+
+    static String rollCycles() {
+        StringBuilder sb = new StringBuilder();
+        for (IntakeConfig.RollCycle c : IntakeConfig.RollCycle.values()) {
+            sb.append(sb.length() == 0 ? "" : "|").append(c.name());
+        }
+        return sb.toString();
+    }
+
+    private static boolean fraction(List<String> p, String field, double v) {
+        if (!(v > 0 && v < 1)) { // also rejects NaN
+            p.add(field + ": " + v + " must be > 0 and < 1 (a fraction of wal.maxBytes); required: "
+                    + "0 < bulkWatermark <= normalWatermark < 1");
+            return false;
+        }
+        return true;
+    }
+
+    private static void intRange(List<String> p, String field, long v, long min, long max) {
+        if (v < min || v > max) {
+            p.add(field + ": " + v + " is outside " + min + ".." + max);
+        }
+    }
+
+    private static void sizeRange(List<String> p, String field, long v, long min, long max) {
+        if (v < min || v > max) {
+            p.add(field + ": " + ByteSizes.format(v) + " is outside " + ByteSizes.format(min) + ".."
+                    + ByteSizes.format(max));
+        }
+    }
+
+    private static void durationRange(List<String> p, String field, Duration v, Duration min, Duration max) {
+        if (v == null) {
+            p.add(field + ": must be set (" + Durations.format(min) + ".." + Durations.format(max) + ")");
+        } else if (v.compareTo(min) < 0 || v.compareTo(max) > 0) {
+            p.add(field + ": " + Durations.format(v) + " is outside " + Durations.format(min) + ".."
+                    + Durations.format(max));
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package dev.holdfast.intake.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * The whole configuration of one intake server, loaded from YAML ({@link #load(Path)}) and then
+ * adjusted by command-line {@link Overrides}.
+ *
+ * <p>Every instance is valid: the canonical constructor runs {@link ConfigValidator} and throws
+ * {@link InvalidConfigException} listing every problem, so code that receives an {@code IntakeConfig}
+ * never re-checks ranges. The nested section records are plain values; only the whole is validated,
+ * because several rules relate fields of different sections.
+ */
+public record IntakeConfig(
+        String nodeId,
+        Path dataDir,
+        Durability durability,
+        Endpoint grpc,
+        Endpoint http,
+        Limits limits,
+        Wal wal) {
+
+    /** A listening address; port 0 asks the OS for a free port (tests, side-by-side instances). */
+    public record Endpoint(String host, int port) {}
+
+    /** Per-request and global caps that protect the heap from oversized or too many batches. */
+    public record Limits(long maxBatchBytes, int maxEventsPerBatch, int maxAgentIdBytes, long maxInflightBytes) {}
+
+    /**
+     * Write-ahead-log settings.
+     *
+     * @param maxBytes            cap on the WAL directory's size
+     * @param minFreeBytes        disk space always left free on the WAL's file system
+     * @param bulkWatermark       fraction of {@code maxBytes} from which bulk batches are refused
+     * @param normalWatermark     fraction of {@code maxBytes} from which all batches are refused
+     * @param retryAfter          back-off suggested to clients when a batch is refused for space
+     * @param groupCommitMaxDelay longest a batch waits for others to share its fsync
+     * @param groupCommitMaxBytes bytes after which a group commit is forced without waiting
+     * @param rollCycle           how often the WAL starts a new file
+     * @param blockSize           Chronicle Queue's memory-mapping chunk size
+     */
+    public record Wal(
+            long maxBytes,
+            long minFreeBytes,
+            double bulkWatermark,
+            double normalWatermark,
+            Duration retryAfter,
+            Duration groupCommitMaxDelay,
+            long groupCommitMaxBytes,
+            RollCycle rollCycle,
+            long blockSize) {}
+
+    /**
+     * The Chronicle Queue roll cycles Holdfast supports; constant names match
+     * {@code net.openhft.chronicle.queue.RollCycles}, so the WAL maps them with {@code valueOf(name())}
+     * while this package stays free of Chronicle types.
+     */
+    public enum RollCycle {
+        FIVE_MINUTELY, TEN_MINUTELY, TWENTY_MINUTELY, HALF_HOURLY, FAST_HOURLY,
+        TWO_HOURLY, FOUR_HOURLY, SIX_HOURLY, FAST_DAILY
+    }
+
+    /** Thrown for any unusable configuration; the message has one problem per line, each naming its field. */
+    public static final class InvalidConfigException extends RuntimeException {
+        private final List<String> problems;
+
+        public InvalidConfigException(List<String> problems) {
+            super(String.join("\n", problems));
+            if (problems.isEmpty()) {
+                throw new IllegalArgumentException("an InvalidConfigException needs at least one problem");
+            }
+            this.problems = List.copyOf(problems);
+        }
+
+        /** The individual problems, in the order they were found. */
+        public List<String> problems() {
+            return problems;
+        }
+    }
+
+    public IntakeConfig {
+        Objects.requireNonNull(nodeId, "nodeId");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(durability, "durability");
+        Objects.requireNonNull(grpc, "grpc");
+        Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(wal, "wal");
+        List<String> problems = ConfigValidator.problems(nodeId, dataDir, grpc, http, limits, wal);
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException(problems);
+        }
+    }
+
+    /** Everything at its default; {@code nodeId} is this host's name, {@code dataDir} follows {@code HOLDFAST_HOME}. */
+    public static IntakeConfig defaults() {
+        return defaults(System::getenv);
+    }
+
+    /** Reads a YAML file; fields it leaves out keep their defaults. */
+    public static IntakeConfig load(Path yamlFile) {
+        return load(yamlFile, Overrides.NONE);
+    }
+
+    /**
+     * Reads a YAML file and applies overrides before validating, so a command-line flag can repair a
+     * bad value in the file, and problems in both are reported together.
+     */
+    public static IntakeConfig load(Path yamlFile, Overrides overrides) {
+        return load(yamlFile, overrides, System::getenv);
+    }
+
+    /** A copy with the given overrides applied and validated. */
+    public IntakeConfig withOverrides(Overrides overrides) {
+        return ConfigDraft.of(this).build(overrides, List.of());
+    }
+
+    // Package-private seams: tests supply the environment instead of mutating the real one.
+
+    static IntakeConfig defaults(Function<String, String> getenv) {
+        return defaultDraft(getenv).build(Overrides.NONE, List.of());
+    }
+
+    static ConfigDraft defaultDraft(Function<String, String> getenv) {
+        return new ConfigDraft(
+                LocalHost.name(),
+                defaultDataDir(getenv),
+                Durability.FSYNC,
+                new Endpoint("0.0.0.0", 4317),
+                new Endpoint("0.0.0.0", 8080),
+                new Limits(4L << 20, 10_000, 256, 64L << 20),
+                new Wal(10L << 30, 512L << 20, 0.80, 0.90, Duration.ofSeconds(1), Duration.ofMillis(2),
+                        8L << 20, RollCycle.FAST_HOURLY, 64L << 20));
+    }
+
+    static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {
+        YamlConfigReader.Result read = YamlConfigReader.read(yamlFile, defaultDraft(getenv));
+        return read.draft().build(overrides, read.problems());
+    }
+
+    static Path defaultDataDir(Function<String, String> getenv) {
+        String home = getenv.apply("HOLDFAST_HOME");
+        return home == null || home.isBlank() ? Path.of("data") : Path.of(home, "data");
+    }
+}

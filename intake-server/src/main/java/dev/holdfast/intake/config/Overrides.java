@@ -1,0 +1,21 @@
+package dev.holdfast.intake.config;
+
+import java.nio.file.Path;
+
+/**
+ * Command-line overrides for an {@link IntakeConfig}; a {@code null} component means "not given, keep
+ * what the file (or the default) says".
+ *
+ * <p>{@code durability} stays a string so that a typo on the command line is reported by the same
+ * validation, with the same message, as a typo in the file.
+ *
+ * @param dataDir    {@code --data}
+ * @param grpcPort   {@code --grpc-port}
+ * @param httpPort   {@code --http-port}
+ * @param durability {@code --durability}, {@code written} or {@code fsync}
+ */
+public record Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability) {
+
+    /** No overrides at all. */
+    public static final Overrides NONE = new Overrides(null, null, null, null);
+}

@@ -1,0 +1,228 @@
+package dev.holdfast.intake.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.holdfast.intake.config.IntakeConfig.InvalidConfigException;
+import dev.holdfast.intake.config.IntakeConfig.RollCycle;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class IntakeConfigTest {
+
+    private static final Function<String, String> NO_ENV = name -> null;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void defaultsAreValidAndMatchTheDocumentedValues() {
+        IntakeConfig c = IntakeConfig.defaults(NO_ENV);
+        assertEquals(Path.of("data"), c.dataDir());
+        assertEquals(Durability.FSYNC, c.durability());
+        assertEquals(new IntakeConfig.Endpoint("0.0.0.0", 4317), c.grpc());
+        assertEquals(new IntakeConfig.Endpoint("0.0.0.0", 8080), c.http());
+        assertEquals(new IntakeConfig.Limits(4L << 20, 10_000, 256, 64L << 20), c.limits());
+        assertEquals(10L << 30, c.wal().maxBytes());
+        assertEquals(512L << 20, c.wal().minFreeBytes());
+        assertEquals(0.80, c.wal().bulkWatermark());
+        assertEquals(0.90, c.wal().normalWatermark());
+        assertEquals(Duration.ofSeconds(1), c.wal().retryAfter());
+        assertEquals(Duration.ofMillis(2), c.wal().groupCommitMaxDelay());
+        assertEquals(8L << 20, c.wal().groupCommitMaxBytes());
+        assertEquals(RollCycle.FAST_HOURLY, c.wal().rollCycle());
+        assertEquals(64L << 20, c.wal().blockSize());
+        assertTrue(!c.nodeId().isBlank(), "nodeId defaults to the host name");
+        IntakeConfig.defaults(); // the real environment must produce a valid config too
+    }
+
+    @Test
+    void dataDirDefaultFollowsHolfastHome() {
+        IntakeConfig c = IntakeConfig.defaults(Map.of("HOLDFAST_HOME", "/opt/holdfast")::get);
+        assertEquals(Path.of("/opt/holdfast/data"), c.dataDir());
+    }
+
+    @Test
+    void readsEveryFieldFromYaml() throws IOException {
+        IntakeConfig c = load("""
+                nodeId: edge-7
+                dataDir: /var/lib/holdfast
+                durability: written
+                grpc: {host: 127.0.0.1, port: 0}
+                http: {host: localhost, port: 9090}
+                limits:
+                  maxBatchBytes: 512KiB
+                  maxEventsPerBatch: 500
+                  maxAgentIdBytes: 64
+                  maxInflightBytes: 1048576
+                wal:
+                  maxBytes: 2GiB
+                  minFreeBytes: 64MB
+                  bulkWatermark: 0.5
+                  normalWatermark: 0.5
+                  retryAfter: 250
+                  groupCommitMaxDelay: 500us
+                  groupCommitMaxBytes: "1 MiB"
+                  rollCycle: FIVE_MINUTELY
+                  blockSize: 16MiB
+                """);
+        assertEquals("edge-7", c.nodeId());
+        assertEquals(Path.of("/var/lib/holdfast"), c.dataDir());
+        assertEquals(Durability.WRITTEN, c.durability());
+        assertEquals(new IntakeConfig.Endpoint("127.0.0.1", 0), c.grpc());
+        assertEquals(new IntakeConfig.Endpoint("localhost", 9090), c.http());
+        assertEquals(new IntakeConfig.Limits(512 * 1024, 500, 64, 1 << 20), c.limits());
+        assertEquals(new IntakeConfig.Wal(2L << 30, 64_000_000, 0.5, 0.5, Duration.ofMillis(250),
+                Duration.ofNanos(500_000), 1 << 20, RollCycle.FIVE_MINUTELY, 16L << 20), c.wal());
+    }
+
+    @Test
+    void missingKeysAndEmptyValuesKeepDefaults() throws IOException {
+        assertEquals(IntakeConfig.defaults(NO_ENV), load("wal:\n  maxBytes:\ngrpc: {}\n"));
+        assertEquals(IntakeConfig.defaults(NO_ENV), load(""));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiterString = "=>", quoteCharacter = '`', textBlock = """
+            durability: fsnc                      => durability: "fsnc" is not one of written|fsync
+            durability: FSYNC                     => durability: "FSYNC" is not one of written|fsync
+            grpc: {port: 70000}                   => grpc.port: 70000 is outside 1..65535 (0 = pick a free port)
+            http: {port: -1}                      => http.port: -1 is outside 1..65535 (0 = pick a free port)
+            grpc: {port: abc}                     => grpc.port: "abc" is not an integer
+            grpc: {port: 99999999999}             => grpc.port: 99999999999 is too large
+            grpc: {host: ""}                      => grpc.host: "" must be an IP address or host name
+            http: {port: 4317}                    => http.port: 4317 is also grpc.port; the two listeners need different ports
+            grpc: 4317                            => grpc: expected a section (a mapping of keys to values), got 4317
+            nodeId: "has space"                   => nodeId: "has space" must be 1..253 characters from A-Z a-z 0-9 . _ -
+            nodeId: 7                             => nodeId: expected a string, got 7; quote it
+            limits: {maxBatchBytes: 4XB}          => limits.maxBatchBytes: "4XB" is not a size; use a number of bytes or a number with unit B|KB|MB|GB|TB|KiB|MiB|GiB|TiB
+            limits: {maxBatchBytes: 2GiB, maxInflightBytes: 4GiB} => limits.maxBatchBytes: 2GiB is outside 1B..1GiB
+            limits: {maxEventsPerBatch: 0}        => limits.maxEventsPerBatch: 0 is outside 1..1000000
+            limits: {maxAgentIdBytes: 5000}       => limits.maxAgentIdBytes: 5000 is outside 1..4096
+            limits: {maxInflightBytes: 1MiB}      => limits.maxInflightBytes: 1MiB must be >= limits.maxBatchBytes (4MiB)
+            wal: {maxBytes: 32MiB}                => wal.maxBytes: 32MiB must be >= wal.blockSize (64MiB)
+            wal: {minFreeBytes: -1}               => wal.minFreeBytes: -1 must be >= 0
+            wal: {bulkWatermark: 0}               => wal.bulkWatermark: 0.0 must be > 0 and < 1
+            wal: {normalWatermark: 1.0}           => wal.normalWatermark: 1.0 must be > 0 and < 1
+            wal: {bulkWatermark: 0.95}            => wal.bulkWatermark: 0.95 must be <= wal.normalWatermark (0.9); required: 0 < bulkWatermark <= normalWatermark < 1
+            wal: {bulkWatermark: high}            => wal.bulkWatermark: "high" is not a number
+            wal: {retryAfter: 0}                  => wal.retryAfter: 0ms is outside 1ms..1h
+            wal: {groupCommitMaxDelay: 150ms}     => wal.groupCommitMaxDelay: 150ms is outside 0ms..100ms
+            wal: {groupCommitMaxDelay: -5}        => wal.groupCommitMaxDelay: -5ms is outside 0ms..100ms
+            wal: {groupCommitMaxDelay: 2 sec}     => wal.groupCommitMaxDelay: "2 sec" is not a duration; use milliseconds or a number with unit ns|us|ms|s|m|h
+            wal: {groupCommitMaxBytes: 0}         => wal.groupCommitMaxBytes: 0B is outside 1B..1GiB
+            wal: {rollCycle: HOURLY}              => wal.rollCycle: "HOURLY" is not one of FIVE_MINUTELY|TEN_MINUTELY|TWENTY_MINUTELY|HALF_HOURLY|FAST_HOURLY|TWO_HOURLY|FOUR_HOURLY|SIX_HOURLY|FAST_DAILY
+            wal: {blockSize: 64KiB}               => wal.blockSize: 64KiB is outside 1MiB..1GiB
+            dataDir: "a\\0b"                      => dataDir: "a\\u0000b" is not a valid path
+            wal: [1, 2]                           => wal: expected a section (a mapping of keys to values), got a list
+            """)
+    void invalidValueNamesFieldAndWhatIsAllowed(String yaml, String expected) throws IOException {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> load(yaml));
+        assertEquals(1, e.problems().size(), e.getMessage());
+        assertTrue(e.getMessage().startsWith(expected), () -> "expected <" + expected + "> in <" + e.getMessage() + ">");
+    }
+
+    @Test
+    void unknownKeysAreNamedWithTheKnownKeysOfTheirSection() throws IOException {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> load("grcp: {port: 1}\nwal:\n  maxByte: 1GiB\n"));
+        assertEquals(List.of(
+                "wal.maxByte: unknown key; known keys in wal: maxBytes, minFreeBytes, bulkWatermark, "
+                        + "normalWatermark, retryAfter, groupCommitMaxDelay, groupCommitMaxBytes, rollCycle, blockSize",
+                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal"),
+                e.problems());
+    }
+
+    @Test
+    void everyProblemIsReportedTogetherOnePerLine() throws IOException {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> load("""
+                durability: fsnc
+                grpc: {port: 70000}
+                limits: {maxBatchBytes: lots}
+                wal: {bulkWatermark: 0.95, colour: blue}
+                """));
+        assertEquals(5, e.problems().size(), e.getMessage());
+        assertEquals(String.join("\n", e.problems()), e.getMessage());
+        for (String field : List.of("durability:", "grpc.port:", "limits.maxBatchBytes:", "wal.bulkWatermark:",
+                "wal.colour:")) {
+            assertTrue(e.problems().stream().anyMatch(p -> p.startsWith(field)), field + " in " + e.getMessage());
+        }
+    }
+
+    @Test
+    void overridesWinOverTheFile() throws IOException {
+        Path file = write("dataDir: /from/file\ndurability: fsync\ngrpc: {port: 1000}\nhttp: {port: 1001}\n");
+        IntakeConfig c = IntakeConfig.load(file, new Overrides(Path.of("/from/cli"), 2000, 0, "written"), NO_ENV);
+        assertEquals(Path.of("/from/cli"), c.dataDir());
+        assertEquals(2000, c.grpc().port());
+        assertEquals(0, c.http().port());
+        assertEquals(Durability.WRITTEN, c.durability());
+
+        IntakeConfig partial = IntakeConfig.load(file, new Overrides(null, 3000, null, null), NO_ENV);
+        assertEquals(Path.of("/from/file"), partial.dataDir());
+        assertEquals(3000, partial.grpc().port());
+        assertEquals(1001, partial.http().port());
+    }
+
+    @Test
+    void anOverrideCanRepairABadValueInTheFileBecauseValidationRunsAfterIt() throws IOException {
+        Path file = write("grpc: {port: 70000}\n");
+        assertEquals(4317, IntakeConfig.load(file, new Overrides(null, 4317, null, null), NO_ENV).grpc().port());
+    }
+
+    @Test
+    void badOverridesAreReportedLikeBadFileValues() {
+        IntakeConfig c = IntakeConfig.defaults(NO_ENV);
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> c.withOverrides(new Overrides(null, 70000, null, "fsnc")));
+        assertEquals(List.of(
+                "durability: \"fsnc\" is not one of written|fsync",
+                "grpc.port: 70000 is outside 1..65535 (0 = pick a free port)"), e.problems());
+
+        InvalidConfigException clash = assertThrows(InvalidConfigException.class,
+                () -> c.withOverrides(new Overrides(null, 9000, 9000, null)));
+        assertEquals(List.of("http.port: 9000 is also grpc.port; the two listeners need different ports"),
+                clash.problems());
+    }
+
+    @Test
+    void missingFileIsNamed() {
+        Path missing = tmp.resolve("nope.yaml");
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> IntakeConfig.load(missing));
+        assertEquals("config file " + missing + " does not exist", e.getMessage());
+    }
+
+    @Test
+    void yamlSyntaxErrorGivesFileLineAndColumn() throws IOException {
+        Path file = write("grpc:\n  port: 4317\n  host: [unclosed\n");
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> IntakeConfig.load(file));
+        assertTrue(e.getMessage().startsWith("config file " + file + ": invalid YAML at line "), e.getMessage());
+        assertTrue(e.getMessage().matches("(?s).* at line \\d+, column \\d+: .+"), e.getMessage());
+    }
+
+    @Test
+    void duplicateKeysAreAnErrorWithTheirPosition() throws IOException {
+        Path file = write("grpc:\n  port: 1\n  port: 2\n");
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> IntakeConfig.load(file));
+        assertTrue(e.getMessage().contains("line 3"), e.getMessage());
+        assertTrue(e.getMessage().contains("port"), e.getMessage());
+    }
+
+    private IntakeConfig load(String yaml) throws IOException {
+        return IntakeConfig.load(write(yaml), Overrides.NONE, NO_ENV);
+    }
+
+    private Path write(String yaml) throws IOException {
+        return Files.writeString(Files.createTempFile(tmp, "holdfast", ".yaml"), yaml);
+    }
+}
