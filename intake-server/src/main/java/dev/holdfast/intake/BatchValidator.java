@@ -53,14 +53,14 @@ public final class BatchValidator {
         if (agent.isEmpty()) {
             return new Invalid(seq, "agent_id is empty");
         }
-        if (expectedAgentId != null && !expectedAgentId.equals(agent)) {
-            return new Invalid(seq, "agent_id \"" + agent + "\" does not match the stream's hello.agent_id \""
-                    + expectedAgentId + "\"");
-        }
         int agentBytes = agent.getBytes(StandardCharsets.UTF_8).length;
         if (agentBytes > limits.maxAgentIdBytes()) {
             return new Invalid(seq, "agent_id is " + agentBytes + " bytes, over the limit of "
                     + limits.maxAgentIdBytes() + " (limits.maxAgentIdBytes)");
+        }
+        if (expectedAgentId != null && !expectedAgentId.equals(agent)) {
+            return new Invalid(seq, "agent_id \"" + agent + "\" does not match the stream's hello.agent_id \""
+                    + expectedAgentId + "\"");
         }
         if (seq == 0) {
             return new Invalid(0, "batch_seq must be at least 1");

@@ -100,7 +100,7 @@ public final class IntakeServer implements AutoCloseable {
             reasons.add("WAL not writable: disk pressure " + wal.guard().pressure() + ", "
                     + wal.guard().walBytes() + " of " + wal.guard().budgetBytes() + " budget bytes used");
         }
-        return reasons.isEmpty() ? Readiness.ready() : Readiness.notReady(reasons.toArray(String[]::new));
+        return reasons.isEmpty() ? Readiness.READY : Readiness.notReady(reasons.toArray(String[]::new));
     }
 
     public int grpcPort() {

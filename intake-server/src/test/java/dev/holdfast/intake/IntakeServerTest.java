@@ -192,7 +192,7 @@ class IntakeServerTest {
     void diskPressureShedsByPriorityWithRetryAfterAndReadinessFollows() throws Exception {
         IntakeConfig.Wal w = IntakeConfig.defaults().wal();
         IntakeConfig.Wal small = new IntakeConfig.Wal(2L << 20, 0, 0.5, 0.75, Duration.ofMillis(300),
-                w.groupCommitMaxDelay(), w.groupCommitMaxBytes(), w.rollCycle(), w.blockSize());
+                w.groupCommitMaxDelay(), w.groupCommitMaxBytes(), w.rollCycle(), 1L << 20);
         IntakeServer server = start(config(null, small));
         TestClient c = client(server);
         TestClient.Stream s = c.stream();

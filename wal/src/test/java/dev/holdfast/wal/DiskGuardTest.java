@@ -17,6 +17,10 @@ class DiskGuardTest {
         assertNull(g.refusal(BatchPriority.NORMAL, 700_000));
         assertNull(g.refusal(BatchPriority.CRITICAL, 800_000));
         assertNotNull(g.refusal(BatchPriority.CRITICAL, 800_001));
+        // a refused CRITICAL batch makes the WAL report FULL (not ready) until such a batch would fit again
+        assertEquals(DiskGuard.Pressure.FULL, g.pressure());
+        assertNull(g.refusal(BatchPriority.CRITICAL, 1_000));
+        assertEquals(DiskGuard.Pressure.OK, g.pressure());
         // bytes written since the last statfs count against free space immediately
         g.onAppended(700_000);
         assertEquals(300_000, g.freeBytes());
