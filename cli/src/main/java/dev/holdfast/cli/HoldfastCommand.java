@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.cli.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "holdfast 0.1.0",
         description = "Resilient telemetry intake with disk-first persistence.",
-        subcommands = {IntakeCommand.class, WalCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {IntakeCommand.class, WalCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class HoldfastCommand implements Runnable {
 
     @CommandLine.Spec

@@ -1,0 +1,183 @@
+package dev.holdfast.cli.bench;
+
+import dev.holdfast.protocol.v1.IntakeMessage;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.netty.NettyChannelBuilder;
+import org.HdrHistogram.Histogram;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Runs the agents of one {@code bench ingest}: builds the event pool and channels, starts one
+ * thread per agent, takes the measurement window and assembles the {@link BenchReport}.
+ * Lifecycle: construct, {@link #run()} once, {@link #close()}; {@link #abort()} from any thread.
+ */
+final class IngestBench implements AutoCloseable {
+
+    static final long BACKOFF_BASE_MS = 50;
+    static final long BACKOFF_CAP_MS = 2_000;
+
+    private final IngestConfig config;
+    private final AckSink ackSink;
+    private final PrintStream log;
+    private final LongSupplier clock;
+    private final BenchStats stats = new BenchStats();
+    private final List<ManagedChannel> channels = new ArrayList<>();
+    private volatile RunControl control;
+    private volatile boolean abortRequested;
+
+    IngestBench(IngestConfig config, AckSink ackSink, PrintStream log, LongSupplier clock) {
+        this.config = config;
+        this.ackSink = ackSink;
+        this.log = log;
+        this.clock = clock;
+    }
+
+    BenchReport run() throws InterruptedException {
+        EventPool pool = EventPool.build(config.poolSize(), config.eventBytes(), config.priority(), 42);
+        BatchEncoder encoder = new BatchEncoder(pool, config.batchSize());
+        MethodDescriptor<byte[], IntakeMessage> method = IntakeStreamMethod.create();
+
+        long start = clock.getAsLong();
+        long warmupNanos = TimeUnit.SECONDS.toNanos(config.warmupSeconds());
+        long measureFrom = start + warmupNanos;
+        control = config.byDuration()
+                ? RunControl.byDuration(measureFrom + TimeUnit.SECONDS.toNanos(config.durationSeconds()),
+                TimeUnit.SECONDS.toNanos(config.drainSeconds()))
+                : RunControl.byBatches(config.batchesPerAgent());
+        if (abortRequested) {
+            control.abort();
+        }
+
+        CountDownLatch done = new CountDownLatch(config.agents());
+        List<AgentSession> sessions = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        SplittableRandom seeds = new SplittableRandom();
+        for (int i = 0; i < config.agents(); i++) {
+            ManagedChannel channel = newChannel();
+            channels.add(channel);
+            AgentSession session = new AgentSession(config.agentId(i), channel, method, encoder, config.window(),
+                    control, stats, ackSink, new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS, seeds.split()), clock, log);
+            sessions.add(session);
+            Thread thread = new Thread(() -> {
+                try {
+                    session.run();
+                } finally {
+                    done.countDown();
+                }
+            }, "bench-" + config.agentId(i));
+            threads.add(thread);
+        }
+
+        try (ProgressReporter progress = new ProgressReporter(stats, log, clock, start)) {
+            progress.start();
+            threads.forEach(Thread::start);
+
+            // Warmup: JIT, connection setup and the intake's first segment roll stay out of the numbers.
+            boolean finishedEarly = awaitUntil(done, measureFrom);
+            boolean warmupExcluded = warmupNanos > 0 && !finishedEarly;
+            BenchStats.Snapshot base = warmupExcluded ? stats.startMeasurement() : zero();
+            long measureStart = warmupExcluded ? clock.getAsLong() : start;
+
+            // By duration the window ends when production stops; the drain is excluded.
+            BenchStats.Snapshot measuredEnd = null;
+            long measureEnd = 0;
+            if (control.byDuration()) {
+                awaitUntil(done, control.stopProducingAtNanos());
+                measureEnd = clock.getAsLong();
+                measuredEnd = stats.snapshot();
+            }
+            Histogram latency = stats.takeLatency(); // latency of drained batches is not steady-state
+            done.await();
+            for (Thread t : threads) {
+                t.join();
+            }
+            long end = clock.getAsLong();
+            BenchStats.Snapshot total = stats.snapshot();
+            if (measuredEnd == null) {
+                measuredEnd = total;
+                measureEnd = end;
+                latency.add(stats.takeLatency());
+            }
+            return report(sessions, pool, base, measuredEnd, total, latency, measureStart, measureEnd, start, end,
+                    warmupExcluded);
+        }
+    }
+
+    private ManagedChannel newChannel() {
+        // One channel (one HTTP/2 connection) per agent, as real agents would have. The direct
+        // executor is safe because the agent's listener only enqueues; it saves a thread hop per ack.
+        return NettyChannelBuilder.forAddress(config.host(), config.port())
+                .usePlaintext()
+                .directExecutor()
+                .build();
+    }
+
+    /** Waits until {@code deadlineNanos} or until all agents are done; true if they are done. */
+    private boolean awaitUntil(CountDownLatch done, long deadlineNanos) throws InterruptedException {
+        long left = deadlineNanos - clock.getAsLong();
+        return left <= 0 ? done.getCount() == 0 : done.await(left, TimeUnit.NANOSECONDS);
+    }
+
+    private BenchReport report(List<AgentSession> sessions, EventPool pool, BenchStats.Snapshot base,
+                               BenchStats.Snapshot measured, BenchStats.Snapshot total, Histogram latency,
+                               long measureStart, long measureEnd, long start, long end, boolean warmupExcluded) {
+        long unacked = 0;
+        for (AgentSession s : sessions) {
+            unacked += s.result().unacknowledged();
+        }
+        double measuredSeconds = Math.max(1e-9, (measureEnd - measureStart) / 1e9);
+        long events = measured.eventsAcked() - base.eventsAcked();
+        long bytes = measured.payloadBytesAcked() - base.payloadBytesAcked();
+        boolean failed = unacked > 0 || total.invalid() > 0 || control.aborted();
+        return new BenchReport(config.target(), config.agents(), config.window(), config.batchSize(),
+                pool.averageEventBytes(), config.priority().name(), config.byDuration() ? "duration" : "batches",
+                config.warmupSeconds(), warmupExcluded,
+                measuredSeconds, measured.batchesAcked() - base.batchesAcked(), events,
+                events / measuredSeconds, bytes / 1e6 / measuredSeconds,
+                micros(latency.getValueAtPercentile(50)), micros(latency.getValueAtPercentile(99)),
+                micros(latency.getValueAtPercentile(99.9)), micros(latency.getMaxValue()), latency.getTotalCount(),
+                (end - start) / 1e9, total.batchesAcked(), total.eventsAcked(), total.batchesSent(),
+                total.resumedFromWelcome(), total.retries(), total.duplicates(), total.invalid(), total.reconnects(),
+                total.streamFailures(), total.unexpectedAcks(), unacked, stats.invalidMessages(), failed ? 1 : 0);
+    }
+
+    private static double micros(long micros) {
+        return micros / 1_000.0;
+    }
+
+    private static BenchStats.Snapshot zero() {
+        return new BenchStats.Snapshot(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** Stops production and abandons outstanding batches (Ctrl-C); run() then returns promptly. */
+    void abort() {
+        abortRequested = true;
+        RunControl c = control;
+        if (c != null) {
+            c.abort();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (ManagedChannel channel : channels) {
+            channel.shutdownNow();
+        }
+        for (ManagedChannel channel : channels) {
+            try {
+                channel.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package dev.holdfast.cli.bench;
+
+import dev.holdfast.protocol.v1.BatchAck;
+import dev.holdfast.protocol.v1.Welcome;
+import io.grpc.Status;
+
+/** What a stream's gRPC callbacks hand to the agent thread, tagged with the stream's generation. */
+sealed interface StreamEvent {
+
+    int generation();
+
+    record Welcomed(int generation, Welcome welcome) implements StreamEvent {
+    }
+
+    record Ack(int generation, BatchAck ack) implements StreamEvent {
+    }
+
+    record Closed(int generation, Status status) implements StreamEvent {
+    }
+
+    record Ready(int generation) implements StreamEvent {
+    }
+}
