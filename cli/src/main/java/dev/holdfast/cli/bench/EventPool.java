@@ -56,22 +56,22 @@ public final class EventPool {
         long baseTime = System.currentTimeMillis() * 1_000_000L;
         byte[][] events = new byte[size][];
         for (int i = 0; i < size; i++) {
-            Event unpadded = realisticEvent(random, baseTime + i * 1_000L, priority);
+            Event unpadded = shrinkToFit(realisticEvent(random, baseTime + i * 1_000L, priority), targetBytes);
             events[i] = pad(unpadded, targetBytes).toByteArray();
         }
         return new EventPool(events);
     }
 
-    /** The smallest --event-bytes value that still leaves room for the padding attribute. */
+    /** The smallest --event-bytes value: kind, pid, comm and a truncated two-character path, empty pad. */
     public static int minimumEventBytes() {
-        Event smallest = Event.newBuilder()
+        return Event.newBuilder()
                 .setTimeUnixNano(1L)
                 .setPriority(Priority.BULK)
-                .setFile(FileEvent.newBuilder().setKind(FileEvent.Kind.OPEN)
-                        .setPath(DIRS[0] + "/" + NAMES[0]).setPid(1).setComm(COMMS[0]))
+                .setFile(FileEvent.newBuilder().setKind(FileEvent.Kind.RMDIR).setPath("/x").setPathTruncated(true)
+                        .setPid(4_000_300).setComm(COMMS[COMMS.length - 1]))
                 .putAttributes(PAD_KEY, "")
-                .build();
-        return smallest.getSerializedSize();
+                .build()
+                .getSerializedSize();
     }
 
     private static Event realisticEvent(Random random, long timeUnixNano, Priority priority) {
@@ -101,6 +101,27 @@ public final class EventPool {
                 .setPriority(priority)
                 .setFile(file)
                 .build();
+    }
+
+    /**
+     * Small targets (below ~170 bytes) cannot hold every field: keep what an agent always sends
+     * (kind, path, pid, comm) and, if even that is too big, the tail of the path, as a kernel-side
+     * truncation would.
+     */
+    static Event shrinkToFit(Event event, int targetBytes) {
+        if (withPad(event.toBuilder(), 0).getSerializedSize() <= targetBytes) {
+            return event;
+        }
+        FileEvent full = event.getFile();
+        FileEvent.Builder bare = FileEvent.newBuilder().setKind(full.getKind()).setPid(full.getPid())
+                .setComm(full.getComm());
+        Event.Builder base = event.toBuilder().setFile(bare.setPath(full.getPath()));
+        String path = full.getPath();
+        while (withPad(base, 0).getSerializedSize() > targetBytes && path.length() > 2) {
+            path = "/" + path.substring(Math.min(path.length() - 1, 2));
+            base.setFile(bare.setPath(path).setPathTruncated(true));
+        }
+        return base.build();
     }
 
     /**

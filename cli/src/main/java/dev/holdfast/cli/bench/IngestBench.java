@@ -136,7 +136,8 @@ final class IngestBench implements AutoCloseable {
         double measuredSeconds = Math.max(1e-9, (measureEnd - measureStart) / 1e9);
         long events = measured.eventsAcked() - base.eventsAcked();
         long bytes = measured.payloadBytesAcked() - base.payloadBytesAcked();
-        boolean failed = unacked > 0 || total.invalid() > 0 || control.aborted();
+        // A run that moved nothing (intake never reachable) is a failure, not a vacuous success.
+        boolean failed = unacked > 0 || total.invalid() > 0 || control.aborted() || total.batchesAcked() == 0;
         return new BenchReport(config.target(), config.agents(), config.window(), config.batchSize(),
                 pool.averageEventBytes(), config.priority().name(), config.byDuration() ? "duration" : "batches",
                 config.warmupSeconds(), warmupExcluded,

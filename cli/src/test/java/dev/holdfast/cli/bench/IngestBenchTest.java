@@ -1,0 +1,148 @@
+package dev.holdfast.cli.bench;
+
+import dev.holdfast.protocol.v1.Priority;
+import dev.holdfast.protocol.v1.Welcome;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Runs the real generator against a fake intake on loopback Netty (no in-process shortcuts). */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class IngestBenchTest {
+
+    private static final int AGENTS = 3;
+    private static final long BATCHES = 40;
+
+    @TempDir
+    Path dir;
+
+    private Server server;
+    private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
+    private final PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
+
+    @AfterEach
+    void stopServer() throws InterruptedException {
+        if (server != null) {
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void everyBatchAckedOnceAcrossRetriesAndAKilledStream() throws Exception {
+        // seq 10 is shed on its first attempt, and the stream dies right after persisting seq 11,
+        // so the reconnect's Welcome must report 11 in persisted_above and 10 must still be resent.
+        FakeIntake intake = new FakeIntake((agent, seq) -> seq % 7 == 3,
+                (agent, seq) -> agent.equals("t-1") && seq == 11);
+        server = start(intake, 0);
+        Path ackedLog = dir.resolve("acked.log");
+
+        BenchReport report = runBench(server.getPort(), ackedLog);
+
+        assertEquals(0, report.exitCode(), report.toText() + logBytes);
+        assertTrue(intake.killed());
+        assertAckedExactlyOnce(ackedLog);
+        for (int a = 0; a < AGENTS; a++) {
+            String agent = "t-" + a;
+            for (long seq = 1; seq <= BATCHES; seq++) {
+                assertTrue(intake.persisted(agent).contains(seq), agent + " " + seq);
+                if (seq % 7 == 3) {
+                    assertTrue(intake.receipts(agent, seq) >= 2, "RETRY_LATER batch resent: " + agent + " " + seq);
+                }
+            }
+        }
+        assertEquals(0, intake.resentAfterPersisted(), "nothing the Welcome reported persisted was resent");
+        assertEquals(AGENTS * (BATCHES / 7 + (BATCHES % 7 >= 3 ? 1 : 0)), report.retries());
+        assertEquals(1, report.reconnects());
+        assertEquals(1, report.resumedFromWelcome(), "the batch whose ack died with the stream");
+        assertTrue(intake.welcomes().stream().anyMatch(w -> w.getPersistedAboveList().contains(11L)),
+                "out-of-order persisted batch reported in persisted_above: " + intake.welcomes());
+        assertEquals(AGENTS * BATCHES, report.totalBatchesAcked());
+        assertEquals(AGENTS * BATCHES * 20, report.totalEventsAcked());
+        assertEquals(0, report.duplicates());
+        assertEquals(0, report.invalid());
+        assertEquals(0, report.unacknowledged());
+        assertTrue(report.latencySamples() > 0 && report.latencyMaxMs() > 0);
+    }
+
+    @Test
+    void finishesTheJobAcrossAnIntakeRestart() throws Exception {
+        FakeIntake intake = new FakeIntake((agent, seq) -> false, (agent, seq) -> false);
+        server = start(intake, 0);
+        int port = server.getPort();
+        Path ackedLog = dir.resolve("acked.log");
+
+        Thread restarter = new Thread(() -> {
+            try {
+                while (intake.batchesReceived() < AGENTS * BATCHES / 3) {
+                    Thread.sleep(1);
+                }
+                server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                Thread.sleep(700); // long enough for several failed reconnect attempts
+                server = start(intake, port);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        restarter.start();
+        BenchReport report = runBench(port, ackedLog);
+        restarter.join();
+
+        assertEquals(0, report.exitCode(), report.toText() + logBytes);
+        assertAckedExactlyOnce(ackedLog);
+        assertEquals(AGENTS, report.reconnects(), logBytes.toString());
+        assertEquals(0, intake.resentAfterPersisted());
+        assertFalse(logBytes.toString().isEmpty(), "outage is logged");
+    }
+
+    private BenchReport runBench(int port, Path ackedLog) throws Exception {
+        IngestConfig config = new IngestConfig("127.0.0.1", port, AGENTS, 20, 200, 0, BATCHES, ackedLog, 4,
+                Priority.NORMAL, "t", null, 0, 30, 256);
+        AckedLog sink = AckedLog.open(ackedLog);
+        try (IngestBench bench = new IngestBench(config, sink, log, System::nanoTime)) {
+            BenchReport report = bench.run();
+            System.out.print(report.toText() + logBytes); // lands in the surefire -output.txt
+            return report;
+        } finally {
+            sink.close();
+        }
+    }
+
+    private static void assertAckedExactlyOnce(Path ackedLog) throws Exception {
+        List<String> lines = Files.readAllLines(ackedLog);
+        Map<String, Integer> counts = new HashMap<>();
+        for (String line : lines) {
+            counts.merge(line, 1, Integer::sum);
+        }
+        for (int a = 0; a < AGENTS; a++) {
+            for (long seq = 1; seq <= BATCHES; seq++) {
+                assertEquals(1, counts.getOrDefault("t-" + a + " " + seq, 0), "acked-log line t-" + a + " " + seq);
+            }
+        }
+        assertEquals(AGENTS * BATCHES, lines.size());
+    }
+
+    private static Server start(FakeIntake intake, int port) throws Exception {
+        return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+                .addService(intake)
+                .build()
+                .start();
+    }
+}
