@@ -23,9 +23,13 @@ public final class IntakeCommand implements Callable<Integer> {
     Integer httpPort;
     @Option(names = "--durability", description = "written | fsync (default fsync)")
     String durability;
+    @Option(names = "--check", description = "Start (recover the WAL, bind the ports), report, and exit: "
+            + "a pre-flight check for a configuration and data directory")
+    boolean check;
 
     @Override
     public Integer call() throws Exception {
+        ChronicleWarmup.start();
         Overrides overrides = new Overrides(data, grpcPort, httpPort, durability);
         IntakeConfig cfg;
         try {
@@ -58,6 +62,9 @@ public final class IntakeCommand implements Callable<Integer> {
                 IntakeServer.walDir(cfg.dataDir()).toAbsolutePath(), cfg.durability().name().toLowerCase(),
                 server.wal().recovery());
         System.out.flush();
+        if (check) {
+            System.exit(0); // the shutdown hook closes the server cleanly
+        }
         stopped.await();
         return 0;
     }

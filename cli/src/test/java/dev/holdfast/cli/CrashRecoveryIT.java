@@ -47,8 +47,9 @@ class CrashRecoveryIT {
         List<Long> restartMillis = new ArrayList<>();
         HoldfastProcess intake = HoldfastProcess.start(intakeLog, intakeArgs);
         try (HoldfastProcess bench = HoldfastProcess.start(tmp.resolve("bench.log"), "bench", "ingest",
-                "--target", "127.0.0.1:" + grpcPort, "--agents", "4", "--batch", "200", "--event-bytes", "200",
-                "--batches", "600", "--window", "8", "--acked-log", ackedLog.toString())) {
+                "--target", "127.0.0.1:" + grpcPort, "--agents", "4", "--batch", "100", "--event-bytes", "200",
+                "--rate", "100", "--window", "16", "--duration", "30", "--warmup", "0",
+                "--acked-log", ackedLog.toString())) {
             HoldfastProcess.awaitReady(httpPort, Duration.ofSeconds(60), intake);
             for (int kill = 1; kill <= KILLS; kill++) {
                 Thread.sleep(700 + random.nextInt(1500));
@@ -60,6 +61,7 @@ class CrashRecoveryIT {
                 System.out.printf("kill %d: %d batches acknowledged before it; restart ready in %d ms%n",
                         kill, ackedBefore, ready);
             }
+            assertTrue(bench.alive(), "the load must still be running after the last kill");
             assertTrue(bench.process().waitFor(180, java.util.concurrent.TimeUnit.SECONDS),
                     "load generator did not finish; log: " + Files.readString(bench.log));
             assertEquals(0, bench.process().exitValue(), "load generator reported unacknowledged batches: "
@@ -68,8 +70,10 @@ class CrashRecoveryIT {
             intake.kill(); // one more crash for good measure: verification reads what the disk holds
         }
 
-        Set<String> acked = new HashSet<>(Files.readAllLines(ackedLog));
-        assertEquals(4 * 600, acked.size(), "every batch was acknowledged exactly once in the ack log");
+        List<String> ackLines = Files.readAllLines(ackedLog);
+        Set<String> acked = new HashSet<>(ackLines);
+        assertEquals(ackLines.size(), acked.size(), "a batch was acknowledged twice");
+        assertTrue(acked.size() > 4 * 100 * 10, "too little load to prove anything: " + acked.size() + " batches");
 
         HoldfastProcess.Result verify = HoldfastProcess.run(intakeLog, Duration.ofMinutes(2),
                 "wal", "verify", "--data", data.toString());
@@ -84,7 +88,7 @@ class CrashRecoveryIT {
         for (String line : dump.stdout().split("\n")) {
             if (line.isBlank()) continue;
             JsonNode r = json.readTree(line);
-            assertEquals(200, r.get("events").asInt(), line);
+            assertEquals(100, r.get("events").asInt(), line);
             copies.merge(r.get("agent_id").asText() + " " + r.get("batch_seq").asLong(), 1, Integer::sum);
         }
         List<String> missing = acked.stream().filter(a -> !copies.containsKey(a)).sorted().toList();
@@ -94,7 +98,7 @@ class CrashRecoveryIT {
 
         String report = String.format("crash test: seed %d, %d SIGKILLs, %d batches (%d events) acknowledged, "
                         + "0 missing, 0 doubled; restart-to-ready ms: %s (max %d)%n", seed, KILLS, acked.size(),
-                acked.size() * 200L, restartMillis, restartMillis.stream().mapToLong(Long::longValue).max().orElse(0));
+                acked.size() * 100L, restartMillis, restartMillis.stream().mapToLong(Long::longValue).max().orElse(0));
         System.out.print(report);
         Files.writeString(Path.of("target", "crash-recovery-report.txt"), report);
         for (long ms : restartMillis) {

@@ -20,6 +20,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +42,7 @@ public final class IntakeServer implements AutoCloseable {
     private Server grpc;
     private HttpEndpoints http;
     private ExecutorService grpcExecutor;
+    private volatile boolean ready;
 
     public IntakeServer(IntakeConfig config, PrometheusMeterRegistry registry) {
         this.config = config;
@@ -60,8 +63,30 @@ public final class IntakeServer implements AutoCloseable {
     }
 
     public IntakeServer start() throws IOException {
+        log.info("starting {} ms after JVM start", uptimeMillis());
         IntakeMetrics metrics = new IntakeMetrics(registry);
-        wal = Wal.open(walConfig(config), metrics);
+        // Recovery and the network stack initialise in parallel: a restart is ready sooner, and /healthz answers
+        // (with /readyz saying "recovering") while the WAL is still being checked.
+        CompletableFuture<Wal> opening = new CompletableFuture<>();
+        Thread opener = new Thread(() -> {
+            try {
+                opening.complete(Wal.open(walConfig(config), metrics));
+            } catch (Throwable t) {
+                opening.completeExceptionally(t);
+            }
+        }, "wal-recovery");
+        opener.start();
+        http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness);
+        http.start();
+        try {
+            wal = opening.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while opening the WAL", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) throw io;
+            throw new IOException("could not open the WAL: " + e.getCause(), e.getCause());
+        }
         IntakeConfig.Limits limits = config.limits();
         InflightBytes inflight = new InflightBytes(limits.maxInflightBytes());
         metrics.bindWal(wal.guard(), wal::queuedBatches, inflight);
@@ -84,18 +109,21 @@ public final class IntakeServer implements AutoCloseable {
                 .addService(new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition())
                 .build()
                 .start();
-        http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness);
-        http.start();
-        log.info("intake {} ready: gRPC on {}:{}, HTTP on {}:{}, WAL {} ({} durability)", config.nodeId(),
-                config.grpc().host(), grpcPort(), config.http().host(), http.port(), wal.config().dir(),
-                config.durability().name().toLowerCase());
+        ready = true;
+        log.info("intake {} ready {} ms after JVM start: gRPC on {}:{}, HTTP on {}:{}, WAL {} ({} durability)",
+                config.nodeId(), uptimeMillis(), config.grpc().host(), grpcPort(), config.http().host(), http.port(),
+                wal.config().dir(), config.durability().name().toLowerCase());
         return this;
+    }
+
+    private static long uptimeMillis() {
+        return java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
     }
 
     public Readiness readiness() {
         List<String> reasons = new ArrayList<>();
-        if (wal == null) {
-            reasons.add("WAL not open");
+        if (!ready) {
+            reasons.add("starting: WAL recovery or gRPC start-up in progress");
         } else if (!wal.writable()) {
             reasons.add("WAL not writable: disk pressure " + wal.guard().pressure() + ", "
                     + wal.guard().walBytes() + " of " + wal.guard().budgetBytes() + " budget bytes used");
@@ -118,6 +146,7 @@ public final class IntakeServer implements AutoCloseable {
     /** Stops taking batches, lets in-flight ones finish, then closes the WAL (syncing everything accepted). */
     @Override
     public void close() throws IOException {
+        ready = false;
         if (grpc != null) {
             grpc.shutdown();
             try {

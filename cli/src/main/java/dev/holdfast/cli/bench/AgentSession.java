@@ -48,6 +48,9 @@ final class AgentSession implements Runnable {
     private final MethodDescriptor<byte[], IntakeMessage> method;
     private final BatchEncoder encoder;
     private final int window;
+    /** Pacing for --rate: a new batch no earlier than nextBatchAtNanos; 0 = unpaced. */
+    private final long batchIntervalNanos;
+    private long nextBatchAtNanos;
     private final RunControl control;
     private final BenchStats stats;
     private final AckSink ackSink;
@@ -83,7 +86,7 @@ final class AgentSession implements Runnable {
 
     AgentSession(String agentId, ManagedChannel channel, MethodDescriptor<byte[], IntakeMessage> method,
                  BatchEncoder encoder, int window, RunControl control, BenchStats stats, AckSink ackSink,
-                 Backoff backoff, LongSupplier clock, PrintStream log) {
+                 Backoff backoff, LongSupplier clock, PrintStream log, long batchIntervalNanos) {
         if (window < 1) {
             throw new IllegalArgumentException("window must be >= 1");
         }
@@ -92,6 +95,7 @@ final class AgentSession implements Runnable {
         this.method = method;
         this.encoder = encoder;
         this.window = window;
+        this.batchIntervalNanos = batchIntervalNanos;
         this.control = control;
         this.stats = stats;
         this.ackSink = ackSink;
@@ -166,8 +170,13 @@ final class AgentSession implements Runnable {
             wait = Math.min(wait, reconnectAtNanos - now);
         } else if (state == State.AWAITING_WELCOME) {
             wait = Math.min(wait, welcomeDeadlineNanos - now);
-        } else if (!retryTimers.isEmpty()) {
-            wait = Math.min(wait, retryTimers.peek().dueNanos - now);
+        } else {
+            if (!retryTimers.isEmpty()) {
+                wait = Math.min(wait, retryTimers.peek().dueNanos - now);
+            }
+            if (batchIntervalNanos > 0 && pending.size() < window) {
+                wait = Math.min(wait, nextBatchAtNanos - now);
+            }
         }
         return Math.max(0, wait);
     }
@@ -348,8 +357,14 @@ final class AgentSession implements Runnable {
                 }
                 continue;
             }
-            if (pending.size() >= window || !control.mayProduce(produced, clock.getAsLong())) {
+            long now = clock.getAsLong();
+            if (pending.size() >= window || !control.mayProduce(produced, now)
+                    || batchIntervalNanos > 0 && now - nextBatchAtNanos < 0) {
                 return;
+            }
+            if (batchIntervalNanos > 0) {
+                // a fixed schedule; an agent that fell behind (outage, full window) catches up by one batch at most
+                nextBatchAtNanos = Math.max(nextBatchAtNanos, now - batchIntervalNanos) + batchIntervalNanos;
             }
             Pending p = new Pending(encoder.encode(agentId, nextSeq, eventCursor));
             eventCursor += encoder.eventsPerBatch();

@@ -64,7 +64,8 @@ final class IngestBench implements AutoCloseable {
             ManagedChannel channel = newChannel();
             channels.add(channel);
             AgentSession session = new AgentSession(config.agentId(i), channel, method, encoder, config.window(),
-                    control, stats, ackSink, new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS, seeds.split()), clock, log);
+                    control, stats, ackSink, new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS, seeds.split()), clock, log,
+                    config.batchIntervalNanos());
             sessions.add(session);
             Thread thread = new Thread(() -> {
                 try {

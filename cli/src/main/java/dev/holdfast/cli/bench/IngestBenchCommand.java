@@ -52,6 +52,10 @@ public final class IngestBenchCommand implements Callable<Integer> {
     @Option(names = "--acked-log", paramLabel = "FILE", description = "Append 'agent_id seq' per acknowledged batch.")
     Path ackedLog;
 
+    @Option(names = "--rate", defaultValue = "0", paramLabel = "BATCHES_PER_SEC",
+            description = "New batches per second per agent; 0 = as fast as the window allows. Default: ${DEFAULT-VALUE}.")
+    double rate;
+
     @Option(names = "--window", defaultValue = "8", description = "Unacknowledged batches per agent. Default: ${DEFAULT-VALUE}.")
     int window;
 
@@ -127,7 +131,7 @@ public final class IngestBenchCommand implements Callable<Integer> {
             long warmup = warmupSeconds != null ? warmupSeconds : (duration > 0 ? 2 : 0);
             return new IngestConfig(hp.host(), hp.port(), agents, batch, eventBytes, duration, batches, ackedLog,
                     window, priority, agentPrefix, reportJson, warmup, IngestConfig.DEFAULT_DRAIN_SECONDS,
-                    IngestConfig.DEFAULT_POOL_SIZE);
+                    IngestConfig.DEFAULT_POOL_SIZE, rate);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

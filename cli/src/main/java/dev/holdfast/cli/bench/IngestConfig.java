@@ -14,7 +14,7 @@ import java.nio.file.Path;
  */
 record IngestConfig(String host, int port, int agents, int batchSize, int eventBytes, long durationSeconds,
                     long batchesPerAgent, Path ackedLog, int window, Priority priority, String agentPrefix,
-                    Path reportJson, long warmupSeconds, long drainSeconds, int poolSize) {
+                    Path reportJson, long warmupSeconds, long drainSeconds, int poolSize, double ratePerAgent) {
 
     static final long DEFAULT_DRAIN_SECONDS = 30;
     static final int DEFAULT_POOL_SIZE = 4096;
@@ -29,6 +29,12 @@ record IngestConfig(String host, int port, int agents, int batchSize, int eventB
         int min = EventPool.minimumEventBytes();
         require(eventBytes >= min, "--event-bytes must be >= " + min + " (the smallest realistic FileEvent)");
         require(!agentPrefix.isEmpty(), "--agent-prefix must not be empty");
+        require(ratePerAgent >= 0, "--rate must be >= 0");
+    }
+
+    /** Nanoseconds between new batches of one agent; 0 when only the window limits it. */
+    long batchIntervalNanos() {
+        return ratePerAgent > 0 ? (long) (1e9 / ratePerAgent) : 0;
     }
 
     boolean byDuration() {

@@ -114,7 +114,7 @@ class IngestBenchTest {
 
     private BenchReport runBench(int port, Path ackedLog) throws Exception {
         IngestConfig config = new IngestConfig("127.0.0.1", port, AGENTS, 20, 200, 0, BATCHES, ackedLog, 4,
-                Priority.NORMAL, "t", null, 0, 30, 256);
+                Priority.NORMAL, "t", null, 0, 30, 256, 0);
         AckedLog sink = AckedLog.open(ackedLog);
         try (IngestBench bench = new IngestBench(config, sink, log, System::nanoTime)) {
             BenchReport report = bench.run();
