@@ -1,6 +1,5 @@
 package dev.holdfast.intake;
 
-import com.google.protobuf.ByteString;
 import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
@@ -143,8 +142,4 @@ final class TestClient implements AutoCloseable {
             }
         }
     };
-
-    static ByteString bytes(String s) {
-        return ByteString.copyFromUtf8(s);
-    }
 }

@@ -2,7 +2,6 @@ package dev.holdfast.intake.grpc;
 
 import dev.holdfast.intake.BatchIntake;
 import dev.holdfast.protocol.v1.BatchAck;
-import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.Hello;
 import dev.holdfast.protocol.v1.IntakeMessage;
 import dev.holdfast.protocol.v1.IntakeServiceGrpc;
@@ -100,10 +99,5 @@ public final class IntakeGrpcService {
                 }
             }
         });
-    }
-
-    /** For tests and tools: the unary method's wire descriptor with generated (parsing) marshallers. */
-    static MethodDescriptor<EventBatch, BatchAck> sendMethod() {
-        return IntakeServiceGrpc.getSendMethod();
     }
 }
