@@ -1,5 +1,6 @@
 package dev.holdfast.intake;
 
+import dev.holdfast.protocol.ByteArrayMarshaller;
 import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
@@ -14,9 +15,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -24,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 
 /** A real gRPC client on loopback, as an agent would use it. */
 final class TestClient implements AutoCloseable {
+    private static final ByteArrayMarshaller RAW = new ByteArrayMarshaller();
     final ManagedChannel channel;
 
     TestClient(int port) {
@@ -126,20 +126,4 @@ final class TestClient implements AutoCloseable {
     public void close() throws InterruptedException {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
-
-    static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 }

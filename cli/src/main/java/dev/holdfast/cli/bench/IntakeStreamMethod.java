@@ -1,5 +1,7 @@
 package dev.holdfast.cli.bench;
 
+import dev.holdfast.protocol.ByteArrayMarshaller;
+
 import dev.holdfast.protocol.v1.IntakeMessage;
 import dev.holdfast.protocol.v1.IntakeServiceGrpc;
 import io.grpc.MethodDescriptor;

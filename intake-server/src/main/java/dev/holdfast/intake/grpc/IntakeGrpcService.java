@@ -1,6 +1,7 @@
 package dev.holdfast.intake.grpc;
 
 import dev.holdfast.intake.BatchIntake;
+import dev.holdfast.protocol.ByteArrayMarshaller;
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.Hello;
 import dev.holdfast.protocol.v1.IntakeMessage;
@@ -42,7 +43,7 @@ public final class IntakeGrpcService {
                 .toBuilder(RawMarshallers.AGENT_MESSAGE, ProtoUtils.marshaller(IntakeMessage.getDefaultInstance()))
                 .build();
         MethodDescriptor<byte[], BatchAck> send = IntakeServiceGrpc.getSendMethod()
-                .toBuilder(RawMarshallers.BYTES, ProtoUtils.marshaller(BatchAck.getDefaultInstance()))
+                .toBuilder(new ByteArrayMarshaller(), ProtoUtils.marshaller(BatchAck.getDefaultInstance()))
                 .build();
         return ServerServiceDefinition.builder(IntakeServiceGrpc.getServiceDescriptor().getName())
                 .addMethod(stream, ServerCalls.asyncBidiStreamingCall(this::openStream))

@@ -7,10 +7,8 @@ import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.protocol.v1.Hello;
 import io.grpc.MethodDescriptor;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /**
  * Request marshallers that keep batches as raw bytes. Generated marshallers would parse every event and the WAL
@@ -20,22 +18,6 @@ import java.io.UncheckedIOException;
 final class RawMarshallers {
     private RawMarshallers() {
     }
-
-    static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 
     static final MethodDescriptor.Marshaller<InboundMessage> AGENT_MESSAGE = new MethodDescriptor.Marshaller<>() {
         @Override

@@ -1,4 +1,4 @@
-package dev.holdfast.cli.bench;
+package dev.holdfast.protocol;
 
 import io.grpc.Drainable;
 import io.grpc.KnownLength;
@@ -10,11 +10,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * Passes already-encoded protobuf bytes through gRPC untouched. The stream implements
+ * Passes protobuf bytes through gRPC untouched, in both directions: the intake keeps batches exactly as received, and
+ * the load generator sends batches it encoded once. The stream implements
  * {@link KnownLength} and {@link Drainable} so the framer writes the array in one go instead of
  * copying it through an intermediate buffer.
  */
-final class ByteArrayMarshaller implements MethodDescriptor.Marshaller<byte[]> {
+public final class ByteArrayMarshaller implements MethodDescriptor.Marshaller<byte[]> {
 
     @Override
     public InputStream stream(byte[] value) {
