@@ -45,7 +45,7 @@ public final class WalCommand {
         public Integer call() throws IOException {
             try (WalInspector wal = WalInspector.open(dir.walDir())) {
                 System.out.printf("%-24s %10s %12s %14s %14s%n", "SEGMENT", "CYCLE", "RECORDS", "USED_BYTES", "FIRST_INDEX");
-                for (WalInspector.Segment s : wal.segments()) {
+                for (dev.holdfast.wal.WalSegment s : wal.segments()) {
                     System.out.printf("%-24s %10d %12d %14d %14d%n", s.file(), s.cycle(), s.records(), s.usedBytes(),
                             s.firstIndex());
                 }

@@ -72,6 +72,12 @@ public final class DiskGuard {
         writtenSinceRefresh.addAndGet(bytes);
     }
 
+    /** Retention deleted a segment: its bytes count against neither the size limit nor the disk any more. */
+    public void onDeleted(long bytes) {
+        walBytes.addAndGet(-bytes);
+        writtenSinceRefresh.addAndGet(-bytes);
+    }
+
     public long walBytes() {
         return walBytes.get();
     }

@@ -11,6 +11,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -32,9 +33,12 @@ public final class Wal implements AutoCloseable {
     private final DiskGuard guard;
     private final GroupCommitWriter writer;
     private final WalRecovery.Report recovery;
+    private final MappedSegments mapped;
 
     private Wal(WalConfig config, FileChannel lockChannel, FileLock lock, SingleChronicleQueue queue,
-                AgentSequences sequences, DiskGuard guard, GroupCommitWriter writer, WalRecovery.Report recovery) {
+                AgentSequences sequences, DiskGuard guard, GroupCommitWriter writer, WalRecovery.Report recovery,
+                MappedSegments mapped) {
+        this.mapped = mapped;
         this.config = config;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -65,7 +69,8 @@ public final class Wal implements AutoCloseable {
         }
         try {
             SequenceSnapshots snapshots = new SequenceSnapshots(config.dir());
-            WalRecovery.Result recovered = new WalRecovery(config, snapshots).recover();
+            MappedSegments mapped = new MappedSegments();
+            WalRecovery.Result recovered = new WalRecovery(config, snapshots, mapped).recover();
             SingleChronicleQueue queue = recovered.queue();
             DiskGuard guard = new DiskGuard(config.limits(), DiskGuard.usableSpaceOf(config.dir()),
                     ChronicleQueues.usedBytes(queue));
@@ -73,7 +78,8 @@ public final class Wal implements AutoCloseable {
                     snapshots);
             writer.start();
             log.info("WAL open at {}: {}", config.dir(), recovered.report());
-            return new Wal(config, lockChannel, lock, queue, recovered.sequences(), guard, writer, recovered.report());
+            return new Wal(config, lockChannel, lock, queue, recovered.sequences(), guard, writer, recovered.report(),
+                    mapped);
         } catch (RuntimeException | IOException e) {
             lock.release();
             lockChannel.close();
@@ -122,6 +128,32 @@ public final class Wal implements AutoCloseable {
 
     public long lastIndex() {
         return queue.lastIndex();
+    }
+
+    /** Every segment, oldest first. */
+    public List<WalSegment> segments() {
+        return ChronicleQueues.segments(queue);
+    }
+
+    /**
+     * Deletes a segment the caller has established is no longer needed (retention: every record forwarded).
+     * Refuses the newest segment (the writer's) and any segment Chronicle still has mapped for a reader or writer.
+     *
+     * @return true when the file was deleted
+     */
+    public synchronized boolean deleteSegment(WalSegment segment) throws IOException {
+        if (segment.cycle() >= queue.lastCycle() || mapped.isMapped(segment.file())) {
+            return false;
+        }
+        Path file = config.dir().resolve(segment.file());
+        if (!Files.deleteIfExists(file)) {
+            return false;
+        }
+        guard.onDeleted(segment.usedBytes());
+        queue.refreshDirectoryListing();
+        log.info("retention deleted WAL segment {} ({} records, {} bytes)", segment.file(), segment.records(),
+                segment.usedBytes());
+        return true;
     }
 
     @Override

@@ -1,8 +1,6 @@
 package dev.holdfast.wal;
 
-import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
-import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueStore;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,9 +14,6 @@ import java.util.function.Consumer;
  * while an intake is appending (it opens the queue read-only and takes no lock).
  */
 public final class WalInspector implements AutoCloseable {
-
-    public record Segment(String file, int cycle, long firstIndex, long records, long usedBytes, long fileBytes) {
-    }
 
     public record Verification(long validRecords, long validEvents, long payloadBytes,
                                List<WalReader.Corrupt> corrupt) {
@@ -47,20 +42,8 @@ public final class WalInspector implements AutoCloseable {
         return new WalInspector(dir, ChronicleQueues.openForReading(dir));
     }
 
-    public List<Segment> segments() throws IOException {
-        List<Segment> out = new ArrayList<>();
-        RollCycle rc = queue.rollCycle();
-        for (long cycle : queue.listCyclesBetween(queue.firstCycle(), queue.lastCycle())) {
-            SingleChronicleQueueStore store = queue.storeForCycle((int) cycle, queue.epoch(), false, null);
-            if (store == null) continue;
-            try (var tailer = queue.createTailer()) {
-                out.add(new Segment(store.file().getName(), (int) cycle, rc.toIndex((int) cycle, 0),
-                        tailer.excerptsInCycle((int) cycle), store.writePosition(), Files.size(store.file().toPath())));
-            } finally {
-                queue.closeStore(store);
-            }
-        }
-        return out;
+    public List<WalSegment> segments() {
+        return ChronicleQueues.segments(queue);
     }
 
     /** Reads every record and checks its checksum and structure. */

@@ -59,15 +59,17 @@ public final class WalRecovery {
 
     private final WalConfig config;
     private final SequenceSnapshots snapshots;
+    private final MappedSegments mapped;
 
-    WalRecovery(WalConfig config, SequenceSnapshots snapshots) {
+    WalRecovery(WalConfig config, SequenceSnapshots snapshots, MappedSegments mapped) {
         this.config = config;
         this.snapshots = snapshots;
+        this.mapped = mapped;
     }
 
     Result recover() throws IOException {
         long t0 = System.nanoTime();
-        SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
+        SingleChronicleQueue queue = ChronicleQueues.openForWriting(config, mapped);
         Scan scan = scan(queue, snapshots.load());
         int salvaged = 0;
         String quarantined = null;
@@ -79,7 +81,7 @@ public final class WalRecovery {
             salvaged = repair(queue, scan.holeIndex(), quarantine, dropped);
             quarantined = quarantine.toString();
             snapshots.delete();
-            queue = ChronicleQueues.openForWriting(config);
+            queue = ChronicleQueues.openForWriting(config, mapped);
             List<WalReader.Corrupt> before = new ArrayList<>(scan.corrupt());
             before.addAll(dropped);
             scan = scan(queue, null);

@@ -315,4 +315,36 @@ class WalTest {
             assertTrue(e.getMessage().contains("in use"), e.getMessage());
         }
     }
+
+    @Test
+    void segmentDeletionRefusesTheNewestAndMappedSegmentsAndCreditsTheDiskGuard() throws Exception {
+        WalConfig cfg = new WalConfig(tmp.resolve("wal"), false, 0, 1 << 20, "TEST_SECONDLY", 1L << 20,
+                WalConfig.defaults(tmp, false).limits(), 5_000);
+        try (Wal wal = Wal.open(cfg, CommitListener.NONE)) {
+            wal.append(header("s", 1, BatchPriority.NORMAL), payload("s", 1, 5000)).get();
+            Thread.sleep(1100); // next second, next segment
+            wal.append(header("s", 2, BatchPriority.NORMAL), payload("s", 2, 5000)).get();
+            List<WalSegment> segs = wal.segments();
+            assertEquals(2, segs.size(), segs.toString());
+            assertEquals(1, segs.get(0).records());
+            assertFalse(wal.deleteSegment(segs.get(1)), "the writer's segment is never deleted");
+            long before = wal.guard().walBytes();
+            try (WalReader pinned = wal.newReader()) {
+                assertNotNull(pinned.next()); // a reader holds the old segment
+                assertFalse(wal.deleteSegment(segs.get(0)), "a segment a reader has mapped is not deleted");
+            }
+            // Chronicle releases the file some time after the tailer closes
+            long deadline = System.currentTimeMillis() + 5000;
+            boolean deleted = false;
+            while (!deleted && System.currentTimeMillis() < deadline) {
+                deleted = wal.deleteSegment(segs.get(0));
+                if (!deleted) Thread.sleep(50);
+            }
+            assertTrue(deleted);
+            assertEquals(before - segs.get(0).usedBytes(), wal.guard().walBytes());
+            List<WalReader.Entry> left = readAll(wal);
+            assertEquals(1, left.size());
+            assertEquals(2, ((WalReader.Valid) left.get(0)).record().header().batchSeq());
+        }
+    }
 }
