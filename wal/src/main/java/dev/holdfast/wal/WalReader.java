@@ -88,6 +88,11 @@ public final class WalReader implements AutoCloseable {
         }
     }
 
+    /** Index the next record will have (or would have, if none has been written yet). */
+    public long nextIndex() {
+        return tailer.index();
+    }
+
     /** Index of the last record returned. */
     public long lastReadIndex() {
         return tailer.lastReadIndex();

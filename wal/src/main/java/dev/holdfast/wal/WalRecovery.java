@@ -39,8 +39,11 @@ public final class WalRecovery {
     private static final Logger log = LoggerFactory.getLogger(WalRecovery.class);
 
     /** What recovery found and did; printed at start-up and exposed for tests. */
+    /**
+     * @param repairedFromIndex first index a tail repair renumbered (records from there on have new indices), or -1
+     */
     public record Report(long millis, long recordsScanned, boolean fromCheckpoint, List<WalReader.Corrupt> corrupt,
-                         int salvagedRecords, String quarantinedTo) {
+                         int salvagedRecords, String quarantinedTo, long repairedFromIndex) {
         @Override
         public String toString() {
             return String.format("recovered in %d ms, scanned %d records%s, %d corrupt%s", millis, recordsScanned,
@@ -73,11 +76,13 @@ public final class WalRecovery {
         Scan scan = scan(queue, snapshots.load());
         int salvaged = 0;
         String quarantined = null;
+        long repairedFrom = -1;
         if (scan.holeIndex() >= 0) {
             Path quarantine = config.dir().resolve("quarantine").resolve(Instant.now().toString().replace(':', '-'));
             log.warn("WAL has a hole at index {} (truncated or zeroed segment tail); repairing into {}",
                     Long.toHexString(scan.holeIndex()), quarantine);
             List<WalReader.Corrupt> dropped = new ArrayList<>();
+            repairedFrom = queue.rollCycle().toIndex(queue.rollCycle().toCycle(scan.holeIndex()), 0);
             salvaged = repair(queue, scan.holeIndex(), quarantine, dropped);
             quarantined = quarantine.toString();
             snapshots.delete();
@@ -100,7 +105,8 @@ public final class WalRecovery {
         }
         long millis = (System.nanoTime() - t0) / 1_000_000;
         return new Result(queue, scan.sequences(),
-                new Report(millis, scan.records(), scan.fromCheckpoint(), scan.corrupt(), salvaged, quarantined));
+                new Report(millis, scan.records(), scan.fromCheckpoint(), scan.corrupt(), salvaged, quarantined,
+                        repairedFrom));
     }
 
     private Scan scan(SingleChronicleQueue queue, SequenceSnapshots.Loaded checkpoint) {

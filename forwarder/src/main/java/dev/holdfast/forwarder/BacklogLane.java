@@ -1,0 +1,106 @@
+package dev.holdfast.forwarder;
+
+import dev.holdfast.wal.Wal;
+import dev.holdfast.wal.WalReader;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import org.apache.kafka.clients.producer.Producer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Drains everything at or below the live lane's anchor that Kafka has not confirmed: what a restart or an outage
+ * left behind. Each pass reads from the start of the WAL, jumping over confirmed ranges, so a failed send, a
+ * re-anchored live lane or a crash is simply picked up by the next pass. It gets the capacity the live lane is not
+ * using, and never less than {@code backlogMinShare} of it, so it always progresses.
+ */
+final class BacklogLane extends Lane {
+    private static final Logger log = LoggerFactory.getLogger(BacklogLane.class);
+    private final long total;
+    private final long minimum;
+    private final LiveLane live;
+
+    BacklogLane(Wal wal, Progress progress, Producer<byte[], byte[]> producer, EventRecords mapper,
+                CircuitBreaker breaker, ForwarderMetrics metrics, long totalBytes, double minShare, LiveLane live) {
+        super("backlog", wal, progress, producer, mapper, breaker, metrics);
+        this.total = totalBytes;
+        this.minimum = (long) (totalBytes * minShare);
+        this.live = live;
+    }
+
+    @Override
+    long capacityBytes() {
+        return Math.max(minimum, total - live.inflightBytes.get());
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (running) {
+                if (!pass()) {
+                    TimeUnit.MILLISECONDS.sleep(100);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("backlog lane stopped", e);
+        }
+    }
+
+    /** One pass over the backlog. Returns true when it sent something (so the next pass starts at once). */
+    private boolean pass() throws InterruptedException {
+        sendFailed.set(false);
+        long anchor = progress.liveAnchor.get();
+        long firstUnconfirmed = Long.MAX_VALUE;
+        long pending = 0;
+        long oldestAge = 0;
+        boolean sent = false;
+        try (WalReader reader = wal.newReader()) {
+            WalReader.Entry e;
+            while (running && !sendFailed.get() && (e = reader.next()) != null && e.index() <= anchor) {
+                long index = e.index();
+                long rangeEnd = progress.confirmed.rangeEnd(index);
+                if (rangeEnd >= 0) {
+                    reader.seekAfter(Math.min(rangeEnd, anchor));
+                    continue;
+                }
+                firstUnconfirmed = Math.min(firstUnconfirmed, index);
+                if (progress.inflight.containsKey(index)) {
+                    continue;
+                }
+                if (e instanceof WalReader.Corrupt) {
+                    metrics.corruptSkipped.increment();
+                    progress.confirm(index);
+                    continue;
+                }
+                pending++;
+                if (pending == 1) {
+                    oldestAge = ageMillis(e);
+                    oldestPendingAgeMillis.set(oldestAge);
+                }
+                WalReader.Valid v = (WalReader.Valid) e;
+                if (!awaitPermission(v.record().payload().length)) {
+                    break;
+                }
+                send(v.record());
+                sent = true;
+            }
+        }
+        pendingRecords.set(pending);
+        if (!sent) {
+            oldestPendingAgeMillis.set(0);
+        }
+        boolean anchorMoved = progress.liveAnchor.get() != anchor;
+        if (firstUnconfirmed == Long.MAX_VALUE && !sendFailed.get() && !anchorMoved && !live.sendFailed.get()) {
+            // nothing at or below the anchor is unconfirmed or in flight
+            long liveLowest = progress.inflight.keySet().stream().mapToLong(Long::longValue).min()
+                    .orElse(live.nextIndex());
+            progress.advanceWatermark(Math.min(liveLowest, live.nextIndex()));
+        } else if (firstUnconfirmed != Long.MAX_VALUE) {
+            progress.advanceWatermark(firstUnconfirmed);
+        }
+        return sent;
+    }
+}

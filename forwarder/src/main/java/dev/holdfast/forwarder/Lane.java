@@ -1,0 +1,158 @@
+package dev.holdfast.forwarder;
+
+import dev.holdfast.wal.Wal;
+import dev.holdfast.wal.WalReader;
+import dev.holdfast.wal.WalRecord;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One sending lane: reads WAL records, sends each event to Kafka, and marks a record confirmed once Kafka has
+ * acknowledged all of its events. The live lane and the backlog lane differ only in which records they pick
+ * ({@link LiveLane}, {@link BacklogLane}); sending, capacity, the circuit breaker and failure handling are here.
+ */
+abstract class Lane implements Runnable, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Lane.class);
+
+    final String name;
+    final Wal wal;
+    final Progress progress;
+    final ForwarderMetrics metrics;
+    private final Producer<byte[], byte[]> producer;
+    private final EventRecords mapper;
+    private final CircuitBreaker breaker;
+    final AtomicLong inflightBytes = new AtomicLong();
+    /** Set by a failed send; the lane reacts on its own thread (live: re-anchor, backlog: rescan). */
+    final AtomicBoolean sendFailed = new AtomicBoolean();
+    private final Thread thread;
+    volatile boolean running = true;
+    /** Age in ms of the oldest record this lane has not yet forwarded (metrics). */
+    final AtomicLong oldestPendingAgeMillis = new AtomicLong();
+    final AtomicLong pendingRecords = new AtomicLong();
+
+    Lane(String name, Wal wal, Progress progress, Producer<byte[], byte[]> producer, EventRecords mapper,
+         CircuitBreaker breaker, ForwarderMetrics metrics) {
+        this.name = name;
+        this.wal = wal;
+        this.progress = progress;
+        this.producer = producer;
+        this.mapper = mapper;
+        this.breaker = breaker;
+        this.metrics = metrics;
+        this.thread = new Thread(this, "forwarder-" + name);
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Bytes this lane may have in flight right now. */
+    abstract long capacityBytes();
+
+    /** Waits until the breaker and the lane's capacity allow one more record; false if the lane is stopping. */
+    boolean awaitPermission(int bytes) throws InterruptedException {
+        long pause = 1;
+        while (running) {
+            if (inflightBytes.get() + bytes <= capacityBytes() || inflightBytes.get() == 0) {
+                if (breaker.tryAcquirePermission()) {
+                    return true;
+                }
+                pause = Math.max(pause, 50); // breaker open: Kafka is down, wait rather than spin
+            }
+            TimeUnit.MILLISECONDS.sleep(pause);
+            pause = Math.min(pause * 2, 200);
+        }
+        return false;
+    }
+
+    /** Sends every event of the record; the record is confirmed when the last event's ack arrives. */
+    void send(WalRecord record) {
+        long index = record.index();
+        List<ProducerRecord<byte[], byte[]>> records;
+        try {
+            records = mapper.toRecords(record);
+        } catch (java.io.IOException e) {
+            // validated at intake and checksummed in the WAL, so this is damage: report and move on
+            log.error("WAL record {} has an unreadable batch; not forwarded: {}", Long.toHexString(index), e.toString());
+            breaker.releasePermission();
+            progress.confirm(index);
+            metrics.unreadable.increment();
+            return;
+        }
+        int bytes = record.payload().length;
+        if (index <= metrics.highestSentBeforeStart) {
+            // sent by the previous run, never confirmed: Kafka may already have it (at-least-once)
+            metrics.resentAfterRestart.increment(records.size());
+        }
+        progress.highestSent.accumulateAndGet(index, Math::max);
+        progress.inflight.put(index, bytes);
+        inflightBytes.addAndGet(bytes);
+        AtomicInteger remaining = new AtomicInteger(records.size());
+        AtomicBoolean failed = new AtomicBoolean();
+        long start = System.nanoTime();
+        long receivedAt = record.header().receivedAtEpochNanos();
+        for (ProducerRecord<byte[], byte[]> r : records) {
+            try {
+                producer.send(r, (md, error) -> {
+                    if (error != null && failed.compareAndSet(false, true)) {
+                        log.warn("{} lane: send of WAL record {} failed: {}", name, Long.toHexString(index), error.toString());
+                    }
+                    if (remaining.decrementAndGet() == 0) {
+                        finish(index, bytes, records.size(), failed.get(), start, receivedAt);
+                    }
+                });
+            } catch (RuntimeException e) {
+                // send() itself refused (metadata unavailable past max.block.ms, producer closed ...)
+                failed.set(true);
+                if (remaining.decrementAndGet() == 0) {
+                    finish(index, bytes, records.size(), true, start, receivedAt);
+                }
+            }
+        }
+    }
+
+    private void finish(long index, int bytes, int events, boolean failed, long startNanos, long receivedAtNanos) {
+        long took = System.nanoTime() - startNanos;
+        if (failed) {
+            sendFailed.set(true); // before the record leaves the in-flight set: watermarks must not pass it
+        }
+        progress.inflight.remove(index);
+        inflightBytes.addAndGet(-bytes);
+        if (failed) {
+            breaker.onError(took, TimeUnit.NANOSECONDS, new RuntimeException("send failed"));
+            metrics.sendErrors.increment();
+        } else {
+            breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+            progress.confirm(index);
+            metrics.confirmed(name, events, bytes, System.currentTimeMillis() * 1_000_000L - receivedAtNanos);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static long ageMillis(WalReader.Entry e) {
+        if (e instanceof WalReader.Valid v) {
+            return Math.max(0, System.currentTimeMillis() - v.record().header().receivedAtEpochNanos() / 1_000_000L);
+        }
+        return 0;
+    }
+}

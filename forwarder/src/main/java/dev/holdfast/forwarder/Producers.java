@@ -1,0 +1,43 @@
+package dev.holdfast.forwarder;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.util.Properties;
+
+/** The one place that decides how Holdfast's Kafka producers are configured. */
+public final class Producers {
+    private Producers() {
+    }
+
+    /**
+     * Idempotent, acks=all (required for at-least-once without reordering per partition), compressed, and batched
+     * for throughput. Delivery is retried for up to 30 s; past that a send fails, the circuit breaker counts it and
+     * the record is sent again later. Anything in {@code overrides} wins.
+     */
+    public static Properties properties(String bootstrap, String clientId, java.util.Map<String, String> overrides) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(64L << 20));
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
+        p.put("reconnect.backoff.max.ms", "2000");
+        p.putAll(overrides);
+        return p;
+    }
+
+    public static KafkaProducer<byte[], byte[]> create(String bootstrap, String clientId,
+                                                       java.util.Map<String, String> overrides) {
+        return new KafkaProducer<>(properties(bootstrap, clientId, overrides), new ByteArraySerializer(),
+                new ByteArraySerializer());
+    }
+}

@@ -1,0 +1,85 @@
+package dev.holdfast.forwarder;
+
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What Kafka has confirmed, kept in RocksDB next to the WAL: the confirmed index ranges and the highest index ever
+ * sent. Both are written in one synced WriteBatch, so after a crash the forwarder resends exactly the window that
+ * was in flight or confirmed after the last save, nothing more and nothing less.
+ */
+public final class ProgressStore implements AutoCloseable {
+    private static final byte[] RANGES = "confirmed-ranges".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HIGHEST_SENT = "highest-sent".getBytes(StandardCharsets.US_ASCII);
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    public record Progress(List<long[]> confirmed, long highestSent) {
+    }
+
+    private final Options options;
+    private final RocksDB db;
+    private final WriteOptions synced;
+
+    public ProgressStore(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        options = new Options().setCreateIfMissing(true).setKeepLogFileNum(2);
+        try {
+            db = RocksDB.open(options, dir.toString());
+        } catch (RocksDBException e) {
+            options.close();
+            throw new IOException("cannot open forwarder progress store " + dir + ": " + e.getMessage(), e);
+        }
+        synced = new WriteOptions().setSync(true);
+    }
+
+    public Progress load() throws IOException {
+        try {
+            byte[] r = db.get(RANGES);
+            byte[] h = db.get(HIGHEST_SENT);
+            List<long[]> ranges = new java.util.ArrayList<>();
+            if (r != null) {
+                ByteBuffer b = ByteBuffer.wrap(r);
+                while (b.remaining() >= 16) {
+                    ranges.add(new long[]{b.getLong(), b.getLong()});
+                }
+            }
+            return new Progress(ranges, h == null ? -1 : ByteBuffer.wrap(h).getLong());
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read forwarder progress: " + e.getMessage(), e);
+        }
+    }
+
+    public void save(List<long[]> confirmed, long highestSent) throws IOException {
+        ByteBuffer r = ByteBuffer.allocate(confirmed.size() * 16);
+        for (long[] range : confirmed) {
+            r.putLong(range[0]).putLong(range[1]);
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(RANGES, r.array());
+            batch.put(HIGHEST_SENT, ByteBuffer.allocate(8).putLong(highestSent).array());
+            db.write(synced, batch);
+        } catch (RocksDBException e) {
+            throw new IOException("cannot save forwarder progress: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        synced.close();
+        db.close();
+        options.close();
+    }
+}
