@@ -21,8 +21,13 @@ public final class IntakeCommand implements Callable<Integer> {
     Integer grpcPort;
     @Option(names = "--http-port", description = "HTTP port for metrics and health (default 8080; 0 = any free port)")
     Integer httpPort;
-    @Option(names = "--durability", description = "written | fsync (default fsync)")
+    @Option(names = "--durability", description = "written | fsync | replicated (default fsync)")
     String durability;
+    @Option(names = "--kafka", description = "BOOTSTRAP (host:port,...) | embedded | none (default embedded: a "
+            + "single-node broker in this process, data under DIR/kafka)")
+    String kafka;
+    @Option(names = "--topic", description = "Kafka topic for events (default holdfast.events)")
+    String topic;
     @Option(names = "--check", description = "Start (recover the WAL, bind the ports), report, and exit: "
             + "a pre-flight check for a configuration and data directory")
     boolean check;
@@ -30,7 +35,7 @@ public final class IntakeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ChronicleWarmup.start();
-        Overrides overrides = new Overrides(data, grpcPort, httpPort, durability);
+        Overrides overrides = new Overrides(data, grpcPort, httpPort, durability, kafka, topic);
         IntakeConfig cfg;
         try {
             cfg = config == null ? IntakeConfig.defaults().withOverrides(overrides) : IntakeConfig.load(config, overrides);
@@ -57,10 +62,11 @@ public final class IntakeCommand implements Callable<Integer> {
             }
         }, "intake-shutdown"));
         // One stable line for humans and for scripts that wait for readiness.
-        System.out.printf("holdfast intake %s listening: grpc=%s:%d http=%s:%d wal=%s durability=%s recovery=\"%s\"%n",
+        System.out.printf("holdfast intake %s listening: grpc=%s:%d http=%s:%d wal=%s durability=%s kafka=%s "
+                        + "topic=%s recovery=\"%s\"%n",
                 cfg.nodeId(), cfg.grpc().host(), server.grpcPort(), cfg.http().host(), server.httpPort(),
                 IntakeServer.walDir(cfg.dataDir()).toAbsolutePath(), cfg.durability().name().toLowerCase(),
-                server.wal().recovery());
+                server.kafka(), cfg.forwarder().topic(), server.wal().recovery());
         System.out.flush();
         if (check) {
             System.exit(0); // the shutdown hook closes the server cleanly

@@ -42,7 +42,7 @@ class CrashRecoveryIT {
         int grpcPort = HoldfastProcess.freePort();
         int httpPort = HoldfastProcess.freePort();
         String[] intakeArgs = {"intake", "--data", data.toString(), "--grpc-port", Integer.toString(grpcPort),
-                "--http-port", Integer.toString(httpPort), "--durability", "fsync"};
+                "--http-port", Integer.toString(httpPort), "--durability", "fsync", "--kafka", "none"};
 
         List<Long> restartMillis = new ArrayList<>();
         HoldfastProcess intake = HoldfastProcess.start(intakeLog, intakeArgs);

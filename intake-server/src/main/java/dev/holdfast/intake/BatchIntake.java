@@ -18,9 +18,35 @@ public final class BatchIntake {
     private final InflightBytes inflight;
     private final IntakeMetrics metrics;
     private final long overloadRetryAfterMs;
+    private final ReplicationGate replication;
+
+    /**
+     * Waits, at {@code replicated} durability, until Kafka has confirmed what the WAL holds; {@link #NONE} at the
+     * other levels.
+     */
+    public interface ReplicationGate {
+        ReplicationGate NONE = new ReplicationGate() {
+            @Override
+            public CompletableFuture<Void> confirmed(long walIndex) {
+                return CompletableFuture.completedFuture(null);
+            }
+
+            @Override
+            public CompletableFuture<Void> confirmedThrough(long walIndex) {
+                return CompletableFuture.completedFuture(null);
+            }
+        };
+
+        /** The record at this index is confirmed. */
+        CompletableFuture<Void> confirmed(long walIndex);
+
+        /** Every record up to this index is confirmed (a duplicate's original is among them). */
+        CompletableFuture<Void> confirmedThrough(long walIndex);
+    }
 
     public BatchIntake(Wal wal, BatchValidator validator, InflightBytes inflight, IntakeMetrics metrics,
-                       long overloadRetryAfterMs) {
+                       long overloadRetryAfterMs, ReplicationGate replication) {
+        this.replication = replication;
         this.wal = wal;
         this.validator = validator;
         this.inflight = inflight;
@@ -55,18 +81,24 @@ public final class BatchIntake {
             return done(ack(seq, BatchAck.Status.RETRY_LATER, jitter(overloadRetryAfterMs),
                     "intake overloaded: in-flight byte limit reached (limits.maxInflightBytes)"), receivedNanos);
         }
-        return wal.append(valid.header(), valid.bytes()).handle((r, error) -> {
-            inflight.release(ticket);
-            BatchAck ack;
-            if (error != null) {
-                metrics.rejected("wal_error");
-                ack = ack(seq, BatchAck.Status.RETRY_LATER, jitter(overloadRetryAfterMs), "WAL error: " + error);
-            } else {
-                ack = toAck(seq, r);
-            }
-            metrics.acked(ack.getStatus().name(), receivedNanos);
-            return ack;
-        });
+        return wal.append(valid.header(), valid.bytes())
+                .thenCompose(r -> switch (r.status()) {
+                    case PERSISTED -> replication.confirmed(r.index()).thenApply(v -> r);
+                    case DUPLICATE -> replication.confirmedThrough(wal.lastIndex()).thenApply(v -> r);
+                    case REJECTED -> CompletableFuture.completedFuture(r);
+                })
+                .handle((r, error) -> {
+                    inflight.release(ticket);
+                    BatchAck ack;
+                    if (error != null) {
+                        metrics.rejected("wal_error");
+                        ack = ack(seq, BatchAck.Status.RETRY_LATER, jitter(overloadRetryAfterMs), "WAL error: " + error);
+                    } else {
+                        ack = toAck(seq, r);
+                    }
+                    metrics.acked(ack.getStatus().name(), receivedNanos);
+                    return ack;
+                });
     }
 
     private BatchAck toAck(long seq, AppendResult r) {

@@ -43,6 +43,7 @@ public final class IntakeServer implements AutoCloseable {
     private HttpEndpoints http;
     private ExecutorService grpcExecutor;
     private volatile boolean ready;
+    private Replication replication;
 
     public IntakeServer(IntakeConfig config, PrometheusMeterRegistry registry) {
         this.config = config;
@@ -51,6 +52,7 @@ public final class IntakeServer implements AutoCloseable {
 
     public static WalConfig walConfig(IntakeConfig config) {
         IntakeConfig.Wal w = config.wal();
+        // at replicated durability the local WAL is written-level: the copy that must survive is Kafka's
         return new WalConfig(walDir(config.dataDir()), config.durability() == Durability.FSYNC,
                 w.groupCommitMaxDelay().toNanos(), w.groupCommitMaxBytes(), w.rollCycle().name(), w.blockSize(),
                 new DiskGuard.Limits(w.maxBytes(), w.minFreeBytes(), w.bulkWatermark(), w.normalWatermark(),
@@ -92,7 +94,15 @@ public final class IntakeServer implements AutoCloseable {
         metrics.bindWal(wal.guard(), wal::queuedBatches, inflight);
         BatchValidator validator = new BatchValidator(new BatchValidator.Limits(
                 (int) limits.maxBatchBytes(), limits.maxEventsPerBatch(), limits.maxAgentIdBytes()));
-        BatchIntake intake = new BatchIntake(wal, validator, inflight, metrics, OVERLOAD_RETRY_AFTER_MS);
+        BatchIntake.ReplicationGate gate = BatchIntake.ReplicationGate.NONE;
+        if (config.forwarder().active()) {
+            replication = new Replication(config, wal, registry);
+            replication.start();
+            if (config.durability() == Durability.REPLICATED) {
+                gate = replication;
+            }
+        }
+        BatchIntake intake = new BatchIntake(wal, validator, inflight, metrics, OVERLOAD_RETRY_AFTER_MS, gate);
 
         // Handlers only validate and enqueue, so two threads keep up; the WAL writer owns the disk.
         grpcExecutor = Executors.newFixedThreadPool(2, r -> {
@@ -143,6 +153,11 @@ public final class IntakeServer implements AutoCloseable {
         return wal;
     }
 
+    /** Where events are forwarded, for the start-up line: a bootstrap, "embedded …", or "none". */
+    public String kafka() {
+        return replication == null ? "none" : replication.bootstrap();
+    }
+
     /** Stops taking batches, lets in-flight ones finish, then closes the WAL (syncing everything accepted). */
     @Override
     public void close() throws IOException {
@@ -160,6 +175,9 @@ public final class IntakeServer implements AutoCloseable {
         }
         if (http != null) {
             http.close();
+        }
+        if (replication != null) {
+            replication.close();
         }
         if (wal != null) {
             wal.close();

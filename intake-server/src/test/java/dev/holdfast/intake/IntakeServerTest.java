@@ -45,7 +45,7 @@ class IntakeServerTest {
         IntakeConfig d = IntakeConfig.defaults();
         return new IntakeConfig("test-node", tmp.resolve("data"), Durability.FSYNC,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0),
-                limits == null ? d.limits() : limits, wal == null ? d.wal() : wal);
+                limits == null ? d.limits() : limits, wal == null ? d.wal() : wal, d.forwarder()).withoutForwarder();
     }
 
     private IntakeServer start(IntakeConfig cfg) throws Exception {

@@ -4,6 +4,7 @@ import dev.holdfast.intake.config.IntakeConfig.Endpoint;
 import dev.holdfast.intake.config.IntakeConfig.InvalidConfigException;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
+import dev.holdfast.intake.config.IntakeConfig.Forwarding;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,10 +16,12 @@ import java.util.Objects;
  * failing step hiding the rest.
  */
 record ConfigDraft(
-        String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http, Limits limits, Wal wal) {
+        String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http, Limits limits, Wal wal,
+        Forwarding forwarder) {
 
     static ConfigDraft of(IntakeConfig c) {
-        return new ConfigDraft(c.nodeId(), c.dataDir(), c.durability(), c.grpc(), c.http(), c.limits(), c.wal());
+        return new ConfigDraft(c.nodeId(), c.dataDir(), c.durability(), c.grpc(), c.http(), c.limits(), c.wal(),
+                c.forwarder());
     }
 
     /** Applies the overrides, validates, and throws with {@code earlierProblems} first if anything is wrong. */
@@ -37,10 +40,16 @@ record ConfigDraft(
         Path newDataDir = o.dataDir() != null ? o.dataDir() : dataDir;
         Endpoint newGrpc = o.grpcPort() != null ? new Endpoint(grpc.host(), o.grpcPort()) : grpc;
         Endpoint newHttp = o.httpPort() != null ? new Endpoint(http.host(), o.httpPort()) : http;
-        problems.addAll(ConfigValidator.problems(nodeId, newDataDir, newGrpc, newHttp, limits, wal));
+        Forwarding f = forwarder;
+        if (o.kafka() != null || o.topic() != null) {
+            f = new Forwarding(f.enabled(), o.kafka() != null ? o.kafka() : f.kafka(),
+                    o.topic() != null ? o.topic() : f.topic(), f.maxInflightBytes(), f.backlogMinShare(),
+                    f.liveMaxLag(), f.retention(), f.progressInterval(), f.producer());
+        }
+        problems.addAll(ConfigValidator.problems(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f));
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
         }
-        return new IntakeConfig(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal);
+        return new IntakeConfig(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f);
     }
 }

@@ -3,6 +3,7 @@ package dev.holdfast.intake.config;
 import dev.holdfast.intake.config.IntakeConfig.Endpoint;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
+import dev.holdfast.intake.config.IntakeConfig.Forwarding;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +25,8 @@ final class ConfigValidator {
 
     private ConfigValidator() {}
 
-    static List<String> problems(String nodeId, Path dataDir, Endpoint grpc, Endpoint http, Limits limits, Wal wal) {
+    static List<String> problems(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
+                                 Limits limits, Wal wal, Forwarding forwarder) {
         List<String> p = new ArrayList<>();
         if (!NODE_ID.matcher(nodeId).matches()) {
             // It names WAL files and shows up in acks and metrics, so keep it to file-name-safe characters.
@@ -40,7 +42,39 @@ final class ConfigValidator {
         }
         limits(p, limits);
         wal(p, wal);
+        forwarder(p, forwarder);
+        if (durability == Durability.REPLICATED && !forwarder.active()) {
+            p.add("durability: replicated needs the forwarder (forwarder.enabled: true and forwarder.kafka not none)");
+        }
         return p;
+    }
+
+    private static final java.util.regex.Pattern TOPIC = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,249}");
+    private static final java.util.regex.Pattern BOOTSTRAP =
+            java.util.regex.Pattern.compile("[A-Za-z0-9.\\-\\[\\]:]+:\\d{1,5}(,[A-Za-z0-9.\\-\\[\\]:]+:\\d{1,5})*");
+
+    private static void forwarder(List<String> p, Forwarding f) {
+        if (!f.kafka().equals("embedded") && !f.kafka().equals("none") && !BOOTSTRAP.matcher(f.kafka()).matches()) {
+            p.add("forwarder.kafka: " + quote(f.kafka()) + " is not embedded, none, or a list of host:port");
+        }
+        if (!TOPIC.matcher(f.topic()).matches()) {
+            p.add("forwarder.topic: " + quote(f.topic()) + " must be 1..249 characters from A-Z a-z 0-9 . _ -");
+        }
+        if (f.maxInflightBytes() < (1 << 20) || f.maxInflightBytes() > (1L << 30)) {
+            p.add("forwarder.maxInflightBytes: " + f.maxInflightBytes() + " is outside 1MiB..1GiB");
+        }
+        if (!(f.backlogMinShare() > 0 && f.backlogMinShare() < 1)) {
+            p.add("forwarder.backlogMinShare: " + f.backlogMinShare() + " must be between 0 and 1 (exclusive)");
+        }
+        positive(p, "forwarder.liveMaxLag", f.liveMaxLag());
+        positive(p, "forwarder.retention", f.retention());
+        positive(p, "forwarder.progressInterval", f.progressInterval());
+    }
+
+    private static void positive(List<String> p, String field, java.time.Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            p.add(field + ": " + d + " must be positive");
+        }
     }
 
     static String notOneOf(String field, String value, String allowed) {

@@ -16,7 +16,9 @@ public enum Durability {
     /** Ack once the batch is written to the memory-mapped WAL; survives a process crash. */
     WRITTEN,
     /** Ack once the WAL has been forced to disk (group-committed); survives a machine crash. */
-    FSYNC;
+    FSYNC,
+    /** Ack once Kafka (acks=all) has confirmed every event of the batch; survives losing the intake's disk. */
+    REPLICATED;
 
     /** The spelling used in YAML and on the command line. */
     public String configName() {
@@ -28,7 +30,7 @@ public enum Durability {
         return Arrays.stream(values()).filter(d -> d.configName().equals(text)).findFirst();
     }
 
-    /** {@code written|fsync}, for error messages. */
+    /** {@code written|fsync|replicated}, for error messages. */
     public static String allowed() {
         return Arrays.stream(values()).map(Durability::configName).collect(Collectors.joining("|"));
     }

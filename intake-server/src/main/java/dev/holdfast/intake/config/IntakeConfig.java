@@ -22,7 +22,8 @@ public record IntakeConfig(
         Endpoint grpc,
         Endpoint http,
         Limits limits,
-        Wal wal) {
+        Wal wal,
+        Forwarding forwarder) {
 
     /** A listening address; port 0 asks the OS for a free port (tests, side-by-side instances). */
     public record Endpoint(String host, int port) {}
@@ -53,6 +54,33 @@ public record IntakeConfig(
             long groupCommitMaxBytes,
             RollCycle rollCycle,
             long blockSize) {}
+
+    /**
+     * Replication of the WAL to Kafka.
+     *
+     * @param enabled          run the forwarder inside the intake
+     * @param kafka            {@code embedded} (a single-node broker in this process, data under dataDir/kafka),
+     *                         {@code none} (accept into the WAL only), or bootstrap servers {@code host:port,...}
+     * @param topic            destination topic
+     * @param maxInflightBytes payload sent and not yet confirmed, per lane
+     * @param backlogMinShare  share of that capacity the backlog lane always gets
+     * @param liveMaxLag       a live lane further behind jumps to the head and leaves the gap to the backlog lane
+     * @param retention        a fully forwarded WAL segment is deleted once older than this
+     * @param progressInterval how often confirmed progress is saved to RocksDB
+     * @param producer         Kafka producer properties, passed as given (they override Holdfast's defaults)
+     */
+    public record Forwarding(boolean enabled, String kafka, String topic, long maxInflightBytes,
+                             double backlogMinShare, Duration liveMaxLag, Duration retention,
+                             Duration progressInterval, java.util.Map<String, String> producer) {
+        public Forwarding {
+            producer = java.util.Map.copyOf(producer);
+        }
+
+        /** Whether a broker is to be used at all. */
+        public boolean active() {
+            return enabled && !kafka.equals("none");
+        }
+    }
 
     /**
      * The Chronicle Queue roll cycles Holdfast supports; constant names match
@@ -90,7 +118,9 @@ public record IntakeConfig(
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(wal, "wal");
-        List<String> problems = ConfigValidator.problems(nodeId, dataDir, grpc, http, limits, wal);
+        Objects.requireNonNull(forwarder, "forwarder");
+        List<String> problems = ConfigValidator.problems(nodeId, dataDir, durability, grpc, http, limits, wal,
+                forwarder);
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
         }
@@ -114,6 +144,14 @@ public record IntakeConfig(
         return load(yamlFile, overrides, System::getenv);
     }
 
+    /** A copy without the forwarder: the intake accepts into its WAL only. */
+    public IntakeConfig withoutForwarder() {
+        Forwarding f = forwarder;
+        return new IntakeConfig(nodeId, dataDir, durability, grpc, http, limits, wal,
+                new Forwarding(false, f.kafka(), f.topic(), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
+                        f.retention(), f.progressInterval(), f.producer()));
+    }
+
     /** A copy with the given overrides applied and validated. */
     public IntakeConfig withOverrides(Overrides overrides) {
         return ConfigDraft.of(this).build(overrides, List.of());
@@ -134,7 +172,9 @@ public record IntakeConfig(
                 new Endpoint("0.0.0.0", 8080),
                 new Limits(4L << 20, 10_000, 256, 64L << 20),
                 new Wal(10L << 30, 512L << 20, 0.80, 0.90, Duration.ofSeconds(1), Duration.ofMillis(2),
-                        8L << 20, RollCycle.FAST_HOURLY, 64L << 20));
+                        8L << 20, RollCycle.FAST_HOURLY, 64L << 20),
+                new Forwarding(true, "embedded", "holdfast.events", 32L << 20, 0.2, Duration.ofSeconds(2),
+                        Duration.ofHours(1), Duration.ofMillis(200), java.util.Map.of()));
     }
 
     static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {

@@ -14,8 +14,9 @@ import java.nio.file.Path;
  * @param httpPort   {@code --http-port}
  * @param durability {@code --durability}, {@code written} or {@code fsync}
  */
-public record Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability) {
+public record Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability, String kafka,
+                        String topic) {
 
     /** No overrides at all. */
-    public static final Overrides NONE = new Overrides(null, null, null, null);
+    public static final Overrides NONE = new Overrides(null, null, null, null, null, null);
 }

@@ -11,6 +11,7 @@ import dev.holdfast.intake.config.IntakeConfig.InvalidConfigException;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.RollCycle;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
+import dev.holdfast.intake.config.IntakeConfig.Forwarding;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -60,8 +61,9 @@ final class YamlConfigReader {
         Endpoint http = endpoint(top.section("http"), defaults.http());
         Limits limits = limits(top.section("limits"), defaults.limits());
         Wal wal = wal(top.section("wal"), defaults.wal());
+        Forwarding forwarder = forwarder(top.section("forwarder"), defaults.forwarder());
         top.rejectUnknownKeys();
-        return new Result(new ConfigDraft(nodeId, dataDir, durability, grpc, http, limits, wal), problems);
+        return new Result(new ConfigDraft(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder), problems);
     }
 
     private static JsonNode parse(Path file) {
@@ -134,6 +136,21 @@ final class YamlConfigReader {
                 s.size("blockSize", d.blockSize()));
         s.rejectUnknownKeys();
         return w;
+    }
+
+    private static Forwarding forwarder(YamlSection s, Forwarding d) {
+        Forwarding f = new Forwarding(
+                s.bool("enabled", d.enabled()),
+                s.string("kafka", d.kafka()),
+                s.string("topic", d.topic()),
+                s.size("maxInflightBytes", d.maxInflightBytes()),
+                s.decimal("backlogMinShare", d.backlogMinShare()),
+                s.duration("liveMaxLag", d.liveMaxLag()),
+                s.duration("retention", d.retention()),
+                s.duration("progressInterval", d.progressInterval()),
+                s.stringMap("producer", d.producer()));
+        s.rejectUnknownKeys();
+        return f;
     }
 
     private static RollCycle rollCycle(String name) {

@@ -48,6 +48,39 @@ final class YamlSection {
         return new YamlSection(body, field(key), problems);
     }
 
+    boolean bool(String key, boolean dflt) {
+        JsonNode v = value(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (!v.isBoolean()) {
+            problems.add(field(key) + ": expected true or false, got " + describe(v));
+            return dflt;
+        }
+        return v.booleanValue();
+    }
+
+    /** A flat mapping of names to scalar values, kept as strings (Kafka producer properties). */
+    java.util.Map<String, String> stringMap(String key, java.util.Map<String, String> dflt) {
+        JsonNode v = value(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (!v.isObject()) {
+            problems.add(field(key) + ": expected a mapping of names to values, got " + describe(v));
+            return dflt;
+        }
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        v.fields().forEachRemaining(e -> {
+            if (e.getValue().isValueNode() && !e.getValue().isNull()) {
+                out.put(e.getKey(), e.getValue().asText());
+            } else {
+                problems.add(field(key) + "." + e.getKey() + ": expected a single value, got " + describe(e.getValue()));
+            }
+        });
+        return out;
+    }
+
     String string(String key, String dflt) {
         JsonNode v = value(key);
         if (v == null) {

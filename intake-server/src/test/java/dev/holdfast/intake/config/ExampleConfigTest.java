@@ -53,7 +53,7 @@ class ExampleConfigTest {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             JsonNode value = node.get(key);
-            if (value.isObject()) {
+            if (value.isObject() && !value.isEmpty()) { // an empty mapping is a value (forwarder.producer: {})
                 keys.addAll(keysOf(value, prefix + key + "."));
             } else {
                 keys.add(prefix + key);

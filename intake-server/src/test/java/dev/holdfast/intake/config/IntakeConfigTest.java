@@ -162,13 +162,13 @@ class IntakeConfigTest {
     @Test
     void overridesWinOverTheFile() throws IOException {
         Path file = write("dataDir: /from/file\ndurability: fsync\ngrpc: {port: 1000}\nhttp: {port: 1001}\n");
-        IntakeConfig c = IntakeConfig.load(file, new Overrides(Path.of("/from/cli"), 2000, 0, "written"), NO_ENV);
+        IntakeConfig c = IntakeConfig.load(file, new Overrides(Path.of("/from/cli"), 2000, 0, "written", null, null), NO_ENV);
         assertEquals(Path.of("/from/cli"), c.dataDir());
         assertEquals(2000, c.grpc().port());
         assertEquals(0, c.http().port());
         assertEquals(Durability.WRITTEN, c.durability());
 
-        IntakeConfig partial = IntakeConfig.load(file, new Overrides(null, 3000, null, null), NO_ENV);
+        IntakeConfig partial = IntakeConfig.load(file, new Overrides(null, 3000, null, null, null, null), NO_ENV);
         assertEquals(Path.of("/from/file"), partial.dataDir());
         assertEquals(3000, partial.grpc().port());
         assertEquals(1001, partial.http().port());
@@ -177,20 +177,20 @@ class IntakeConfigTest {
     @Test
     void anOverrideCanRepairABadValueInTheFileBecauseValidationRunsAfterIt() throws IOException {
         Path file = write("grpc: {port: 70000}\n");
-        assertEquals(4317, IntakeConfig.load(file, new Overrides(null, 4317, null, null), NO_ENV).grpc().port());
+        assertEquals(4317, IntakeConfig.load(file, new Overrides(null, 4317, null, null, null, null), NO_ENV).grpc().port());
     }
 
     @Test
     void badOverridesAreReportedLikeBadFileValues() {
         IntakeConfig c = IntakeConfig.defaults(NO_ENV);
         InvalidConfigException e = assertThrows(InvalidConfigException.class,
-                () -> c.withOverrides(new Overrides(null, 70000, null, "fsnc")));
+                () -> c.withOverrides(new Overrides(null, 70000, null, "fsnc", null, null)));
         assertEquals(List.of(
                 "durability: \"fsnc\" is not one of written|fsync",
                 "grpc.port: 70000 is outside 1..65535 (0 = pick a free port)"), e.problems());
 
         InvalidConfigException clash = assertThrows(InvalidConfigException.class,
-                () -> c.withOverrides(new Overrides(null, 9000, 9000, null)));
+                () -> c.withOverrides(new Overrides(null, 9000, 9000, null, null, null)));
         assertEquals(List.of("http.port: 9000 is also grpc.port; the two listeners need different ports"),
                 clash.problems());
     }

@@ -1,0 +1,107 @@
+package dev.holdfast.intake;
+
+import dev.holdfast.forwarder.Forwarder;
+import dev.holdfast.forwarder.ForwarderConfig;
+import dev.holdfast.forwarder.kafka.EmbeddedKafka;
+import dev.holdfast.intake.config.IntakeConfig;
+import dev.holdfast.wal.Wal;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The intake's side of forwarding: starts the embedded broker when asked to, then the forwarder, in the background,
+ * so the intake is ready (and accepting into its WAL) whatever Kafka is doing. At {@code replicated} durability it
+ * is the gate acknowledgements wait on.
+ */
+final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Replication.class);
+    static final int EMBEDDED_PORT = 9092;
+
+    private final IntakeConfig config;
+    private final Wal wal;
+    private final MeterRegistry registry;
+    private final CompletableFuture<Forwarder> forwarder = new CompletableFuture<>();
+    private volatile EmbeddedKafka embedded;
+    private volatile Forwarder started;
+    private volatile boolean closed;
+
+    Replication(IntakeConfig config, Wal wal, MeterRegistry registry) {
+        this.config = config;
+        this.wal = wal;
+        this.registry = registry;
+    }
+
+    void start() {
+        Thread t = new Thread(this::startBlocking, "forwarder-start");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void startBlocking() {
+        IntakeConfig.Forwarding f = config.forwarder();
+        try {
+            String bootstrap = f.kafka();
+            if (bootstrap.equals("embedded")) {
+                EmbeddedKafka kafka = new EmbeddedKafka(config.dataDir().resolve("kafka"), "127.0.0.1", EMBEDDED_PORT);
+                embedded = kafka;
+                kafka.start();
+                bootstrap = kafka.bootstrap();
+                log.info("embedded Kafka broker ready at {}", bootstrap);
+            }
+            ForwarderConfig fc = new ForwarderConfig(bootstrap, f.topic(), config.nodeId(),
+                    config.dataDir().resolve("forwarder"), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
+                    f.retention(), f.progressInterval(), f.producer());
+            Forwarder fw = new Forwarder(fc, wal, registry);
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                started = fw.start();
+            }
+            forwarder.complete(fw);
+        } catch (Exception e) {
+            log.error("forwarding could not start; the intake keeps accepting into its WAL: {}", e.toString());
+            forwarder.completeExceptionally(e);
+        }
+    }
+
+    /** Bootstrap servers in use, once known. */
+    String bootstrap() {
+        EmbeddedKafka k = embedded;
+        return k != null ? "embedded 127.0.0.1:" + EMBEDDED_PORT : config.forwarder().kafka();
+    }
+
+    @Override
+    public CompletableFuture<Void> confirmed(long walIndex) {
+        return forwarder.thenCompose(f -> f.whenConfirmed(walIndex));
+    }
+
+    @Override
+    public CompletableFuture<Void> confirmedThrough(long walIndex) {
+        return forwarder.thenCompose(f -> f.whenConfirmedThrough(walIndex));
+    }
+
+    static Path kafkaDir(Path dataDir) {
+        return dataDir.resolve("kafka");
+    }
+
+    /** Closes the forwarder (saving progress) before the broker; the WAL is closed by the caller afterwards. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+        }
+        Forwarder f = started;
+        if (f != null) {
+            f.close();
+        }
+        EmbeddedKafka k = embedded;
+        if (k != null) {
+            k.close();
+        }
+    }
+}
