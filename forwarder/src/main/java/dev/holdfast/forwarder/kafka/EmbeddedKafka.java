@@ -1,0 +1,340 @@
+package dev.holdfast.forwarder.kafka;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * A real single-node Kafka broker (KRaft, broker and controller in one node) inside the current JVM.
+ *
+ * <p>Lifecycle is explicit: the constructor only records the settings, {@link #start()} formats the data directory
+ * on its first use and starts the broker, {@link #close()} shuts it down. The data directory is Kafka's log
+ * directory; its {@code meta.properties} holds the cluster id, so a restart on the same directory reuses the same
+ * log instead of formatting a new cluster.
+ *
+ * <p>{@link #main} runs it as its own process (see {@link KafkaBrokerProcess}), printing {@link #READY_PREFIX}
+ * followed by the bootstrap address once the broker accepts connections.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    /** Start of the one stdout line that says the broker accepts connections; scripts and tests wait for it. */
+    public static final String READY_PREFIX = "kafka ready bootstrap=";
+    /**
+     * The stdout line after a clean shutdown. The exit status can't say it: a JVM stopped by SIGTERM exits with 143
+     * even when its shutdown hooks completed.
+     */
+    public static final String STOPPED_LINE = "kafka stopped";
+
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
+    private static final int NODE_ID = 1;
+    private static final String CONTROLLER_LISTENER = "CONTROLLER";
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Path dataDir;
+    private final String host;
+    private final int requestedPort;
+    private final Map<String, String> extraProperties;
+
+    private KafkaRaftServer server;
+    private int port;
+    private String clusterId;
+
+    /** A broker with the defaults of {@link #brokerProperties}; {@code port} 0 picks a free port at start. */
+    public EmbeddedKafka(Path dataDir, String host, int port) {
+        this(dataDir, host, port, Map.of());
+    }
+
+    /**
+     * @param host            the address the broker binds and advertises: clients must be able to reach it, so not
+     *                        a wildcard address
+     * @param port            the client port; 0 picks a free port at each start
+     * @param extraProperties broker properties that override the defaults (e.g. {@code num.partitions})
+     */
+    public EmbeddedKafka(Path dataDir, String host, int port, Map<String, String> extraProperties) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535, was " + port);
+        }
+        this.dataDir = dataDir.toAbsolutePath();
+        this.host = host;
+        this.requestedPort = port;
+        this.extraProperties = Map.copyOf(extraProperties);
+    }
+
+    /**
+     * Formats the data directory if it has never been formatted, starts the broker, and returns once a client can
+     * describe the cluster through the bootstrap address.
+     */
+    public synchronized void start() throws IOException, InterruptedException {
+        if (server != null) {
+            throw new IllegalStateException("already started");
+        }
+        long t0 = System.nanoTime();
+        // Kafka needs concrete ports in its configuration: the controller port is in the static voter list, and a
+        // KafkaRaftServer does not tell which port a client listener on port 0 got. So free ports are picked here;
+        // another process could take one in the instant between this check and Kafka's bind, which then fails start.
+        port = requestedPort != 0 ? requestedPort : freePort(host);
+        int controllerPort = freePort(host);
+        Map<String, String> props = brokerProperties(dataDir, host, port, controllerPort, extraProperties);
+        KafkaConfig config = new KafkaConfig(props, false);
+
+        Files.createDirectories(dataDir);
+        boolean formatted = formatIfNew(config);
+        KafkaRaftServer s = new KafkaRaftServer(config, Time.SYSTEM);
+        server = s;
+        try {
+            s.startup();
+            awaitAcceptingClients();
+        } catch (RuntimeException | IOException | InterruptedException e) {
+            close();
+            throw e;
+        }
+        log.info("kafka broker started in {} ms: bootstrap={} controller={}:{} cluster={} dir={}{}",
+                (System.nanoTime() - t0) / 1_000_000, bootstrap(), host, controllerPort, clusterId, dataDir,
+                formatted ? " (formatted now)" : "");
+    }
+
+    /** {@code host:port} for {@code bootstrap.servers}; valid after {@link #start()}. */
+    public String bootstrap() {
+        if (port == 0) {
+            throw new IllegalStateException("not started");
+        }
+        return host + ":" + port;
+    }
+
+    /** The client port the broker listens on; valid after {@link #start()}. */
+    public int port() {
+        return port;
+    }
+
+    /** The cluster id recorded in the data directory; valid after {@link #start()}. */
+    public String clusterId() {
+        return clusterId;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Shuts the broker down (flushes and closes the log, releases the ports); a no-op when not running. */
+    @Override
+    public synchronized void close() {
+        KafkaRaftServer s = server;
+        server = null;
+        if (s != null) {
+            s.shutdown();
+            s.awaitShutdown();
+        }
+    }
+
+    /**
+     * The broker configuration: Kafka's defaults, adjusted for one node that shares a small machine with an intake,
+     * then {@code extra} on top.
+     */
+    static Map<String, String> brokerProperties(Path dataDir, String host, int port, int controllerPort,
+                                                Map<String, String> extra) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", String.valueOf(NODE_ID));
+        // A static voter set (rather than a dynamic quorum) records no controller address in the log, so the
+        // controller port may differ from one start to the next.
+        p.put("controller.quorum.voters", NODE_ID + "@" + host + ":" + controllerPort);
+        p.put("controller.listener.names", CONTROLLER_LISTENER);
+        p.put("listeners", "PLAINTEXT://" + host + ":" + port + "," + CONTROLLER_LISTENER + "://" + host + ":" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://" + host + ":" + port);
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        p.put("log.dirs", dataDir.toString());
+
+        p.put("auto.create.topics.enable", "true");
+        p.put("num.partitions", "1");
+        // One node cannot hold more than one replica of the internal topics; 50 partitions each would only slow
+        // the first consumer group and the first transaction down.
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "1");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.num.partitions", "1");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        // No other member can be on its way: don't hold the first consumer group's join for 3 s.
+        p.put("group.initial.rebalance.delay.ms", "0");
+        // After a crash the restarted broker can only register once the controller has let the dead incarnation's
+        // session expire (9 s by default; 3 s here). Heartbeats go to the controller in the same process over loopback, so a
+        // shorter session costs little: a broker stalled for 3 s is fenced, and unfenced by its next heartbeat.
+        p.put("broker.heartbeat.interval.ms", "500");
+        p.put("broker.session.timeout.ms", "3000");
+
+        // Modest footprint: fewer threads than a production broker, small segments and index files (Kafka
+        // pre-allocates 10 MB per index by default), and an 8 MB compaction buffer instead of 128 MB of heap.
+        p.put("num.network.threads", "2");
+        p.put("num.io.threads", "2");
+        p.put("background.threads", "2");
+        p.put("log.segment.bytes", String.valueOf(16 * 1024 * 1024));
+        p.put("log.index.size.max.bytes", String.valueOf(1024 * 1024));
+        p.put("log.cleaner.dedupe.buffer.size", String.valueOf(8 * 1024 * 1024));
+
+        p.putAll(extra);
+        return p;
+    }
+
+    /** Formats the log directory on first use; afterwards reads the cluster id it recorded. */
+    private boolean formatIfNew(KafkaConfig config) throws IOException {
+        Path meta = dataDir.resolve("meta.properties");
+        if (Files.exists(meta)) {
+            Properties p = new Properties();
+            try (InputStream in = Files.newInputStream(meta)) {
+                p.load(in);
+            }
+            clusterId = p.getProperty("cluster.id");
+            return false;
+        }
+        clusterId = Uuid.randomUuid().toString();
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
+            // what `kafka-storage.sh format -t <id> -c server.properties` does for a static quorum
+            new Formatter()
+                    .setPrintStream(out)
+                    .setNodeId(config.nodeId())
+                    .setClusterId(clusterId)
+                    .setDirectories(List.of(dataDir.toString()))
+                    .setMetadataLogDirectory(config.metadataLogDir())
+                    .setControllerListenerName(CONTROLLER_LISTENER)
+                    .setUnstableFeatureVersionsEnabled(false)
+                    .setHasDynamicQuorum(false)
+                    .run();
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("formatting " + dataDir + " failed: " + e.getMessage(), e);
+        }
+        log.info("{}", output.toString(StandardCharsets.UTF_8).trim());
+        return true;
+    }
+
+    /** Startup returns once the broker is unfenced; a real client round trip proves the listener is serving. */
+    private void awaitAcceptingClients() throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        Map<String, Object> cfg = Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        Exception last = null;
+        try (Admin admin = Admin.create(cfg)) {
+            while (System.nanoTime() < deadline) {
+                try {
+                    if (!admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get().isEmpty()) {
+                        return;
+                    }
+                } catch (java.util.concurrent.ExecutionException e) {
+                    last = e;
+                }
+                Thread.sleep(50);
+            }
+        }
+        throw new IOException("broker at " + bootstrap() + " did not answer describeCluster within " + READY_TIMEOUT, last);
+    }
+
+    private static int freePort(String host) throws IOException {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(host, 0));
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * Starts {@code kafka}, prints the ready line to {@code out}, and blocks until the JVM is asked to stop
+     * (SIGTERM, SIGINT, {@code System.exit}); the broker is closed cleanly by a shutdown hook before the JVM exits.
+     */
+    public static void serveUntilShutdown(EmbeddedKafka kafka, PrintStream out) throws IOException, InterruptedException {
+        kafka.start();
+        CountDownLatch closed = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                kafka.close();
+                out.println(STOPPED_LINE);
+                out.flush();
+            } finally {
+                closed.countDown();
+            }
+        }, "kafka-shutdown"));
+        out.println(READY_PREFIX + kafka.bootstrap());
+        out.flush();
+        closed.await();
+    }
+
+    /**
+     * {@code --data DIR [--port N] [--host H] [--prop KEY=VALUE]... [--exit-with-pid PID]}. The last option lets a
+     * parent that spawned this broker (tests) make sure it cannot outlive the parent, even one killed by SIGKILL.
+     */
+    public static void main(String[] args) throws Exception {
+        Path data = null;
+        String host = "127.0.0.1";
+        int port = 9092;
+        Map<String, String> extra = new LinkedHashMap<>();
+        long parentPid = -1;
+        for (int i = 0; i < args.length; i++) {
+            String value = i + 1 < args.length ? args[i + 1] : null;
+            if (value == null) {
+                usage("missing value for " + args[i]);
+            }
+            switch (args[i]) {
+                case "--data" -> data = Path.of(value);
+                case "--port" -> port = Integer.parseInt(value);
+                case "--host" -> host = value;
+                case "--prop" -> {
+                    int eq = value.indexOf('=');
+                    if (eq <= 0) {
+                        usage("--prop wants KEY=VALUE, got " + value);
+                    }
+                    extra.put(value.substring(0, eq), value.substring(eq + 1));
+                }
+                case "--exit-with-pid" -> parentPid = Long.parseLong(value);
+                default -> usage("unknown option " + args[i]);
+            }
+            i++;
+        }
+        if (data == null) {
+            usage("--data is required");
+        }
+        if (parentPid > 0) {
+            ProcessHandle.of(parentPid).ifPresentOrElse(
+                    parent -> parent.onExit().thenRun(() -> System.exit(0)),
+                    () -> System.exit(0));
+        }
+        try {
+            serveUntilShutdown(new EmbeddedKafka(data, host, port, extra), System.out);
+        } catch (Exception e) {
+            // exit explicitly: a broker that failed half-way may leave non-daemon threads behind
+            e.printStackTrace();
+            System.exit(1);
+        }
+    }
+
+    private static void usage(String problem) {
+        System.err.println(problem);
+        System.err.println("usage: EmbeddedKafka --data DIR [--port N] [--host H] [--prop KEY=VALUE]... [--exit-with-pid PID]");
+        System.exit(2);
+    }
+}

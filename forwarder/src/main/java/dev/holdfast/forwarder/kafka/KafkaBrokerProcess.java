@@ -1,0 +1,175 @@
+package dev.holdfast.forwarder.kafka;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Test fixture: an {@link EmbeddedKafka} broker in a separate OS process, so a test can SIGKILL it and start it
+ * again on the same data directory and port, like a crashed and restarted broker.
+ *
+ * <p>The child JVM uses this JVM's java binary, class path and input arguments (so it gets the same flags as the
+ * test), writes stdout and stderr to {@link #log()}, and exits by itself if this JVM dies. It lives in src/main
+ * only so that other modules' tests can use it.
+ */
+public final class KafkaBrokerProcess implements AutoCloseable {
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final int LOG_EXCERPT_CHARS = 20_000;
+
+    private final Path dataDir;
+    private final Path log;
+    private final Map<String, String> extraProperties;
+    private int port;
+    private Process process;
+    private String bootstrap;
+    private Duration lastStartTime;
+
+    /** A broker for {@code dataDir} on {@code port} (0: a free port, kept for every restart). Not started yet. */
+    public KafkaBrokerProcess(Path dataDir, int port) {
+        this(dataDir, port, Map.of());
+    }
+
+    public KafkaBrokerProcess(Path dataDir, int port, Map<String, String> extraProperties) {
+        this.dataDir = dataDir.toAbsolutePath();
+        this.log = this.dataDir.resolveSibling(this.dataDir.getFileName() + ".log");
+        this.port = port;
+        this.extraProperties = Map.copyOf(extraProperties);
+    }
+
+    /** Spawns the broker and waits until it accepts connections; its log is in the exception if it doesn't. */
+    public synchronized void start() throws IOException, InterruptedException {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("already running: " + bootstrap);
+        }
+        Files.createDirectories(log.getParent());
+        long logStart = Files.exists(log) ? Files.size(log) : 0; // restarts append; only this start's output counts
+        long t0 = System.nanoTime();
+        process = new ProcessBuilder(command())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        String ready = awaitReadyLine(logStart);
+        lastStartTime = Duration.ofNanos(System.nanoTime() - t0);
+        bootstrap = ready.substring(EmbeddedKafka.READY_PREFIX.length()).trim();
+        // the first start may have picked a free port; restarts must come back on the same address
+        port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+    }
+
+    private List<String> command() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            // a debugger agent would try to listen on the parent's debug port and stop the child from starting
+            if (!arg.startsWith("-agentlib:jdwp")) {
+                cmd.add(arg);
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(EmbeddedKafka.class.getName());
+        cmd.addAll(List.of("--data", dataDir.toString(), "--port", String.valueOf(port),
+                "--exit-with-pid", String.valueOf(ProcessHandle.current().pid())));
+        extraProperties.forEach((k, v) -> cmd.addAll(List.of("--prop", k + "=" + v)));
+        return cmd;
+    }
+
+    private String awaitReadyLine(long logStart) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (true) {
+            for (String line : logSince(logStart).split("\n")) {
+                if (line.startsWith(EmbeddedKafka.READY_PREFIX)) {
+                    return line;
+                }
+            }
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                String why = process.isAlive() ? "not ready within " + READY_TIMEOUT : "exited with " + process.exitValue();
+                kill();
+                throw new IOException("kafka broker on " + dataDir + " " + why + "; its log (" + log + "):\n"
+                        + tail(logSince(logStart)));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private String logSince(long offset) throws IOException {
+        try (InputStream in = Files.newInputStream(log)) {
+            in.skipNBytes(offset);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static String tail(String text) {
+        return text.length() <= LOG_EXCERPT_CHARS ? text : "…" + text.substring(text.length() - LOG_EXCERPT_CHARS);
+    }
+
+    /** {@code host:port} of the running (or last running) broker. */
+    public synchronized String bootstrap() {
+        if (bootstrap == null) {
+            throw new IllegalStateException("never started");
+        }
+        return bootstrap;
+    }
+
+    /** How long the last {@link #start()} took, from spawning the JVM to the ready line. */
+    public synchronized Duration lastStartTime() {
+        return lastStartTime;
+    }
+
+    /** The child's stdout and stderr, all starts appended. */
+    public Path log() {
+        return log;
+    }
+
+    public synchronized boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    /** SIGKILL: no shutdown hook, no flush; what a crash or the OOM killer does. */
+    public synchronized void kill() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly();
+            process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * SIGTERM, then waits for the shutdown; returns the exit status (143 after a SIGTERM, as for any JVM; the log
+     * ends with {@link EmbeddedKafka#STOPPED_LINE} when the broker closed cleanly).
+     */
+    public synchronized int stop() throws InterruptedException {
+        if (process == null) {
+            throw new IllegalStateException("never started");
+        }
+        process.destroy();
+        if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+            kill();
+            throw new IllegalStateException("kafka broker did not stop within " + STOP_TIMEOUT + " of SIGTERM; killed");
+        }
+        return process.exitValue();
+    }
+
+    /** Stops the broker if it still runs (SIGTERM), then starts it on the same data directory and port. */
+    public synchronized void restart() throws IOException, InterruptedException {
+        if (alive()) {
+            stop();
+        }
+        start();
+    }
+
+    /** Kills the broker if it still runs; a test is over, a clean shutdown would only cost time. */
+    @Override
+    public synchronized void close() throws InterruptedException {
+        if (alive()) {
+            kill();
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.holdfast.forwarder;
+
+import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.protocol.v1.Event;
+import dev.holdfast.protocol.v1.EventBatch;
+import dev.holdfast.protocol.v1.FileEvent;
+import dev.holdfast.wal.AppendResult;
+import dev.holdfast.wal.BatchHeader;
+import dev.holdfast.wal.BatchPriority;
+import dev.holdfast.wal.CommitListener;
+import dev.holdfast.wal.Wal;
+import dev.holdfast.wal.WalConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The forwarder against a real single-node Kafka broker running as its own process. */
+class ForwarderTest {
+    @TempDir
+    static Path brokerDir;
+    static KafkaBrokerProcess broker;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = new KafkaBrokerProcess(brokerDir.resolve("kafka"), 0);
+        broker.start();
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        broker.close();
+    }
+
+    static byte[] batch(String agent, long seq, int events) {
+        EventBatch.Builder b = EventBatch.newBuilder().setAgentId(agent).setBatchSeq(seq);
+        for (int i = 0; i < events; i++) {
+            b.addEvents(Event.newBuilder().setTimeUnixNano(seq * 1000 + i)
+                    .setFile(FileEvent.newBuilder().setKind(FileEvent.Kind.MODIFY).setPath("/srv/" + seq + "/" + i)));
+        }
+        return b.build().toByteArray();
+    }
+
+    private List<CompletableFuture<AppendResult>> append(Wal wal, String agent, long fromSeq, int batches, int events) {
+        List<CompletableFuture<AppendResult>> out = new ArrayList<>();
+        for (long seq = fromSeq; seq < fromSeq + batches; seq++) {
+            out.add(wal.append(new BatchHeader(agent, seq, events, BatchPriority.NORMAL,
+                    System.currentTimeMillis() * 1_000_000L), batch(agent, seq, events)));
+        }
+        return out;
+    }
+
+    private ForwarderConfig config(String topic) {
+        return ForwarderConfig.defaults(broker.bootstrap(), topic, "node-t", tmp.resolve("progress"));
+    }
+
+    @Test
+    void everyEventArrivesWithItsIdAndExactBytes() throws Exception {
+        String topic = "t-basic";
+        try (Wal wal = Wal.open(WalConfig.defaults(tmp.resolve("wal"), false), CommitListener.NONE)) {
+            // a backlog from before the forwarder started, then live appends
+            for (var f : append(wal, "a", 1, 100, 20)) f.get();
+            try (Forwarder fw = new Forwarder(config(topic), wal, new SimpleMeterRegistry()).start();
+                 TopicReader reader = new TopicReader(broker.bootstrap(), topic)) {
+                List<CompletableFuture<AppendResult>> live = append(wal, "b", 1, 100, 20);
+                long lastIndex = live.get(99).get().index();
+                fw.whenConfirmed(lastIndex).get(60, TimeUnit.SECONDS);
+                assertEquals(4000, reader.readUntil(4000, Duration.ofSeconds(60)));
+                assertEquals(0, reader.duplicates());
+                EventBatch sent = EventBatch.parseFrom(batch("b", 7, 20));
+                assertArrayEquals(sent.getEvents(3).toByteArray(), reader.values.get("b/7/3"));
+                fw.whenConfirmedThrough(lastIndex).get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void waitsOutABrokerOutageAndDeliversEverythingAfter() throws Exception {
+        String topic = "t-outage";
+        try (Wal wal = Wal.open(WalConfig.defaults(tmp.resolve("wal"), false), CommitListener.NONE);
+             Forwarder fw = new Forwarder(config(topic), wal, new SimpleMeterRegistry()).start()) {
+            for (var f : append(wal, "o", 1, 50, 10)) f.get();
+            broker.kill();
+            // the WAL keeps accepting while Kafka is gone
+            List<CompletableFuture<AppendResult>> during = append(wal, "o", 51, 100, 10);
+            for (var f : during) assertEquals(AppendResult.Status.PERSISTED, f.get(5, TimeUnit.SECONDS).status());
+            Thread.sleep(8000);
+            assertFalse(fw.isConfirmed(during.get(99).get().index()));
+            broker.restart();
+            for (var f : append(wal, "o", 151, 50, 10)) f.get();
+            try (TopicReader reader = new TopicReader(broker.bootstrap(), topic)) {
+                assertEquals(2000, reader.readUntil(2000, Duration.ofSeconds(90)), "events missing after the outage");
+                reader.drain(Duration.ofSeconds(2));
+                System.out.println("outage test: duplicates " + reader.duplicates());
+            }
+        }
+    }
+
+    @Test
+    void aRestartResendsOnlyTheUnconfirmedWindow() throws Exception {
+        String topic = "t-restart";
+        Path walDir = tmp.resolve("wal");
+        long firstLast;
+        try (Wal wal = Wal.open(WalConfig.defaults(walDir, false), CommitListener.NONE)) {
+            try (Forwarder fw = new Forwarder(config(topic), wal, new SimpleMeterRegistry()).start()) {
+                List<CompletableFuture<AppendResult>> first = append(wal, "r", 1, 100, 10);
+                firstLast = first.get(99).get().index();
+                fw.whenConfirmed(firstLast).get(60, TimeUnit.SECONDS);
+            }
+            // forwarder down: the intake keeps appending
+            for (var f : append(wal, "r", 101, 100, 10)) f.get();
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            try (Forwarder fw = new Forwarder(config(topic), wal, registry).start();
+                 TopicReader reader = new TopicReader(broker.bootstrap(), topic)) {
+                assertEquals(2000, reader.readUntil(2000, Duration.ofSeconds(60)));
+                reader.drain(Duration.ofSeconds(2));
+                assertEquals(0, reader.duplicates(), "everything confirmed before the restart was saved");
+                assertEquals(0, registry.counter("forwarder.resent.after.restart.events").count());
+            }
+        }
+    }
+}

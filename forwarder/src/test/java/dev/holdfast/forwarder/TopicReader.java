@@ -1,0 +1,62 @@
+package dev.holdfast.forwarder;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+/** A real consumer that reads a topic from the beginning and counts every event id it sees. */
+final class TopicReader implements AutoCloseable {
+    final Map<String, Integer> copies = new HashMap<>();
+    final Map<String, byte[]> values = new HashMap<>();
+    private final KafkaConsumer<byte[], byte[]> consumer;
+
+    TopicReader(String bootstrap, String topic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        consumer.subscribe(List.of(topic));
+    }
+
+    /** Polls until at least {@code distinct} different event ids were seen, or the timeout passes. */
+    int readUntil(int distinct, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (copies.size() < distinct && System.nanoTime() < deadline) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                String id = EventRecords.eventId(r.headers());
+                copies.merge(id, 1, Integer::sum);
+                values.put(id, r.value());
+            }
+        }
+        return copies.size();
+    }
+
+    /** Reads whatever else arrives within the period (to count late duplicates). */
+    void drain(Duration period) {
+        long deadline = System.nanoTime() + period.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                copies.merge(EventRecords.eventId(r.headers()), 1, Integer::sum);
+            }
+        }
+    }
+
+    long duplicates() {
+        return copies.values().stream().mapToLong(n -> n - 1).sum();
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}
