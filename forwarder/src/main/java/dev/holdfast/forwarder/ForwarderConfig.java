@@ -32,7 +32,7 @@ public record ForwarderConfig(String bootstrap, String topic, String nodeId, Pat
     }
 
     public static ForwarderConfig defaults(String bootstrap, String topic, String nodeId, Path progressDir) {
-        return new ForwarderConfig(bootstrap, topic, nodeId, progressDir, 32L << 20, 0.2, Duration.ofSeconds(2),
+        return new ForwarderConfig(bootstrap, topic, nodeId, progressDir, 8L << 20, 0.2, Duration.ofSeconds(2),
                 Duration.ofHours(1), Duration.ofMillis(200), Map.of());
     }
 

@@ -1,6 +1,7 @@
 package dev.holdfast.forwarder;
 
 import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.FileEvent;
@@ -74,14 +75,14 @@ class ForwarderTest {
             // a backlog from before the forwarder started, then live appends
             for (var f : append(wal, "a", 1, 100, 20)) f.get();
             try (Forwarder fw = new Forwarder(config(topic), wal, new SimpleMeterRegistry()).start();
-                 TopicReader reader = new TopicReader(broker.bootstrap(), topic)) {
+                 TopicAudit reader = new TopicAudit(broker.bootstrap(), topic)) {
                 List<CompletableFuture<AppendResult>> live = append(wal, "b", 1, 100, 20);
                 long lastIndex = live.get(99).get().index();
                 fw.whenConfirmed(lastIndex).get(60, TimeUnit.SECONDS);
                 assertEquals(4000, reader.readUntil(4000, Duration.ofSeconds(60)));
                 assertEquals(0, reader.duplicates());
                 EventBatch sent = EventBatch.parseFrom(batch("b", 7, 20));
-                assertArrayEquals(sent.getEvents(3).toByteArray(), reader.values.get("b/7/3"));
+                assertArrayEquals(sent.getEvents(3).toByteArray(), reader.value("b/7/3"));
                 fw.whenConfirmedThrough(lastIndex).get(10, TimeUnit.SECONDS);
             }
         }
@@ -101,7 +102,7 @@ class ForwarderTest {
             assertFalse(fw.isConfirmed(during.get(99).get().index()));
             broker.restart();
             for (var f : append(wal, "o", 151, 50, 10)) f.get();
-            try (TopicReader reader = new TopicReader(broker.bootstrap(), topic)) {
+            try (TopicAudit reader = new TopicAudit(broker.bootstrap(), topic)) {
                 assertEquals(2000, reader.readUntil(2000, Duration.ofSeconds(90)), "events missing after the outage");
                 reader.drain(Duration.ofSeconds(2));
                 System.out.println("outage test: duplicates " + reader.duplicates());
@@ -124,7 +125,7 @@ class ForwarderTest {
             for (var f : append(wal, "r", 101, 100, 10)) f.get();
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             try (Forwarder fw = new Forwarder(config(topic), wal, registry).start();
-                 TopicReader reader = new TopicReader(broker.bootstrap(), topic)) {
+                 TopicAudit reader = new TopicAudit(broker.bootstrap(), topic)) {
                 assertEquals(2000, reader.readUntil(2000, Duration.ofSeconds(60)));
                 reader.drain(Duration.ofSeconds(2));
                 assertEquals(0, reader.duplicates(), "everything confirmed before the restart was saved");

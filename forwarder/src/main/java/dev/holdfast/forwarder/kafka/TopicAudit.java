@@ -1,4 +1,6 @@
-package dev.holdfast.forwarder;
+package dev.holdfast.forwarder.kafka;
+
+import dev.holdfast.forwarder.EventRecords;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -12,13 +14,16 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 
-/** A real consumer that reads a topic from the beginning and counts every event id it sees. */
-final class TopicReader implements AutoCloseable {
-    final Map<String, Integer> copies = new HashMap<>();
-    final Map<String, byte[]> values = new HashMap<>();
+/**
+ * Reads a topic from the beginning with a real consumer and counts every Holdfast event id it sees: how tests and
+ * operators check that what agents were acknowledged arrived, and how often.
+ */
+public final class TopicAudit implements AutoCloseable {
+    private final Map<String, Integer> copies = new HashMap<>();
+    private final Map<String, byte[]> values = new HashMap<>();
     private final KafkaConsumer<byte[], byte[]> consumer;
 
-    TopicReader(String bootstrap, String topic) {
+    public TopicAudit(String bootstrap, String topic) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID());
@@ -29,7 +34,7 @@ final class TopicReader implements AutoCloseable {
     }
 
     /** Polls until at least {@code distinct} different event ids were seen, or the timeout passes. */
-    int readUntil(int distinct, Duration timeout) {
+    public int readUntil(int distinct, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (copies.size() < distinct && System.nanoTime() < deadline) {
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -42,7 +47,7 @@ final class TopicReader implements AutoCloseable {
     }
 
     /** Reads whatever else arrives within the period (to count late duplicates). */
-    void drain(Duration period) {
+    public void drain(Duration period) {
         long deadline = System.nanoTime() + period.toNanos();
         while (System.nanoTime() < deadline) {
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -51,7 +56,21 @@ final class TopicReader implements AutoCloseable {
         }
     }
 
-    long duplicates() {
+    /** Copies seen of an event id (0 if never). */
+    public int copies(String eventId) {
+        return copies.getOrDefault(eventId, 0);
+    }
+
+    /** The value last seen for an event id. */
+    public byte[] value(String eventId) {
+        return values.get(eventId);
+    }
+
+    public int distinct() {
+        return copies.size();
+    }
+
+    public long duplicates() {
         return copies.values().stream().mapToLong(n -> n - 1).sum();
     }
 
