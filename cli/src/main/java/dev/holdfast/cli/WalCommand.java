@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import dev.holdfast.forwarder.EventRecords;
+import dev.holdfast.forwarder.Producers;
+import dev.holdfast.forwarder.WalReplay;
 import dev.holdfast.protocol.v1.Event;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.wal.WalInspector;
 import dev.holdfast.wal.WalReader;
@@ -22,7 +26,7 @@ import java.util.concurrent.Callable;
 /** Operator tools for a WAL directory; read-only, safe next to a running intake. */
 @Command(name = "wal", mixinStandardHelpOptions = true,
         description = "Inspect a write-ahead log: list segments, verify checksums, dump records.",
-        subcommands = {WalCommand.Ls.class, WalCommand.Verify.class, WalCommand.Dump.class})
+        subcommands = {WalCommand.Ls.class, WalCommand.Verify.class, WalCommand.Dump.class, WalCommand.Replay.class})
 public final class WalCommand {
 
     static final class DataDir {
@@ -33,6 +37,79 @@ public final class WalCommand {
         Path walDir() {
             Path nested = data.resolve("wal");
             return Files.isDirectory(nested) ? nested : data;
+        }
+    }
+
+    /** --from / --to: a WAL index (decimal or 0x hex) or an ISO-8601 instant (receive time). */
+    static final class RangeOptions {
+        @Option(names = "--from", paramLabel = "POS|TIME", description = "First record: WAL index or ISO-8601 time")
+        String from;
+        @Option(names = "--to", paramLabel = "POS|TIME", description = "Last record: WAL index or ISO-8601 time")
+        String to;
+
+        WalReplay.Range range() {
+            Long fromIndex = null, toIndex = null;
+            Instant fromTime = null, toTime = null;
+            if (from != null) {
+                if (isTime(from)) fromTime = Instant.parse(from); else fromIndex = index(from);
+            }
+            if (to != null) {
+                if (isTime(to)) toTime = Instant.parse(to); else toIndex = index(to);
+            }
+            return new WalReplay.Range(fromIndex, toIndex, fromTime, toTime);
+        }
+
+        private static boolean isTime(String s) {
+            return s.contains("T") && s.contains("-");
+        }
+
+        private static long index(String s) {
+            try {
+                return s.startsWith("0x") ? Long.parseUnsignedLong(s.substring(2), 16) : Long.parseLong(s);
+            } catch (NumberFormatException e) {
+                throw new picocli.CommandLine.TypeConversionException("'" + s
+                        + "' is neither a WAL index (decimal or 0x hex) nor an ISO-8601 time like 2026-11-22T07:00:00Z");
+            }
+        }
+    }
+
+    @Command(name = "replay", mixinStandardHelpOptions = true,
+            description = "Re-send a range of a WAL to Kafka (same event ids as forwarded records), with progress.")
+    static final class Replay implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        DataDir dir = new DataDir();
+        @picocli.CommandLine.Mixin
+        RangeOptions range = new RangeOptions();
+        @Option(names = "--topic", defaultValue = "holdfast.events", description = "Default: ${DEFAULT-VALUE}")
+        String topic;
+        @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092", description = "Default: ${DEFAULT-VALUE}")
+        String bootstrap;
+        @Option(names = "--node", defaultValue = "replay", description = "intake_node header value. Default: ${DEFAULT-VALUE}")
+        String node;
+        @Option(names = "--dry-run", description = "Count what would be sent; send nothing")
+        boolean dryRun;
+
+        @Override
+        public Integer call() throws IOException {
+            WalReplay.Range r;
+            try {
+                r = range.range();
+            } catch (RuntimeException e) {
+                System.err.println("invalid range: " + e.getMessage());
+                return 2;
+            }
+            try (WalInspector wal = WalInspector.open(dir.walDir());
+                 KafkaProducer<byte[], byte[]> producer = dryRun ? null
+                         : Producers.create(bootstrap, "holdfast-replay", java.util.Map.of())) {
+                WalReplay.Result result = WalReplay.run(wal, r, new EventRecords(topic, node), producer,
+                        sent -> System.err.printf("\r%s %,d events", dryRun ? "counted" : "sent", sent));
+                System.err.println();
+                System.out.printf("%s %,d records, %,d events, %,d bytes in %.1f s (%,.0f events/s); %d corrupt records skipped%n",
+                        dryRun ? "would replay" : "replayed to " + bootstrap + " topic " + topic, result.records(),
+                        result.events(), result.bytes(), result.seconds(), result.events() / Math.max(1e-9, result.seconds()),
+                        result.corrupt());
+                return 0;
+            }
         }
     }
 
@@ -82,10 +159,8 @@ public final class WalCommand {
         DataDir dir = new DataDir();
         @Option(names = "--events", description = "Expand each record's events")
         boolean events;
-        @Option(names = "--from", description = "First index (inclusive)")
-        Long from;
-        @Option(names = "--to", description = "Last index (inclusive)")
-        Long to;
+        @picocli.CommandLine.Mixin
+        RangeOptions range = new RangeOptions();
 
         @Override
         public Integer call() throws IOException {
@@ -94,7 +169,17 @@ public final class WalCommand {
             PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);
             int[] corrupt = {0};
             try (WalInspector wal = WalInspector.open(dir.walDir())) {
-                wal.forEach(from, to, entry -> {
+                WalReplay.Range selected;
+                try {
+                    selected = range.range();
+                } catch (RuntimeException e) {
+                    System.err.println("invalid range: " + e.getMessage());
+                    return 2;
+                }
+                wal.forEach(selected.fromIndex(), selected.toIndex(), entry -> {
+                    if (entry instanceof WalReader.Valid v && !selected.includes(v.record())) {
+                        return;
+                    }
                     ObjectNode line = json.createObjectNode();
                     line.put("index", entry.index());
                     if (entry instanceof WalReader.Corrupt c) {

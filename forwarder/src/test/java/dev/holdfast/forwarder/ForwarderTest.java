@@ -133,4 +133,66 @@ class ForwarderTest {
             }
         }
     }
+
+    @Test
+    void replaySendsARangeWithTheSameEventIds() throws Exception {
+        String topic = "t-replay";
+        Path walDir = tmp.resolve("wal");
+        List<Long> indices = new ArrayList<>();
+        try (Wal wal = Wal.open(WalConfig.defaults(walDir, false), CommitListener.NONE)) {
+            for (var f : append(wal, "p", 1, 30, 10)) indices.add(f.get().index());
+        }
+        try (dev.holdfast.wal.WalInspector inspector = dev.holdfast.wal.WalInspector.open(walDir)) {
+            WalReplay.Range range = new WalReplay.Range(indices.get(10), indices.get(19), null, null);
+            WalReplay.Result dry = WalReplay.run(inspector, range, new EventRecords(topic, "x"), null, n -> { });
+            assertEquals(10, dry.records());
+            assertEquals(100, dry.events());
+            try (var producer = Producers.create(broker.bootstrap(), "replay-test", java.util.Map.of());
+                 TopicAudit audit = new TopicAudit(broker.bootstrap(), topic)) {
+                WalReplay.Result sent = WalReplay.run(inspector, range, new EventRecords(topic, "x"), producer, n -> { });
+                assertEquals(100, sent.events());
+                assertEquals(100, audit.readUntil(100, Duration.ofSeconds(60)));
+                assertEquals(1, audit.copies("p/11/0"));
+                assertEquals(1, audit.copies("p/20/9"));
+                assertEquals(0, audit.copies("p/21/0"));
+            }
+        }
+    }
+
+    @Test
+    void retentionDeletesOnlyForwardedSegmentsOlderThanTheRetention() throws Exception {
+        String topic = "t-retention";
+        WalConfig walConfig = new WalConfig(tmp.resolve("wal"), false, 0, 1 << 20, "TEST_SECONDLY", 1L << 20,
+                WalConfig.defaults(tmp, false).limits(), 5_000);
+        try (Wal wal = Wal.open(walConfig, CommitListener.NONE)) {
+            ForwarderConfig cfg = config(topic).withRetention(Duration.ofMillis(500));
+            try (Forwarder fw = new Forwarder(cfg, wal, new SimpleMeterRegistry()).start()) {
+                long last = -1;
+                for (int second = 0; second < 3; second++) {
+                    for (var f : append(wal, "k", 1 + second * 10L, 10, 5)) last = f.get().index();
+                    Thread.sleep(1100); // a new segment every second
+                }
+                fw.whenConfirmed(last).get(60, TimeUnit.SECONDS);
+                long deadline = System.currentTimeMillis() + 20_000;
+                while (wal.segments().size() > 1 && System.currentTimeMillis() < deadline) {
+                    fw.applyRetention();
+                    Thread.sleep(200);
+                }
+                assertEquals(1, wal.segments().size(), "forwarded old segments are deleted: " + wal.segments());
+            }
+            // now with Kafka unreachable for this forwarder: nothing it did not forward may be deleted
+            ForwarderConfig unreachable = ForwarderConfig.defaults("127.0.0.1:1", topic, "node-t", tmp.resolve("p2"))
+                    .withRetention(Duration.ofMillis(1));
+            for (var f : append(wal, "k", 100, 5, 5)) f.get();
+            Thread.sleep(1100);
+            for (var f : append(wal, "k", 105, 5, 5)) f.get();
+            int before = wal.segments().size();
+            try (Forwarder fw = new Forwarder(unreachable, wal, new SimpleMeterRegistry()).start()) {
+                fw.applyRetention();
+                Thread.sleep(500);
+                fw.applyRetention();
+                assertEquals(before, wal.segments().size(), "an unforwarded segment was deleted");
+            }
+        }
+    }
 }
