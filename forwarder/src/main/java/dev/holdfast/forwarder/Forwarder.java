@@ -128,6 +128,11 @@ public final class Forwarder implements AutoCloseable {
         return progress.whenConfirmedThrough(index);
     }
 
+    /** True when every index from first to last (one segment) is confirmed. */
+    public boolean isConfirmed(long first, long last) {
+        return progress.confirmed.containsAll(first, last);
+    }
+
     public boolean isConfirmed(long index) {
         return progress.confirmed.contains(index);
     }

@@ -38,6 +38,7 @@ abstract class Lane implements Runnable, AutoCloseable {
     /** Age in ms of the oldest record this lane has not yet forwarded (metrics). */
     final AtomicLong oldestPendingAgeMillis = new AtomicLong();
     final AtomicLong pendingRecords = new AtomicLong();
+    private final Object capacityFreed = new Object();
 
     Lane(String name, Wal wal, Progress progress, Producer<byte[], byte[]> producer, EventRecords mapper,
          CircuitBreaker breaker, ForwarderMetrics metrics) {
@@ -61,16 +62,21 @@ abstract class Lane implements Runnable, AutoCloseable {
 
     /** Waits until the breaker and the lane's capacity allow one more record; false if the lane is stopping. */
     boolean awaitPermission(int bytes) throws InterruptedException {
-        long pause = 1;
+        long breakerPause = 50;
         while (running) {
-            if (inflightBytes.get() + bytes <= capacityBytes() || inflightBytes.get() == 0) {
-                if (breaker.tryAcquirePermission()) {
-                    return true;
+            if (inflightBytes.get() + bytes > capacityBytes() && inflightBytes.get() > 0) {
+                // window full: acks free it within milliseconds, so wait briefly rather than back off
+                synchronized (capacityFreed) {
+                    capacityFreed.wait(2);
                 }
-                pause = Math.max(pause, 50); // breaker open: Kafka is down, wait rather than spin
+                continue;
             }
-            TimeUnit.MILLISECONDS.sleep(pause);
-            pause = Math.min(pause * 2, 200);
+            if (breaker.tryAcquirePermission()) {
+                return true;
+            }
+            // breaker open: Kafka is down; wait rather than spin, up to 200 ms between probes
+            TimeUnit.MILLISECONDS.sleep(breakerPause);
+            breakerPause = Math.min(breakerPause * 2, 200);
         }
         return false;
     }
@@ -128,6 +134,9 @@ abstract class Lane implements Runnable, AutoCloseable {
         }
         progress.inflight.remove(index);
         inflightBytes.addAndGet(-bytes);
+        synchronized (capacityFreed) {
+            capacityFreed.notifyAll();
+        }
         if (failed) {
             breaker.onError(took, TimeUnit.NANOSECONDS, new RuntimeException("send failed"));
             metrics.sendErrors.increment();

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks: load-generate against an intake, or measure the disk's own fsync baseline.",
-        subcommands = {IngestBenchCommand.class, DiskBenchCommand.class})
+        subcommands = {IngestBenchCommand.class, DiskBenchCommand.class, ForwardBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec
