@@ -350,8 +350,10 @@ static long name_step(__u64 i, void *unused)
 	return 0;
 }
 
-/* 0 when the path at data[off..off+len) passes the prefix and name filters, else the counter to bump. */
-__noinline int hf_filter(__u32 off, __u32 len)
+/* 0 when the path at data[off..off+len) passes the prefix and name filters, else the counter to bump.
+ * A path that could not be resolved to the root (truncated/unresolved) skips the prefix filters: its
+ * leading components are unknown, so it is emitted (flagged) rather than silently dropped. */
+__noinline int hf_filter(__u32 off, __u32 len, __u32 partial)
 {
 	struct heap *h = heap_get();
 	struct hf_config *c = cfg();
@@ -359,6 +361,8 @@ __noinline int hf_filter(__u32 off, __u32 len)
 
 	if (!h || !c)
 		return 0;
+	if (partial)
+		goto names;
 	plen = len < HF_PREFIX_MAX ? len : HF_PREFIX_MAX;
 	h->key.prefixlen = plen * 8;
 	bpf_probe_read_kernel(h->key.data, HF_PREFIX_MAX, &h->data[off & DMASK]);
@@ -369,6 +373,7 @@ __noinline int hf_filter(__u32 off, __u32 len)
 	if (c->include_prefixes && !inc)
 		return HF_C_FILT_NOT_INCLUDED;
 
+names:
 	/* basename and extension: scanned back from the end (bpf_loop, state in the heap) */
 	h->s_off = off;
 	h->s_len = len;
@@ -421,9 +426,9 @@ __noinline int hf_submit(__u32 filter_new)
 		return 0;
 	plen = h->ev.path_len & PMASK;
 	nlen = h->ev.new_path_len & PMASK;
-	why = hf_filter(0, plen);
+	why = hf_filter(0, plen, h->ev.evflags & (HF_EV_PATH_TRUNCATED | HF_EV_PATH_UNRESOLVED));
 	if (why && filter_new && nlen)
-		why_new = hf_filter(plen, nlen);
+		why_new = hf_filter(plen, nlen, h->ev.evflags & (HF_EV_NEW_TRUNCATED | HF_EV_NEW_UNRESOLVED));
 	if (why && why_new) { /* an event passes when either of its paths passes */
 		count(why);
 		return 0;
@@ -775,18 +780,16 @@ __noinline int hf_close_enter(__u64 fd)
 	return hf_enter(S_CLOSE, fd, (__u64)fd_file(task, fd), 0, 0);
 }
 
-#define ENTER4(name, sysid, x0, x1, x2, x3)                                          \
+/* A syscall tracepoint's context holds only that syscall's arguments: reading past them makes the
+ * kernel refuse the attach (EACCES), so each program reads exactly nargs arguments. */
+#define ARG(i, nargs) ((i) < (nargs) ? ctx->args[(i) < (nargs) ? (i) : 0] : 0)
+#define ENTER(name, sysid, nargs)                                                    \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                  \
 	int enter_##name(struct trace_event_raw_sys_enter *ctx)                      \
 	{                                                                            \
-		return hf_enter(sysid, ctx->args[x0], ctx->args[x1], ctx->args[x2], ctx->args[x3]); \
-	}
-#define ENTER5(name, sysid)                                                          \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                  \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                      \
-	{                                                                            \
-		hf_enter(sysid, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]); \
-		set_a4(ctx->args[4]);                                                \
+		hf_enter(sysid, ARG(0, nargs), ARG(1, nargs), ARG(2, nargs), ARG(3, nargs)); \
+		if (nargs > 4)                                                       \
+			set_a4(ARG(4, nargs));                                       \
 		return 0;                                                            \
 	}
 #define EXIT(name)                                                                   \
@@ -803,10 +806,10 @@ __noinline int hf_close_enter(__u64 fd)
 	}                                                                            \
 	EXIT(name)
 
-ENTER4(open, S_OPEN, 0, 1, 2, 3) EXIT(open)
-ENTER4(openat, S_OPENAT, 0, 1, 2, 3) EXIT(openat)
-ENTER4(openat2, S_OPENAT2, 0, 1, 2, 3) EXIT(openat2)
-ENTER4(creat, S_CREAT, 0, 1, 2, 3) EXIT(creat)
+ENTER(open, S_OPEN, 3) EXIT(open)
+ENTER(openat, S_OPENAT, 4) EXIT(openat)
+ENTER(openat2, S_OPENAT2, 4) EXIT(openat2)
+ENTER(creat, S_CREAT, 2) EXIT(creat)
 WRITE(write)
 WRITE(pwrite64)
 WRITE(writev)
@@ -818,25 +821,38 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	return hf_close_enter(ctx->args[0]);
 }
 EXIT(close)
-ENTER4(rename, S_RENAME, 0, 1, 2, 3) EXIT(rename)
-ENTER4(renameat, S_RENAMEAT, 0, 1, 2, 3) EXIT(renameat)
-ENTER5(renameat2, S_RENAMEAT2) EXIT(renameat2)
-ENTER4(unlink, S_UNLINK, 0, 1, 2, 3) EXIT(unlink)
-ENTER4(unlinkat, S_UNLINKAT, 0, 1, 2, 3) EXIT(unlinkat)
-ENTER4(mkdir, S_MKDIR, 0, 1, 2, 3) EXIT(mkdir)
-ENTER4(mkdirat, S_MKDIRAT, 0, 1, 2, 3) EXIT(mkdirat)
-ENTER4(rmdir, S_RMDIR, 0, 1, 2, 3) EXIT(rmdir)
-ENTER4(chmod, S_CHMOD, 0, 1, 2, 3) EXIT(chmod)
-ENTER4(fchmod, S_FCHMOD, 0, 1, 2, 3) EXIT(fchmod)
-ENTER4(fchmodat, S_FCHMODAT, 0, 1, 2, 3) EXIT(fchmodat)
-ENTER4(fchmodat2, S_FCHMODAT2, 0, 1, 2, 3) EXIT(fchmodat2)
-ENTER4(chown, S_CHOWN, 0, 1, 2, 3) EXIT(chown)
-ENTER4(lchown, S_LCHOWN, 0, 1, 2, 3) EXIT(lchown)
-ENTER4(fchown, S_FCHOWN, 0, 1, 2, 3) EXIT(fchown)
-ENTER5(fchownat, S_FCHOWNAT) EXIT(fchownat)
-ENTER4(truncate, S_TRUNCATE, 0, 1, 2, 3) EXIT(truncate)
-ENTER4(ftruncate, S_FTRUNCATE, 0, 1, 2, 3) EXIT(ftruncate)
-ENTER4(link, S_LINK, 0, 1, 2, 3) EXIT(link)
-ENTER5(linkat, S_LINKAT) EXIT(linkat)
-ENTER4(symlink, S_SYMLINK, 0, 1, 2, 3) EXIT(symlink)
-ENTER4(symlinkat, S_SYMLINKAT, 0, 1, 2, 3) EXIT(symlinkat)
+/* dup2/dup3 onto a written fd close it implicitly (shell redirections restore stdout this way) */
+SEC("tracepoint/syscalls/sys_enter_dup2")
+int enter_dup2(struct trace_event_raw_sys_enter *ctx)
+{
+	return ctx->args[0] == ctx->args[1] ? 0 : hf_close_enter(ctx->args[1]);
+}
+EXIT(dup2)
+SEC("tracepoint/syscalls/sys_enter_dup3")
+int enter_dup3(struct trace_event_raw_sys_enter *ctx)
+{
+	return hf_close_enter(ctx->args[1]);
+}
+EXIT(dup3)
+ENTER(rename, S_RENAME, 2) EXIT(rename)
+ENTER(renameat, S_RENAMEAT, 4) EXIT(renameat)
+ENTER(renameat2, S_RENAMEAT2, 5) EXIT(renameat2)
+ENTER(unlink, S_UNLINK, 1) EXIT(unlink)
+ENTER(unlinkat, S_UNLINKAT, 3) EXIT(unlinkat)
+ENTER(mkdir, S_MKDIR, 2) EXIT(mkdir)
+ENTER(mkdirat, S_MKDIRAT, 3) EXIT(mkdirat)
+ENTER(rmdir, S_RMDIR, 1) EXIT(rmdir)
+ENTER(chmod, S_CHMOD, 2) EXIT(chmod)
+ENTER(fchmod, S_FCHMOD, 2) EXIT(fchmod)
+ENTER(fchmodat, S_FCHMODAT, 3) EXIT(fchmodat)
+ENTER(fchmodat2, S_FCHMODAT2, 4) EXIT(fchmodat2)
+ENTER(chown, S_CHOWN, 3) EXIT(chown)
+ENTER(lchown, S_LCHOWN, 3) EXIT(lchown)
+ENTER(fchown, S_FCHOWN, 3) EXIT(fchown)
+ENTER(fchownat, S_FCHOWNAT, 5) EXIT(fchownat)
+ENTER(truncate, S_TRUNCATE, 2) EXIT(truncate)
+ENTER(ftruncate, S_FTRUNCATE, 2) EXIT(ftruncate)
+ENTER(link, S_LINK, 2) EXIT(link)
+ENTER(linkat, S_LINKAT, 5) EXIT(linkat)
+ENTER(symlink, S_SYMLINK, 2) EXIT(symlink)
+ENTER(symlinkat, S_SYMLINKAT, 3) EXIT(symlinkat)
