@@ -50,10 +50,12 @@ static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_li
 		return 0;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = 0;
-	/* keep the most specific line: the first that names a program or map failing */
-	if (!last_log[0] || strstr(line, "failed") || strstr(line, "refused"))
-		if (!(last_log[0] && strstr(last_log, "prog '") && !strstr(line, "prog '")))
-			snprintf(last_log, sizeof(last_log), "%s", line);
+	/* libbpf's warnings, joined on one line (the first ones name the map or program that failed) */
+	if (strlen(last_log) + strlen(line) + 4 < sizeof(last_log)) {
+		if (last_log[0])
+			strcat(last_log, " | ");
+		strcat(last_log, line);
+	}
 	return 0;
 }
 
