@@ -1,0 +1,858 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Holdfast file-activity probe: syscall tracepoints only (fentry/kprobe/LSM are refused on the target
+ * kernels). Enter programs stash the syscall's arguments per thread; exit programs check the return
+ * value, resolve absolute paths from kernel objects, filter in the kernel and emit one variable-size
+ * record (struct hf_event + path bytes) into one ring buffer.
+ *
+ * Path rule: fd-based events (open*, creat, write*, close, fchmod, fchown, ftruncate) are resolved
+ * entirely from the struct file of the fd (dentry walk across mounts). Path-based events (rename,
+ * unlink, mkdir, rmdir, chmod, chown, truncate, link, symlink) read the user string at sys_exit; when
+ * it is relative, it is joined to the dirfd's (or cwd's) path resolved from kernel objects. The
+ * user-supplied components are not canonicalised (".." and symlinks in them are kept verbatim; only
+ * leading "./" is dropped). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "holdfast_event.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AT_FDCWD -100
+#define AT_REMOVEDIR 0x200
+#define AT_EMPTY_PATH 0x1000
+#define FMODE_WRITE 0x2
+#define FMODE_CREATED 0x100000 /* set by the VFS on the struct file when this open created the inode */
+#define S_IFMT 00170000
+#define S_IFREG 0100000
+#define O_CREAT_ 0100
+#define O_WRONLY_ 01
+#define O_TRUNC_ 01000
+
+#define MAX_DEPTH 64            /* dentry components + mount crossings per path */
+#define PMASK (HF_PATH_MAX - 1) /* 4095 */
+#define DMASK 8191              /* offsets into heap.data */
+/* x & m that the compiler cannot drop after a range check (the verifier needs to see the mask). */
+#define BOUND(x, m) ({ __u64 __v = (x); asm volatile("" : "+r"(__v)); __v & (m); })
+
+enum hf_sys {
+	S_OPEN = 1, S_OPENAT, S_OPENAT2, S_CREAT, S_WRITE, S_CLOSE,
+	S_RENAME, S_RENAMEAT, S_RENAMEAT2, S_UNLINK, S_UNLINKAT, S_MKDIR, S_MKDIRAT, S_RMDIR,
+	S_CHMOD, S_FCHMOD, S_FCHMODAT, S_FCHMODAT2, S_CHOWN, S_LCHOWN, S_FCHOWN, S_FCHOWNAT,
+	S_TRUNCATE, S_FTRUNCATE, S_LINK, S_LINKAT, S_SYMLINK, S_SYMLINKAT,
+};
+
+struct inflight {
+	__u64 a[5];
+	__u32 sys;
+	__u32 _pad;
+};
+
+struct wkey {
+	__u32 tgid;
+	__u32 fd;
+};
+
+struct wval {
+	__u64 file;    /* struct file * the MODIFY was emitted for */
+	__u64 last_ns; /* time of the last MODIFY */
+	__u32 filtered;
+	__u32 _pad;
+};
+
+/* Per-CPU scratch: the record under construction (header + data contiguous) and work buffers. */
+struct heap {
+	struct hf_event ev;
+	char data[12288];  /* path at 0, new_path right after it; writes bounded by DMASK + PMASK */
+	char tmp[HF_PATH_MAX + 256];
+	char ustr[HF_PATH_MAX + 16];
+	struct hf_lpm_key key;
+	struct hf_name_key nkey;
+	__u64 w_d, w_vm, w_mnt;   /* path walk state (walk_step) */
+	__u32 w_pos, w_fl, w_done;
+	__u32 s_off, s_len, s_blen, s_elen; /* basename / extension scan state */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct wkey);
+	__type(value, struct wval);
+} written SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* overridden by the shim (bpf_map__set_max_entries) before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct heap);
+} heap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HF_C_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hf_config);
+} hf_cfg SEC(".maps");
+
+/* value = prefix length in bytes (to let the longer of an include and an exclude match win) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct hf_lpm_key);
+	__type(value, __u32);
+} include_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct hf_lpm_key);
+	__type(value, __u32);
+} exclude_prefix SEC(".maps");
+
+/* basename ("foo.swp") or extension (".swp") -> HF_NAME_EXCLUDE / HF_NAME_INCLUDE */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct hf_name_key);
+	__type(value, __u32);
+} name_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, char[HF_COMM_LEN]);
+	__type(value, __u32);
+} comm_filter SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline struct hf_config *cfg(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&hf_cfg, &zero);
+}
+
+static __always_inline struct heap *heap_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&heap, &zero);
+}
+
+static __always_inline struct file *fd_file(struct task_struct *t, __u64 fd)
+{
+	struct files_struct *files = BPF_CORE_READ(t, files);
+	struct fdtable *fdt;
+	struct file **arr;
+	struct file *f = 0;
+
+	if (!files)
+		return 0;
+	fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	arr = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return f;
+}
+
+static __always_inline __u32 encode_dev(__u32 kdev)
+{
+	__u32 major = kdev >> 20, minor = kdev & 0xfffff;
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+/* Walk state lives in the per-CPU heap (not on the stack) so that the verifier sees one converging
+ * state per bpf_loop callback instead of one per iteration and branch. */
+static long walk_step(__u64 i, void *unused)
+{
+	struct heap *h = heap_get();
+	struct dentry *d, *mnt_root, *parent;
+	struct vfsmount *vm;
+	struct mount *mnt;
+	struct qstr q;
+	__u32 pos, len;
+
+	if (!h)
+		return 1;
+	d = (void *)h->w_d;
+	vm = (void *)h->w_vm;
+	mnt = (void *)h->w_mnt;
+	mnt_root = BPF_CORE_READ(vm, mnt_root);
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == mnt_root || d == parent) {
+		struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (d != mnt_root) { /* a filesystem root that is not the mount's root: detached */
+			h->w_fl |= HF_EV_PATH_UNRESOLVED;
+			h->w_done = 1;
+			return 1;
+		}
+		if (!mp || mp == mnt) { /* root of the mount namespace */
+			h->w_done = 1;
+			return 1;
+		}
+		h->w_d = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		h->w_mnt = (__u64)mp;
+		h->w_vm = (__u64)((void *)mp + bpf_core_field_offset(struct mount, mnt));
+		return 0;
+	}
+	if (bpf_core_read(&q, sizeof(q), &d->d_name)) {
+		h->w_fl |= HF_EV_PATH_UNRESOLVED;
+		h->w_done = 1;
+		return 1;
+	}
+	len = q.len;
+	pos = h->w_pos;
+	if (len > 255 || len + 1 > pos) {
+		h->w_fl |= HF_EV_PATH_TRUNCATED;
+		h->w_done = 1;
+		return 1;
+	}
+	pos -= len;
+	bpf_probe_read_kernel(&h->tmp[pos & PMASK], BOUND(len, 255), q.name);
+	pos -= 1;
+	h->tmp[pos & PMASK] = '/';
+	h->w_pos = pos;
+	h->w_d = (__u64)parent;
+	return 0;
+}
+
+/* Resolves (dentry, vfsmount) to an absolute path at heap.data[off..]; returns its length (< HF_PATH_MAX).
+ * Walks d_parent up to the mount's root, then continues from the mountpoint in the parent mount
+ * (struct mount via container_of of the vfsmount), until the root of the mount namespace. */
+__noinline int hf_path(__u64 dentry_p, __u64 vfsmnt_p, __u32 off, __u32 second)
+{
+	struct heap *h = heap_get();
+	__u32 pos, len, fl;
+
+	if (!h)
+		return 0;
+	if (!dentry_p || !vfsmnt_p) {
+		h->ev.evflags |= second ? HF_EV_NEW_UNRESOLVED : HF_EV_PATH_UNRESOLVED;
+		return 0;
+	}
+	h->w_d = dentry_p;
+	h->w_vm = vfsmnt_p;
+	h->w_mnt = vfsmnt_p - bpf_core_field_offset(struct mount, mnt);
+	h->w_pos = HF_PATH_MAX - 1;
+	h->w_fl = 0;
+	h->w_done = 0;
+	bpf_loop(MAX_DEPTH, walk_step, NULL, 0);
+	fl = h->w_fl;
+	if (!h->w_done)
+		fl |= HF_EV_PATH_TRUNCATED;
+	pos = h->w_pos & PMASK;
+	if (pos == HF_PATH_MAX - 1) {
+		pos -= 1;
+		h->tmp[pos & PMASK] = '/';
+	}
+	len = HF_PATH_MAX - 1 - pos;
+	bpf_probe_read_kernel(&h->data[off & DMASK], BOUND(len, PMASK), &h->tmp[pos & PMASK]);
+	if (fl)
+		h->ev.evflags |= second ? (fl << 2) : fl;
+	return len & PMASK;
+}
+
+/* Path of a user string relative to dirfd (AT_FDCWD: the cwd), at heap.data[off..]; returns length. */
+__noinline int hf_upath(__s64 dfd, __u64 uptr, __u32 off, __u32 second)
+{
+	struct heap *h = heap_get();
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u64 d, m;
+	long n;
+	__u32 s = 0, b, rem;
+	int k;
+
+	if (!h)
+		return 0;
+	n = bpf_probe_read_user_str(h->ustr, HF_PATH_MAX, (void *)uptr);
+	if (n <= 0) {
+		h->ev.evflags |= second ? HF_EV_NEW_UNRESOLVED : HF_EV_PATH_UNRESOLVED;
+		return 0;
+	}
+	n -= 1;
+	h->ev.evflags |= HF_EV_USER_PATH;
+	if (n > 0 && h->ustr[0] == '/') {
+		bpf_probe_read_kernel(&h->data[off & DMASK], BOUND(n, PMASK), h->ustr);
+		return n & PMASK;
+	}
+	for (k = 0; k < 4; k++) { /* drop leading "./" */
+		if (s + 1 < n && h->ustr[s & 15] == '.' && h->ustr[(s + 1) & 15] == '/')
+			s += 2;
+	}
+	if (n - s == 1 && h->ustr[s & 15] == '.')
+		s = n;
+	if (dfd == AT_FDCWD) {
+		d = (__u64)BPF_CORE_READ(task, fs, pwd.dentry);
+		m = (__u64)BPF_CORE_READ(task, fs, pwd.mnt);
+	} else {
+		struct file *f = fd_file(task, dfd);
+
+		d = f ? (__u64)BPF_CORE_READ(f, f_path.dentry) : 0;
+		m = f ? (__u64)BPF_CORE_READ(f, f_path.mnt) : 0;
+	}
+	b = hf_path(d, m, off, second);
+	if (n <= s)
+		return b;
+	if (b != 1) {
+		h->data[(off + b) & DMASK] = '/';
+		b += 1;
+	}
+	rem = n - s;
+	if (b + rem > HF_PATH_MAX - 1) {
+		rem = b < HF_PATH_MAX - 1 ? HF_PATH_MAX - 1 - b : 0;
+		h->ev.evflags |= second ? HF_EV_NEW_TRUNCATED : HF_EV_PATH_TRUNCATED;
+	}
+	bpf_probe_read_kernel(&h->data[(off + b) & DMASK], BOUND(rem, PMASK), &h->ustr[s & 15]);
+	return (b + rem) & PMASK;
+}
+
+/* One byte of the backward scan: s_blen = basename length, s_elen = length of ".ext" (0 if none). */
+static long name_step(__u64 i, void *unused)
+{
+	struct heap *h = heap_get();
+	char ch;
+
+	if (!h || i >= h->s_len)
+		return 1;
+	ch = h->data[(h->s_off + h->s_len - 1 - i) & DMASK];
+	if (ch == '/')
+		return 1;
+	h->s_blen = i + 1;
+	if (ch == '.' && !h->s_elen)
+		h->s_elen = i + 1;
+	return 0;
+}
+
+/* 0 when the path at data[off..off+len) passes the prefix and name filters, else the counter to bump.
+ * A path that could not be resolved to the root (truncated/unresolved) skips the prefix filters: its
+ * leading components are unknown, so it is emitted (flagged) rather than silently dropped. */
+__noinline int hf_filter(__u32 off, __u32 len, __u32 partial)
+{
+	struct heap *h = heap_get();
+	struct hf_config *c = cfg();
+	__u32 *exc, *inc, *act = 0, plen, blen, elen;
+
+	if (!h || !c)
+		return 0;
+	if (partial)
+		goto names;
+	plen = len < HF_PREFIX_MAX ? len : HF_PREFIX_MAX;
+	h->key.prefixlen = plen * 8;
+	bpf_probe_read_kernel(h->key.data, HF_PREFIX_MAX, &h->data[off & DMASK]);
+	exc = bpf_map_lookup_elem(&exclude_prefix, &h->key);
+	inc = bpf_map_lookup_elem(&include_prefix, &h->key);
+	if (exc && (!inc || *inc <= *exc))
+		return HF_C_FILT_PREFIX_EXCLUDED;
+	if (c->include_prefixes && !inc)
+		return HF_C_FILT_NOT_INCLUDED;
+
+names:
+	/* basename and extension: scanned back from the end (bpf_loop, state in the heap) */
+	h->s_off = off;
+	h->s_len = len;
+	h->s_blen = 0;
+	h->s_elen = 0;
+	bpf_loop(255, name_step, NULL, 0);
+	blen = h->s_blen;
+	elen = h->s_elen;
+	if (blen > 0 && blen < HF_NAME_MAX) {
+		__builtin_memset(&h->nkey, 0, sizeof(h->nkey));
+		bpf_probe_read_kernel(h->nkey.name, BOUND(blen, HF_NAME_MAX - 1), &h->data[(off + len - blen) & DMASK]);
+		act = bpf_map_lookup_elem(&name_filter, &h->nkey);
+	}
+	if (!act && elen > 0 && elen < HF_NAME_MAX) {
+		__builtin_memset(&h->nkey, 0, sizeof(h->nkey));
+		bpf_probe_read_kernel(h->nkey.name, BOUND(elen, HF_NAME_MAX - 1), &h->data[(off + len - elen) & DMASK]);
+		act = bpf_map_lookup_elem(&name_filter, &h->nkey);
+	}
+	if (act && *act == HF_NAME_EXCLUDE)
+		return HF_C_FILT_NAME_EXCLUDED;
+	if (c->include_names && !(act && *act == HF_NAME_INCLUDE))
+		return HF_C_FILT_NAME_NOT_INCLUDED;
+	return 0;
+}
+
+/* Fills inode, dev, mode and the path from a struct file. Returns path length. */
+static __always_inline __u32 from_file(struct heap *h, struct file *f)
+{
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+
+	h->ev.inode = BPF_CORE_READ(ino, i_ino);
+	h->ev.dev = encode_dev(BPF_CORE_READ(ino, i_sb, s_dev));
+	h->ev.mode = BPF_CORE_READ(ino, i_mode);
+	h->ev.evflags |= HF_EV_FROM_FD;
+	return hf_path((__u64)BPF_CORE_READ(f, f_path.dentry), (__u64)BPF_CORE_READ(f, f_path.mnt), 0, 0);
+}
+
+static __always_inline int is_reg(struct file *f)
+{
+	return (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFREG;
+}
+
+/* Filters, then emits heap.ev with its path bytes. filter_new: new_path is a path (not a symlink body). */
+__noinline int hf_submit(__u32 filter_new)
+{
+	struct heap *h = heap_get();
+	__u32 plen, nlen, why, why_new = 1, total;
+
+	if (!h)
+		return 0;
+	plen = h->ev.path_len & PMASK;
+	nlen = h->ev.new_path_len & PMASK;
+	why = hf_filter(0, plen, h->ev.evflags & (HF_EV_PATH_TRUNCATED | HF_EV_PATH_UNRESOLVED));
+	if (why && filter_new && nlen)
+		why_new = hf_filter(plen, nlen, h->ev.evflags & (HF_EV_NEW_TRUNCATED | HF_EV_NEW_UNRESOLVED));
+	if (why && why_new) { /* an event passes when either of its paths passes */
+		count(why);
+		return 0;
+	}
+	total = (plen + nlen) & DMASK;
+	if (bpf_ringbuf_output(&events, &h->ev, HF_EVENT_HDR + total, 0)) {
+		count(HF_C_DROPPED);
+		return 0;
+	}
+	count(HF_C_EMITTED);
+	return 1;
+}
+
+/* Per-syscall completion: runs from every sys_exit program. */
+__noinline int hf_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &id);
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct hf_config *c = cfg();
+	struct heap *h = heap_get();
+	struct inflight a;
+	struct file *f;
+	__u64 gid_uid;
+	__u32 kind = 0, filter_new = 1, sys;
+	__u32 plen = 0, nlen = 0;
+
+	if (!in)
+		return 0;
+	a = *in;
+	bpf_map_delete_elem(&inflight, &id);
+	if (!h || !c)
+		return 0;
+	sys = a.sys;
+	if (sys == S_CLOSE) {
+		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)a.a[0] };
+		struct wval *wv = bpf_map_lookup_elem(&written, &wk);
+		__u64 wfile;
+		__u32 wfilt;
+
+		if (!wv)
+			return 0;
+		wfile = wv->file;
+		wfilt = wv->filtered;
+		bpf_map_delete_elem(&written, &wk);
+		if (ret < 0) {
+			count(HF_C_FILT_FAILED);
+			return 0;
+		}
+		if (wfilt || wfile != a.a[1])
+			return 0;
+	} else if (ret < 0) {
+		count(HF_C_FILT_FAILED);
+		return 0;
+	}
+
+	__builtin_memset(&h->ev, 0, sizeof(h->ev));
+	h->ev.ts_boot_ns = bpf_ktime_get_boot_ns();
+	h->ev.cgroup_id = bpf_get_current_cgroup_id();
+	h->ev.ret = ret;
+	h->ev.pid = id >> 32;
+	h->ev.tid = (__u32)id;
+	h->ev.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	gid_uid = bpf_get_current_uid_gid();
+	h->ev.uid = (__u32)gid_uid;
+	h->ev.gid = gid_uid >> 32;
+	h->ev.syscall = sys;
+	bpf_get_current_comm(h->ev.comm, sizeof(h->ev.comm));
+
+	switch (sys) {
+	case S_OPEN:
+	case S_OPENAT:
+	case S_OPENAT2:
+	case S_CREAT: {
+		__u32 fmode;
+		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)ret };
+
+		bpf_map_delete_elem(&written, &wk); /* a fresh file on this fd */
+		f = fd_file(task, ret);
+		if (!f)
+			return 0;
+		if (!is_reg(f)) {
+			count(HF_C_FILT_NOTREG);
+			return 0;
+		}
+		fmode = BPF_CORE_READ(f, f_mode);
+		if (fmode & FMODE_CREATED)
+			kind = HF_CREATE;
+		else if ((fmode & FMODE_WRITE) || (c->flags & HF_CFG_EMIT_READS))
+			kind = HF_OPEN;
+		else {
+			count(HF_C_FILT_READONLY);
+			return 0;
+		}
+		if (sys == S_OPENAT2) {
+			__u64 fl = 0;
+
+			bpf_probe_read_user(&fl, sizeof(fl), (void *)a.a[2]); /* struct open_how.flags */
+			h->ev.flags = fl;
+		} else if (sys == S_CREAT) {
+			h->ev.flags = O_CREAT_ | O_WRONLY_ | O_TRUNC_;
+		} else {
+			h->ev.flags = a.a[1];
+		}
+		h->ev.arg = fmode;
+		plen = from_file(h, f);
+		break;
+	}
+	case S_WRITE: {
+		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)a.a[0] };
+		struct wval wv = {};
+		__u64 now = bpf_ktime_get_boot_ns();
+
+		if (ret == 0)
+			return 0;
+		f = fd_file(task, a.a[0]);
+		if (!f)
+			return 0;
+		h->ev.kind = HF_MODIFY;
+		plen = from_file(h, f);
+		h->ev.path_len = plen;
+		wv.file = (__u64)f;
+		wv.last_ns = now;
+		if (!hf_submit(1))
+			wv.filtered = 1;
+		bpf_map_update_elem(&written, &wk, &wv, BPF_ANY);
+		return 0;
+	}
+	case S_CLOSE:
+		kind = HF_CLOSE_WRITE;
+		f = (void *)a.a[1]; /* the fput of close is deferred to task_work: still valid at sys_exit */
+		plen = from_file(h, f);
+		break;
+	case S_RENAME:
+		kind = HF_RENAME;
+		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		nlen = hf_upath(AT_FDCWD, a.a[1], plen, 1);
+		break;
+	case S_RENAMEAT:
+	case S_RENAMEAT2:
+		kind = HF_RENAME;
+		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
+		nlen = hf_upath((int)a.a[2], a.a[3], plen, 1);
+		h->ev.flags = sys == S_RENAMEAT2 ? a.a[4] : 0;
+		break;
+	case S_UNLINK:
+		kind = HF_UNLINK;
+		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		break;
+	case S_UNLINKAT:
+		kind = (a.a[2] & AT_REMOVEDIR) ? HF_RMDIR : HF_UNLINK;
+		h->ev.flags = a.a[2];
+		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
+		break;
+	case S_MKDIR:
+		kind = HF_MKDIR;
+		h->ev.mode = a.a[1];
+		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		break;
+	case S_MKDIRAT:
+		kind = HF_MKDIR;
+		h->ev.mode = a.a[2];
+		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
+		break;
+	case S_RMDIR:
+		kind = HF_RMDIR;
+		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		break;
+	case S_CHMOD:
+		kind = HF_CHMOD;
+		h->ev.mode = a.a[1];
+		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		break;
+	case S_FCHMODAT:
+	case S_FCHMODAT2:
+		kind = HF_CHMOD;
+		h->ev.mode = a.a[2];
+		h->ev.flags = sys == S_FCHMODAT2 ? a.a[3] : 0;
+		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
+		break;
+	case S_FCHMOD:
+		kind = HF_CHMOD;
+		f = fd_file(task, a.a[0]);
+		if (!f)
+			return 0;
+		plen = from_file(h, f);
+		h->ev.arg = a.a[1]; /* requested mode; ev.mode is the inode's mode after the change */
+		break;
+	case S_CHOWN:
+	case S_LCHOWN:
+		kind = HF_CHOWN;
+		h->ev.arg = (a.a[1] << 32) | (a.a[2] & 0xffffffff);
+		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		break;
+	case S_FCHOWNAT:
+		kind = HF_CHOWN;
+		h->ev.arg = (a.a[2] << 32) | (a.a[3] & 0xffffffff);
+		h->ev.flags = a.a[4];
+		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
+		break;
+	case S_FCHOWN:
+		kind = HF_CHOWN;
+		h->ev.arg = (a.a[1] << 32) | (a.a[2] & 0xffffffff);
+		f = fd_file(task, a.a[0]);
+		if (!f)
+			return 0;
+		plen = from_file(h, f);
+		break;
+	case S_TRUNCATE:
+		kind = HF_TRUNCATE;
+		h->ev.arg = a.a[1];
+		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		break;
+	case S_FTRUNCATE:
+		kind = HF_TRUNCATE;
+		h->ev.arg = a.a[1];
+		f = fd_file(task, a.a[0]);
+		if (!f)
+			return 0;
+		plen = from_file(h, f);
+		break;
+	case S_LINK:
+		kind = HF_LINK;
+		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		nlen = hf_upath(AT_FDCWD, a.a[1], plen, 1);
+		break;
+	case S_LINKAT:
+		kind = HF_LINK;
+		h->ev.flags = a.a[4];
+		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
+		nlen = hf_upath((int)a.a[2], a.a[3], plen, 1);
+		break;
+	case S_SYMLINK:
+	case S_SYMLINKAT: {
+		/* path: the link created; new_path: its body, verbatim (a symlink stores a string) */
+		long n;
+
+		kind = HF_SYMLINK;
+		filter_new = 0;
+		if (sys == S_SYMLINK)
+			plen = hf_upath(AT_FDCWD, a.a[1], 0, 0);
+		else
+			plen = hf_upath((int)a.a[1], a.a[2], 0, 0);
+		n = bpf_probe_read_user_str(h->ustr, HF_PATH_MAX, (void *)a.a[0]);
+		if (n > 1) {
+			nlen = (n - 1) & PMASK;
+			bpf_probe_read_kernel(&h->data[plen & PMASK], nlen, h->ustr);
+		} else {
+			h->ev.evflags |= HF_EV_NEW_UNRESOLVED;
+		}
+		break;
+	}
+	default:
+		return 0;
+	}
+	h->ev.kind = kind;
+	h->ev.path_len = plen;
+	h->ev.new_path_len = nlen;
+	hf_submit(filter_new);
+	return 0;
+}
+
+/* Common enter: the shipper itself and excluded process names are dropped before anything is stored. */
+static __always_inline int wanted(__u64 id)
+{
+	struct hf_config *c = cfg();
+	char comm[HF_COMM_LEN];
+
+	if (!c)
+		return 0;
+	if ((c->flags & HF_CFG_FILTER_SELF) && (id >> 32) == c->self_tgid) {
+		count(HF_C_FILT_SELF);
+		return 0;
+	}
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (bpf_map_lookup_elem(&comm_filter, comm)) {
+		count(HF_C_FILT_COMM);
+		return 0;
+	}
+	return 1;
+}
+
+__noinline int hf_enter(__u32 sys, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct inflight in = {};
+
+	count(HF_C_SEEN);
+	if (!wanted(id))
+		return 0;
+	in.sys = sys;
+	in.a[0] = a0;
+	in.a[1] = a1;
+	in.a[2] = a2;
+	in.a[3] = a3;
+	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
+		count(HF_C_STASH_FULL);
+	return 0;
+}
+
+/* The fifth argument (flags of renameat2/linkat/fchownat) is patched in after hf_enter. */
+static __always_inline void set_a4(__u64 a4)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &id);
+
+	if (in)
+		in->a[4] = a4;
+}
+
+/* write*: only the first write to a regular file through a given struct file is stashed (one MODIFY
+ * per open file, or one per modify_interval); repeats cost one fd-table walk and one hash lookup. */
+__noinline int hf_write_enter(__u64 fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct hf_config *c = cfg();
+	struct wkey wk = { .tgid = id >> 32, .fd = (__u32)fd };
+	struct wval *wv;
+	struct file *f;
+
+	if (!c)
+		return 0;
+	if ((c->flags & HF_CFG_FILTER_SELF) && (id >> 32) == c->self_tgid)
+		return 0;
+	f = fd_file(task, fd);
+	if (!f || !is_reg(f))
+		return 0;
+	wv = bpf_map_lookup_elem(&written, &wk);
+	if (wv && wv->file == (__u64)f) {
+		if (wv->filtered || !c->modify_interval_ns ||
+		    bpf_ktime_get_boot_ns() - wv->last_ns < c->modify_interval_ns) {
+			count(HF_C_WRITE_REPEAT);
+			return 0;
+		}
+	}
+	return hf_enter(S_WRITE, fd, 0, 0, 0);
+}
+
+/* close: only fds with a MODIFY behind them matter; remember which struct file is being closed. */
+__noinline int hf_close_enter(__u64 fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct wkey wk = { .tgid = id >> 32, .fd = (__u32)fd };
+
+	if (!bpf_map_lookup_elem(&written, &wk))
+		return 0;
+	return hf_enter(S_CLOSE, fd, (__u64)fd_file(task, fd), 0, 0);
+}
+
+/* A syscall tracepoint's context holds only that syscall's arguments: reading past them makes the
+ * kernel refuse the attach (EACCES), so each program reads exactly nargs arguments. */
+#define ARG(i, nargs) ((i) < (nargs) ? ctx->args[(i) < (nargs) ? (i) : 0] : 0)
+#define ENTER(name, sysid, nargs)                                                    \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                  \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                      \
+	{                                                                            \
+		hf_enter(sysid, ARG(0, nargs), ARG(1, nargs), ARG(2, nargs), ARG(3, nargs)); \
+		if (nargs > 4)                                                       \
+			set_a4(ARG(4, nargs));                                       \
+		return 0;                                                            \
+	}
+#define EXIT(name)                                                                   \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                   \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                        \
+	{                                                                            \
+		return hf_exit(ctx->ret);                                            \
+	}
+#define WRITE(name)                                                                  \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                  \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                      \
+	{                                                                            \
+		return hf_write_enter(ctx->args[0]);                                 \
+	}                                                                            \
+	EXIT(name)
+
+ENTER(open, S_OPEN, 3) EXIT(open)
+ENTER(openat, S_OPENAT, 4) EXIT(openat)
+ENTER(openat2, S_OPENAT2, 4) EXIT(openat2)
+ENTER(creat, S_CREAT, 2) EXIT(creat)
+WRITE(write)
+WRITE(pwrite64)
+WRITE(writev)
+WRITE(pwritev)
+WRITE(pwritev2)
+SEC("tracepoint/syscalls/sys_enter_close")
+int enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	return hf_close_enter(ctx->args[0]);
+}
+EXIT(close)
+/* dup2/dup3 onto a written fd close it implicitly (shell redirections restore stdout this way) */
+SEC("tracepoint/syscalls/sys_enter_dup2")
+int enter_dup2(struct trace_event_raw_sys_enter *ctx)
+{
+	return ctx->args[0] == ctx->args[1] ? 0 : hf_close_enter(ctx->args[1]);
+}
+EXIT(dup2)
+SEC("tracepoint/syscalls/sys_enter_dup3")
+int enter_dup3(struct trace_event_raw_sys_enter *ctx)
+{
+	return hf_close_enter(ctx->args[1]);
+}
+EXIT(dup3)
+ENTER(rename, S_RENAME, 2) EXIT(rename)
+ENTER(renameat, S_RENAMEAT, 4) EXIT(renameat)
+ENTER(renameat2, S_RENAMEAT2, 5) EXIT(renameat2)
+ENTER(unlink, S_UNLINK, 1) EXIT(unlink)
+ENTER(unlinkat, S_UNLINKAT, 3) EXIT(unlinkat)
+ENTER(mkdir, S_MKDIR, 2) EXIT(mkdir)
+ENTER(mkdirat, S_MKDIRAT, 3) EXIT(mkdirat)
+ENTER(rmdir, S_RMDIR, 1) EXIT(rmdir)
+ENTER(chmod, S_CHMOD, 2) EXIT(chmod)
+ENTER(fchmod, S_FCHMOD, 2) EXIT(fchmod)
+ENTER(fchmodat, S_FCHMODAT, 3) EXIT(fchmodat)
+ENTER(fchmodat2, S_FCHMODAT2, 4) EXIT(fchmodat2)
+ENTER(chown, S_CHOWN, 3) EXIT(chown)
+ENTER(lchown, S_LCHOWN, 3) EXIT(lchown)
+ENTER(fchown, S_FCHOWN, 3) EXIT(fchown)
+ENTER(fchownat, S_FCHOWNAT, 5) EXIT(fchownat)
+ENTER(truncate, S_TRUNCATE, 2) EXIT(truncate)
+ENTER(ftruncate, S_FTRUNCATE, 2) EXIT(ftruncate)
+ENTER(link, S_LINK, 2) EXIT(link)
+ENTER(linkat, S_LINKAT, 5) EXIT(linkat)
+ENTER(symlink, S_SYMLINK, 2) EXIT(symlink)
+ENTER(symlinkat, S_SYMLINKAT, 3) EXIT(symlinkat)

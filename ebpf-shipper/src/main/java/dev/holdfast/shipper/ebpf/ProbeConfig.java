@@ -1,0 +1,56 @@
+package dev.holdfast.shipper.ebpf;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Load-time settings of an {@link EbpfProbe}.
+ *
+ * @param ringBufferBytes  ring buffer size: a power of two, at least 4096 (default 8 MiB)
+ * @param filters          initial in-kernel filters
+ * @param excludeSelf      drop this JVM's own file activity (by tgid) in the kernel (default true)
+ * @param emitReads        emit OPEN for read-only opens too (default false: plain reads are ignored)
+ * @param modifyInterval   ZERO: one MODIFY per opened file (at its first write); otherwise at most one MODIFY
+ *                         per open file per interval
+ * @param mountTracefs     mount tracefs at /sys/kernel/tracing when it is not mounted (default true)
+ */
+public record ProbeConfig(int ringBufferBytes, Filters filters, boolean excludeSelf, boolean emitReads,
+                          Duration modifyInterval, boolean mountTracefs) {
+
+    public static final int DEFAULT_RING_BYTES = 8 << 20;
+
+    public ProbeConfig {
+        Objects.requireNonNull(filters, "filters");
+        Objects.requireNonNull(modifyInterval, "modifyInterval");
+        if (ringBufferBytes < 4096 || Integer.bitCount(ringBufferBytes) != 1) {
+            throw new IllegalArgumentException("ringBufferBytes: " + ringBufferBytes + " must be a power of two >= 4096");
+        }
+        if (modifyInterval.isNegative()) {
+            throw new IllegalArgumentException("modifyInterval must not be negative");
+        }
+    }
+
+    public static ProbeConfig defaults() {
+        return new ProbeConfig(DEFAULT_RING_BYTES, Filters.defaults(), true, false, Duration.ZERO, true);
+    }
+
+    public ProbeConfig withRingBufferBytes(int v) {
+        return new ProbeConfig(v, filters, excludeSelf, emitReads, modifyInterval, mountTracefs);
+    }
+
+    public ProbeConfig withFilters(Filters v) {
+        return new ProbeConfig(ringBufferBytes, v, excludeSelf, emitReads, modifyInterval, mountTracefs);
+    }
+
+    public ProbeConfig withExcludeSelf(boolean v) {
+        return new ProbeConfig(ringBufferBytes, filters, v, emitReads, modifyInterval, mountTracefs);
+    }
+
+    public ProbeConfig withEmitReads(boolean v) {
+        return new ProbeConfig(ringBufferBytes, filters, excludeSelf, v, modifyInterval, mountTracefs);
+    }
+
+    public ProbeConfig withModifyInterval(Duration v) {
+        return new ProbeConfig(ringBufferBytes, filters, excludeSelf, emitReads, v, mountTracefs);
+    }
+}
