@@ -55,6 +55,7 @@ final class BacklogLane extends Lane {
         long anchor = progress.liveAnchor.get();
         long firstUnconfirmed = Long.MAX_VALUE;
         long pending = 0;
+        long pendingBytes = 0;
         long oldestAge = 0;
         boolean sent = false;
         try (WalReader reader = wal.newReader()) {
@@ -76,6 +77,7 @@ final class BacklogLane extends Lane {
                     continue;
                 }
                 pending++;
+                pendingBytes += ((WalReader.Valid) e).record().payload().length;
                 if (pending == 1) {
                     oldestAge = ageMillis(e);
                     oldestPendingAgeMillis.set(oldestAge);
@@ -89,6 +91,7 @@ final class BacklogLane extends Lane {
             }
         }
         pendingRecords.set(pending);
+        this.pendingBytes.set(pendingBytes);
         if (!sent) {
             oldestPendingAgeMillis.set(0);
         }

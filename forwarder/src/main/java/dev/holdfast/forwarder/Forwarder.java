@@ -98,6 +98,9 @@ public final class Forwarder implements AutoCloseable {
         for (Lane lane : List.of(live, backlog)) {
             Gauge.builder("forwarder.lag.records", lane, l -> l == live ? liveLagRecords() : l.pendingRecords.get())
                     .tag("lane", lane.name).register(registry);
+            Gauge.builder("forwarder.lag.bytes", lane, l -> l == live ? live.inflightBytes.get() : l.pendingBytes.get())
+                    .description("backlog: payload bytes found unforwarded by the last pass; live: bytes in flight")
+                    .tag("lane", lane.name).baseUnit("bytes").register(registry);
             Gauge.builder("forwarder.lag.oldest.age.seconds", lane, l -> l.oldestPendingAgeMillis.get() / 1000.0)
                     .tag("lane", lane.name).register(registry);
             Gauge.builder("forwarder.inflight.bytes", lane, l -> l.inflightBytes.get())

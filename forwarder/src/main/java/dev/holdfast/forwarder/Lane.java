@@ -38,6 +38,7 @@ abstract class Lane implements Runnable, AutoCloseable {
     /** Age in ms of the oldest record this lane has not yet forwarded (metrics). */
     final AtomicLong oldestPendingAgeMillis = new AtomicLong();
     final AtomicLong pendingRecords = new AtomicLong();
+    final AtomicLong pendingBytes = new AtomicLong();
     private final Object capacityFreed = new Object();
 
     Lane(String name, Wal wal, Progress progress, Producer<byte[], byte[]> producer, EventRecords mapper,

@@ -26,6 +26,27 @@ class IntakeConfigTest {
     Path tmp;
 
     @Test
+    void forwarderSectionIsReadAndValidated() throws Exception {
+        IntakeConfig c = load("forwarder:\n  kafka: k1:9092,k2:9093\n  topic: t.x\n  retention: 10m\n"
+                + "  producer: {linger.ms: 20, compression.type: zstd}\ndurability: replicated\n");
+        assertEquals("k1:9092,k2:9093", c.forwarder().kafka());
+        assertEquals(java.time.Duration.ofMinutes(10), c.forwarder().retention());
+        assertEquals(java.util.Map.of("linger.ms", "20", "compression.type", "zstd"), c.forwarder().producer());
+        assertEquals(Durability.REPLICATED, c.durability());
+
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> load(
+                "durability: replicated\nforwarder:\n  kafka: none\n  topic: 'bad topic'\n  enabled: maybe\n"
+                        + "  backlogMinShare: 1.5\n  producer: {acks: [1, 2]}\n"));
+        assertTrue(e.problems().contains("forwarder.enabled: expected true or false, got \"maybe\""), e.getMessage());
+        assertTrue(e.problems().contains("forwarder.topic: \"bad topic\" must be 1..249 characters from A-Z a-z 0-9 . _ -"), e.getMessage());
+        assertTrue(e.problems().contains("forwarder.backlogMinShare: 1.5 must be between 0 and 1 (exclusive)"), e.getMessage());
+        assertTrue(e.problems().stream().anyMatch(p -> p.startsWith("forwarder.producer.acks: expected a single value")), e.getMessage());
+        assertTrue(e.problems().contains("durability: replicated needs the forwarder (forwarder.enabled: true and forwarder.kafka not none)"), e.getMessage());
+        InvalidConfigException k = assertThrows(InvalidConfigException.class, () -> load("forwarder:\n  kafka: 'not a host'\n"));
+        assertEquals(java.util.List.of("forwarder.kafka: \"not a host\" is not embedded, none, or a list of host:port"), k.problems());
+    }
+
+    @Test
     void defaultsAreValidAndMatchTheDocumentedValues() {
         IntakeConfig c = IntakeConfig.defaults(NO_ENV);
         assertEquals(Path.of("data"), c.dataDir());
@@ -139,7 +160,7 @@ class IntakeConfigTest {
         assertEquals(List.of(
                 "wal.maxByte: unknown key; known keys in wal: maxBytes, minFreeBytes, bulkWatermark, "
                         + "normalWatermark, retryAfter, groupCommitMaxDelay, groupCommitMaxBytes, rollCycle, blockSize",
-                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal"),
+                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal, forwarder"),
                 e.problems());
     }
 
@@ -186,7 +207,7 @@ class IntakeConfigTest {
         InvalidConfigException e = assertThrows(InvalidConfigException.class,
                 () -> c.withOverrides(new Overrides(null, 70000, null, "fsnc", null, null)));
         assertEquals(List.of(
-                "durability: \"fsnc\" is not one of written|fsync",
+                "durability: \"fsnc\" is not one of written|fsync|replicated",
                 "grpc.port: 70000 is outside 1..65535 (0 = pick a free port)"), e.problems());
 
         InvalidConfigException clash = assertThrows(InvalidConfigException.class,
