@@ -7,6 +7,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +19,7 @@ import static dev.holdfast.forwarder.kafka.KafkaClients.consume;
 import static dev.holdfast.forwarder.kafka.KafkaClients.produce;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A broker in its own process survives SIGKILL: acknowledged records, committed offsets and clients carry on. */
@@ -58,6 +62,18 @@ class KafkaBrokerProcessTest {
             assertEquals(143, broker.stop(), "terminated by SIGTERM");
             assertTrue(Files.readString(broker.log()).strip().endsWith(EmbeddedKafka.STOPPED_LINE),
                     "the broker closed cleanly before the JVM exited");
+        }
+    }
+
+    @Test
+    @Timeout(90)
+    void aBrokerThatCannotStartFailsWithItsLog() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             KafkaBrokerProcess broker = new KafkaBrokerProcess(tmp.resolve("kafka"), taken.getLocalPort())) {
+            IOException e = assertThrows(IOException.class, broker::start);
+            assertTrue(e.getMessage().contains("exited with 1"), e.getMessage());
+            assertTrue(e.getMessage().contains("Address already in use"), "the child's log is in the message");
+            assertFalse(broker.alive());
         }
     }
 
