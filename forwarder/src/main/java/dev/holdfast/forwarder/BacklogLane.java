@@ -20,6 +20,8 @@ final class BacklogLane extends Lane {
     private final long total;
     private final long minimum;
     private final LiveLane live;
+    /** Index the current pass is at, -1 between passes (for the lag gauge). */
+    private volatile long scanIndex = -1;
 
     BacklogLane(Wal wal, Progress progress, Producer<byte[], byte[]> producer, EventRecords mapper,
                 CircuitBreaker breaker, ForwarderMetrics metrics, long totalBytes, double minShare, LiveLane live) {
@@ -32,6 +34,19 @@ final class BacklogLane extends Lane {
     @Override
     long capacityBytes() {
         return Math.max(minimum, total - live.inflightBytes.get());
+    }
+
+    /**
+     * Records the backlog holds: while a pass runs, those from its position up to the live lane's anchor (so the
+     * figure grows during an outage and falls as the drain proceeds); between passes, what the last pass sent.
+     */
+    long lagRecords() {
+        long at = scanIndex;
+        if (at < 0) {
+            return pendingRecords.get();
+        }
+        long n = wal.countRecords(at, progress.liveAnchor.get());
+        return n < 0 ? pendingRecords.get() : n;
     }
 
     @Override
@@ -56,12 +71,12 @@ final class BacklogLane extends Lane {
         long firstUnconfirmed = Long.MAX_VALUE;
         long pending = 0;
         long pendingBytes = 0;
-        long oldestAge = 0;
         boolean sent = false;
         try (WalReader reader = wal.newReader()) {
             WalReader.Entry e;
             while (running && !sendFailed.get() && (e = reader.next()) != null && e.index() <= anchor) {
                 long index = e.index();
+                scanIndex = index;
                 long rangeEnd = progress.confirmed.rangeEnd(index);
                 if (rangeEnd >= 0) {
                     reader.seekAfter(Math.min(rangeEnd, anchor));
@@ -79,8 +94,7 @@ final class BacklogLane extends Lane {
                 pending++;
                 pendingBytes += ((WalReader.Valid) e).record().payload().length;
                 if (pending == 1) {
-                    oldestAge = ageMillis(e);
-                    oldestPendingAgeMillis.set(oldestAge);
+                    oldestPendingReceivedAt.set(receivedAt(e));
                 }
                 WalReader.Valid v = (WalReader.Valid) e;
                 if (!awaitPermission(v.record().payload().length)) {
@@ -90,10 +104,11 @@ final class BacklogLane extends Lane {
                 sent = true;
             }
         }
+        scanIndex = -1;
         pendingRecords.set(pending);
         this.pendingBytes.set(pendingBytes);
         if (!sent) {
-            oldestPendingAgeMillis.set(0);
+            oldestPendingReceivedAt.set(0);
         }
         boolean anchorMoved = progress.liveAnchor.get() != anchor;
         if (firstUnconfirmed == Long.MAX_VALUE && !sendFailed.get() && !anchorMoved && !live.sendFailed.get()) {

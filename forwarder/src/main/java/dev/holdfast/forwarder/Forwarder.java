@@ -96,12 +96,12 @@ public final class Forwarder implements AutoCloseable {
 
     private void bindGauges() {
         for (Lane lane : List.of(live, backlog)) {
-            Gauge.builder("forwarder.lag.records", lane, l -> l == live ? liveLagRecords() : l.pendingRecords.get())
+            Gauge.builder("forwarder.lag.records", lane, l -> l == live ? liveLagRecords() : backlog.lagRecords())
                     .tag("lane", lane.name).register(registry);
             Gauge.builder("forwarder.lag.bytes", lane, l -> l == live ? live.inflightBytes.get() : l.pendingBytes.get())
                     .description("backlog: payload bytes found unforwarded by the last pass; live: bytes in flight")
                     .tag("lane", lane.name).baseUnit("bytes").register(registry);
-            Gauge.builder("forwarder.lag.oldest.age.seconds", lane, l -> l.oldestPendingAgeMillis.get() / 1000.0)
+            Gauge.builder("forwarder.lag.oldest.age.seconds", lane, Lane::oldestPendingAgeSeconds)
                     .tag("lane", lane.name).register(registry);
             Gauge.builder("forwarder.inflight.bytes", lane, l -> l.inflightBytes.get())
                     .tag("lane", lane.name).baseUnit("bytes").register(registry);
@@ -115,10 +115,7 @@ public final class Forwarder implements AutoCloseable {
     }
 
     private long liveLagRecords() {
-        long last = wal.lastIndex();
-        long next = live.nextIndex();
-        // within one segment indices are consecutive; across a roll this is an estimate until the lane crosses it
-        return last >= next && (last >>> 32) == (next >>> 32) ? last - next + 1 : (last >= next ? 1 : 0);
+        return Math.max(0, wal.countRecords(live.nextIndex(), wal.lastIndex()));
     }
 
     /** Completes when Kafka has confirmed every event of the WAL record at index (replicated durability). */

@@ -35,8 +35,8 @@ abstract class Lane implements Runnable, AutoCloseable {
     final AtomicBoolean sendFailed = new AtomicBoolean();
     private final Thread thread;
     volatile boolean running = true;
-    /** Age in ms of the oldest record this lane has not yet forwarded (metrics). */
-    final AtomicLong oldestPendingAgeMillis = new AtomicLong();
+    /** Receive time (epoch ns) of the oldest record this lane has yet to forward, 0 when none (metrics). */
+    final AtomicLong oldestPendingReceivedAt = new AtomicLong();
     final AtomicLong pendingRecords = new AtomicLong();
     final AtomicLong pendingBytes = new AtomicLong();
     private final Object capacityFreed = new Object();
@@ -157,6 +157,16 @@ abstract class Lane implements Runnable, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Seconds since the oldest record this lane has yet to forward was received; grows while Kafka is down. */
+    double oldestPendingAgeSeconds() {
+        long at = oldestPendingReceivedAt.get();
+        return at == 0 ? 0 : Math.max(0, System.currentTimeMillis() * 1_000_000L - at) / 1e9;
+    }
+
+    static long receivedAt(WalReader.Entry e) {
+        return e instanceof WalReader.Valid v ? v.record().header().receivedAtEpochNanos() : 0;
     }
 
     static long ageMillis(WalReader.Entry e) {

@@ -46,12 +46,11 @@ final class LiveLane extends Lane {
                 WalReader.Entry e = reader.next(50);
                 nextIndex = reader.nextIndex();
                 if (e == null) {
-                    pendingRecords.set(0);
-                    oldestPendingAgeMillis.set(0);
+                    oldestPendingReceivedAt.set(0);
                     continue;
                 }
+                oldestPendingReceivedAt.set(receivedAt(e));
                 long age = ageMillis(e);
-                oldestPendingAgeMillis.set(age);
                 if (age > maxLagMillis) {
                     metrics.reanchors.increment();
                     anchor(reader);

@@ -91,16 +91,26 @@ class ForwarderTest {
     @Test
     void waitsOutABrokerOutageAndDeliversEverythingAfter() throws Exception {
         String topic = "t-outage";
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (Wal wal = Wal.open(WalConfig.defaults(tmp.resolve("wal"), false), CommitListener.NONE);
-             Forwarder fw = new Forwarder(config(topic), wal, new SimpleMeterRegistry()).start()) {
+             Forwarder fw = new Forwarder(config(topic), wal, registry).start()) {
             for (var f : append(wal, "o", 1, 50, 10)) f.get();
             broker.kill();
-            // the WAL keeps accepting while Kafka is gone
-            List<CompletableFuture<AppendResult>> during = append(wal, "o", 51, 100, 10);
-            for (var f : during) assertEquals(AppendResult.Status.PERSISTED, f.get(5, TimeUnit.SECONDS).status());
-            Thread.sleep(8000);
-            assertFalse(fw.isConfirmed(during.get(99).get().index()));
-            broker.restart();
+            try {
+                // the WAL keeps accepting while Kafka is gone
+                List<CompletableFuture<AppendResult>> during = append(wal, "o", 51, 100, 10);
+                for (var f : during) assertEquals(AppendResult.Status.PERSISTED, f.get(5, TimeUnit.SECONDS).status());
+                Thread.sleep(8000);
+                assertFalse(fw.isConfirmed(during.get(99).get().index()));
+                // the metrics show the lag: every batch appended during the outage, and its age
+                double lag = gauge(registry, "forwarder.lag.records", "live") + gauge(registry, "forwarder.lag.records", "backlog");
+                double age = Math.max(gauge(registry, "forwarder.lag.oldest.age.seconds", "live"),
+                        gauge(registry, "forwarder.lag.oldest.age.seconds", "backlog"));
+                assertTrue(lag >= 100, "lag records " + lag);
+                assertTrue(age >= 5, "oldest unforwarded age " + age);
+            } finally {
+                broker.restart(); // the other tests share this broker
+            }
             for (var f : append(wal, "o", 151, 50, 10)) f.get();
             try (TopicAudit reader = new TopicAudit(broker.bootstrap(), topic)) {
                 assertEquals(2000, reader.readUntil(2000, Duration.ofSeconds(90)), "events missing after the outage");
@@ -194,5 +204,11 @@ class ForwarderTest {
                 assertEquals(before, wal.segments().size(), "an unforwarded segment was deleted");
             }
         }
+    }
+
+    private static double gauge(SimpleMeterRegistry registry, String name, String lane) {
+        var search = registry.find(name);
+        if (lane != null) search = search.tag("lane", lane);
+        return search.gauge().value();
     }
 }

@@ -130,6 +130,22 @@ public final class Wal implements AutoCloseable {
         return queue.lastIndex();
     }
 
+    /**
+     * Records with index from {@code fromInclusive} to {@code toInclusive}, counted through Chronicle's index (cheap:
+     * it does not read the records). 0 when the range is empty; -1 when Chronicle cannot count it (e.g. an index
+     * in a segment retention has deleted).
+     */
+    public long countRecords(long fromInclusive, long toInclusive) {
+        if (fromInclusive > toInclusive) {
+            return 0;
+        }
+        try {
+            return queue.countExcerpts(fromInclusive, toInclusive) + 1;
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** Every segment, oldest first. */
     public List<WalSegment> segments() {
         return ChronicleQueues.segments(queue);
