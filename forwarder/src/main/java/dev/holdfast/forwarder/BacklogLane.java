@@ -37,15 +37,16 @@ final class BacklogLane extends Lane {
     }
 
     /**
-     * Records the backlog holds: while a pass runs, those from its position up to the live lane's anchor (so the
-     * figure grows during an outage and falls as the drain proceeds); between passes, what the last pass sent.
+     * Records the backlog holds, up to the live lane's anchor: from the current pass's position while a pass runs,
+     * else from the lowest unconfirmed record. It grows during an outage (the anchor moves on) and falls as the
+     * drain proceeds. Records confirmed out of order inside that span are counted too: an upper bound.
      */
     long lagRecords() {
-        long at = scanIndex;
-        if (at < 0) {
-            return pendingRecords.get();
+        long from = scanIndex >= 0 ? scanIndex : progress.confirmedBelow.get();
+        if (from <= 0) {
+            return pendingRecords.get(); // no pass has established the watermark yet
         }
-        long n = wal.countRecords(at, progress.liveAnchor.get());
+        long n = wal.countRecords(from, progress.liveAnchor.get());
         return n < 0 ? pendingRecords.get() : n;
     }
 

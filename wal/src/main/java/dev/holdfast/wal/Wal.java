@@ -142,7 +142,11 @@ public final class Wal implements AutoCloseable {
         try {
             return queue.countExcerpts(fromInclusive, toInclusive) + 1;
         } catch (RuntimeException e) {
-            return -1;
+            // an index Chronicle does not know (not written yet, or retired): within one segment indices are
+            // consecutive, so the difference is exact there
+            var rc = queue.rollCycle();
+            return rc.toCycle(fromInclusive) == rc.toCycle(toInclusive)
+                    ? rc.toSequenceNumber(toInclusive) - rc.toSequenceNumber(fromInclusive) + 1 : -1;
         }
     }
 
