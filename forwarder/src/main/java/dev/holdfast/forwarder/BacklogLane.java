@@ -53,6 +53,7 @@ final class BacklogLane extends Lane {
     @Override
     public void run() {
         try {
+            live.anchored.await();
             while (running) {
                 if (!pass()) {
                     TimeUnit.MILLISECONDS.sleep(100);

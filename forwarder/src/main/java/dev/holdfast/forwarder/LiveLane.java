@@ -17,6 +17,8 @@ final class LiveLane extends Lane {
     private final long capacity;
     private final long maxLagMillis;
     private volatile long nextIndex;
+    /** Opens once the lane has taken its first position; the backlog lane's territory is undefined before. */
+    final java.util.concurrent.CountDownLatch anchored = new java.util.concurrent.CountDownLatch(1);
 
     LiveLane(Wal wal, Progress progress, Producer<byte[], byte[]> producer, EventRecords mapper,
              CircuitBreaker breaker, ForwarderMetrics metrics, long capacityBytes, long maxLagMillis) {
@@ -83,6 +85,7 @@ final class LiveLane extends Lane {
         long next = reader.nextIndex();
         long previous = progress.liveAnchor.getAndSet(next - 1);
         nextIndex = next;
+        anchored.countDown();
         if (previous >= 0 && next - 1 > previous) {
             log.info("live lane moved to the WAL head ({}); records it skipped are left to the backlog lane",
                     Long.toHexString(next));
