@@ -40,36 +40,38 @@ public final class WalCommand {
         }
     }
 
-    /** --from / --to: a WAL index (decimal or 0x hex) or an ISO-8601 instant (receive time). */
-    static final class RangeOptions {
-        @Option(names = "--from", paramLabel = "POS|TIME", description = "First record: WAL index or ISO-8601 time")
-        String from;
-        @Option(names = "--to", paramLabel = "POS|TIME", description = "Last record: WAL index or ISO-8601 time")
-        String to;
+    /** One end of a range: a WAL index or a receive time. */
+    record Bound(Long index, Instant time) {
+    }
 
-        WalReplay.Range range() {
-            Long fromIndex = null, toIndex = null;
-            Instant fromTime = null, toTime = null;
-            if (from != null) {
-                if (isTime(from)) fromTime = Instant.parse(from); else fromIndex = index(from);
-            }
-            if (to != null) {
-                if (isTime(to)) toTime = Instant.parse(to); else toIndex = index(to);
-            }
-            return new WalReplay.Range(fromIndex, toIndex, fromTime, toTime);
-        }
-
-        private static boolean isTime(String s) {
-            return s.contains("T") && s.contains("-");
-        }
-
-        private static long index(String s) {
+    /** Parses --from/--to at command-line parsing time, so a bad value is an ordinary usage error (exit 2). */
+    static final class BoundConverter implements picocli.CommandLine.ITypeConverter<Bound> {
+        @Override
+        public Bound convert(String s) {
             try {
-                return s.startsWith("0x") ? Long.parseUnsignedLong(s.substring(2), 16) : Long.parseLong(s);
-            } catch (NumberFormatException e) {
+                if (s.contains("T") && s.contains("-")) {
+                    return new Bound(null, Instant.parse(s));
+                }
+                return new Bound(s.startsWith("0x") ? Long.parseUnsignedLong(s.substring(2), 16) : Long.parseLong(s), null);
+            } catch (RuntimeException e) {
                 throw new picocli.CommandLine.TypeConversionException("'" + s
                         + "' is neither a WAL index (decimal or 0x hex) nor an ISO-8601 time like 2026-11-22T07:00:00Z");
             }
+        }
+    }
+
+    /** --from / --to: a WAL index (decimal or 0x hex) or an ISO-8601 instant (receive time). */
+    static final class RangeOptions {
+        @Option(names = "--from", paramLabel = "POS|TIME", converter = BoundConverter.class,
+                description = "First record: WAL index or ISO-8601 time")
+        Bound from;
+        @Option(names = "--to", paramLabel = "POS|TIME", converter = BoundConverter.class,
+                description = "Last record: WAL index or ISO-8601 time")
+        Bound to;
+
+        WalReplay.Range range() {
+            return new WalReplay.Range(from == null ? null : from.index(), to == null ? null : to.index(),
+                    from == null ? null : from.time(), to == null ? null : to.time());
         }
     }
 
@@ -91,13 +93,7 @@ public final class WalCommand {
 
         @Override
         public Integer call() throws IOException {
-            WalReplay.Range r;
-            try {
-                r = range.range();
-            } catch (RuntimeException e) {
-                System.err.println("invalid range: " + e.getMessage());
-                return 2;
-            }
+            WalReplay.Range r = range.range();
             try (WalInspector wal = WalInspector.open(dir.walDir());
                  KafkaProducer<byte[], byte[]> producer = dryRun ? null
                          : Producers.create(bootstrap, "holdfast-replay", java.util.Map.of())) {
@@ -169,13 +165,7 @@ public final class WalCommand {
             PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);
             int[] corrupt = {0};
             try (WalInspector wal = WalInspector.open(dir.walDir())) {
-                WalReplay.Range selected;
-                try {
-                    selected = range.range();
-                } catch (RuntimeException e) {
-                    System.err.println("invalid range: " + e.getMessage());
-                    return 2;
-                }
+                WalReplay.Range selected = range.range();
                 wal.forEach(selected.fromIndex(), selected.toIndex(), entry -> {
                     if (entry instanceof WalReader.Valid v && !selected.includes(v.record())) {
                         return;

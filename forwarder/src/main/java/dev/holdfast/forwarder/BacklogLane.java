@@ -74,7 +74,17 @@ final class BacklogLane extends Lane {
         long pending = 0;
         long pendingBytes = 0;
         boolean sent = false;
-        try (WalReader reader = wal.newReader()) {
+        long watermark = progress.confirmedBelow.get();
+        if (watermark > 0 && watermark > anchor) {
+            // everything at or below the anchor is confirmed: nothing to read, and no old segment gets mapped
+            pendingRecords.set(0);
+            this.pendingBytes.set(0);
+            oldestPendingReceivedAt.set(0);
+            advanceWatermarkPastLive(anchor);
+            return false;
+        }
+        // start at the lowest unconfirmed record: fully forwarded segments stay unmapped, so retention can delete them
+        try (WalReader reader = watermark > 0 ? wal.newReaderAt(watermark) : wal.newReader()) {
             WalReader.Entry e;
             while (running && !sendFailed.get() && (e = reader.next()) != null && e.index() <= anchor) {
                 long index = e.index();
@@ -112,15 +122,25 @@ final class BacklogLane extends Lane {
         if (!sent) {
             oldestPendingReceivedAt.set(0);
         }
-        boolean anchorMoved = progress.liveAnchor.get() != anchor;
-        if (firstUnconfirmed == Long.MAX_VALUE && !sendFailed.get() && !anchorMoved && !live.sendFailed.get()) {
-            // nothing at or below the anchor is unconfirmed or in flight
-            long liveLowest = progress.inflight.keySet().stream().mapToLong(Long::longValue).min()
-                    .orElse(live.nextIndex());
-            progress.advanceWatermark(Math.min(liveLowest, live.nextIndex()));
+        if (firstUnconfirmed == Long.MAX_VALUE && !sendFailed.get()) {
+            advanceWatermarkPastLive(anchor);
         } else if (firstUnconfirmed != Long.MAX_VALUE) {
             progress.advanceWatermark(firstUnconfirmed);
         }
         return sent;
+    }
+
+    /**
+     * Nothing at or below the anchor is unconfirmed or in flight, so the watermark may follow the live lane: up to
+     * its lowest record in flight, or its read position. Not while the anchor moved or a live send failed: the
+     * failed record then lies between the old anchor and the live position, unconfirmed and not in flight.
+     */
+    private void advanceWatermarkPastLive(long anchor) {
+        if (progress.liveAnchor.get() != anchor || live.sendFailed.get()) {
+            return;
+        }
+        long next = live.nextIndex();
+        long liveLowest = progress.inflight.keySet().stream().mapToLong(Long::longValue).min().orElse(next);
+        progress.advanceWatermark(Math.min(liveLowest, next));
     }
 }
