@@ -33,7 +33,7 @@ public record ForwarderConfig(String bootstrap, String topic, String nodeId, Pat
 
     public static ForwarderConfig defaults(String bootstrap, String topic, String nodeId, Path progressDir) {
         return new ForwarderConfig(bootstrap, topic, nodeId, progressDir, 8L << 20, 0.2, Duration.ofSeconds(2),
-                Duration.ofHours(1), Duration.ofMillis(200), Map.of());
+                Duration.ofHours(1), Duration.ofMillis(50), Map.of());
     }
 
     public ForwarderConfig withRetention(Duration newRetention) {

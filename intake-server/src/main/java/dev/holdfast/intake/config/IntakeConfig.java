@@ -174,7 +174,7 @@ public record IntakeConfig(
                 new Wal(10L << 30, 512L << 20, 0.80, 0.90, Duration.ofSeconds(1), Duration.ofMillis(2),
                         8L << 20, RollCycle.FAST_HOURLY, 64L << 20),
                 new Forwarding(true, "embedded", "holdfast.events", 8L << 20, 0.2, Duration.ofSeconds(2),
-                        Duration.ofHours(1), Duration.ofMillis(200), java.util.Map.of()));
+                        Duration.ofHours(1), Duration.ofMillis(50), java.util.Map.of()));
     }
 
     static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {
