@@ -89,8 +89,9 @@ public final class Forwarder implements AutoCloseable {
         long every = config.progressInterval().toMillis();
         housekeeping.scheduleWithFixedDelay(this::saveProgress, every, every, TimeUnit.MILLISECONDS);
         housekeeping.scheduleWithFixedDelay(this::applyRetention, 1, 5, TimeUnit.SECONDS);
-        log.info("forwarding WAL to Kafka {} topic {} ({} confirmed ranges restored, last run sent up to {})",
-                config.bootstrap(), config.topic(), saved.confirmed().size(), Long.toHexString(saved.highestSent()));
+        log.info("forwarding WAL to Kafka {} topic {} ({} confirmed ranges restored, {})", config.bootstrap(),
+                config.topic(), saved.confirmed().size(), saved.highestSent() < 0 ? "nothing sent before"
+                        : "last run sent up to index " + Long.toHexString(saved.highestSent()));
         return this;
     }
 
