@@ -49,8 +49,4 @@ final class ForwarderMetrics {
         walToKafka.get(lane).record(Math.max(0, ageNanos), TimeUnit.NANOSECONDS);
     }
 
-    Timer latencyTimer(String lane) {
-        return walToKafka.get(lane);
-    }
-
 }

@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -83,10 +82,6 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
     @Override
     public CompletableFuture<Void> confirmedThrough(long walIndex) {
         return forwarder.thenCompose(f -> f.whenConfirmedThrough(walIndex));
-    }
-
-    static Path kafkaDir(Path dataDir) {
-        return dataDir.resolve("kafka");
     }
 
     /** Closes the forwarder (saving progress) before the broker; the WAL is closed by the caller afterwards. */
