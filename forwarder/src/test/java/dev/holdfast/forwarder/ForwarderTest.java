@@ -173,7 +173,7 @@ class ForwarderTest {
     void retentionDeletesOnlyForwardedSegmentsOlderThanTheRetention() throws Exception {
         String topic = "t-retention";
         WalConfig walConfig = new WalConfig(tmp.resolve("wal"), false, 0, 1 << 20, "TEST_SECONDLY", 1L << 20,
-                WalConfig.defaults(tmp, false).limits(), 5_000);
+                WalConfig.defaults(tmp, false).limits(), WalConfig.CHECKPOINT_INTERVAL_MILLIS);
         try (Wal wal = Wal.open(walConfig, CommitListener.NONE)) {
             ForwarderConfig cfg = config(topic).withRetention(Duration.ofMillis(500));
             try (Forwarder fw = new Forwarder(cfg, wal, new SimpleMeterRegistry()).start()) {

@@ -57,7 +57,7 @@ public final class IntakeServer implements AutoCloseable {
                 w.groupCommitMaxDelay().toNanos(), w.groupCommitMaxBytes(), w.rollCycle().name(), w.blockSize(),
                 new DiskGuard.Limits(w.maxBytes(), w.minFreeBytes(), w.bulkWatermark(), w.normalWatermark(),
                         w.retryAfter().toMillis()),
-                5_000);
+                WalConfig.CHECKPOINT_INTERVAL_MILLIS);
     }
 
     public static Path walDir(Path dataDir) {

@@ -19,10 +19,13 @@ public record WalConfig(Path dir, boolean fsync, long groupCommitMaxDelayNanos, 
         Objects.requireNonNull(limits, "limits");
     }
 
+    /** How often per-agent sequence state is checkpointed: bounds the records a restart must re-read. */
+    public static final long CHECKPOINT_INTERVAL_MILLIS = 5_000;
+
     /** Defaults suited to tests and small deployments. */
     public static WalConfig defaults(Path dir, boolean fsync) {
         return new WalConfig(dir, fsync, 2_000_000L, 8L << 20, "FAST_HOURLY", 64L << 20,
-                new DiskGuard.Limits(10L << 30, 512L << 20, 0.80, 0.90, 1000), 5_000);
+                new DiskGuard.Limits(10L << 30, 512L << 20, 0.80, 0.90, 1000), CHECKPOINT_INTERVAL_MILLIS);
     }
 
     public WalConfig withLimits(DiskGuard.Limits newLimits) {

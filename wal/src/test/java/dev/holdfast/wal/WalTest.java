@@ -319,7 +319,7 @@ class WalTest {
     @Test
     void segmentDeletionRefusesTheNewestAndMappedSegmentsAndCreditsTheDiskGuard() throws Exception {
         WalConfig cfg = new WalConfig(tmp.resolve("wal"), false, 0, 1 << 20, "TEST_SECONDLY", 1L << 20,
-                WalConfig.defaults(tmp, false).limits(), 5_000);
+                WalConfig.defaults(tmp, false).limits(), WalConfig.CHECKPOINT_INTERVAL_MILLIS);
         try (Wal wal = Wal.open(cfg, CommitListener.NONE)) {
             wal.append(header("s", 1, BatchPriority.NORMAL), payload("s", 1, 5000)).get();
             Thread.sleep(1100); // next second, next segment
