@@ -53,7 +53,7 @@ class CrashRecoveryIT {
             HoldfastProcess.awaitReady(httpPort, Duration.ofSeconds(60), intake);
             for (int kill = 1; kill <= KILLS; kill++) {
                 Thread.sleep(700 + random.nextInt(1500));
-                long ackedBefore = lines(ackedLog);
+                long ackedBefore = HoldfastProcess.lines(ackedLog);
                 intake.kill();
                 intake = HoldfastProcess.start(intakeLog, intakeArgs);
                 long ready = HoldfastProcess.awaitReady(httpPort, Duration.ofSeconds(30), intake);
@@ -103,13 +103,6 @@ class CrashRecoveryIT {
         Files.writeString(Path.of("target", "crash-recovery-report.txt"), report);
         for (long ms : restartMillis) {
             assertTrue(ms < READY_BAR.toMillis(), "a restart took " + ms + " ms to be ready: " + restartMillis);
-        }
-    }
-
-    private static long lines(Path file) throws java.io.IOException {
-        if (!Files.exists(file)) return 0;
-        try (var s = Files.lines(file)) {
-            return s.count();
         }
     }
 }

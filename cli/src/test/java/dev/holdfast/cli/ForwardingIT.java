@@ -53,9 +53,9 @@ class ForwardingIT {
                 HoldfastProcess.awaitReady(httpPort, Duration.ofSeconds(60), intake);
                 Thread.sleep(4000);
                 broker.kill();
-                long before = lines(ackedLog);
+                long before = HoldfastProcess.lines(ackedLog);
                 Thread.sleep(30_000);
-                ackedDuringOutage = lines(ackedLog) - before;
+                ackedDuringOutage = HoldfastProcess.lines(ackedLog) - before;
                 System.out.printf("broker down 30 s: %d batches acknowledged meanwhile%n", ackedDuringOutage);
                 broker.restart();
                 for (int kill = 1; kill <= 3; kill++) {
@@ -94,13 +94,6 @@ class ForwardingIT {
             } finally {
                 intake.stop();
             }
-        }
-    }
-
-    private static long lines(Path file) throws java.io.IOException {
-        if (!Files.exists(file)) return 0;
-        try (var s = Files.lines(file)) {
-            return s.count();
         }
     }
 }

@@ -113,6 +113,16 @@ final class HoldfastProcess implements AutoCloseable {
         throw new AssertionError("not ready within " + timeout);
     }
 
+    /** Lines in a file written by another process (an ack log), 0 before it exists. */
+    static long lines(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        try (var s = Files.lines(file)) {
+            return s.count();
+        }
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
