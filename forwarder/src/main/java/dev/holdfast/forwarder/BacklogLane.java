@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Drains everything at or below the live lane's anchor that Kafka has not confirmed: what a restart or an outage
@@ -20,6 +21,9 @@ final class BacklogLane extends Lane {
     private final long total;
     private final long minimum;
     private final LiveLane live;
+    /** Records and payload bytes the last pass found unforwarded (metrics). */
+    final AtomicLong pendingRecords = new AtomicLong();
+    final AtomicLong pendingBytes = new AtomicLong();
     /** Index the current pass is at, -1 between passes (for the lag gauge). */
     private volatile long scanIndex = -1;
 
@@ -72,13 +76,13 @@ final class BacklogLane extends Lane {
         long anchor = progress.liveAnchor.get();
         long firstUnconfirmed = Long.MAX_VALUE;
         long pending = 0;
-        long pendingBytes = 0;
+        long bytesFound = 0;
         boolean sent = false;
         long watermark = progress.confirmedBelow.get();
         if (watermark > 0 && watermark > anchor) {
             // everything at or below the anchor is confirmed: nothing to read, and no old segment gets mapped
             pendingRecords.set(0);
-            this.pendingBytes.set(0);
+            pendingBytes.set(0);
             oldestPendingReceivedAt.set(0);
             advanceWatermarkPastLive(anchor);
             return false;
@@ -103,12 +107,12 @@ final class BacklogLane extends Lane {
                     progress.confirm(index);
                     continue;
                 }
+                WalReader.Valid v = (WalReader.Valid) e;
                 pending++;
-                pendingBytes += ((WalReader.Valid) e).record().payload().length;
+                bytesFound += v.record().payload().length;
                 if (pending == 1) {
                     oldestPendingReceivedAt.set(receivedAt(e));
                 }
-                WalReader.Valid v = (WalReader.Valid) e;
                 if (!awaitPermission(v.record().payload().length)) {
                     break;
                 }
@@ -118,7 +122,7 @@ final class BacklogLane extends Lane {
         }
         scanIndex = -1;
         pendingRecords.set(pending);
-        this.pendingBytes.set(pendingBytes);
+        pendingBytes.set(bytesFound);
         if (!sent) {
             oldestPendingReceivedAt.set(0);
         }

@@ -99,7 +99,7 @@ public final class Forwarder implements AutoCloseable {
         for (Lane lane : List.of(live, backlog)) {
             Gauge.builder("forwarder.lag.records", lane, l -> l == live ? liveLagRecords() : backlog.lagRecords())
                     .tag("lane", lane.name).register(registry);
-            Gauge.builder("forwarder.lag.bytes", lane, l -> l == live ? live.inflightBytes.get() : l.pendingBytes.get())
+            Gauge.builder("forwarder.lag.bytes", lane, l -> l == live ? live.inflightBytes.get() : backlog.pendingBytes.get())
                     .description("backlog: payload bytes found unforwarded by the last pass; live: bytes in flight")
                     .tag("lane", lane.name).baseUnit("bytes").register(registry);
             Gauge.builder("forwarder.lag.oldest.age.seconds", lane, Lane::oldestPendingAgeSeconds)

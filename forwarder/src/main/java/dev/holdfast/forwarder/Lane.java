@@ -37,8 +37,6 @@ abstract class Lane implements Runnable, AutoCloseable {
     volatile boolean running = true;
     /** Receive time (epoch ns) of the oldest record this lane has yet to forward, 0 when none (metrics). */
     final AtomicLong oldestPendingReceivedAt = new AtomicLong();
-    final AtomicLong pendingRecords = new AtomicLong();
-    final AtomicLong pendingBytes = new AtomicLong();
     private final Object capacityFreed = new Object();
 
     Lane(String name, Wal wal, Progress progress, Producer<byte[], byte[]> producer, EventRecords mapper,
@@ -169,10 +167,9 @@ abstract class Lane implements Runnable, AutoCloseable {
         return e instanceof WalReader.Valid v ? v.record().header().receivedAtEpochNanos() : 0;
     }
 
-    static long ageMillis(WalReader.Entry e) {
-        if (e instanceof WalReader.Valid v) {
-            return Math.max(0, System.currentTimeMillis() - v.record().header().receivedAtEpochNanos() / 1_000_000L);
-        }
-        return 0;
+    /** Milliseconds since a receive time (epoch ns); 0 for 0, which stands for "unknown" (a corrupt record). */
+    static long ageMillis(long receivedAtNanos) {
+        return receivedAtNanos == 0 ? 0
+                : Math.max(0, System.currentTimeMillis() - receivedAtNanos / 1_000_000L);
     }
 }

@@ -51,8 +51,9 @@ final class LiveLane extends Lane {
                     oldestPendingReceivedAt.set(0);
                     continue;
                 }
-                oldestPendingReceivedAt.set(receivedAt(e));
-                long age = ageMillis(e);
+                long receivedAt = receivedAt(e);
+                oldestPendingReceivedAt.set(receivedAt);
+                long age = ageMillis(receivedAt);
                 if (age > maxLagMillis) {
                     metrics.reanchors.increment();
                     anchor(reader);
