@@ -14,7 +14,6 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -199,7 +198,6 @@ public final class WalRecovery {
         int damagedCycle = rc.toCycle(holeIndex);
         int lastCycle = queue.lastCycle();
         Path salvage = config.dir().resolve("repair.salvage");
-        List<File> damagedFiles = new ArrayList<>();
         int count = 0;
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(salvage)))) {
             ExcerptTailer tailer = queue.createTailer();
@@ -226,9 +224,6 @@ public final class WalRecovery {
                                 out.writeInt(raw.length);
                                 out.write(raw);
                                 count++;
-                                if (damagedFiles.isEmpty() || !damagedFiles.contains(tailer.currentFile())) {
-                                    damagedFiles.add(tailer.currentFile());
-                                }
                             }
                         }
                     }
@@ -238,15 +233,14 @@ public final class WalRecovery {
             }
         }
         // every file of the damaged cycles, including ones with nothing readable
-        for (long cycle : queue.listCyclesBetween(damagedCycle, lastCycle)) {
-            File f = new File(queue.file(), cycleFileName(queue, (int) cycle));
-            if (f.isFile() && !damagedFiles.contains(f)) damagedFiles.add(f);
-        }
+        List<String> damagedFiles = ChronicleQueues.segments(queue).stream()
+                .filter(seg -> seg.cycle() >= damagedCycle).map(WalSegment::file).toList();
         queue.close();
         Files.createDirectories(quarantine);
-        for (File f : damagedFiles) {
-            if (f != null && f.exists()) {
-                Files.move(f.toPath(), quarantine.resolve(f.getName()));
+        for (String name : damagedFiles) {
+            Path f = config.dir().resolve(name);
+            if (Files.exists(f)) {
+                Files.move(f, quarantine.resolve(name));
             }
         }
         try (var listing = Files.list(config.dir())) {
@@ -273,15 +267,5 @@ public final class WalRecovery {
         }
         Files.delete(salvage);
         return count;
-    }
-
-    private static String cycleFileName(SingleChronicleQueue queue, int cycle) {
-        var store = queue.storeForCycle(cycle, queue.epoch(), false, null);
-        if (store == null) return "";
-        try {
-            return store.file().getName();
-        } finally {
-            queue.closeStore(store);
-        }
     }
 }
