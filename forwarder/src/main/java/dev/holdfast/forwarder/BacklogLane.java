@@ -24,6 +24,8 @@ final class BacklogLane extends Lane {
     /** Records and payload bytes the last pass found unforwarded (metrics). */
     final AtomicLong pendingRecords = new AtomicLong();
     final AtomicLong pendingBytes = new AtomicLong();
+    /** {@link Progress#backlogVersion} at the start of the last pass that found nothing to send; -1 if none. */
+    private long cleanVersion = -1;
     /** Index the current pass is at, -1 between passes (for the lag gauge). */
     private volatile long scanIndex = -1;
 
@@ -73,22 +75,22 @@ final class BacklogLane extends Lane {
     /** One pass over the backlog. Returns true when it sent something (so the next pass starts at once). */
     private boolean pass() throws InterruptedException {
         sendFailed.set(false);
+        long version = progress.backlogVersion.get();
         long anchor = progress.liveAnchor.get();
         long firstUnconfirmed = Long.MAX_VALUE;
         long pending = 0;
         long bytesFound = 0;
         boolean sent = false;
-        long watermark = progress.confirmedBelow.get();
-        if (watermark > 0 && watermark > anchor) {
-            // everything at or below the anchor is confirmed: nothing to read, and no old segment gets mapped
+        if (version == cleanVersion) {
+            // the last pass found everything up to the anchor confirmed, and nothing has changed that since: reading
+            // again would only keep old, fully forwarded segments mapped (and so undeletable by retention)
             pendingRecords.set(0);
             pendingBytes.set(0);
             oldestPendingReceivedAt.set(0);
             advanceWatermarkPastLive(anchor);
             return false;
         }
-        // start at the lowest unconfirmed record: fully forwarded segments stay unmapped, so retention can delete them
-        try (WalReader reader = watermark > 0 ? wal.newReaderAt(watermark) : wal.newReader()) {
+        try (WalReader reader = wal.newReader()) {
             WalReader.Entry e;
             while (running && !sendFailed.get() && (e = reader.next()) != null && e.index() <= anchor) {
                 long index = e.index();
@@ -127,6 +129,7 @@ final class BacklogLane extends Lane {
             oldestPendingReceivedAt.set(0);
         }
         if (firstUnconfirmed == Long.MAX_VALUE && !sendFailed.get()) {
+            cleanVersion = version;
             advanceWatermarkPastLive(anchor);
         } else if (firstUnconfirmed != Long.MAX_VALUE) {
             progress.advanceWatermark(firstUnconfirmed);

@@ -129,7 +129,9 @@ abstract class Lane implements Runnable, AutoCloseable {
     private void finish(long index, int bytes, int events, boolean failed, long startNanos, long receivedAtNanos) {
         long took = System.nanoTime() - startNanos;
         if (failed) {
-            sendFailed.set(true); // before the record leaves the in-flight set: watermarks must not pass it
+            // before the record leaves the in-flight set: watermarks must not pass it, the backlog must look again
+            sendFailed.set(true);
+            progress.backlogVersion.incrementAndGet();
         }
         progress.inflight.remove(index);
         inflightBytes.addAndGet(-bytes);

@@ -84,6 +84,7 @@ final class LiveLane extends Lane {
     private void anchor(WalReader reader) {
         reader.toEnd();
         long next = reader.nextIndex();
+        progress.backlogVersion.incrementAndGet(); // the records this skips are the backlog's now
         long previous = progress.liveAnchor.getAndSet(next - 1);
         nextIndex = next;
         anchored.countDown();

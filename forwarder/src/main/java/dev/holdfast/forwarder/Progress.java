@@ -18,6 +18,12 @@ final class Progress {
     final AtomicLong liveAnchor = new AtomicLong(-1);
     /** Highest index ever handed to a producer (persisted: after a restart, resends up to it are counted). */
     final AtomicLong highestSent = new AtomicLong(-1);
+    /**
+     * Bumped whenever records at or below the anchor may have become unconfirmed and not in flight: the live lane
+     * moved its anchor, or a send failed. Bumped before the failed record leaves the in-flight set, so a backlog
+     * pass that found nothing to do stays right until this changes.
+     */
+    final AtomicLong backlogVersion = new AtomicLong();
     /** Lowest index not yet confirmed, as last established; everything below it is confirmed. */
     final AtomicLong confirmedBelow = new AtomicLong(0);
 

@@ -116,18 +116,6 @@ public final class Wal implements AutoCloseable {
         return new WalReader(queue.createTailer()).toStart();
     }
 
-    /**
-     * A new reader positioned at {@code index} (falling back to the start if there is no such record). Unlike
-     * {@link #newReader()} it never touches older segments, so it does not pin segments retention may delete.
-     */
-    public WalReader newReaderAt(long index) {
-        var tailer = queue.createTailer();
-        if (!tailer.moveToIndex(index)) {
-            tailer.toStart();
-        }
-        return new WalReader(tailer);
-    }
-
     /** Batches handed to the writer and not yet committed. */
     public int queuedBatches() {
         return writer.queued();
