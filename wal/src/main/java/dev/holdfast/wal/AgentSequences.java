@@ -17,7 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * persisted above a gap (a shed batch that will be resent). A gap that stays open for more than
  * {@link #MAX_OUT_OF_ORDER} later batches is abandoned (the agent evidently dropped that batch), which bounds memory.
  *
- * <p>Only the WAL writer thread mutates it; gRPC threads read it for fast pre-checks and handshakes.
+ * <p>The WAL writer thread adds persisted seqs; gRPC threads read it for fast pre-checks and handshakes, and record
+ * what an agent reports as acknowledged elsewhere ({@link #acknowledgedElsewhere}).
  */
 public final class AgentSequences {
     public static final int MAX_OUT_OF_ORDER = 65_536;
@@ -62,6 +63,25 @@ public final class AgentSequences {
                 s.through = Math.max(s.through, s.above.pollFirst());
             }
             return true;
+        }
+    }
+
+    /**
+     * The agent holds nothing at or below {@code through} any more: every such seq was acknowledged (by this node or
+     * another), so it counts as persisted here. Kept in memory only: the agent says it again on every Hello.
+     */
+    public void acknowledgedElsewhere(String agentId, long through) {
+        if (through <= 0) {
+            return;
+        }
+        State s = agents.computeIfAbsent(agentId, k -> new State());
+        synchronized (s) {
+            if (through > s.through) {
+                s.through = through;
+                while (!s.above.isEmpty() && s.above.first() <= s.through + 1) {
+                    s.through = Math.max(s.through, s.above.pollFirst());
+                }
+            }
         }
     }
 

@@ -35,4 +35,18 @@ class AgentSequencesTest {
         assertEquals(AgentSequences.MAX_OUT_OF_ORDER + 3, r.persistedThrough());
         assertTrue(r.persistedAbove().isEmpty());
     }
+
+    @Test
+    void seqsAcknowledgedByAnotherNodeCloseTheGapBelowAnAgentThatFailedOver() {
+        AgentSequences s = new AgentSequences();
+        s.add("a", 5001); // first batch this node sees: 1..5000 went to another node
+        s.add("a", 5003);
+        assertEquals(new AgentSequences.Resume(0, List.of(5001L, 5003L)), s.resume("a"));
+        s.acknowledgedElsewhere("a", 5000);
+        assertEquals(new AgentSequences.Resume(5001, List.of(5003L)), s.resume("a"));
+        assertTrue(s.contains("a", 17), "a resend of an old batch is a DUPLICATE here too");
+        s.acknowledgedElsewhere("a", 12); // older news changes nothing
+        s.acknowledgedElsewhere("a", 0);
+        assertEquals(new AgentSequences.Resume(5001, List.of(5003L)), s.resume("a"));
+    }
 }

@@ -1,5 +1,7 @@
 package dev.holdfast.cli.bench;
 
+import dev.holdfast.shipper.intake.SessionListener;
+import io.grpc.Status;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -12,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * Counters and the ack-latency histogram shared by all agents. Agents only add; the progress
  * reporter and the final report read snapshots, so no agent ever waits on a reader.
  */
-final class BenchStats {
+final class BenchStats implements SessionListener {
 
     /** Kept to bound memory and terminal spam when an intake rejects everything. */
     private static final int MAX_INVALID_MESSAGES = 20;
@@ -33,12 +35,14 @@ final class BenchStats {
     // 1 µs .. 1 h with 3 significant digits; Recorder lets agents record without locking
     private final Recorder latencyMicros = new Recorder(3_600_000_000L, 3);
 
-    void batchSent() {
+    @Override
+    public void batchSent() {
         batchesSent.increment();
     }
 
     /** A PERSISTED or DUPLICATE ack for a batch sent {@code latencyNanos} ago. */
-    void acked(int events, long payloadBytes, long latencyNanos, boolean duplicate) {
+    @Override
+    public void acked(int events, long payloadBytes, long latencyNanos, boolean duplicate) {
         batchesAcked.increment();
         eventsAcked.add(events);
         payloadBytesAcked.add(payloadBytes);
@@ -49,18 +53,21 @@ final class BenchStats {
     }
 
     /** A batch whose ack was lost but that the intake's Welcome reported as persisted. */
-    void resumedAsPersisted(int events, long payloadBytes) {
+    @Override
+    public void resumedAsPersisted(int events, long payloadBytes) {
         batchesAcked.increment();
         eventsAcked.add(events);
         payloadBytesAcked.add(payloadBytes);
         resumedFromWelcome.increment();
     }
 
-    void retryLater() {
+    @Override
+    public void retryLater() {
         retries.increment();
     }
 
-    void invalid(String agentId, long seq, String message) {
+    @Override
+    public void invalid(String agentId, long seq, String message) {
         invalid.increment();
         synchronized (invalidMessages) {
             if (invalidMessages.size() < MAX_INVALID_MESSAGES) {
@@ -69,19 +76,23 @@ final class BenchStats {
         }
     }
 
-    void unexpectedAck() {
+    @Override
+    public void unexpectedAck() {
         unexpectedAcks.increment();
     }
 
-    void reconnected() {
+    @Override
+    public void reconnected() {
         reconnects.increment();
     }
 
-    void streamFailed() {
+    @Override
+    public void streamFailed(Status status) {
         streamFailures.increment();
     }
 
-    void inFlightDelta(long delta) {
+    @Override
+    public void inFlightDelta(long delta) {
         inFlight.addAndGet(delta);
     }
 

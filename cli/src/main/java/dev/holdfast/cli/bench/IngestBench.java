@@ -1,12 +1,12 @@
 package dev.holdfast.cli.bench;
 
-import dev.holdfast.protocol.v1.IntakeMessage;
-import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
-import io.grpc.netty.NettyChannelBuilder;
+import dev.holdfast.shipper.intake.Backoff;
+import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.shipper.intake.IntakeSession;
 import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -23,13 +23,14 @@ final class IngestBench implements AutoCloseable {
 
     static final long BACKOFF_BASE_MS = 50;
     static final long BACKOFF_CAP_MS = 2_000;
+    static final long DNS_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final IngestConfig config;
     private final AckSink ackSink;
     private final PrintStream log;
     private final LongSupplier clock;
     private final BenchStats stats = new BenchStats();
-    private final List<ManagedChannel> channels = new ArrayList<>();
+    private final List<Endpoints> endpoints = new ArrayList<>();
     private volatile RunControl control;
     private volatile boolean abortRequested;
 
@@ -43,7 +44,6 @@ final class IngestBench implements AutoCloseable {
     BenchReport run() throws InterruptedException {
         EventPool pool = EventPool.build(config.poolSize(), config.eventBytes(), config.priority(), 42);
         BatchEncoder encoder = new BatchEncoder(pool, config.batchSize());
-        MethodDescriptor<byte[], IntakeMessage> method = IntakeStreamMethod.create();
 
         long start = clock.getAsLong();
         long warmupNanos = TimeUnit.SECONDS.toNanos(config.warmupSeconds());
@@ -57,15 +57,19 @@ final class IngestBench implements AutoCloseable {
         }
 
         CountDownLatch done = new CountDownLatch(config.agents());
-        List<AgentSession> sessions = new ArrayList<>();
+        List<IntakeSession> sessions = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         SplittableRandom seeds = new SplittableRandom();
         for (int i = 0; i < config.agents(); i++) {
-            ManagedChannel channel = newChannel();
-            channels.add(channel);
-            AgentSession session = new AgentSession(config.agentId(i), channel, method, encoder, config.window(),
-                    control, stats, ackSink, new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS, seeds.split()), clock, log,
+            // One Endpoints (so one HTTP/2 connection per intake) per agent, as real agents would have.
+            Endpoints agentEndpoints = new Endpoints(config.targets(), DNS_REFRESH_NANOS,
+                    InetAddress::getAllByName, Endpoints::plaintextChannel, clock);
+            endpoints.add(agentEndpoints);
+            GeneratedBatches batches = new GeneratedBatches(config.agentId(i), encoder, control, ackSink, log,
                     config.batchIntervalNanos());
+            IntakeSession session = new IntakeSession(config.agentId(i), agentEndpoints, batches, stats,
+                    new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS, seeds.split()),
+                    IntakeSession.Options.of(config.window()), clock, log);
             sessions.add(session);
             Thread thread = new Thread(() -> {
                 try {
@@ -112,27 +116,18 @@ final class IngestBench implements AutoCloseable {
         }
     }
 
-    private ManagedChannel newChannel() {
-        // One channel (one HTTP/2 connection) per agent, as real agents would have. The direct
-        // executor is safe because the agent's listener only enqueues; it saves a thread hop per ack.
-        return NettyChannelBuilder.forAddress(config.host(), config.port())
-                .usePlaintext()
-                .directExecutor()
-                .build();
-    }
-
     /** Waits until {@code deadlineNanos} or until all agents are done; true if they are done. */
     private boolean awaitUntil(CountDownLatch done, long deadlineNanos) throws InterruptedException {
         long left = deadlineNanos - clock.getAsLong();
         return left <= 0 ? done.getCount() == 0 : done.await(left, TimeUnit.NANOSECONDS);
     }
 
-    private BenchReport report(List<AgentSession> sessions, EventPool pool, BenchStats.Snapshot base,
+    private BenchReport report(List<IntakeSession> sessions, EventPool pool, BenchStats.Snapshot base,
                                BenchStats.Snapshot measured, BenchStats.Snapshot total, Histogram latency,
                                long measureStart, long measureEnd, long start, long end, boolean warmupExcluded) {
         long unacked = 0;
-        for (AgentSession s : sessions) {
-            unacked += s.result().unacknowledged();
+        for (IntakeSession s : sessions) {
+            unacked += s.unacknowledgedAtEnd();
         }
         double measuredSeconds = Math.max(1e-9, (measureEnd - measureStart) / 1e9);
         long events = measured.eventsAcked() - base.eventsAcked();
@@ -170,16 +165,8 @@ final class IngestBench implements AutoCloseable {
 
     @Override
     public void close() {
-        for (ManagedChannel channel : channels) {
-            channel.shutdownNow();
-        }
-        for (ManagedChannel channel : channels) {
-            try {
-                channel.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+        for (Endpoints e : endpoints) {
+            e.close();
         }
     }
 }

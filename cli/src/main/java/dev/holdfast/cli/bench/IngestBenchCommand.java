@@ -1,6 +1,7 @@
 package dev.holdfast.cli.bench;
 
 import dev.holdfast.protocol.v1.Priority;
+import dev.holdfast.shipper.intake.Endpoints;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -8,6 +9,7 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +28,9 @@ public final class IngestBenchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--target", required = true, paramLabel = "HOST:PORT", description = "Intake gRPC address.")
+    @Option(names = "--target", required = true, paramLabel = "HOST:PORT[,HOST:PORT...]",
+            description = "Intake gRPC address(es): IPs or DNS names (resolved with a cached last known good set); "
+                    + "agents fail over between them.")
     String target;
 
     @Option(names = "--agents", defaultValue = "4", description = "Concurrent agents (one stream each). Default: ${DEFAULT-VALUE}.")
@@ -114,7 +118,7 @@ public final class IngestBenchCommand implements Callable<Integer> {
 
     private IngestConfig toConfig() {
         try {
-            IngestConfig.HostPort hp = IngestConfig.parseTarget(target);
+            List<Endpoints.Target> targets = Endpoints.Target.parseList(target);
             long duration = 0;
             long batches = 0;
             if (budget != null && budget.batches != null) {
@@ -129,7 +133,7 @@ public final class IngestBenchCommand implements Callable<Integer> {
                 }
             }
             long warmup = warmupSeconds != null ? warmupSeconds : (duration > 0 ? 2 : 0);
-            return new IngestConfig(hp.host(), hp.port(), agents, batch, eventBytes, duration, batches, ackedLog,
+            return new IngestConfig(targets, agents, batch, eventBytes, duration, batches, ackedLog,
                     window, priority, agentPrefix, reportJson, warmup, IngestConfig.DEFAULT_DRAIN_SECONDS,
                     IngestConfig.DEFAULT_POOL_SIZE, rate);
         } catch (IllegalArgumentException e) {

@@ -1,18 +1,22 @@
 package dev.holdfast.cli.bench;
 
 import dev.holdfast.protocol.v1.Priority;
+import dev.holdfast.shipper.intake.Endpoints;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * Everything {@code holdfast bench ingest} was asked to do, validated.
  *
+ * @param targets         intake endpoints; every agent fails over between them
  * @param durationSeconds measured production time after warmup; 0 when {@code batchesPerAgent} is used
  * @param batchesPerAgent batches each agent must get acknowledged; 0 when running by duration
  * @param ackedLog        may be null
  * @param reportJson      may be null
  */
-record IngestConfig(String host, int port, int agents, int batchSize, int eventBytes, long durationSeconds,
+record IngestConfig(List<Endpoints.Target> targets, int agents, int batchSize, int eventBytes, long durationSeconds,
                     long batchesPerAgent, Path ackedLog, int window, Priority priority, String agentPrefix,
                     Path reportJson, long warmupSeconds, long drainSeconds, int poolSize, double ratePerAgent) {
 
@@ -20,7 +24,8 @@ record IngestConfig(String host, int port, int agents, int batchSize, int eventB
     static final int DEFAULT_POOL_SIZE = 4096;
 
     IngestConfig {
-        require(port > 0 && port < 65536, "port must be 1..65535");
+        targets = List.copyOf(targets);
+        require(!targets.isEmpty(), "--target needs at least one HOST:PORT");
         require(agents >= 1, "--agents must be >= 1");
         require(batchSize >= 1, "--batch must be >= 1");
         require(window >= 1, "--window must be >= 1");
@@ -46,34 +51,12 @@ record IngestConfig(String host, int port, int agents, int batchSize, int eventB
     }
 
     String target() {
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        return targets.stream().map(Endpoints.Target::toString).collect(Collectors.joining(","));
     }
 
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
         }
-    }
-
-    /** Parses HOST:PORT, including bracketed IPv6 literals such as [::1]:7070. */
-    static HostPort parseTarget(String target) {
-        int colon = target.lastIndexOf(':');
-        if (colon <= 0 || colon == target.length() - 1) {
-            throw new IllegalArgumentException("--target must be HOST:PORT, got '" + target + "'");
-        }
-        String host = target.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(target.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--target port is not a number: '" + target + "'");
-        }
-        return new HostPort(host, port);
-    }
-
-    record HostPort(String host, int port) {
     }
 }

@@ -2,6 +2,7 @@ package dev.holdfast.cli.bench;
 
 import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.protocol.v1.Welcome;
+import dev.holdfast.shipper.intake.Endpoints;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import org.junit.jupiter.api.AfterEach;
@@ -112,8 +113,53 @@ class IngestBenchTest {
         assertFalse(logBytes.toString().isEmpty(), "outage is logged");
     }
 
+    @Test
+    void failsOverToTheNextIntakeWhenOneDies() throws Exception {
+        FakeIntake first = new FakeIntake((agent, seq) -> false, (agent, seq) -> false);
+        FakeIntake second = new FakeIntake((agent, seq) -> false, (agent, seq) -> false);
+        server = start(first, 0);
+        Server other = start(second, 0);
+        int firstPort = server.getPort();
+        try {
+            Path ackedLog = dir.resolve("acked.log");
+            Thread killer = new Thread(() -> {
+                try {
+                    while (first.batchesReceived() < AGENTS * BATCHES / 3) {
+                        Thread.sleep(1);
+                    }
+                    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS); // and it stays down
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            killer.start();
+
+            BenchReport report = runBench(List.of(firstPort, other.getPort()), ackedLog);
+            killer.join();
+
+            assertEquals(0, report.exitCode(), report.toText() + logBytes);
+            assertAckedExactlyOnce(ackedLog);
+            for (int a = 0; a < AGENTS; a++) {
+                assertTrue(second.batchesReceived() > 0, "the second intake took over");
+                for (long seq = 1; seq <= BATCHES; seq++) {
+                    String agent = "t-" + a;
+                    assertTrue(first.persisted(agent).contains(seq) || second.persisted(agent).contains(seq),
+                            agent + " " + seq);
+                }
+            }
+            assertTrue(logBytes.toString().contains("127.0.0.1:" + firstPort), "the lost node is named");
+        } finally {
+            other.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
     private BenchReport runBench(int port, Path ackedLog) throws Exception {
-        IngestConfig config = new IngestConfig("127.0.0.1", port, AGENTS, 20, 200, 0, BATCHES, ackedLog, 4,
+        return runBench(List.of(port), ackedLog);
+    }
+
+    private BenchReport runBench(List<Integer> ports, Path ackedLog) throws Exception {
+        IngestConfig config = new IngestConfig(ports.stream().map(p -> new Endpoints.Target("127.0.0.1", p)).toList(),
+                AGENTS, 20, 200, 0, BATCHES, ackedLog, 4,
                 Priority.NORMAL, "t", null, 0, 30, 256, 0);
         AckedLog sink = AckedLog.open(ackedLog);
         try (IngestBench bench = new IngestBench(config, sink, log, System::nanoTime)) {

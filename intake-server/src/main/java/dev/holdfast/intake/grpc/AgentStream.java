@@ -8,7 +8,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * One agent's stream: Hello → Welcome (the resume point), then batches in and acks out in completion order.
@@ -16,14 +16,15 @@ import java.util.function.Function;
  */
 final class AgentStream implements StreamObserver<InboundMessage> {
     private final BatchIntake intake;
-    private final Function<String, Welcome> welcome;
+    /** (agent id, acknowledged through) → the agent's resume point */
+    private final BiFunction<String, Long, Welcome> welcome;
     private final ServerCallStreamObserver<IntakeMessage> out;
     private String agentId;
     private int outstanding;
     private boolean halfClosed;
     private boolean finished;
 
-    AgentStream(BatchIntake intake, Function<String, Welcome> welcome, ServerCallStreamObserver<IntakeMessage> out) {
+    AgentStream(BatchIntake intake, BiFunction<String, Long, Welcome> welcome, ServerCallStreamObserver<IntakeMessage> out) {
         this.intake = intake;
         this.welcome = welcome;
         this.out = out;
@@ -37,7 +38,7 @@ final class AgentStream implements StreamObserver<InboundMessage> {
     @Override
     public void onNext(InboundMessage message) {
         if (message instanceof InboundMessage.Hello hello) {
-            onHello(hello.agentId());
+            onHello(hello.agentId(), hello.acknowledgedThrough());
         } else if (message instanceof InboundMessage.Batch batch) {
             onBatch(batch.bytes());
         } else if (message instanceof InboundMessage.Malformed bad) {
@@ -46,7 +47,7 @@ final class AgentStream implements StreamObserver<InboundMessage> {
         }
     }
 
-    private void onHello(String agent) {
+    private void onHello(String agent, long acknowledgedThrough) {
         if (agent.isEmpty()) {
             fail(Status.INVALID_ARGUMENT.withDescription("hello.agent_id is empty"));
             return;
@@ -54,7 +55,7 @@ final class AgentStream implements StreamObserver<InboundMessage> {
         synchronized (this) {
             agentId = agent;
         }
-        send(IntakeMessage.newBuilder().setWelcome(welcome.apply(agent)).build());
+        send(IntakeMessage.newBuilder().setWelcome(welcome.apply(agent, acknowledgedThrough)).build());
     }
 
     private void onBatch(byte[] bytes) {

@@ -5,7 +5,8 @@ package dev.holdfast.intake.grpc;
  * sent, because those bytes are what the WAL stores.
  */
 sealed interface InboundMessage {
-    record Hello(String agentId) implements InboundMessage {
+    /** @param acknowledgedThrough the agent holds nothing at or below this seq (0 = unknown) */
+    record Hello(String agentId, long acknowledgedThrough) implements InboundMessage {
     }
 
     record Batch(byte[] bytes) implements InboundMessage {

@@ -56,7 +56,12 @@ public final class IntakeGrpcService {
         return new AgentStream(intake, this::welcome, (ServerCallStreamObserver<IntakeMessage>) responses);
     }
 
-    Welcome welcome(String agentId) {
+    /**
+     * The agent's resume point. Seqs the agent reports as acknowledged (by this or another node) count as persisted
+     * here too, so an agent failing over from another node does not leave a gap below its batches.
+     */
+    Welcome welcome(String agentId, long acknowledgedThrough) {
+        sequences.acknowledgedElsewhere(agentId, acknowledgedThrough);
         AgentSequences.Resume r = sequences.resume(agentId);
         return Welcome.newBuilder().setPersistedThrough(r.persistedThrough())
                 .addAllPersistedAbove(r.persistedAbove()).setIntakeNode(nodeId).build();
@@ -67,7 +72,7 @@ public final class IntakeGrpcService {
             out.onError(Status.INVALID_ARGUMENT.withDescription("agent_id is empty").asRuntimeException());
             return;
         }
-        out.onNext(welcome(hello.getAgentId()));
+        out.onNext(welcome(hello.getAgentId(), hello.getAcknowledgedThrough()));
         out.onCompleted();
     }
 

@@ -43,8 +43,10 @@ final class RawMarshallers {
             int tag;
             while ((tag = in.readTag()) != 0) {
                 switch (WireFormat.getTagFieldNumber(tag)) {
-                    case AgentMessage.HELLO_FIELD_NUMBER -> result = new InboundMessage.Hello(
-                            Hello.parseFrom(in.readBytes()).getAgentId());
+                    case AgentMessage.HELLO_FIELD_NUMBER -> {
+                        Hello hello = Hello.parseFrom(in.readBytes());
+                        result = new InboundMessage.Hello(hello.getAgentId(), hello.getAcknowledgedThrough());
+                    }
                     case AgentMessage.BATCH_FIELD_NUMBER -> result = new InboundMessage.Batch(in.readByteArray());
                     default -> in.skipField(tag);
                 }

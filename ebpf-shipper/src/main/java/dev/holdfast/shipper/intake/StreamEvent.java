@@ -1,4 +1,4 @@
-package dev.holdfast.cli.bench;
+package dev.holdfast.shipper.intake;
 
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.Welcome;
@@ -19,5 +19,13 @@ sealed interface StreamEvent {
     }
 
     record Ready(int generation) implements StreamEvent {
+    }
+
+    /** New data in the source (any thread); carries no stream, so its generation matches none. */
+    record Wakeup() implements StreamEvent {
+        @Override
+        public int generation() {
+            return -1;
+        }
     }
 }

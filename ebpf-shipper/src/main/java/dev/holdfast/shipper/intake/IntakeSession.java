@@ -1,4 +1,4 @@
-package dev.holdfast.cli.bench;
+package dev.holdfast.shipper.intake;
 
 import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.protocol.v1.BatchAck;
@@ -25,48 +25,64 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * One simulated agent: one Stream at a time, reconnecting with backoff until its budget is done.
+ * One agent's conversation with the intake: one Stream at a time, per-batch acks, resume by seq after a lost stream,
+ * failover between {@link Endpoints}, reconnects with jittered backoff. The bench's simulated agents and the shipper
+ * both run it; they differ only in their {@link BatchSource}.
  *
- * <p>All state is owned by the agent's own thread. gRPC callbacks only enqueue {@link StreamEvent}s,
- * so there are no locks, and every ClientCall method is called from this one thread, which the
- * ClientCall contract requires anyway.
+ * <p>All state is owned by the session's own thread. gRPC callbacks only enqueue {@link StreamEvent}s, so there are
+ * no locks, and every ClientCall method is called from this one thread, which the ClientCall contract requires.
  */
-final class AgentSession implements Runnable {
+public final class IntakeSession implements Runnable {
 
-    /** How long a connected stream may stay silent before Welcome is treated as lost. */
-    static final long WELCOME_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** Floor for RETRY_LATER delays, so an intake answering retry_after_ms=0 cannot make us spin. */
     static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** Longest idle wait, so time-based budget changes are noticed promptly. */
     private static final long MAX_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long CLOSE_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
+    /**
+     * @param window        batches sent and not yet acknowledged, at most
+     * @param welcomeTimeout how long a new stream may stay silent before the Welcome is treated as lost
+     * @param ackTimeout     how long a sent batch may wait for its ack before the stream is treated as dead (a frozen
+     *                       intake keeps its TCP connection open but answers nothing)
+     */
+    public record Options(int window, long welcomeTimeoutNanos, long ackTimeoutNanos) {
+        public Options {
+            if (window < 1) {
+                throw new IllegalArgumentException("window must be >= 1");
+            }
+            if (welcomeTimeoutNanos <= 0 || ackTimeoutNanos <= 0) {
+                throw new IllegalArgumentException("timeouts must be positive");
+            }
+        }
+
+        public static Options of(int window) {
+            return new Options(window, TimeUnit.SECONDS.toNanos(10), TimeUnit.SECONDS.toNanos(20));
+        }
+    }
+
     private enum State { DISCONNECTED, AWAITING_WELCOME, ACTIVE }
 
+    private static final MethodDescriptor<byte[], IntakeMessage> METHOD = IntakeStreamMethod.create();
+
     private final String agentId;
-    private final ManagedChannel channel;
-    private final MethodDescriptor<byte[], IntakeMessage> method;
-    private final BatchEncoder encoder;
-    private final int window;
-    /** Pacing for --rate: a new batch no earlier than nextBatchAtNanos; 0 = unpaced. */
-    private final long batchIntervalNanos;
-    private long nextBatchAtNanos;
-    private final RunControl control;
-    private final BenchStats stats;
-    private final AckSink ackSink;
+    private final Endpoints endpoints;
+    private final BatchSource source;
+    private final SessionListener listener;
     private final Backoff backoff;
+    private final Options options;
     private final LongSupplier clock;
     private final PrintStream log;
-    private final byte[] helloBytes;
 
     private final LinkedBlockingQueue<StreamEvent> events = new LinkedBlockingQueue<>();
-    /** Every produced batch not yet acknowledged, by seq: the agent's "spool". */
+    /** Every batch handed out and not yet acknowledged, by seq. */
     private final TreeMap<Long, Pending> pending = new TreeMap<>();
     /** Pending batches to (re)send on the current stream before any new batch. */
     private final TreeSet<Long> resendQueue = new TreeSet<>();
     private final PriorityQueue<RetryDue> retryTimers = new PriorityQueue<>();
 
     private ClientCall<byte[], IntakeMessage> call;
+    private Endpoints.Endpoint endpoint;
     private State state = State.DISCONNECTED;
     private int generation;
     private long reconnectAtNanos;
@@ -74,48 +90,35 @@ final class AgentSession implements Runnable {
     private boolean connectedBefore;
     private boolean resumePointKnown;
     private boolean failureLogged;
-    private boolean attemptedBefore;
+    private volatile boolean stopRequested;
+    private volatile int unacknowledgedAtEnd;
 
-    private long nextSeq = 1;
-    private long firstSeq = 1;
-    private long produced;
-    private int eventCursor;
-    private long invalidCount;
-
-    private volatile Result result;
-
-    AgentSession(String agentId, ManagedChannel channel, MethodDescriptor<byte[], IntakeMessage> method,
-                 BatchEncoder encoder, int window, RunControl control, BenchStats stats, AckSink ackSink,
-                 Backoff backoff, LongSupplier clock, PrintStream log, long batchIntervalNanos) {
-        if (window < 1) {
-            throw new IllegalArgumentException("window must be >= 1");
-        }
+    public IntakeSession(String agentId, Endpoints endpoints, BatchSource source, SessionListener listener,
+                         Backoff backoff, Options options, LongSupplier clock, PrintStream log) {
         this.agentId = agentId;
-        this.channel = channel;
-        this.method = method;
-        this.encoder = encoder;
-        this.window = window;
-        this.batchIntervalNanos = batchIntervalNanos;
-        this.control = control;
-        this.stats = stats;
-        this.ackSink = ackSink;
+        this.endpoints = endpoints;
+        this.source = source;
+        this.listener = listener;
         this.backoff = backoff;
+        this.options = options;
         this.clock = clock;
         this.log = log;
-        this.helloBytes = AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)).build()
-                .toByteArray();
     }
 
     @Override
     public void run() {
         boolean gaveUp = false;
         try {
+            for (OutboundBatch b : source.recovered()) {
+                pending.put(b.seq(), new Pending(b));
+                listener.inFlightDelta(1);
+            }
             while (true) {
                 long now = clock.getAsLong();
-                if (pending.isEmpty() && !control.mayProduce(produced, now)) {
+                if (stopRequested || pending.isEmpty() && source.exhausted(now)) {
                     break;
                 }
-                if (control.gaveUp(now)) {
+                if (source.gaveUp(now)) {
                     gaveUp = true;
                     break;
                 }
@@ -133,15 +136,32 @@ final class AgentSession implements Runnable {
             log.printf("agent %s: stopped by unexpected error: %s%n", agentId, e);
             gaveUp = true;
         } finally {
-            closeStream(gaveUp);
-            stats.inFlightDelta(-pending.size());
-            result = new Result(agentId, firstSeq, nextSeq - 1, produced, pending.size(), invalidCount);
+            closeStream(gaveUp || stopRequested);
+            listener.inFlightDelta(-pending.size());
+            unacknowledgedAtEnd = pending.size();
         }
     }
 
-    /** Valid once {@link #run()} has returned. */
-    Result result() {
-        return result;
+    /** New data may be ready in the source: stop waiting. Any thread. */
+    public void wakeup() {
+        events.add(new StreamEvent.Wakeup());
+    }
+
+    /** Ends {@link #run()} promptly; unacknowledged batches stay with the source. Any thread. */
+    public void stop() {
+        stopRequested = true;
+        wakeup();
+    }
+
+    /** Batches still unacknowledged when {@link #run()} returned. */
+    public int unacknowledgedAtEnd() {
+        return unacknowledgedAtEnd;
+    }
+
+    /** The intake this session is connected to (or last tried), for status lines. */
+    public String endpointDescription() {
+        Endpoints.Endpoint e = endpoint;
+        return e == null ? "none" : e.toString();
     }
 
     private void step(long now) {
@@ -153,15 +173,30 @@ final class AgentSession implements Runnable {
             }
             case AWAITING_WELCOME -> {
                 if (now - welcomeDeadlineNanos >= 0) {
-                    call.cancel("no Welcome within " + TimeUnit.NANOSECONDS.toSeconds(WELCOME_TIMEOUT_NANOS) + "s", null);
-                    streamLost(now, Status.DEADLINE_EXCEEDED.withDescription("no Welcome"));
+                    abandonStream(now, "no Welcome within "
+                            + TimeUnit.NANOSECONDS.toSeconds(options.welcomeTimeoutNanos()) + "s");
                 }
             }
             case ACTIVE -> {
+                if (oldestUnansweredSendNanos(now) - now + options.ackTimeoutNanos() <= 0) {
+                    abandonStream(now, "no ack within " + TimeUnit.NANOSECONDS.toSeconds(options.ackTimeoutNanos())
+                            + "s");
+                    return;
+                }
                 releaseDueRetries(now);
                 pump();
             }
         }
+    }
+
+    private long oldestUnansweredSendNanos(long now) {
+        long oldest = now;
+        for (Pending p : pending.values()) {
+            if (p.inFlight && p.sentAtNanos - oldest < 0) {
+                oldest = p.sentAtNanos;
+            }
+        }
+        return oldest;
     }
 
     private long waitNanos(long now) {
@@ -174,28 +209,32 @@ final class AgentSession implements Runnable {
             if (!retryTimers.isEmpty()) {
                 wait = Math.min(wait, retryTimers.peek().dueNanos - now);
             }
-            if (batchIntervalNanos > 0 && pending.size() < window) {
-                wait = Math.min(wait, nextBatchAtNanos - now);
+            if (pending.size() < options.window()) {
+                wait = Math.min(wait, source.nextDueNanos(now, MAX_WAIT_NANOS) - now);
             }
         }
         return Math.max(0, wait);
     }
 
     private void openStream(long now) {
-        if (attemptedBefore) {
-            // The channel has its own reconnect backoff (up to minutes); ours is the one that should
-            // pace attempts, so make the channel dial immediately when we decide to retry.
-            channel.resetConnectBackoff();
+        endpoint = endpoints.next();
+        if (endpoint == null) {
+            streamLost(now, Status.UNAVAILABLE.withDescription("no intake address resolves (DNS) yet"));
+            return;
         }
-        attemptedBefore = true;
+        ManagedChannel channel = endpoints.channel(endpoint);
+        // The channel has its own reconnect backoff (up to minutes); ours is the one that should pace attempts, so
+        // make the channel dial immediately when we decide to try.
+        channel.resetConnectBackoff();
         generation++;
-        call = channel.newCall(method, CallOptions.DEFAULT);
+        call = channel.newCall(METHOD, CallOptions.DEFAULT);
         call.start(new Listener(generation), new Metadata());
         // Acks are tiny and bounded by the window, so inbound flow control would only add latency.
         call.request(Integer.MAX_VALUE);
-        call.sendMessage(helloBytes);
+        call.sendMessage(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agentId)
+                .setAcknowledgedThrough(source.acknowledgedThrough())).build().toByteArray());
         state = State.AWAITING_WELCOME;
-        welcomeDeadlineNanos = now + WELCOME_TIMEOUT_NANOS;
+        welcomeDeadlineNanos = now + options.welcomeTimeoutNanos();
     }
 
     private void handle(StreamEvent event) {
@@ -203,7 +242,7 @@ final class AgentSession implements Runnable {
         if (event instanceof StreamEvent.Ack ack) {
             onAck(ack.generation(), ack.ack(), now);
         } else if (event.generation() != generation) {
-            return; // a stream we already abandoned
+            return; // a stream we already abandoned, or a wakeup: the loop pumps after every event batch
         } else if (event instanceof StreamEvent.Welcomed welcomed) {
             onWelcome(welcomed.welcome());
         } else if (event instanceof StreamEvent.Closed closed) {
@@ -211,7 +250,6 @@ final class AgentSession implements Runnable {
                 streamLost(now, closed.status());
             }
         }
-        // StreamEvent.Ready needs no handling: the loop pumps after every event batch.
     }
 
     private void onWelcome(Welcome welcome) {
@@ -222,14 +260,18 @@ final class AgentSession implements Runnable {
         backoff.reset();
         failureLogged = false;
         if (connectedBefore) {
-            stats.reconnected();
+            listener.reconnected();
         }
         connectedBefore = true;
         long through = welcome.getPersistedThrough();
         Set<Long> above = new HashSet<>(welcome.getPersistedAboveList());
         if (!resumePointKnown) {
             resumePointKnown = true;
-            continueAfterEarlierRuns(through, above);
+            long highest = through;
+            for (long seq : above) {
+                highest = Math.max(highest, seq);
+            }
+            source.resumeAbove(highest);
         }
         for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Long, Pending> entry = it.next();
@@ -239,31 +281,14 @@ final class AgentSession implements Runnable {
             if (seq <= through || above.contains(seq)) {
                 // Durable, only the ack was lost with the old stream: the Welcome is the ack.
                 it.remove();
-                stats.inFlightDelta(-1);
-                stats.resumedAsPersisted(p.batch.events(), p.batch.payloadBytes());
-                ackSink.acknowledged(agentId, seq);
+                listener.inFlightDelta(-1);
+                listener.resumedAsPersisted(p.batch.events(), p.batch.payloadBytes());
+                source.acknowledged(p.batch);
             } else {
                 resendQueue.add(seq);
             }
         }
         retryTimers.clear(); // everything unpersisted is resent now; old timers would only duplicate
-    }
-
-    /**
-     * Like a restarted agent continuing from its spool: if an earlier run with the same agent id
-     * already persisted batches, start above them instead of sending nothing but duplicates.
-     */
-    private void continueAfterEarlierRuns(long through, Set<Long> above) {
-        long highest = through;
-        for (long seq : above) {
-            highest = Math.max(highest, seq);
-        }
-        if (highest >= nextSeq && pending.isEmpty()) {
-            log.printf("agent %s: intake already holds batches up to %d, continuing at %d%n",
-                    agentId, highest, highest + 1);
-            nextSeq = highest + 1;
-            firstSeq = nextSeq;
-        }
     }
 
     private void onAck(int ackGeneration, BatchAck ack, long now) {
@@ -273,38 +298,35 @@ final class AgentSession implements Runnable {
             case PERSISTED, DUPLICATE -> {
                 // true whichever stream carried it, so accepted even from an abandoned one
                 if (p == null) {
-                    stats.unexpectedAck();
+                    listener.unexpectedAck();
                     return;
                 }
                 removePending(seq);
-                boolean duplicate = ack.getStatus() == BatchAck.Status.DUPLICATE;
-                stats.acked(p.batch.events(), p.batch.payloadBytes(), now - p.sentAtNanos, duplicate);
-                ackSink.acknowledged(agentId, seq);
+                listener.acked(p.batch.events(), p.batch.payloadBytes(), now - p.sentAtNanos,
+                        ack.getStatus() == BatchAck.Status.DUPLICATE);
+                source.acknowledged(p.batch);
             }
             case RETRY_LATER -> {
                 if (ackGeneration != generation || p == null || !p.inFlight) {
-                    stats.unexpectedAck();
+                    listener.unexpectedAck();
                     return;
                 }
                 p.inFlight = false;
-                stats.retryLater();
+                listener.retryLater();
                 long delay = Math.max(MIN_RETRY_NANOS, TimeUnit.MILLISECONDS.toNanos(ack.getRetryAfterMs()));
                 retryTimers.add(new RetryDue(now + delay, seq));
             }
             default -> {
                 // INVALID, or a status this client does not know: resending cannot help
                 if (p == null) {
-                    stats.unexpectedAck();
+                    listener.unexpectedAck();
                     return;
                 }
                 removePending(seq);
-                invalidCount++;
                 String why = ack.getStatus() == BatchAck.Status.INVALID
                         ? ack.getMessage() : "unexpected status " + ack.getStatus() + " " + ack.getMessage();
-                stats.invalid(agentId, seq, why);
-                if (invalidCount <= 5) {
-                    log.printf("agent %s: batch %d INVALID: %s%n", agentId, seq, why);
-                }
+                listener.invalid(agentId, seq, why);
+                source.rejected(p.batch, why);
             }
         }
     }
@@ -312,14 +334,25 @@ final class AgentSession implements Runnable {
     private void removePending(long seq) {
         pending.remove(seq);
         resendQueue.remove(seq);
-        stats.inFlightDelta(-1);
+        listener.inFlightDelta(-1);
+    }
+
+    private void abandonStream(long now, String why) {
+        call.cancel(why, null);
+        if (state == State.ACTIVE && endpoint != null) {
+            endpoints.failed(endpoint); // a node that stopped answering: prefer another (streamLost marks the rest)
+        }
+        streamLost(now, Status.DEADLINE_EXCEEDED.withDescription(why));
     }
 
     private void streamLost(long now, Status status) {
         boolean wasActive = state == State.ACTIVE;
+        if (!wasActive && endpoint != null) {
+            endpoints.failed(endpoint); // never got a Welcome from it: try another node next
+        }
         state = State.DISCONNECTED;
         call = null;
-        stats.streamFailed();
+        listener.streamFailed(status);
         for (Pending p : pending.values()) {
             p.inFlight = false;
         }
@@ -330,8 +363,8 @@ final class AgentSession implements Runnable {
         // One line per outage, not per failed attempt, or a restart would flood the terminal.
         if (wasActive || !failureLogged) {
             failureLogged = true;
-            log.printf("agent %s: stream %s (%s%s), %d unacked, reconnecting with backoff%n", agentId,
-                    wasActive ? "lost" : "failed", status.getCode(),
+            log.printf("agent %s: stream to %s %s (%s%s), %d unacked, reconnecting with backoff%n", agentId,
+                    endpointDescription(), wasActive ? "lost" : "failed", status.getCode(),
                     status.getDescription() == null ? "" : ": " + status.getDescription(), pending.size());
         }
     }
@@ -357,21 +390,16 @@ final class AgentSession implements Runnable {
                 }
                 continue;
             }
-            long now = clock.getAsLong();
-            if (pending.size() >= window || !control.mayProduce(produced, now)
-                    || batchIntervalNanos > 0 && now - nextBatchAtNanos < 0) {
+            if (pending.size() >= options.window()) {
                 return;
             }
-            if (batchIntervalNanos > 0) {
-                // a fixed schedule; an agent that fell behind (outage, full window) catches up by one batch at most
-                nextBatchAtNanos = Math.max(nextBatchAtNanos, now - batchIntervalNanos) + batchIntervalNanos;
+            OutboundBatch batch = source.next(clock.getAsLong());
+            if (batch == null) {
+                return;
             }
-            Pending p = new Pending(encoder.encode(agentId, nextSeq, eventCursor));
-            eventCursor += encoder.eventsPerBatch();
-            pending.put(nextSeq, p);
-            nextSeq++;
-            produced++;
-            stats.inFlightDelta(1);
+            Pending p = new Pending(batch);
+            pending.put(batch.seq(), p);
+            listener.inFlightDelta(1);
             send(p);
         }
     }
@@ -380,18 +408,18 @@ final class AgentSession implements Runnable {
         p.inFlight = true;
         p.sentAtNanos = clock.getAsLong();
         call.sendMessage(p.batch.wireBytes());
-        stats.batchSent();
+        listener.batchSent();
     }
 
-    /** Half-closes politely when done; cancels when giving up or if the intake does not finish. */
-    private void closeStream(boolean gaveUp) {
+    /** Half-closes politely when done; cancels when stopping, giving up, or if the intake does not finish. */
+    private void closeStream(boolean cancel) {
         if (call == null) {
             return;
         }
         ClientCall<byte[], IntakeMessage> closing = call;
         call = null;
-        if (gaveUp || state != State.ACTIVE) {
-            closing.cancel("bench finished", null);
+        if (cancel || state != State.ACTIVE) {
+            closing.cancel("agent stopping", null);
             return;
         }
         closing.halfClose();
@@ -415,11 +443,11 @@ final class AgentSession implements Runnable {
     }
 
     private static final class Pending {
-        final BatchEncoder.EncodedBatch batch;
+        final OutboundBatch batch;
         long sentAtNanos;
         boolean inFlight;
 
-        Pending(BatchEncoder.EncodedBatch batch) {
+        Pending(OutboundBatch batch) {
             this.batch = batch;
         }
     }
@@ -429,10 +457,6 @@ final class AgentSession implements Runnable {
         public int compareTo(RetryDue o) {
             return Long.compare(dueNanos - o.dueNanos, 0);
         }
-    }
-
-    /** Outcome of one agent, for the report and the exit code. */
-    record Result(String agentId, long firstSeq, long lastSeq, long produced, long unacknowledged, long invalid) {
     }
 
     /** Runs on gRPC's thread (direct executor): hand over and return, never block. */

@@ -1,4 +1,4 @@
-package dev.holdfast.cli.bench;
+package dev.holdfast.shipper.intake;
 
 import org.junit.jupiter.api.Test;
 

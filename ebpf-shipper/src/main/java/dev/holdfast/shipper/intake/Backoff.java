@@ -1,4 +1,4 @@
-package dev.holdfast.cli.bench;
+package dev.holdfast.shipper.intake;
 
 import java.util.random.RandomGenerator;
 
@@ -7,14 +7,14 @@ import java.util.random.RandomGenerator;
  * fleet of agents reconnecting after an intake restart spreads out instead of arriving together.
  * Not thread-safe: each agent owns one.
  */
-final class Backoff {
+public final class Backoff {
 
     private final long baseMillis;
     private final long capMillis;
     private final RandomGenerator random;
     private int attempt;
 
-    Backoff(long baseMillis, long capMillis, RandomGenerator random) {
+    public Backoff(long baseMillis, long capMillis, RandomGenerator random) {
         if (baseMillis <= 0 || capMillis < baseMillis) {
             throw new IllegalArgumentException("need 0 < base <= cap");
         }
@@ -24,7 +24,7 @@ final class Backoff {
     }
 
     /** The delay before the next attempt; each call widens the window up to the cap. */
-    long nextDelayMillis() {
+    public long nextDelayMillis() {
         long ceiling = ceilingMillis(attempt);
         if (ceiling < capMillis) {
             attempt++;
@@ -33,7 +33,7 @@ final class Backoff {
     }
 
     /** Called once a connection proved healthy, so the next failure starts small again. */
-    void reset() {
+    public void reset() {
         attempt = 0;
     }
 

@@ -1,0 +1,104 @@
+package dev.holdfast.cli.bench;
+
+import dev.holdfast.shipper.intake.BatchSource;
+import dev.holdfast.shipper.intake.OutboundBatch;
+
+import java.io.PrintStream;
+import java.util.TreeSet;
+
+/**
+ * One simulated agent's batches: generated from the event pool on demand, paced by {@code --rate}, within the run's
+ * budget. Acknowledgements go to the acked log. Used by the agent's session thread only.
+ */
+final class GeneratedBatches implements BatchSource {
+
+    private final String agentId;
+    private final BatchEncoder encoder;
+    private final RunControl control;
+    private final AckSink ackSink;
+    private final PrintStream log;
+    /** Pacing for --rate: a new batch no earlier than nextBatchAtNanos; 0 = unpaced. */
+    private final long batchIntervalNanos;
+    private long nextBatchAtNanos;
+    private final TreeSet<Long> outstanding = new TreeSet<>();
+
+    private long nextSeq = 1;
+    private long produced;
+    private int eventCursor;
+    private long invalidCount;
+
+    GeneratedBatches(String agentId, BatchEncoder encoder, RunControl control, AckSink ackSink, PrintStream log,
+                     long batchIntervalNanos) {
+        this.agentId = agentId;
+        this.encoder = encoder;
+        this.control = control;
+        this.ackSink = ackSink;
+        this.log = log;
+        this.batchIntervalNanos = batchIntervalNanos;
+    }
+
+    @Override
+    public OutboundBatch next(long now) {
+        if (!control.mayProduce(produced, now) || batchIntervalNanos > 0 && now - nextBatchAtNanos < 0) {
+            return null;
+        }
+        if (batchIntervalNanos > 0) {
+            // a fixed schedule; an agent that fell behind (outage, full window) catches up by one batch at most
+            nextBatchAtNanos = Math.max(nextBatchAtNanos, now - batchIntervalNanos) + batchIntervalNanos;
+        }
+        BatchEncoder.EncodedBatch b = encoder.encode(agentId, nextSeq, eventCursor);
+        eventCursor += encoder.eventsPerBatch();
+        outstanding.add(nextSeq);
+        nextSeq++;
+        produced++;
+        return new OutboundBatch(b.seq(), b.wireBytes(), b.events(), b.payloadBytes());
+    }
+
+    @Override
+    public long nextDueNanos(long now, long maxWaitNanos) {
+        return batchIntervalNanos > 0 ? Math.min(nextBatchAtNanos, now + maxWaitNanos) : now + maxWaitNanos;
+    }
+
+    @Override
+    public boolean exhausted(long now) {
+        return !control.mayProduce(produced, now);
+    }
+
+    @Override
+    public boolean gaveUp(long now) {
+        return control.gaveUp(now);
+    }
+
+    /**
+     * Like a restarted agent continuing from its spool: if an earlier run with the same agent id already persisted
+     * batches, start above them instead of sending nothing but duplicates.
+     */
+    @Override
+    public void resumeAbove(long highest) {
+        if (highest >= nextSeq && outstanding.isEmpty()) {
+            log.printf("agent %s: intake already holds batches up to %d, continuing at %d%n", agentId, highest,
+                    highest + 1);
+            nextSeq = highest + 1;
+        }
+    }
+
+    @Override
+    public void acknowledged(OutboundBatch batch) {
+        outstanding.remove(batch.seq());
+        ackSink.acknowledged(agentId, batch.seq());
+    }
+
+    @Override
+    public void rejected(OutboundBatch batch, String why) {
+        outstanding.remove(batch.seq());
+        invalidCount++;
+        if (invalidCount <= 5) {
+            log.printf("agent %s: batch %d INVALID: %s%n", agentId, batch.seq(), why);
+        }
+    }
+
+    @Override
+    public long acknowledgedThrough() {
+        return (outstanding.isEmpty() ? nextSeq : outstanding.first()) - 1;
+    }
+}
