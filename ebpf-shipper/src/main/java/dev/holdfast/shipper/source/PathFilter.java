@@ -29,10 +29,10 @@ final class PathFilter {
         String p = dir + "/";
         int include = longestMatch(filters.includePrefixes(), p);
         int exclude = longestMatch(filters.excludePrefixes(), p);
-        if (exclude < 0 || include > exclude) {
+        if (filters.includePrefixes().isEmpty() ? exclude < 0 : include > exclude) {
             return true;
         }
-        // Excluded, but a longer include prefix below it (e.g. exclude /a/, include /a/keep/) wins there.
+        // Not included itself, but an include prefix below it (e.g. exclude /a/, include /a/keep/) wins there.
         for (String inc : filters.includePrefixes()) {
             if (inc.startsWith(p)) {
                 return true;
