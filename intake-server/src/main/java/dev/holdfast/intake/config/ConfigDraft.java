@@ -1,5 +1,6 @@
 package dev.holdfast.intake.config;
 
+import dev.holdfast.config.ConfigText;
 import dev.holdfast.intake.config.IntakeConfig.Endpoint;
 import dev.holdfast.intake.config.IntakeConfig.InvalidConfigException;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
@@ -34,7 +35,7 @@ record ConfigDraft(
             if (parsed.isPresent()) {
                 newDurability = parsed.get();
             } else {
-                problems.add(ConfigValidator.notOneOf("durability", o.durability(), Durability.allowed()));
+                problems.add(ConfigText.notOneOf("durability", o.durability(), Durability.allowed()));
             }
         }
         Path newDataDir = o.dataDir() != null ? o.dataDir() : dataDir;

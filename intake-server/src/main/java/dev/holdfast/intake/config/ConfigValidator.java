@@ -1,5 +1,9 @@
 package dev.holdfast.intake.config;
 
+import static dev.holdfast.config.ConfigText.quote;
+
+import dev.holdfast.config.ByteSizes;
+import dev.holdfast.config.Durations;
 import dev.holdfast.intake.config.IntakeConfig.Endpoint;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
@@ -75,25 +79,6 @@ final class ConfigValidator {
         if (d.isNegative() || d.isZero()) {
             p.add(field + ": " + d + " must be positive");
         }
-    }
-
-    static String notOneOf(String field, String value, String allowed) {
-        return field + ": " + quote(value) + " is not one of " + allowed;
-    }
-
-    /** Quotes a value for a message; control characters are escaped so they cannot hide or garble a line. */
-    static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (Character.isISOControl(c)) {
-                sb.append(String.format("\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.append('"').toString();
     }
 
     private static void endpoint(List<String> p, String section, Endpoint e) {

@@ -1,5 +1,6 @@
 package dev.holdfast.intake.config;
 
+import dev.holdfast.config.LocalHost;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

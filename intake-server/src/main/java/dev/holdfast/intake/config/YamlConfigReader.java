@@ -1,28 +1,19 @@
 package dev.holdfast.intake.config;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.holdfast.config.ConfigText;
+import dev.holdfast.config.YamlFile;
+import dev.holdfast.config.YamlSection;
 import dev.holdfast.intake.config.IntakeConfig.Endpoint;
 import dev.holdfast.intake.config.IntakeConfig.InvalidConfigException;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.RollCycle;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
 import dev.holdfast.intake.config.IntakeConfig.Forwarding;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Turns a YAML file into a {@link ConfigDraft}, collecting problems instead of stopping at the first.
@@ -34,11 +25,6 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 final class YamlConfigReader {
 
     record Result(ConfigDraft draft, List<String> problems) {}
-
-    // Duplicate keys are almost always a copy-paste mistake where the later value silently wins.
-    private static final ObjectMapper YAML = YAMLMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-            .build();
 
     private YamlConfigReader() {}
 
@@ -67,42 +53,18 @@ final class YamlConfigReader {
     }
 
     private static JsonNode parse(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            return YAML.readTree(in);
-        } catch (NoSuchFileException e) {
-            throw new InvalidConfigException(List.of("config file " + file + " does not exist"));
-        } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-            throw new InvalidConfigException(List.of("config file " + file + ": invalid YAML" + where + ": " + what(e)));
-        } catch (IOException e) {
-            throw new InvalidConfigException(List.of("config file " + file + " cannot be read: " + e));
+        try {
+            return YamlFile.read(file);
+        } catch (YamlFile.UnreadableException e) {
+            throw new InvalidConfigException(List.of(e.getMessage()));
         }
     }
-
-    /** The parser's complaint without its Java-flavoured framing; the location is reported separately. */
-    private static String what(JsonProcessingException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof MarkedYAMLException m && m.getProblem() != null) {
-                return m.getContext() == null ? m.getProblem() : m.getProblem() + " (" + m.getContext() + ")";
-            }
-        }
-        String msg = e.getOriginalMessage();
-        Matcher dup = DUPLICATE.matcher(msg);
-        if (dup.lookingAt()) {
-            return "key '" + dup.group(1) + "' appears twice in the same section";
-        }
-        int nl = msg.indexOf('\n');
-        return nl < 0 ? msg : msg.substring(0, nl);
-    }
-
-    private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '([^']*)'");
 
     private static Path path(String text, Path dflt, List<String> problems) {
         try {
             return Path.of(text);
         } catch (InvalidPathException e) {
-            problems.add("dataDir: " + ConfigValidator.quote(text) + " is not a valid path: " + e.getReason());
+            problems.add("dataDir: " + ConfigText.quote(text) + " is not a valid path: " + e.getReason());
             return dflt;
         }
     }

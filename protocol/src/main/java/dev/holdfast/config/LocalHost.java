@@ -1,4 +1,4 @@
-package dev.holdfast.intake.config;
+package dev.holdfast.config;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -6,12 +6,12 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** This machine's host name, the default node id. */
-final class LocalHost {
+/** This machine's host name: the default intake node id and shipper agent id. */
+public final class LocalHost {
 
     private LocalHost() {}
 
-    static String name() {
+    public static String name() {
         // The kernel's name first: InetAddress.getLocalHost() resolves the name through DNS, which can
         // hang for seconds on a badly configured host and would make startup (and defaults()) slow.
         try {

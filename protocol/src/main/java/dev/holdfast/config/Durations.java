@@ -1,4 +1,4 @@
-package dev.holdfast.intake.config;
+package dev.holdfast.config;
 
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
@@ -8,7 +8,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Durations as written in config files: {@code "5ms"}, {@code "2s"}, {@code "500us"}; bare integers are milliseconds. */
-final class Durations {
+public final class Durations {
 
     private static final Map<String, ChronoUnit> UNITS = Map.of(
             "ns", ChronoUnit.NANOS,
@@ -19,13 +19,13 @@ final class Durations {
             "m", ChronoUnit.MINUTES,
             "h", ChronoUnit.HOURS);
 
-    static final String SYNTAX = "milliseconds or a number with unit ns|us|ms|s|m|h, e.g. \"2ms\" or \"1s\"";
+    public static final String SYNTAX = "milliseconds or a number with unit ns|us|ms|s|m|h, e.g. \"2ms\" or \"1s\"";
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ns|us|µs|ms|s|m|h)");
 
     private Durations() {}
 
-    static Optional<Duration> parse(String text) {
+    public static Optional<Duration> parse(String text) {
         Matcher m = DURATION.matcher(text.strip());
         if (!m.matches()) {
             return Optional.empty();
@@ -38,7 +38,7 @@ final class Durations {
     }
 
     /** The coarsest unit that represents the duration exactly: 2ms, 1s, 500us. */
-    static String format(Duration d) {
+    public static String format(Duration d) {
         long nanos;
         try {
             nanos = d.toNanos();

@@ -1,4 +1,4 @@
-package dev.holdfast.intake.config;
+package dev.holdfast.config;
 
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * <p>Both decimal (KB = 1000) and binary (KiB = 1024) units are accepted because operators use both;
  * they are kept distinct rather than treating "MB" as 2^20, so what is written is what is meant.
  */
-final class ByteSizes {
+public final class ByteSizes {
 
     private static final Map<String, Long> UNITS = new LinkedHashMap<>();
 
@@ -30,7 +30,7 @@ final class ByteSizes {
         UNITS.put("tib", 1L << 40);
     }
 
-    static final String SYNTAX =
+    public static final String SYNTAX =
             "a number of bytes or a number with unit B|KB|MB|GB|TB|KiB|MiB|GiB|TiB, e.g. \"64MiB\"";
 
     private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([a-zA-Z]+)?");
@@ -38,7 +38,7 @@ final class ByteSizes {
     private ByteSizes() {}
 
     /** Empty when the text is not a size, or names a fraction of a byte, or overflows a long. */
-    static OptionalLong parse(String text) {
+    public static OptionalLong parse(String text) {
         Matcher m = SIZE.matcher(text.strip());
         if (!m.matches()) {
             return OptionalLong.empty();
@@ -56,7 +56,7 @@ final class ByteSizes {
     }
 
     /** The largest binary unit that divides the value exactly, so messages echo what people write. */
-    static String format(long bytes) {
+    public static String format(long bytes) {
         String[] units = {"TiB", "GiB", "MiB", "KiB"};
         int[] shifts = {40, 30, 20, 10};
         for (int i = 0; i < units.length; i++) {

@@ -1,10 +1,11 @@
-package dev.holdfast.intake.config;
+package dev.holdfast.config;
 
-import static dev.holdfast.intake.config.ConfigValidator.quote;
+import static dev.holdfast.config.ConfigText.quote;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -17,10 +18,10 @@ import java.util.function.Function;
  * keys for the "unknown key" message is exactly what the reader understands and cannot drift.
  * An absent or {@code null} value means "keep the default".
  */
-final class YamlSection {
+public final class YamlSection {
 
     private final JsonNode node;
-    private final String path; // "" for the top level, else "wal" etc.
+    private final String path; // "" for the top level, else "wal", "rules[2]" etc.
     private final List<String> problems;
     private final Set<String> known = new LinkedHashSet<>();
 
@@ -31,7 +32,7 @@ final class YamlSection {
     }
 
     /** Null (with a problem recorded) when the document is not a mapping. */
-    static YamlSection root(JsonNode root, List<String> problems) {
+    public static YamlSection root(JsonNode root, List<String> problems) {
         if (!root.isObject()) {
             problems.add("top level: expected a mapping of keys to values, got " + describe(root));
             return null;
@@ -39,7 +40,7 @@ final class YamlSection {
         return new YamlSection(root, "", problems);
     }
 
-    YamlSection section(String key) {
+    public YamlSection section(String key) {
         JsonNode v = value(key);
         if (v != null && !v.isObject()) {
             problems.add(field(key) + ": expected a section (a mapping of keys to values), got " + describe(v));
@@ -48,7 +49,7 @@ final class YamlSection {
         return new YamlSection(body, field(key), problems);
     }
 
-    boolean bool(String key, boolean dflt) {
+    public boolean bool(String key, boolean dflt) {
         JsonNode v = value(key);
         if (v == null) {
             return dflt;
@@ -61,7 +62,7 @@ final class YamlSection {
     }
 
     /** A flat mapping of names to scalar values, kept as strings (Kafka producer properties). */
-    java.util.Map<String, String> stringMap(String key, java.util.Map<String, String> dflt) {
+    public java.util.Map<String, String> stringMap(String key, java.util.Map<String, String> dflt) {
         JsonNode v = value(key);
         if (v == null) {
             return dflt;
@@ -81,7 +82,7 @@ final class YamlSection {
         return out;
     }
 
-    String string(String key, String dflt) {
+    public String string(String key, String dflt) {
         JsonNode v = value(key);
         if (v == null) {
             return dflt;
@@ -94,7 +95,7 @@ final class YamlSection {
         return v.textValue();
     }
 
-    long integer(String key, int dflt) {
+    public long integer(String key, int dflt) {
         JsonNode v = value(key);
         if (v == null) {
             return dflt;
@@ -113,7 +114,7 @@ final class YamlSection {
         return n;
     }
 
-    long size(String key, long dflt) {
+    public long size(String key, long dflt) {
         JsonNode v = value(key);
         if (v == null) {
             return dflt;
@@ -128,7 +129,7 @@ final class YamlSection {
         return n.getAsLong();
     }
 
-    Duration duration(String key, Duration dflt) {
+    public Duration duration(String key, Duration dflt) {
         JsonNode v = value(key);
         if (v == null) {
             return dflt;
@@ -147,7 +148,7 @@ final class YamlSection {
         return d;
     }
 
-    double decimal(String key, double dflt) {
+    public double decimal(String key, double dflt) {
         JsonNode v = value(key);
         if (v == null) {
             return dflt;
@@ -160,22 +161,75 @@ final class YamlSection {
     }
 
     /** A value from a fixed set; {@code parse} returns null for anything not in it. */
-    <T> T oneOf(String key, T dflt, String allowed, Function<String, T> parse) {
+    public <T> T oneOf(String key, T dflt, String allowed, Function<String, T> parse) {
         JsonNode v = value(key);
         if (v == null) {
             return dflt;
         }
         T parsed = v.isTextual() ? parse.apply(v.textValue()) : null;
         if (parsed == null) {
-            problems.add(v.isTextual() ? ConfigValidator.notOneOf(field(key), v.textValue(), allowed)
+            problems.add(v.isTextual() ? ConfigText.notOneOf(field(key), v.textValue(), allowed)
                     : field(key) + ": " + describe(v) + " is not one of " + allowed);
             return dflt;
         }
         return parsed;
     }
 
+    /** A list of strings; a single string is not taken for a one-element list, to keep the file explicit. */
+    public List<String> stringList(String key, List<String> dflt) {
+        JsonNode v = value(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (!v.isArray()) {
+            problems.add(field(key) + ": expected a list of strings, got " + describe(v));
+            return dflt;
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode item = v.get(i);
+            if (item.isTextual()) {
+                out.add(item.textValue());
+            } else {
+                problems.add(field(key) + "[" + i + "]: expected a string, got " + describe(item) + "; quote it");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A list of mappings, each walked as its own section named {@code key[i]}; null when absent (keep the
+     * default). Call {@link #rejectUnknownKeys()} on each.
+     */
+    public List<YamlSection> sectionList(String key) {
+        JsonNode v = value(key);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isArray()) {
+            problems.add(field(key) + ": expected a list of sections, got " + describe(v));
+            return null;
+        }
+        List<YamlSection> out = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode item = v.get(i);
+            String name = field(key) + "[" + i + "]";
+            if (item.isObject()) {
+                out.add(new YamlSection(item, name, problems));
+            } else {
+                problems.add(name + ": expected a section (a mapping of keys to values), got " + describe(item));
+            }
+        }
+        return out;
+    }
+
+    /** Records a problem about {@code key} of this section, named by its full YAML path. */
+    public void problem(String key, String message) {
+        problems.add(field(key) + ": " + message);
+    }
+
     /** Call after reading every key the section supports. */
-    void rejectUnknownKeys() {
+    public void rejectUnknownKeys() {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (!known.contains(key)) {

@@ -1,0 +1,154 @@
+package dev.holdfast.shipper.config;
+
+import dev.holdfast.config.LocalHost;
+import dev.holdfast.shipper.ebpf.Filters;
+import dev.holdfast.shipper.ebpf.ProbeConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The whole configuration of one shipper, loaded from YAML ({@link #load(Path)}); command-line flags adjust
+ * it afterwards by building a changed copy.
+ *
+ * <p>Every instance is valid: the canonical constructor runs {@link ShipperConfigValidator} and throws
+ * {@link InvalidConfigException} listing every problem, each naming the field by its YAML path.
+ * The example file {@code holdfast-shipper-example.yaml} (in the jar) documents every field.
+ */
+public record ShipperConfig(
+        String agentId,
+        Intake intake,
+        Batch batch,
+        Spool spool,
+        SourceKind source,
+        Watch watch,
+        PriorityRules priority,
+        Metrics metrics) {
+
+    /** The intake's default {@code limits.maxBatchBytes}: a larger batch would be refused as INVALID. */
+    public static final long INTAKE_MAX_BATCH_BYTES = 4L << 20;
+
+    /**
+     * Where batches go and how connections behave.
+     *
+     * @param endpoints      intakes to send to (at least one)
+     * @param dnsRefresh     how often DNS names are re-resolved
+     * @param connectTimeout how long a connection attempt may take
+     * @param backoffBase    first reconnect delay, doubled per failure ...
+     * @param backoffCap     ... up to this
+     * @param window         batches sent and not yet acknowledged, per connection
+     */
+    public record Intake(List<IntakeEndpoint> endpoints, Duration dnsRefresh, Duration connectTimeout,
+                         Duration backoffBase, Duration backoffCap, int window) {
+        public Intake {
+            endpoints = List.copyOf(endpoints);
+        }
+    }
+
+    /** A batch is closed at whichever comes first: maxEvents, maxBytes (encoded), or maxDelay after its first event. */
+    public record Batch(int maxEvents, long maxBytes, Duration maxDelay) {}
+
+    /** The on-disk queue of batches not yet acknowledged: capped at maxBytes, and never filling the disk beyond minFreeDisk. */
+    public record Spool(Path dir, long maxBytes, long minFreeDisk) {}
+
+    /**
+     * What to watch; the eBPF probe applies all of it in the kernel, the fallback all but excludeComms.
+     * Prefixes are absolute directory prefixes and get a trailing '/' here, so "/etc" cannot match "/etcd".
+     */
+    public record Watch(List<String> include, List<String> exclude, List<String> includeNames,
+                        List<String> excludeNames, List<String> excludeComms, boolean emitReads,
+                        Duration modifyInterval, long ringBufferBytes) {
+        public Watch {
+            include = directories(include);
+            exclude = directories(exclude);
+            includeNames = List.copyOf(includeNames);
+            excludeNames = List.copyOf(excludeNames);
+            excludeComms = List.copyOf(excludeComms);
+        }
+
+        private static List<String> directories(List<String> prefixes) {
+            return prefixes.stream().map(p -> p.endsWith("/") ? p : p + "/").toList();
+        }
+    }
+
+    /** Prometheus endpoint port: 0 = any free port, -1 = no endpoint. */
+    public record Metrics(int port) {}
+
+    /** Every problem found in a config, one per line in the message. */
+    public static final class InvalidConfigException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final List<String> problems;
+
+        public InvalidConfigException(List<String> problems) {
+            super(String.join("\n", problems));
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<String> problems() {
+            return problems;
+        }
+    }
+
+    public ShipperConfig {
+        Objects.requireNonNull(agentId, "agentId");
+        Objects.requireNonNull(intake, "intake");
+        Objects.requireNonNull(batch, "batch");
+        Objects.requireNonNull(spool, "spool");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(watch, "watch");
+        Objects.requireNonNull(priority, "priority");
+        Objects.requireNonNull(metrics, "metrics");
+        List<String> problems = ShipperConfigValidator.problems(agentId, intake, batch, spool, watch, priority, metrics);
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException(problems);
+        }
+    }
+
+    /** Every default, sending to {@code endpoints} (which have no default). */
+    public static ShipperConfig defaults(List<IntakeEndpoint> endpoints) {
+        return new ShipperConfig(LocalHost.name(), defaultIntake(endpoints), defaultBatch(), defaultSpool(),
+                SourceKind.EBPF, defaultWatch(), PriorityRules.defaults(), new Metrics(9464));
+    }
+
+    /**
+     * Reads a YAML file; fields it leaves out keep their defaults.
+     *
+     * @throws InvalidConfigException listing every problem (or the one reason the file cannot be read)
+     */
+    public static ShipperConfig load(Path file) {
+        return ShipperConfigReader.read(file);
+    }
+
+    /** The probe settings: watch filters, ring buffer, reads and modify interval; the shipper's own writes excluded. */
+    public ProbeConfig toProbeConfig() {
+        return new ProbeConfig((int) watch.ringBufferBytes(), filters(), true, watch.emitReads(),
+                watch.modifyInterval(), true);
+    }
+
+    /** The watch section as probe filters (also what the fallback source applies). */
+    public Filters filters() {
+        return new Filters(new LinkedHashSet<>(watch.include()), new LinkedHashSet<>(watch.exclude()),
+                new LinkedHashSet<>(watch.includeNames()), new LinkedHashSet<>(watch.excludeNames()),
+                new LinkedHashSet<>(watch.excludeComms()));
+    }
+
+    static Intake defaultIntake(List<IntakeEndpoint> endpoints) {
+        return new Intake(endpoints, Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofMillis(200),
+                Duration.ofSeconds(30), 32);
+    }
+
+    static Batch defaultBatch() {
+        return new Batch(1000, 1L << 20, Duration.ofMillis(200));
+    }
+
+    static Spool defaultSpool() {
+        return new Spool(Path.of("./data/spool"), 256L << 20, 64L << 20);
+    }
+
+    static Watch defaultWatch() {
+        return new Watch(List.of(), Filters.DEFAULT_EXCLUDES, List.of(), List.of(), List.of(), false, Duration.ZERO,
+                ProbeConfig.DEFAULT_RING_BYTES);
+    }
+}
