@@ -1,5 +1,6 @@
 package dev.holdfast.shipper.config;
 
+import dev.holdfast.shipper.intake.Endpoints;
 import dev.holdfast.config.LocalHost;
 import dev.holdfast.shipper.ebpf.Filters;
 import dev.holdfast.shipper.ebpf.ProbeConfig;
@@ -40,7 +41,7 @@ public record ShipperConfig(
      * @param backoffCap     ... up to this
      * @param window         batches sent and not yet acknowledged, per connection
      */
-    public record Intake(List<IntakeEndpoint> endpoints, Duration dnsRefresh, Duration connectTimeout,
+    public record Intake(List<Endpoints.Target> endpoints, Duration dnsRefresh, Duration connectTimeout,
                          Duration backoffBase, Duration backoffCap, int window) {
         public Intake {
             endpoints = List.copyOf(endpoints);
@@ -107,7 +108,7 @@ public record ShipperConfig(
     }
 
     /** Every default, sending to {@code endpoints} (which have no default). */
-    public static ShipperConfig defaults(List<IntakeEndpoint> endpoints) {
+    public static ShipperConfig defaults(List<Endpoints.Target> endpoints) {
         return new ShipperConfig(LocalHost.name(), defaultIntake(endpoints), defaultBatch(), defaultSpool(),
                 SourceKind.EBPF, defaultWatch(), PriorityRules.defaults(), new Metrics(9464));
     }
@@ -134,7 +135,7 @@ public record ShipperConfig(
                 new LinkedHashSet<>(watch.excludeComms()));
     }
 
-    static Intake defaultIntake(List<IntakeEndpoint> endpoints) {
+    static Intake defaultIntake(List<Endpoints.Target> endpoints) {
         return new Intake(endpoints, Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofMillis(200),
                 Duration.ofSeconds(30), 32);
     }

@@ -1,5 +1,6 @@
 package dev.holdfast.shipper.config;
 
+import dev.holdfast.shipper.intake.Endpoints;
 import static dev.holdfast.config.ConfigText.quote;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -75,11 +76,11 @@ final class ShipperConfigReader {
 
     private static Intake intake(YamlSection s) {
         Intake d = ShipperConfig.defaultIntake(List.of());
-        List<IntakeEndpoint> endpoints = new ArrayList<>();
+        List<Endpoints.Target> endpoints = new ArrayList<>();
         List<String> texts = s.stringList("endpoints", List.of());
         for (int i = 0; i < texts.size(); i++) {
             try {
-                endpoints.add(IntakeEndpoint.parse(texts.get(i)));
+                endpoints.add(Endpoints.Target.parse(texts.get(i)));
             } catch (IllegalArgumentException e) {
                 s.problem("endpoints[" + i + "]", e.getMessage());
             }

@@ -1,5 +1,6 @@
 package dev.holdfast.shipper.config;
 
+import dev.holdfast.shipper.intake.Endpoints;
 import static dev.holdfast.config.ConfigText.quote;
 
 import dev.holdfast.config.ByteSizes;
@@ -52,7 +53,7 @@ final class ShipperConfigValidator {
 
     private static void intake(List<String> p, Intake in) {
         if (in.endpoints().isEmpty()) {
-            p.add("intake.endpoints: at least one " + IntakeEndpoint.SYNTAX + " is required");
+            p.add("intake.endpoints: at least one " + Endpoints.Target.SYNTAX + " is required");
         }
         range(p, "intake.dnsRefresh", in.dnsRefresh(), Duration.ofSeconds(1), Duration.ofHours(1));
         range(p, "intake.connectTimeout", in.connectTimeout(), Duration.ofMillis(100), Duration.ofMinutes(5));

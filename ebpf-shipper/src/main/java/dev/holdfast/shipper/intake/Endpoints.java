@@ -1,5 +1,7 @@
 package dev.holdfast.shipper.intake;
 
+import static dev.holdfast.config.ConfigText.quote;
+
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 
@@ -28,33 +30,47 @@ import java.util.function.LongSupplier;
  */
 public final class Endpoints implements AutoCloseable {
 
-    /** One HOST:PORT as configured. */
+    /**
+     * One HOST:PORT as configured: a DNS name (re-resolved every refresh interval, so it may stand for several
+     * intakes), an IPv4 address, or an IPv6 address in brackets. The host is kept without brackets.
+     */
     public record Target(String host, int port) {
+        public static final String SYNTAX =
+                "HOST:PORT, e.g. \"intake.example.com:4317\", \"10.0.0.5:4317\" or \"[fd00::5]:4317\"";
+        private static final java.util.regex.Pattern HOST_PORT =
+                java.util.regex.Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[^:\\[\\]]+):(\\d{1,9})");
+        // RFC 1123 labels; an IPv4 address is a name of digit labels and passes too.
+        private static final java.util.regex.Pattern DNS_NAME = java.util.regex.Pattern.compile(
+                "(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
+
         public Target {
             if (host.isEmpty()) {
                 throw new IllegalArgumentException("empty host");
             }
             if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("port " + port + " is not in 1..65535");
+                throw new IllegalArgumentException("port " + port + " is outside 1..65535");
             }
         }
 
-        /** Parses HOST:PORT, including bracketed IPv6 literals such as [::1]:4317. */
+        /** Parses HOST:PORT; the exception's message says what is wrong, without naming a field. */
         public static Target parse(String text) {
-            String s = text.trim();
-            int colon = s.lastIndexOf(':');
-            if (colon <= 0 || colon == s.length() - 1) {
-                throw new IllegalArgumentException("'" + text + "' is not HOST:PORT");
+            java.util.regex.Matcher m = HOST_PORT.matcher(text.strip());
+            if (!m.matches()) {
+                throw new IllegalArgumentException(quote(text) + " is not " + SYNTAX);
             }
-            String host = s.substring(0, colon);
-            if (host.startsWith("[") && host.endsWith("]")) {
+            String host = m.group(1);
+            if (host.startsWith("[")) {
                 host = host.substring(1, host.length() - 1);
+            } else if (!DNS_NAME.matcher(host).matches()) {
+                throw new IllegalArgumentException(quote(host) + " in "
+                        + quote(text) + " is not a DNS name or IP address");
             }
-            try {
-                return new Target(host, Integer.parseInt(s.substring(colon + 1)));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + text + "': port is not a number");
+            int port = Integer.parseInt(m.group(2));
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("port " + port + " in " + quote(text)
+                        + " is outside 1..65535");
             }
+            return new Target(host, port);
         }
 
         /** Parses a comma-separated list of HOST:PORT; at least one. */

@@ -1,5 +1,6 @@
 package dev.holdfast.shipper.config;
 
+import dev.holdfast.shipper.intake.Endpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -40,7 +41,7 @@ class ShipperConfigTest {
         }
         ShipperConfig c = ShipperConfig.load(f);
         assertEquals("web-01", c.agentId());
-        assertEquals(List.of(new IntakeEndpoint("intake-1.example.com", 4317), new IntakeEndpoint("10.0.0.5", 4317)),
+        assertEquals(List.of(new Endpoints.Target("intake-1.example.com", 4317), new Endpoints.Target("10.0.0.5", 4317)),
                 c.intake().endpoints());
         assertEquals(Duration.ofSeconds(30), c.intake().dnsRefresh());
         assertEquals(Duration.ofMillis(200), c.intake().backoffBase());
@@ -70,7 +71,7 @@ class ShipperConfigTest {
                 watch: {include: [/srv/data]}
                 source: {kind: auto}
                 """));
-        assertEquals(new IntakeEndpoint("[fd00::5]", 4317), c.intake().endpoints().get(0));
+        assertEquals(new Endpoints.Target("fd00::5", 4317), c.intake().endpoints().get(0));
         assertEquals(List.of("/srv/data/"), c.watch().include());
         assertEquals(List.of("/proc/", "/sys/", "/dev/"), c.watch().exclude());
         assertEquals(SourceKind.AUTO, c.source());

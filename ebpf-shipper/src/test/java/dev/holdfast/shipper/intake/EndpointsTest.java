@@ -87,9 +87,9 @@ class EndpointsTest {
     void parsesTargetsWithPreciseErrors() {
         assertEquals(List.of(new Endpoints.Target("a", 1), new Endpoints.Target("::1", 4317)),
                 Endpoints.Target.parseList("a:1, [::1]:4317"));
-        assertEquals("'a' is not HOST:PORT",
+        assertEquals("\"a\" is not " + Endpoints.Target.SYNTAX,
                 assertThrows(IllegalArgumentException.class, () -> Endpoints.Target.parse("a")).getMessage());
-        assertEquals("port 70000 is not in 1..65535",
+        assertEquals("port 70000 in \"a:70000\" is outside 1..65535",
                 assertThrows(IllegalArgumentException.class, () -> Endpoints.Target.parse("a:70000")).getMessage());
     }
 }
