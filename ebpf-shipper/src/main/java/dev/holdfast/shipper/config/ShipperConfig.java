@@ -119,7 +119,19 @@ public record ShipperConfig(
      * @throws InvalidConfigException listing every problem (or the one reason the file cannot be read)
      */
     public static ShipperConfig load(Path file) {
-        return ShipperConfigReader.read(file);
+        return ShipperConfigReader.read(file, Overrides.NONE);
+    }
+
+    /** Reads a YAML file and lays command-line values over it before validating the whole. */
+    public static ShipperConfig load(Path file, Overrides overrides) {
+        return ShipperConfigReader.read(file, overrides);
+    }
+
+    /** The defaults with command-line values laid over them (no file). */
+    public static ShipperConfig fromOverrides(Overrides o) {
+        return new ShipperConfig(o.agentId(LocalHost.name()), o.intake(defaultIntake(List.of())), defaultBatch(),
+                o.spool(defaultSpool()), o.source(SourceKind.EBPF), o.watch(defaultWatch()), PriorityRules.defaults(),
+                o.metrics(new Metrics(9464)));
     }
 
     /** The probe settings: watch filters, ring buffer, reads and modify interval; the shipper's own writes excluded. */

@@ -30,7 +30,7 @@ final class ShipperConfigReader {
 
     private ShipperConfigReader() {}
 
-    static ShipperConfig read(Path file) {
+    static ShipperConfig read(Path file, Overrides o) {
         JsonNode root;
         try {
             root = YamlFile.read(file);
@@ -44,14 +44,14 @@ final class ShipperConfigReader {
         if (top == null) {
             throw new InvalidConfigException(problems);
         }
-        String agentId = top.string("agentId", LocalHost.name());
-        Intake intake = intake(top.section("intake"));
+        String agentId = o.agentId(top.string("agentId", LocalHost.name()));
+        Intake intake = o.intake(intake(top.section("intake")));
         Batch batch = batch(top.section("batch"));
-        Spool spool = spool(top.section("spool"));
-        SourceKind source = source(top.section("source"));
-        Watch watch = watch(top.section("watch"));
+        Spool spool = o.spool(spool(top.section("spool")));
+        SourceKind source = o.source(source(top.section("source")));
+        Watch watch = o.watch(watch(top.section("watch")));
         PriorityRules priority = priority(top.section("priority"));
-        Metrics metrics = metrics(top.section("metrics"));
+        Metrics metrics = o.metrics(metrics(top.section("metrics")));
         top.rejectUnknownKeys();
         if (!problems.isEmpty()) {
             // Range rules too, but not about a field already reported: they would judge its default instead.

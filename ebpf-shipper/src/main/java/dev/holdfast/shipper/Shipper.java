@@ -1,0 +1,208 @@
+package dev.holdfast.shipper;
+
+import dev.holdfast.protocol.v1.Event;
+import dev.holdfast.protocol.v1.Priority;
+import dev.holdfast.shipper.config.PriorityRules;
+import dev.holdfast.shipper.config.ShipperConfig;
+import dev.holdfast.shipper.ebpf.EbpfUnavailableException;
+import dev.holdfast.shipper.intake.Backoff;
+import dev.holdfast.shipper.source.EbpfSource;
+import dev.holdfast.shipper.source.FallbackSource;
+import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.shipper.intake.IntakeSession;
+import dev.holdfast.shipper.source.EventSource;
+import dev.holdfast.shipper.spool.Spool;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The node agent: source → batcher → disk spool → intake session.
+ *
+ * <p>Two threads, decoupled by the spool so that an intake outage can never slow the kernel's ring buffer down:
+ * the <b>drain</b> thread polls the source, batches events by priority and appends closed batches to the spool (a
+ * memory copy into a mapped file; when the spool is full it drops its oldest BULK data, counted); the <b>session</b>
+ * thread sends spooled batches to the intake and removes them from the spool only when acknowledged.
+ *
+ * <p>Lifecycle: construct (parts are injected and owned from then on), {@link #start()}, {@link #close()}: stops
+ * draining, spools the open batches, stops the session and closes every part.
+ */
+public final class Shipper implements AutoCloseable {
+
+    /** Batching limits; the intake refuses batches over its limits.maxBatchBytes (4 MiB by default). */
+    public record Batching(int maxEvents, int maxBytes, long maxDelayNanos) {
+    }
+
+    private static final int POLL_MILLIS = 50;
+    /** Events the inotify fallback buffers between its watcher thread and the drain thread. */
+    private static final int FALLBACK_QUEUE = 65_536;
+
+    private final EventSource source;
+    private final Spool spool;
+    private final Endpoints endpoints;
+    private final PriorityRules priorities;
+    private final ShipperMetrics metrics;
+    private final SpoolBatches batches;
+    private final IntakeSession session;
+    private final Batcher batcher;
+    private final PrintStream log;
+    private final Thread drainThread;
+    private final Thread sessionThread;
+    private volatile boolean draining = true;
+
+    Shipper(String agentId, EventSource source, Spool spool, Endpoints endpoints, IntakeSession.Options sessionOptions,
+            Backoff backoff, Batching batching, PriorityRules priorities, PrintStream log) {
+        this.source = source;
+        this.spool = spool;
+        this.endpoints = endpoints;
+        this.priorities = priorities;
+        this.log = log;
+        this.metrics = new ShipperMetrics();
+        this.batches = new SpoolBatches(agentId, spool, log);
+        this.session = new IntakeSession(agentId, endpoints, batches, metrics, backoff, sessionOptions,
+                System::nanoTime, log);
+        this.batcher = new Batcher(batching.maxEvents(), batching.maxBytes(), batching.maxDelayNanos(), this::spool);
+        metrics.bind(source, spool, endpoints, batches);
+        spool.onWritten(session::wakeup);
+        this.drainThread = new Thread(this::drainLoop, "shipper-drain");
+        this.sessionThread = new Thread(session, "shipper-session");
+    }
+
+    /**
+     * Builds a shipper from its configuration: opens the source (eBPF, the inotify fallback, or eBPF falling back
+     * with a one-line reason), recovers the spool, and prepares the endpoints. Nothing runs until {@link #start()}.
+     *
+     * @throws EbpfUnavailableException when the source is ebpf and eBPF cannot load here (the message is one line)
+     */
+    public static Shipper open(ShipperConfig config, PrintStream log) throws IOException, EbpfUnavailableException {
+        EventSource source = openSource(config, log);
+        Spool spool;
+        try {
+            ShipperConfig.Spool s = config.spool();
+            spool = Spool.open(Spool.Config.of(s.dir(), s.maxBytes(), s.minFreeDisk()), log);
+        } catch (IOException | RuntimeException e) {
+            source.close();
+            throw e;
+        }
+        ShipperConfig.Intake in = config.intake();
+        Endpoints endpoints = Endpoints.standard(in.endpoints(), in.dnsRefresh().toNanos());
+        Backoff backoff = new Backoff(in.backoffBase().toMillis(), in.backoffCap().toMillis(), new SplittableRandom());
+        ShipperConfig.Batch b = config.batch();
+        return new Shipper(config.agentId(), source, spool, endpoints, IntakeSession.Options.of(in.window()), backoff,
+                new Batching(b.maxEvents(), (int) b.maxBytes(), b.maxDelay().toNanos()), config.priority(), log);
+    }
+
+    private static EventSource openSource(ShipperConfig config, PrintStream log)
+            throws IOException, EbpfUnavailableException {
+        return switch (config.source()) {
+            case EBPF -> EbpfSource.open(config.toProbeConfig());
+            case FALLBACK -> FallbackSource.start(config.filters(), FALLBACK_QUEUE);
+            case AUTO -> {
+                try {
+                    yield EbpfSource.open(config.toProbeConfig());
+                } catch (EbpfUnavailableException e) {
+                    log.println("shipper: eBPF unavailable: " + e.getMessage()
+                            + "; using the inotify fallback (no pids, no CLOSE_WRITE, renames as UNLINK + CREATE)");
+                    yield FallbackSource.start(config.filters(), FALLBACK_QUEUE);
+                }
+            }
+        };
+    }
+
+    public void start() {
+        drainThread.start();
+        sessionThread.start();
+    }
+
+    /** Serves GET /metrics; returns the bound port. */
+    public int serveMetrics(String host, int port) throws java.io.IOException {
+        return metrics.serve(host, port);
+    }
+
+    private void drainLoop() {
+        try {
+            while (draining) {
+                long now = System.nanoTime();
+                int wait = (int) Math.max(0, Math.min(POLL_MILLIS,
+                        TimeUnit.NANOSECONDS.toMillis(batcher.nextDueNanos(now, TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS)) - now)));
+                source.poll(e -> {
+                    metrics.drained.increment();
+                    batcher.add(withPriority(e), System.nanoTime());
+                }, wait);
+                batcher.closeDue(System.nanoTime());
+            }
+        } catch (RuntimeException e) {
+            log.println("shipper: drain stopped by unexpected error: " + e);
+            throw e;
+        } finally {
+            batcher.closeAll(); // everything drained reaches the spool before the spool closes
+        }
+    }
+
+    private Event withPriority(Event e) {
+        Priority p = priorities.priorityOf(e.getFile().getPath());
+        return e.getPriority() == p ? e : e.toBuilder().setPriority(p).build();
+    }
+
+    private void spool(Priority priority, int events, byte[] encodedEvents) {
+        spool.append(priority, events, encodedEvents);
+        metrics.batched.increment();
+        metrics.spooled.increment(events);
+    }
+
+    /** One line of live counts for the terminal. */
+    public String statusLine() {
+        Spool.Stats s = spool.stats();
+        return String.format("shipper[%s]: drained=%d acked=%d pending=%d events/%d batches spool=%.1f MiB "
+                        + "drops=%d intake=%s",
+                source.name(), (long) metrics.drained.count(), metrics.acknowledgedEvents(), s.pendingEvents(),
+                s.pendingBatches(), s.diskBytes() / 1048576.0, dropsTotal(), session.endpointDescription());
+    }
+
+    /** Every event lost between the kernel and the intake, all reasons together. */
+    public long dropsTotal() {
+        long total = 0;
+        for (var m : metrics.registry().find("holdfast.shipper.dropped.events").functionCounters()) {
+            total += (long) m.count();
+        }
+        return total;
+    }
+
+    /** Events acknowledged by the intake since start. */
+    public long acknowledgedEvents() {
+        return metrics.acknowledgedEvents();
+    }
+
+    public String metricsText() {
+        return metrics.scrape();
+    }
+
+    public String sourceName() {
+        return source.name();
+    }
+
+    @Override
+    public void close() {
+        metrics.close(); // first: no scrape may reach a part already closed
+        draining = false;
+        join(drainThread);
+        session.stop();
+        join(sessionThread);
+        source.close();
+        spool.close();
+        endpoints.close();
+    }
+
+    private static void join(Thread t) {
+        if (!t.isAlive()) {
+            return;
+        }
+        try {
+            t.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

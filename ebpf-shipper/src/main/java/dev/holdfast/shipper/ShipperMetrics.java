@@ -1,0 +1,152 @@
+package dev.holdfast.shipper;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.shipper.intake.SessionListener;
+import dev.holdfast.shipper.source.EventSource;
+import dev.holdfast.shipper.spool.Spool;
+import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The shipper's meters, scraped as {@code holdfast_shipper_*} from {@code GET /metrics}. Every way an event can be
+ * lost between the kernel and the intake has its own drop counter ({@code holdfast_shipper_dropped_events_total}
+ * by reason), so "nothing dropped" is a fact one can read.
+ *
+ * <p>Lifecycle: construct, {@link #bind}, {@link #serve(String, int)} (optional), {@link #close()}.
+ */
+final class ShipperMetrics implements SessionListener, AutoCloseable {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    final Counter drained = counter("holdfast.shipper.drained.events", "Events drained from the source");
+    final Counter batched = counter("holdfast.shipper.batched.batches", "Batches closed by the batcher");
+    final Counter spooled = counter("holdfast.shipper.spooled.events", "Events appended to the disk spool");
+    private final Counter sent = counter("holdfast.shipper.sent.batches", "Batches sent, resends included");
+    private final Counter ackedBatches = counter("holdfast.shipper.acknowledged.batches", "Batches the intake persisted");
+    final Counter ackedEvents = counter("holdfast.shipper.acknowledged.events", "Events the intake persisted");
+    private final Counter retryLater = counter("holdfast.shipper.retry.later", "RETRY_LATER answers (intake shedding)");
+    private final Counter reconnects = counter("holdfast.shipper.reconnects", "Streams re-established after a loss");
+    private final Counter streamFailures = counter("holdfast.shipper.stream.failures", "Streams lost or failed to open");
+    private final AtomicLong acknowledgedEvents = new AtomicLong();
+    private HttpServer http;
+
+    private Counter counter(String name, String description) {
+        return Counter.builder(name).description(description).register(registry);
+    }
+
+    /** Gauges and function counters over the live parts; suppliers are cheap and thread-safe. */
+    void bind(EventSource source, Spool spool, Endpoints endpoints, SpoolBatches batches) {
+        for (String name : source.counters().keySet()) {
+            FunctionCounter.builder("holdfast.shipper.source", source, s -> s.counters().getOrDefault(name, 0L))
+                    .tag("source", source.name()).tag("counter", name)
+                    .description("The source's own counters (kernel per-CPU counters for ebpf)").register(registry);
+        }
+        dropped("ring_full", source, s -> s.counters().getOrDefault("dropped", 0L));
+        dropped("stash_full", source, s -> s.counters().getOrDefault("stash_full", 0L));
+        dropped("source_queue_full", source, s -> s.counters().getOrDefault("queue_full", 0L));
+        dropped("inotify_overflow", source, s -> s.counters().getOrDefault("overflow", 0L));
+        for (Spool.DropReason reason : Spool.DropReason.values()) {
+            dropped("spool_" + reason.label(), spool, s -> s.stats().droppedEvents(reason));
+        }
+        FunctionCounter.builder("holdfast.shipper.invalid.batches", batches, SpoolBatches::rejectedBatches)
+                .description("Batches the intake refused as INVALID (dropped after logging)").register(registry);
+        gauge("holdfast.shipper.spool.pending.bytes", spool, s -> s.stats().pendingBytes());
+        gauge("holdfast.shipper.spool.pending.batches", spool, s -> s.stats().pendingBatches());
+        gauge("holdfast.shipper.spool.pending.events", spool, s -> s.stats().pendingEvents());
+        gauge("holdfast.shipper.spool.inflight.batches", spool, s -> s.stats().inFlightBatches());
+        gauge("holdfast.shipper.spool.disk.bytes", spool, s -> s.stats().diskBytes());
+        FunctionCounter.builder("holdfast.shipper.dns.resolutions", endpoints, Endpoints::resolutions)
+                .description("DNS lookups of intake names (paced: at most one per name per refresh interval)")
+                .register(registry);
+        FunctionCounter.builder("holdfast.shipper.dns.failures", endpoints, Endpoints::resolutionFailures)
+                .description("DNS lookups that failed; the last known good addresses stay in use").register(registry);
+    }
+
+    private <T> void dropped(String reason, T obj, ToDoubleFunction<T> f) {
+        FunctionCounter.builder("holdfast.shipper.dropped.events", obj, f).tag("reason", reason)
+                .description("Events lost before reaching the intake, by reason").register(registry);
+    }
+
+    private <T> void gauge(String name, T obj, ToDoubleFunction<T> f) {
+        Gauge.builder(name, obj, f).register(registry);
+    }
+
+    MeterRegistry registry() {
+        return registry;
+    }
+
+    String scrape() {
+        return registry.scrape();
+    }
+
+    long acknowledgedEvents() {
+        return acknowledgedEvents.get();
+    }
+
+    /** Serves {@code GET /metrics} on host:port (port 0 = ephemeral); returns the bound port. */
+    int serve(String host, int port) throws IOException {
+        http = HttpServer.create(new InetSocketAddress(host, port), 16);
+        http.createContext("/metrics", exchange -> {
+            byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        http.start();
+        return http.getAddress().getPort();
+    }
+
+    @Override
+    public void batchSent() {
+        sent.increment();
+    }
+
+    @Override
+    public void acked(int events, long payloadBytes, long latencyNanos, boolean duplicate) {
+        ackedBatches.increment();
+        ackedEvents.increment(events);
+        acknowledgedEvents.addAndGet(events);
+    }
+
+    @Override
+    public void resumedAsPersisted(int events, long payloadBytes) {
+        acked(events, payloadBytes, 0, false);
+    }
+
+    @Override
+    public void retryLater() {
+        retryLater.increment();
+    }
+
+    @Override
+    public void reconnected() {
+        reconnects.increment();
+    }
+
+    @Override
+    public void streamFailed(Status status) {
+        streamFailures.increment();
+    }
+
+    @Override
+    public void close() {
+        if (http != null) {
+            http.stop(0);
+        }
+        registry.close();
+    }
+}
