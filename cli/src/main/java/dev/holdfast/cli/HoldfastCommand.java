@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "holdfast 0.1.0",
         description = "Resilient telemetry intake with disk-first persistence.",
-        subcommands = {IntakeCommand.class, ShipperCommand.class, WalCommand.class, BenchCommand.class, KafkaCommand.class,
+        subcommands = {NodeCommand.class, IntakeCommand.class, ShipperCommand.class, WalCommand.class, BenchCommand.class, KafkaCommand.class,
                 CommandLine.HelpCommand.class})
 public final class HoldfastCommand implements Runnable {
 

@@ -57,9 +57,16 @@ public final class EbpfSource implements EventSource {
         return "ebpf";
     }
 
+    /** The counters as they were when the probe closed: a final status line or scrape still reads them. */
+    private Map<String, Long> finalCounters;
+
     @Override
-    public Map<String, Long> counters() {
-        Counters c = probe.counters();
+    public synchronized Map<String, Long> counters() {
+        Map<String, Long> last = finalCounters;
+        return last != null ? last : read(probe.counters());
+    }
+
+    private static Map<String, Long> read(Counters c) {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("seen", c.seen());
         m.put("filtered_self", c.filteredSelf());
@@ -79,7 +86,10 @@ public final class EbpfSource implements EventSource {
     }
 
     @Override
-    public void close() {
-        probe.close();
+    public synchronized void close() {
+        if (finalCounters == null) {
+            finalCounters = read(probe.counters());
+            probe.close();
+        }
     }
 }

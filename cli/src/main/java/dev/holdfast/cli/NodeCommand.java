@@ -1,0 +1,154 @@
+package dev.holdfast.cli;
+
+import dev.holdfast.intake.IntakeServer;
+import dev.holdfast.intake.config.IntakeConfig;
+import dev.holdfast.shipper.Shipper;
+import dev.holdfast.shipper.config.Overrides;
+import dev.holdfast.shipper.config.ShipperConfig;
+import dev.holdfast.shipper.config.SourceKind;
+import dev.holdfast.shipper.ebpf.EbpfUnavailableException;
+import dev.holdfast.shipper.intake.Endpoints;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The whole node in one process, on embedded defaults: a single-node Kafka broker, an intake with its WAL and
+ * forwarder, and a shipper sending file events from a demo directory, with a child shell making file activity
+ * there. What an operator runs first; every part is the real one, wired as in production.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true,
+        description = "Run a whole node on embedded defaults: Kafka broker, intake (WAL + forwarder) and a shipper "
+                + "watching a demo directory where a child shell creates, writes, renames and deletes files. "
+                + "Prints live counts; Ctrl-C stops everything cleanly.")
+public final class NodeCommand implements Callable<Integer> {
+    /** One file written, appended to, renamed and an old one deleted twice a second: visible, never growing. */
+    private static final String DEMO_ACTIVITY = """
+            i=0
+            while :; do
+              i=$((i+1))
+              echo "line $i" > "$1/report-$i.log"
+              echo "more" >> "$1/report-$i.log"
+              mv "$1/report-$i.log" "$1/report-$i.done"
+              rm -f "$1/report-$((i-5)).done"
+              sleep 0.5
+            done
+            """;
+
+    @Option(names = "--data", description = "Data directory: WAL, Kafka, spool, demo (default $HOLDFAST_HOME/data or ./data)")
+    Path data;
+    @Option(names = "--grpc-port", defaultValue = "4317", description = "Intake gRPC port (default ${DEFAULT-VALUE}; 0 = any free)")
+    int grpcPort;
+    @Option(names = "--http-port", defaultValue = "8080", description = "Intake /metrics /healthz /readyz port (default ${DEFAULT-VALUE})")
+    int httpPort;
+    @Option(names = "--metrics-port", defaultValue = "9464", description = "Shipper /metrics port (default ${DEFAULT-VALUE}; -1 = none)")
+    int metricsPort;
+    @Option(names = "--kafka", defaultValue = "embedded", description = "embedded | BOOTSTRAP | none (default ${DEFAULT-VALUE})")
+    String kafka;
+    @Option(names = "--watch", description = "Directory the shipper watches (default DATA/demo)")
+    Path watch;
+    @Option(names = "--no-demo", description = "Do not start the demo file activity")
+    boolean noDemo;
+    @Option(names = "--source", defaultValue = "auto", description = "ebpf | fallback | auto (default ${DEFAULT-VALUE}: eBPF, "
+            + "or the inotify fallback with the reason when eBPF cannot load, e.g. without root)")
+    String source;
+    @Option(names = "--status-interval", defaultValue = "2", description = "Seconds between count lines (default ${DEFAULT-VALUE})")
+    int statusSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        ChronicleWarmup.start();
+        SourceKind kind = SourceKind.parse(source.toLowerCase(Locale.ROOT));
+        if (kind == null) {
+            System.err.println("invalid configuration:\n--source: \"" + source + "\" is not one of ebpf, fallback, auto");
+            return 2;
+        }
+        IntakeConfig intakeConfig;
+        try {
+            intakeConfig = IntakeConfig.defaults().withOverrides(
+                    new dev.holdfast.intake.config.Overrides(data, grpcPort, httpPort, null, kafka, null));
+        } catch (IntakeConfig.InvalidConfigException e) {
+            System.err.println("invalid configuration:\n" + e.getMessage());
+            return 2;
+        }
+        Path dataDir = intakeConfig.dataDir();
+        Path watched = Files.createDirectories(watch != null ? watch : dataDir.resolve("demo")).toRealPath();
+
+        PrometheusMeterRegistry registry = IntakeServer.newRegistry();
+        IntakeServer server = new IntakeServer(intakeConfig, registry);
+        try {
+            server.start();
+        } catch (Exception e) {
+            System.err.println("intake failed to start: " + e.getMessage());
+            server.close();
+            return 1;
+        }
+        Shipper shipper;
+        ShipperConfig shipperConfig;
+        try {
+            shipperConfig = ShipperConfig.fromOverrides(new Overrides(
+                    List.of(new Endpoints.Target("127.0.0.1", server.grpcPort())), List.of(watched.toString()), List.of(),
+                    dataDir.resolve("spool"), kind, metricsPort, null));
+            shipper = Shipper.open(shipperConfig, System.err);
+        } catch (EbpfUnavailableException e) {
+            System.err.println("holdfast node: eBPF unavailable: " + e.getMessage() + " (--source auto falls back to inotify)");
+            server.close();
+            return 3;
+        } catch (Exception e) {
+            System.err.println("holdfast node: shipper failed to start: " + e.getMessage());
+            server.close();
+            return 1;
+        }
+        shipper.start();
+        String shipperMetrics = "none";
+        if (metricsPort >= 0) {
+            shipperMetrics = "http://127.0.0.1:" + shipper.serveMetrics("0.0.0.0", metricsPort) + "/metrics";
+        }
+        Process demo = noDemo ? null : new ProcessBuilder("sh", "-c", DEMO_ACTIVITY, "holdfast-demo", watched.toString())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                if (demo != null) demo.destroy();
+                shipper.close(); // first: what it drained reaches the spool, what it sent is acknowledged or kept
+                server.close();
+                System.out.println(counts(shipper, registry) + " (stopped)");
+            } catch (Exception e) {
+                System.err.println("error while closing: " + e);
+            } finally {
+                stopped.countDown();
+            }
+        }, "node-shutdown"));
+        System.out.printf("holdfast node running: intake grpc=%d http=%d wal=%s kafka=%s topic=%s | shipper source=%s "
+                        + "watching %s, spool %s, metrics %s | demo activity: %s%n",
+                server.grpcPort(), server.httpPort(), IntakeServer.walDir(dataDir).toAbsolutePath(), server.kafka(),
+                intakeConfig.forwarder().topic(), shipper.sourceName(), watched, shipperConfig.spool().dir().toAbsolutePath(),
+                shipperMetrics, demo == null ? "off" : "a shell writing, renaming and deleting files there (pid " + demo.pid() + ")");
+        System.out.flush();
+        while (!stopped.await(Math.max(1, statusSeconds), TimeUnit.SECONDS)) {
+            System.out.println(counts(shipper, registry));
+            System.out.flush();
+        }
+        return 0;
+    }
+
+    /** Where the events are: drained by the shipper, acknowledged by the intake, in the WAL, forwarded to Kafka. */
+    private static String counts(Shipper shipper, PrometheusMeterRegistry registry) {
+        return String.format("node: %s | intake: wal events=%d | forwarder: to kafka=%d",
+                shipper.statusLine(), (long) sum(registry, "holdfast.wal.appended.events"), (long) sum(registry, "holdfast.forwarder.sent.events"));
+    }
+
+    private static double sum(PrometheusMeterRegistry registry, String name) {
+        return registry.find(name).counters().stream().mapToDouble(Counter::count).sum();
+    }
+}
