@@ -25,7 +25,8 @@ SETTLE_MAX=${SETTLE_MAX:-120} # seconds to wait for a watcher to finish after th
 OUT=${OUT:-bench-results/shipper-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
-TREE="$OUT/tree"
+# short path: bpftrace (0.17) refuses string literals over 64 bytes; /tmp is on the same filesystem as the checkout
+TREE=${TREE:-/tmp/hf-shipbench-$$}
 WATCH="$TREE/watched"  # the watched tree
 NOISE_DIR="$TREE/noise" # outside it
 RUNS="$OUT/runs.jsonl"
@@ -46,6 +47,10 @@ ulimit -l unlimited 2>/dev/null || true # bpftrace asks for it (this kernel char
 gcc -O2 -Wall -o "$OUT/fileload" bench/fileload.c
 ./holdfast --version >/dev/null # builds on first use
 CLK_TCK=$(getconf CLK_TCK)
+if [[ " $CONFIGS " == *" holdfast "* ]] && ! ./holdfast shipper --help >/dev/null 2>&1; then
+  echo "shipper.sh: this build has no 'holdfast shipper' command; measuring the other configurations only" >&2
+  CONFIGS=$(echo " $CONFIGS " | sed 's/ holdfast / /')
+fi
 
 now() { date +%s.%N; }
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; } # utime + stime
@@ -58,6 +63,7 @@ intake_pid=
 wpid=
 cleanup() {
   for p in $wpid $intake_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$TREE"
 }
 trap cleanup EXIT
 
@@ -139,7 +145,7 @@ run() { # config round
       ;;
     bpftrace)
       bpftrace_script > "$OUT/watch.bt"
-      BPFTRACE_STRLEN=128 bpftrace -o "$out" "$OUT/watch.bt" 2> "$out.err" &
+      bpftrace -o "$out" "$OUT/watch.bt" 2> "$out.err" &
       wpid=$!
       ready=0
       for _ in $(seq 600); do grep -q '^Attaching' "$out" 2>/dev/null && { ready=1; break; }; sleep 0.1; done
