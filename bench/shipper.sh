@@ -47,7 +47,7 @@ ulimit -l unlimited 2>/dev/null || true # bpftrace asks for it (this kernel char
 gcc -O2 -Wall -o "$OUT/fileload" bench/fileload.c
 ./holdfast --version >/dev/null # builds on first use
 CLK_TCK=$(getconf CLK_TCK)
-if [[ " $CONFIGS " == *" holdfast "* ]] && ! ./holdfast shipper --help >/dev/null 2>&1; then
+if [[ " $CONFIGS " == *" holdfast "* ]] && ! ./holdfast --help 2>/dev/null | grep -q "^  shipper "; then
   echo "shipper.sh: this build has no 'holdfast shipper' command; measuring the other configurations only" >&2
   CONFIGS=$(echo " $CONFIGS " | sed 's/ holdfast / /')
 fi
