@@ -100,12 +100,14 @@ END { clear(@cr); clear(@fds); }
 EOF
 }
 
-# wait until FILE has stopped growing for 1 s (the watcher has written everything it will write)
+# wait until FILE has stopped growing for 1 s (the watcher has written everything it will write); GREW_AT is the
+# time it last grew (the end of the watcher's work, without the second of waiting)
 settle_file() {
   local file=$1 last=-1 same=0 size
+  GREW_AT=$(now)
   for _ in $(seq $((SETTLE_MAX * 5))); do
     size=$(stat -c %s "$file" 2>/dev/null || echo 0)
-    if [ "$size" = "$last" ]; then same=$((same + 1)); [ "$same" -ge 5 ] && return 0; else same=0; last=$size; fi
+    if [ "$size" = "$last" ]; then same=$((same + 1)); [ "$same" -ge 5 ] && return 0; else same=0; last=$size; GREW_AT=$(now); fi
     sleep 0.2
   done
 }
@@ -188,7 +190,7 @@ run() { # config round
       ;;
     inotifywait|bpftrace)
       settle_file "$out"
-      tdone=$(now)
+      tdone=$GREW_AT
       ;;
     fatrace)
       # fatrace sees the whole filesystem (other processes too), so its output never stops growing: write a marker
