@@ -45,7 +45,7 @@ enum hf_sys {
 struct inflight {
 	__u64 a[5];
 	__u32 sys;
-	__u32 _pad;
+	__u32 gen_only; /* a filtered process's rename/rmdir: its exit only moves dir_gen on */
 };
 
 struct wkey {
@@ -86,6 +86,37 @@ struct {
 	__type(key, struct wkey);
 	__type(value, struct wval);
 } written SEC(".maps");
+
+/* Directories whose files the prefix filters reject (not included, or excluded), so that the next open of a
+ * file there costs one lookup instead of a path walk. Keyed by (dentry, vfsmount): the same directory seen
+ * through another mount has another path. An entry is trusted only while the directory's inode number matches
+ * (a freed dentry reused for another directory) and the generation is current: dir_gen moves on every
+ * successful rename or rmdir (an ancestor may have moved) and every filter update. */
+struct dkey {
+	__u64 dentry;
+	__u64 mnt;
+};
+
+struct dval {
+	__u64 ino;
+	__u64 gen;
+	__u32 why;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct dkey);
+	__type(value, struct dval);
+} dir_verdict SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} dir_gen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -162,6 +193,46 @@ static __always_inline struct heap *heap_get(void)
 {
 	__u32 zero = 0;
 	return bpf_map_lookup_elem(&heap, &zero);
+}
+
+static __always_inline __u64 *dir_gen_ptr(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&dir_gen, &zero);
+}
+
+/* Cached prefix verdict for the directory holding f, or 0 when unknown (or the cache is off). */
+static __always_inline __u32 dir_cached(struct hf_config *c, struct file *f)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct dentry *p = BPF_CORE_READ(d, d_parent);
+	struct dkey k = { .dentry = (__u64)p, .mnt = (__u64)BPF_CORE_READ(f, f_path.mnt) };
+	struct dval *v;
+	__u64 *gen;
+
+	if (!(c->flags & HF_CFG_DIR_CACHE) || p == d)
+		return 0;
+	v = bpf_map_lookup_elem(&dir_verdict, &k);
+	gen = dir_gen_ptr();
+	if (!v || !gen || v->gen != *gen || v->ino != BPF_CORE_READ(p, d_inode, i_ino))
+		return 0;
+	return v->why;
+}
+
+static __always_inline void dir_remember(struct hf_config *c, struct file *f, __u32 why)
+{
+	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+	struct dentry *p = BPF_CORE_READ(d, d_parent);
+	struct dkey k = { .dentry = (__u64)p, .mnt = (__u64)BPF_CORE_READ(f, f_path.mnt) };
+	struct dval v = {};
+	__u64 *gen = dir_gen_ptr();
+
+	if (!(c->flags & HF_CFG_DIR_CACHE) || p == d || !gen)
+		return;
+	v.ino = BPF_CORE_READ(p, d_inode, i_ino);
+	v.gen = *gen;
+	v.why = why;
+	bpf_map_update_elem(&dir_verdict, &k, &v, BPF_ANY);
 }
 
 static __always_inline struct file *fd_file(struct task_struct *t, __u64 fd)
@@ -416,7 +487,8 @@ static __always_inline int is_reg(struct file *f)
 	return (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFREG;
 }
 
-/* Filters, then emits heap.ev with its path bytes. filter_new: new_path is a path (not a symlink body). */
+/* Filters, then emits heap.ev with its path bytes. filter_new: new_path is a path (not a symlink body).
+ * Returns 0 when emitted, the filter's counter when filtered, -1 when the ring buffer was full. */
 __noinline int hf_submit(__u32 filter_new)
 {
 	struct heap *h = heap_get();
@@ -431,15 +503,18 @@ __noinline int hf_submit(__u32 filter_new)
 		why_new = hf_filter(plen, nlen, h->ev.evflags & (HF_EV_NEW_TRUNCATED | HF_EV_NEW_UNRESOLVED));
 	if (why && why_new) { /* an event passes when either of its paths passes */
 		count(why);
-		return 0;
+		return why;
 	}
 	total = (plen + nlen) & DMASK;
-	if (bpf_ringbuf_output(&events, &h->ev, HF_EVENT_HDR + total, 0)) {
+	/* no wakeup per event: the reader looks every HF_POLL_SLICE_MS, and is woken when a backlog builds */
+	if (bpf_ringbuf_output(&events, &h->ev, HF_EVENT_HDR + total,
+			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= HF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+											   : BPF_RB_NO_WAKEUP)) {
 		count(HF_C_DROPPED);
-		return 0;
+		return -1;
 	}
 	count(HF_C_EMITTED);
-	return 1;
+	return 0;
 }
 
 /* Per-syscall completion: runs from every sys_exit program. */
@@ -453,13 +528,20 @@ __noinline int hf_exit(long ret)
 	struct inflight a;
 	struct file *f;
 	__u64 gid_uid;
-	__u32 kind = 0, filter_new = 1, sys;
+	__u32 kind = 0, filter_new = 1, sys, fmode = 0;
 	__u32 plen = 0, nlen = 0;
 
 	if (!in)
 		return 0;
 	a = *in;
 	bpf_map_delete_elem(&inflight, &id);
+	if (a.gen_only) {
+		__u64 *gen = dir_gen_ptr();
+
+		if (ret == 0 && gen)
+			__sync_fetch_and_add(gen, 1);
+		return 0;
+	}
 	if (!h || !c)
 		return 0;
 	sys = a.sys;
@@ -485,26 +567,17 @@ __noinline int hf_exit(long ret)
 		return 0;
 	}
 
-	__builtin_memset(&h->ev, 0, sizeof(h->ev));
-	h->ev.ts_boot_ns = bpf_ktime_get_boot_ns();
-	h->ev.cgroup_id = bpf_get_current_cgroup_id();
-	h->ev.ret = ret;
-	h->ev.pid = id >> 32;
-	h->ev.tid = (__u32)id;
-	h->ev.ppid = BPF_CORE_READ(task, real_parent, tgid);
-	gid_uid = bpf_get_current_uid_gid();
-	h->ev.uid = (__u32)gid_uid;
-	h->ev.gid = gid_uid >> 32;
-	h->ev.syscall = sys;
-	bpf_get_current_comm(h->ev.comm, sizeof(h->ev.comm));
+	if (sys == S_RENAME || sys == S_RENAMEAT || sys == S_RENAMEAT2 || sys == S_RMDIR ||
+	    (sys == S_UNLINKAT && (a.a[2] & AT_REMOVEDIR))) {
+		__u64 *gen = dir_gen_ptr(); /* a directory may have moved or gone: cached verdicts are stale */
 
-	switch (sys) {
-	case S_OPEN:
-	case S_OPENAT:
-	case S_OPENAT2:
-	case S_CREAT: {
-		__u32 fmode;
+		if (gen)
+			__sync_fetch_and_add(gen, 1);
+	}
+	if (sys == S_OPEN || sys == S_OPENAT || sys == S_OPENAT2 || sys == S_CREAT) {
+		/* Most opens on a machine are of no interest: decide that before gathering any context. */
 		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)ret };
+		__u32 why;
 
 		bpf_map_delete_elem(&written, &wk); /* a fresh file on this fd */
 		f = fd_file(task, ret);
@@ -523,6 +596,37 @@ __noinline int hf_exit(long ret)
 			count(HF_C_FILT_READONLY);
 			return 0;
 		}
+		why = dir_cached(c, f);
+		if (why) {
+			struct wval filtered = { .file = (__u64)f, .filtered = 1 };
+
+			count(why);
+			bpf_map_update_elem(&written, &wk, &filtered, BPF_ANY);
+			return 0;
+		}
+	}
+	__builtin_memset(&h->ev, 0, sizeof(h->ev));
+	h->ev.ts_boot_ns = bpf_ktime_get_boot_ns();
+	h->ev.cgroup_id = bpf_get_current_cgroup_id();
+	h->ev.ret = ret;
+	h->ev.pid = id >> 32;
+	h->ev.tid = (__u32)id;
+	h->ev.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	gid_uid = bpf_get_current_uid_gid();
+	h->ev.uid = (__u32)gid_uid;
+	h->ev.gid = gid_uid >> 32;
+	h->ev.syscall = sys;
+	bpf_get_current_comm(h->ev.comm, sizeof(h->ev.comm));
+
+	switch (sys) {
+	case S_OPEN:
+	case S_OPENAT:
+	case S_OPENAT2:
+	case S_CREAT: {
+		int r;
+		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)ret };
+		struct wval filtered = { .filtered = 1 };
+
 		if (sys == S_OPENAT2) {
 			__u64 fl = 0;
 
@@ -534,8 +638,18 @@ __noinline int hf_exit(long ret)
 			h->ev.flags = a.a[1];
 		}
 		h->ev.arg = fmode;
-		plen = from_file(h, f);
-		break;
+		filtered.file = (__u64)f;
+		h->ev.kind = kind;
+		h->ev.path_len = from_file(h, f);
+		r = hf_submit(1);
+		if (r > 0) {
+			/* filtered: this fd's writes and close need no work (hf_write_enter, hf_close_enter) */
+			bpf_map_update_elem(&written, &wk, &filtered, BPF_ANY);
+			if ((r == HF_C_FILT_PREFIX_EXCLUDED || r == HF_C_FILT_NOT_INCLUDED) &&
+			    !(h->ev.evflags & (HF_EV_PATH_TRUNCATED | HF_EV_PATH_UNRESOLVED)))
+				dir_remember(c, f, r);
+		}
+		return 0;
 	}
 	case S_WRITE: {
 		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)a.a[0] };
@@ -552,7 +666,7 @@ __noinline int hf_exit(long ret)
 		h->ev.path_len = plen;
 		wv.file = (__u64)f;
 		wv.last_ns = now;
-		if (!hf_submit(1))
+		if (hf_submit(1))
 			wv.filtered = 1;
 		bpf_map_update_elem(&written, &wk, &wv, BPF_ANY);
 		return 0;
@@ -717,8 +831,13 @@ __noinline int hf_enter(__u32 sys, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 	struct inflight in = {};
 
 	count(HF_C_SEEN);
-	if (!wanted(id))
-		return 0;
+	if (!wanted(id)) {
+		/* even a filtered process moving a directory makes cached directory verdicts stale */
+		if (sys != S_RENAME && sys != S_RENAMEAT && sys != S_RENAMEAT2 && sys != S_RMDIR &&
+		    !(sys == S_UNLINKAT && (a2 & AT_REMOVEDIR)))
+			return 0;
+		in.gen_only = 1;
+	}
 	in.sys = sys;
 	in.a[0] = a0;
 	in.a[1] = a1;
@@ -774,9 +893,14 @@ __noinline int hf_close_enter(__u64 fd)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct wkey wk = { .tgid = id >> 32, .fd = (__u32)fd };
+	struct wval *wv = bpf_map_lookup_elem(&written, &wk);
 
-	if (!bpf_map_lookup_elem(&written, &wk))
+	if (!wv)
 		return 0;
+	if (wv->filtered) { /* nothing to report for this file: forget it now, no exit work */
+		bpf_map_delete_elem(&written, &wk);
+		return 0;
+	}
 	return hf_enter(S_CLOSE, fd, (__u64)fd_file(task, fd), 0, 0);
 }
 

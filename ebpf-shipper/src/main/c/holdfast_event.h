@@ -12,6 +12,8 @@
 #define HF_PREFIX_MAX 256         /* LPM-trie key bytes: a filter prefix is at most this long */
 #define HF_NAME_MAX 32            /* basename / extension filter key bytes (NUL padded) */
 #define HF_COMM_LEN 16
+#define HF_WAKEUP_BYTES (64 << 10) /* the probe wakes the reader once this much is waiting ... */
+#define HF_POLL_SLICE_MS 5         /* ... and the reader also looks this often */
 
 /* Event kinds: numerically identical to holdfast.v1.FileEvent.Kind. */
 enum hf_kind {
@@ -61,6 +63,7 @@ enum hf_counter {
 /* Config (array map, one element) */
 #define HF_CFG_EMIT_READS 0x1
 #define HF_CFG_FILTER_SELF 0x2
+#define HF_CFG_DIR_CACHE 0x4   /* every prefix ends in '/': a prefix verdict holds for a whole directory */
 
 struct hf_config {
 	__u32 self_tgid;

@@ -267,10 +267,27 @@ JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_drain(JNIEnv 
 			free(p);
 		}
 	}
-	if (timeout_ms > 0 && h->count == 0)
-		err = ring_buffer__poll(h->rb, timeout_ms);
-	else
+	if (timeout_ms > 0 && h->count == 0) {
+		/* The probe wakes this reader only once HF_WAKEUP_BYTES are waiting (a wakeup per event costs an
+		 * inter-processor interrupt, a costly exit in a VM), so also look every few milliseconds. */
+		struct timespec ts;
+		long long now, deadline;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+		deadline = now + timeout_ms;
+		do {
+			long long left = deadline - now;
+
+			err = ring_buffer__poll(h->rb, left < HF_POLL_SLICE_MS ? (int)left : HF_POLL_SLICE_MS);
+			if (err >= 0 && h->count == 0 && !h->full)
+				err = ring_buffer__consume(h->rb);
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+		} while (err >= 0 && h->count == 0 && !h->full && now < deadline);
+	} else {
 		err = ring_buffer__consume(h->rb);
+	}
 	if (err < 0 && !h->full && err != -EINTR) {
 		throw_unavailable(env, "ring buffer read failed: %s", strerror(-err));
 		return 0;
@@ -320,8 +337,14 @@ JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_config(JNIEnv 
 			       .include_names = include_names, .modify_interval_ns = interval_ns };
 	__u32 zero = 0;
 
+	__u64 gen = 0;
+	int gfd = bpf_map__fd(h->skel->maps.dir_gen);
+
 	if (bpf_map_update_elem(bpf_map__fd(h->skel->maps.hf_cfg), &zero, &c, BPF_ANY))
 		throw_errno(env, "updating config", errno);
+	/* filters changed: every cached directory verdict is stale */
+	if (bpf_map_lookup_elem(gfd, &zero, &gen) || (gen++, bpf_map_update_elem(gfd, &zero, &gen, BPF_ANY)))
+		throw_errno(env, "updating directory cache generation", errno);
 }
 
 /* exclude: which trie; add: insert (value = prefix length in bytes) or delete. */

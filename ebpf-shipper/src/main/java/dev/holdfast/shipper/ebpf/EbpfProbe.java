@@ -21,6 +21,8 @@ public final class EbpfProbe implements AutoCloseable {
 
     private static final int CFG_EMIT_READS = 0x1;
     private static final int CFG_FILTER_SELF = 0x2;
+    /** The kernel may cache a directory's prefix verdict: sound only when every prefix ends at a '/'. */
+    private static final int CFG_DIR_CACHE = 0x4;
 
     private final ProbeConfig config;
     private final Object lock = new Object();
@@ -104,6 +106,10 @@ public final class EbpfProbe implements AutoCloseable {
             sync(prev.excludeComms(), next.excludeComms(), c -> NativeProbe.comm(handle, bytes(c), true),
                     c -> NativeProbe.comm(handle, bytes(c), false));
             int flags = (config.emitReads() ? CFG_EMIT_READS : 0) | (config.excludeSelf() ? CFG_FILTER_SELF : 0);
+            if (java.util.stream.Stream.concat(next.includePrefixes().stream(), next.excludePrefixes().stream())
+                    .allMatch(p -> p.endsWith("/"))) {
+                flags |= CFG_DIR_CACHE;
+            }
             NativeProbe.config(handle, (int) ProcessHandle.current().pid(), flags, next.includePrefixes().size(),
                     next.includeNames().size(), config.modifyInterval().toNanos());
             filters = next;

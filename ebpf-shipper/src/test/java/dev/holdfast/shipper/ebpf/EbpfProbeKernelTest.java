@@ -218,6 +218,23 @@ class EbpfProbeKernelTest {
     }
 
     @Test
+    void aDirectoryMovedIntoTheWatchedTreeIsWatchedAtOnce() throws Exception {
+        // The kernel caches "not included" per directory; moving a directory must not leave that verdict behind,
+        // even when the mover is a process the probe ignores (this JVM is excluded as the shipper's own pid).
+        Path outside = KernelFixture.tempRoot("hf-outside-");
+        Path incoming = Files.createDirectory(outside.resolve("incoming"));
+        long notIncluded = probe.counters().filteredNotIncluded();
+        assertEquals(List.of(), fx.of(run(null, "/bin/sh", "-c",
+                "echo a > " + incoming + "/a.txt; echo b > " + incoming + "/b.txt")));
+        assertTrue(probe.counters().filteredNotIncluded() - notIncluded >= 2, "filtered as not included");
+        Path moved = Files.move(incoming, root.resolve("incoming"));
+        assertEquals(List.of("CREATE " + moved + "/c.txt", "MODIFY " + moved + "/c.txt", "CLOSE_WRITE " + moved + "/c.txt"),
+                fx.of(run(null, "/bin/sh", "-c", "echo c > " + moved + "/c.txt")));
+        Path back = Files.move(moved, outside.resolve("incoming"));
+        assertEquals(List.of(), fx.of(run(null, "/bin/sh", "-c", "echo d > " + back + "/d.txt")), "and out again");
+    }
+
+    @Test
     void deepAndLongPathsAreMarkedTruncated() throws Exception {
         Path deep = root;
         StringBuilder rel = new StringBuilder();
