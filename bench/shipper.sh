@@ -19,8 +19,8 @@ CONFIGS=${CONFIGS:-"bare holdfast inotifywait fatrace bpftrace"}
 GRPC_PORT=${GRPC_PORT:-34317}
 HTTP_PORT=${HTTP_PORT:-38080}
 SHIPPER_METRICS_PORT=${SHIPPER_METRICS_PORT:-39090}
-# The shipper is a JVM: a small heap and the serial collector keep its RSS low (see docs/BENCHMARKS.md).
-SHIPPER_JAVA_OPTS=${SHIPPER_JAVA_OPTS:-"-Xmx64m -Xss512k -XX:+UseSerialGC -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1"}
+# Extra JVM flags for the shipper; empty = the launcher's own shipper defaults (small heap, serial GC), as users run it.
+SHIPPER_JAVA_OPTS=${SHIPPER_JAVA_OPTS:-}
 SETTLE_MAX=${SETTLE_MAX:-120} # seconds to wait for a watcher to finish after the workload
 OUT=${OUT:-bench-results/shipper-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"

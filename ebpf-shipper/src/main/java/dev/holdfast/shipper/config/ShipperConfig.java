@@ -153,7 +153,8 @@ public record ShipperConfig(
     }
 
     static Batch defaultBatch() {
-        return new Batch(1000, 1L << 20, Duration.ofMillis(200));
+        // 256 KiB: a window of 32 unacknowledged batches then stays within 8 MiB of a 32 MiB shipper heap
+        return new Batch(1000, 256L << 10, Duration.ofMillis(200));
     }
 
     static Spool defaultSpool() {

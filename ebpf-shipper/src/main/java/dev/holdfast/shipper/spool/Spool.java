@@ -150,8 +150,10 @@ public final class Spool implements AutoCloseable {
      */
     public static Spool open(Config config, PrintStream log) throws IOException {
         long hardCap = Math.max(2 * config.maxBytes(), config.maxBytes() + (64L << 20));
+        // 2 MiB mapping blocks: the spool is written and read sequentially, and every resident page of a mapped
+        // block counts in the shipper's RSS (its budget is 128 MiB)
         WalConfig walConfig = new WalConfig(config.dir(), false, 1_000_000L, 4L << 20, config.rollCycle(),
-                16L << 20, new DiskGuard.Limits(hardCap, config.minFreeDiskBytes(), 0.995, 0.995, 1000),
+                2L << 20, new DiskGuard.Limits(hardCap, config.minFreeDiskBytes(), 0.995, 0.995, 1000),
                 WalConfig.CHECKPOINT_INTERVAL_MILLIS);
         Wal wal = Wal.open(walConfig, CommitListener.NONE);
         FileChannel cursor = null;

@@ -127,7 +127,7 @@ class ShipperConfigTest {
             `intake: {endpoints: [a:1]}
             metrics: {port: 70000}`                        => metrics.port: 70000 is outside 1..65535 (or 0 for any free port, -1 for none)
             `intake: {endpoints: [a:1]}
-            spool: {maxBytes: 1MiB}`                       => spool.maxBytes: 1MiB must be at least twice batch.maxBytes (2MiB)
+            spool: {maxBytes: 256KiB}`                     => spool.maxBytes: 256KiB must be at least twice batch.maxBytes (512KiB)
             """)
     void eachProblemNamesTheFieldAndWhatIsAllowed(String yaml, String expected) throws Exception {
         List<String> problems = problems(yaml);
