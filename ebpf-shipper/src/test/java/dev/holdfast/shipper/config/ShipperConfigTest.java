@@ -46,7 +46,7 @@ class ShipperConfigTest {
         assertEquals(Duration.ofSeconds(30), c.intake().dnsRefresh());
         assertEquals(Duration.ofMillis(200), c.intake().backoffBase());
         assertEquals(32, c.intake().window());
-        assertEquals(new ShipperConfig.Batch(1000, 1 << 20, Duration.ofMillis(200)), c.batch());
+        assertEquals(new ShipperConfig.Batch(1000, 256 << 10, Duration.ofMillis(200)), c.batch());
         assertEquals(new ShipperConfig.Spool(Path.of("./data/spool"), 256L << 20, 64L << 20), c.spool());
         assertEquals(SourceKind.EBPF, c.source());
         assertEquals(List.of("/etc/", "/var/www/"), c.watch().include());
