@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.intake.IntakeServer;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.intake.config.Overrides;
@@ -39,7 +40,7 @@ public final class IntakeCommand implements Callable<Integer> {
         IntakeConfig cfg;
         try {
             cfg = config == null ? IntakeConfig.defaults().withOverrides(overrides) : IntakeConfig.load(config, overrides);
-        } catch (IntakeConfig.InvalidConfigException e) {
+        } catch (InvalidConfigException e) {
             System.err.println("invalid configuration:\n" + e.getMessage());
             return 2;
         }

@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.intake.IntakeServer;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.shipper.Shipper;
@@ -76,7 +77,7 @@ public final class NodeCommand implements Callable<Integer> {
         try {
             intakeConfig = IntakeConfig.defaults().withOverrides(
                     new dev.holdfast.intake.config.Overrides(data, grpcPort, httpPort, null, kafka, null));
-        } catch (IntakeConfig.InvalidConfigException e) {
+        } catch (InvalidConfigException e) {
             System.err.println("invalid configuration:\n" + e.getMessage());
             return 2;
         }

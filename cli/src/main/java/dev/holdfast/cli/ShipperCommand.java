@@ -52,7 +52,7 @@ public final class ShipperCommand implements Callable<Integer> {
         ShipperConfig cfg;
         try {
             cfg = config(err);
-        } catch (IllegalArgumentException e) { // InvalidConfigException included
+        } catch (IllegalArgumentException e) { // InvalidConfigException too: every problem, one per line
             err.println("invalid configuration:\n" + e.getMessage());
             return 2;
         }

@@ -1,5 +1,6 @@
 package dev.holdfast.shipper.config;
 
+import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.shipper.intake.Endpoints;
 import dev.holdfast.config.LocalHost;
 import dev.holdfast.shipper.ebpf.Filters;
@@ -77,20 +78,6 @@ public record ShipperConfig(
     /** Prometheus endpoint port: 0 = any free port, -1 = no endpoint. */
     public record Metrics(int port) {}
 
-    /** Every problem found in a config, one per line in the message. */
-    public static final class InvalidConfigException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        private final List<String> problems;
-
-        public InvalidConfigException(List<String> problems) {
-            super(String.join("\n", problems));
-            this.problems = List.copyOf(problems);
-        }
-
-        public List<String> problems() {
-            return problems;
-        }
-    }
 
     public ShipperConfig {
         Objects.requireNonNull(agentId, "agentId");

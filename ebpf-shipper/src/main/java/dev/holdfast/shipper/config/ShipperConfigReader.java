@@ -10,7 +10,7 @@ import dev.holdfast.config.YamlSection;
 import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.shipper.config.ShipperConfig.Batch;
 import dev.holdfast.shipper.config.ShipperConfig.Intake;
-import dev.holdfast.shipper.config.ShipperConfig.InvalidConfigException;
+import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.shipper.config.ShipperConfig.Metrics;
 import dev.holdfast.shipper.config.ShipperConfig.Spool;
 import dev.holdfast.shipper.config.ShipperConfig.Watch;

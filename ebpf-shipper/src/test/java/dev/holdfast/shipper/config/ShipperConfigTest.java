@@ -1,5 +1,6 @@
 package dev.holdfast.shipper.config;
 
+import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.shipper.intake.Endpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -30,7 +31,7 @@ class ShipperConfigTest {
 
     private List<String> problems(String yaml) throws IOException {
         Path f = write(yaml);
-        return assertThrows(ShipperConfig.InvalidConfigException.class, () -> ShipperConfig.load(f)).problems();
+        return assertThrows(InvalidConfigException.class, () -> ShipperConfig.load(f)).problems();
     }
 
     @Test
@@ -147,7 +148,7 @@ class ShipperConfigTest {
     @Test
     void missingFileSaysSo() {
         assertEquals(List.of("config file " + dir.resolve("nope.yaml") + " does not exist"),
-                assertThrows(ShipperConfig.InvalidConfigException.class,
+                assertThrows(InvalidConfigException.class,
                         () -> ShipperConfig.load(dir.resolve("nope.yaml"))).problems());
     }
 }

@@ -2,7 +2,7 @@ package dev.holdfast.intake.config;
 
 import dev.holdfast.config.ConfigText;
 import dev.holdfast.intake.config.IntakeConfig.Endpoint;
-import dev.holdfast.intake.config.IntakeConfig.InvalidConfigException;
+import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
 import dev.holdfast.intake.config.IntakeConfig.Forwarding;

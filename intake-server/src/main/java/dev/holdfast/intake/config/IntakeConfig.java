@@ -1,5 +1,6 @@
 package dev.holdfast.intake.config;
 
+import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.config.LocalHost;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,23 +94,6 @@ public record IntakeConfig(
         TWO_HOURLY, FOUR_HOURLY, SIX_HOURLY, FAST_DAILY
     }
 
-    /** Thrown for any unusable configuration; the message has one problem per line, each naming its field. */
-    public static final class InvalidConfigException extends RuntimeException {
-        private final List<String> problems;
-
-        public InvalidConfigException(List<String> problems) {
-            super(String.join("\n", problems));
-            if (problems.isEmpty()) {
-                throw new IllegalArgumentException("an InvalidConfigException needs at least one problem");
-            }
-            this.problems = List.copyOf(problems);
-        }
-
-        /** The individual problems, in the order they were found. */
-        public List<String> problems() {
-            return problems;
-        }
-    }
 
     public IntakeConfig {
         Objects.requireNonNull(nodeId, "nodeId");

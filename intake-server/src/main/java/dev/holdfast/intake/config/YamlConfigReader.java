@@ -5,7 +5,7 @@ import dev.holdfast.config.ConfigText;
 import dev.holdfast.config.YamlFile;
 import dev.holdfast.config.YamlSection;
 import dev.holdfast.intake.config.IntakeConfig.Endpoint;
-import dev.holdfast.intake.config.IntakeConfig.InvalidConfigException;
+import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.RollCycle;
 import dev.holdfast.intake.config.IntakeConfig.Wal;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.holdfast.intake.config.IntakeConfig.InvalidConfigException;
+import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.intake.config.IntakeConfig.RollCycle;
 import java.io.IOException;
 import java.nio.file.Files;
