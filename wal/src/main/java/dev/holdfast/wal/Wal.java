@@ -162,10 +162,10 @@ public final class Wal implements AutoCloseable {
      * @return true when the file was deleted
      */
     public synchronized boolean deleteSegment(WalSegment segment) throws IOException {
-        if (segment.cycle() >= queue.lastCycle() || mapped.isMapped(segment.file())) {
+        Path file = config.dir().resolve(segment.file());
+        if (segment.cycle() >= queue.lastCycle() || mapped.isMapped(file)) {
             return false;
         }
-        Path file = config.dir().resolve(segment.file());
         if (!Files.deleteIfExists(file)) {
             return false;
         }
