@@ -30,8 +30,13 @@ public final class DiskGuard {
         }
     }
 
+    /** While batches are being refused, free space is re-read at most this often (a statfs per refusal is waste). */
+    static final long REFRESH_WHILE_REFUSING_NANOS = 500_000_000L;
+
     private final Limits limits;
     private final LongSupplier usableSpace;
+    private final LongSupplier nanoClock;
+    private volatile long refreshedAtNanos;
     private final AtomicLong walBytes = new AtomicLong();
     private final AtomicLong writtenSinceRefresh = new AtomicLong();
     private volatile long usableAtRefresh;
@@ -39,8 +44,13 @@ public final class DiskGuard {
     private volatile long refusedCriticalBytes;
 
     public DiskGuard(Limits limits, LongSupplier usableSpace, long initialWalBytes) {
+        this(limits, usableSpace, initialWalBytes, System::nanoTime);
+    }
+
+    DiskGuard(Limits limits, LongSupplier usableSpace, long initialWalBytes, LongSupplier nanoClock) {
         this.limits = limits;
         this.usableSpace = usableSpace;
+        this.nanoClock = nanoClock;
         this.walBytes.set(initialWalBytes);
         refresh();
     }
@@ -61,10 +71,11 @@ public final class DiskGuard {
         }
     }
 
-    /** Re-reads free space; the writer calls it once per group commit. */
+    /** Re-reads free space; the writer calls it once per group commit, {@link #refusal} while it refuses. */
     public void refresh() {
         usableAtRefresh = usableSpace.getAsLong();
         writtenSinceRefresh.set(0);
+        refreshedAtNanos = nanoClock.getAsLong();
     }
 
     public void onAppended(long bytes) {
@@ -114,6 +125,12 @@ public final class DiskGuard {
     /** Null when a batch of this priority and size may be written now, else the reason it may not. */
     public String refusal(BatchPriority priority, long bytes) {
         Pressure after = pressureWith(bytes);
+        if (after != Pressure.OK && nanoClock.getAsLong() - refreshedAtNanos >= REFRESH_WHILE_REFUSING_NANOS) {
+            // A WAL that refuses everything writes nothing, so no group commit re-reads the disk: without this,
+            // space freed by someone else would never be noticed and the intake would shed until restarted.
+            refresh();
+            after = pressureWith(bytes);
+        }
         boolean refused = switch (after) {
             case OK -> false;
             case SHED_BULK -> priority == BatchPriority.BULK;

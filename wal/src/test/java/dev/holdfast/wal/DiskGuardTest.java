@@ -32,6 +32,20 @@ class DiskGuardTest {
     }
 
     @Test
+    void aWalThatRefusesEverythingStillSeesSpaceComeBack() {
+        AtomicLong free = new AtomicLong(100_000);
+        AtomicLong now = new AtomicLong();
+        DiskGuard g = new DiskGuard(new DiskGuard.Limits(10_000_000, 50_000, 0.8, 0.9, 500), free::get, 0, now::get);
+        assertNotNull(g.refusal(BatchPriority.CRITICAL, 60_000), "does not fit in the 50,000 bytes left");
+        free.set(1_000_000); // someone else freed space; nothing is written, so no group commit re-reads it
+        assertNotNull(g.refusal(BatchPriority.CRITICAL, 60_000), "within the interval the last reading stands");
+        now.addAndGet(DiskGuard.REFRESH_WHILE_REFUSING_NANOS);
+        assertNull(g.refusal(BatchPriority.CRITICAL, 60_000));
+        assertNull(g.refusal(BatchPriority.BULK, 60_000));
+        assertEquals(DiskGuard.Pressure.OK, g.pressure());
+    }
+
+    @Test
     void unknownFreeSpaceIsTreatedAsFull() {
         DiskGuard g = new DiskGuard(new DiskGuard.Limits(1000, 0, 0.8, 0.9, 500), () -> 0, 0);
         assertEquals(DiskGuard.Pressure.FULL, g.pressure());
