@@ -35,7 +35,13 @@ public final class ProgressStore implements AutoCloseable {
 
     public ProgressStore(Path dir) throws IOException {
         Files.createDirectories(dir);
-        options = new Options().setCreateIfMissing(true).setKeepLogFileNum(2);
+        // The store holds two small values. RocksDB's defaults size it for bulk data: a 64 MiB memtable whose log
+        // file it preallocates at 1.1 x that size, plus a 4 MiB manifest. On the WAL's own disk (a tmpfs in the
+        // chaos suite) that is ~75 MiB taken before a single record is written; these keep it to ~2 MiB.
+        options = new Options().setCreateIfMissing(true).setKeepLogFileNum(2)
+                .setWriteBufferSize(1L << 20)
+                .setMaxTotalWalSize(4L << 20)
+                .setManifestPreallocationSize(64L << 10);
         try {
             db = RocksDB.open(options, dir.toString());
         } catch (RocksDBException e) {
