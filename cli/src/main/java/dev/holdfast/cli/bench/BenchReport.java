@@ -22,7 +22,8 @@ record BenchReport(
         double latencyP50Ms, double latencyP99Ms, double latencyP999Ms, double latencyMaxMs, long latencySamples,
         double totalSeconds, long totalBatchesAcked, long totalEventsAcked, long batchesSent,
         long resumedFromWelcome, long retries, long duplicates, long invalid, long reconnects,
-        long streamFailures, long unexpectedAcks, long unacknowledged, List<String> invalidMessages,
+        long streamFailures, long unexpectedAcks, long unacknowledged, long dnsLookups, long dnsLookupFailures,
+        List<String> invalidMessages,
         int exitCode) {
 
     String toText() {
@@ -42,6 +43,10 @@ record BenchReport(
                 totalSeconds, totalBatchesAcked, totalEventsAcked, batchesSent));
         b.append(String.format(Locale.ROOT, "  retries %d  duplicates %d  invalid %d  reconnects %d  stream failures %d  resumed-by-welcome %d  unexpected acks %d%n",
                 retries, duplicates, invalid, reconnects, streamFailures, resumedFromWelcome, unexpectedAcks));
+        if (dnsLookups > 0) {
+            b.append(String.format(Locale.ROOT, "  dns lookups %d (%d failed; last known good addresses kept)%n",
+                    dnsLookups, dnsLookupFailures));
+        }
         for (String message : invalidMessages) {
             b.append("  INVALID ").append(message).append('\n');
         }

@@ -23,7 +23,6 @@ final class IngestBench implements AutoCloseable {
 
     static final long BACKOFF_BASE_MS = 50;
     static final long BACKOFF_CAP_MS = 2_000;
-    static final long DNS_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final IngestConfig config;
     private final AckSink ackSink;
@@ -33,6 +32,7 @@ final class IngestBench implements AutoCloseable {
     private final List<Endpoints> endpoints = new ArrayList<>();
     private volatile RunControl control;
     private volatile boolean abortRequested;
+    private volatile boolean finishRequested;
 
     IngestBench(IngestConfig config, AckSink ackSink, PrintStream log, LongSupplier clock) {
         this.config = config;
@@ -52,6 +52,9 @@ final class IngestBench implements AutoCloseable {
                 ? RunControl.byDuration(measureFrom + TimeUnit.SECONDS.toNanos(config.durationSeconds()),
                 TimeUnit.SECONDS.toNanos(config.drainSeconds()))
                 : RunControl.byBatches(config.batchesPerAgent());
+        if (finishRequested) {
+            control.finish(clock.getAsLong());
+        }
         if (abortRequested) {
             control.abort();
         }
@@ -62,7 +65,7 @@ final class IngestBench implements AutoCloseable {
         SplittableRandom seeds = new SplittableRandom();
         for (int i = 0; i < config.agents(); i++) {
             // One Endpoints (so one HTTP/2 connection per intake) per agent, as real agents would have.
-            Endpoints agentEndpoints = new Endpoints(config.targets(), DNS_REFRESH_NANOS,
+            Endpoints agentEndpoints = new Endpoints(config.targets(), TimeUnit.SECONDS.toNanos(config.dnsRefreshSeconds()),
                     InetAddress::getAllByName, Endpoints::plaintextChannel, clock);
             endpoints.add(agentEndpoints);
             GeneratedBatches batches = new GeneratedBatches(config.agentId(i), encoder, control, ackSink, log,
@@ -129,6 +132,12 @@ final class IngestBench implements AutoCloseable {
         for (IntakeSession s : sessions) {
             unacked += s.unacknowledgedAtEnd();
         }
+        long dnsLookups = 0;
+        long dnsFailures = 0;
+        for (Endpoints e : endpoints) {
+            dnsLookups += e.resolutions();
+            dnsFailures += e.resolutionFailures();
+        }
         double measuredSeconds = Math.max(1e-9, (measureEnd - measureStart) / 1e9);
         long events = measured.eventsAcked() - base.eventsAcked();
         long bytes = measured.payloadBytesAcked() - base.payloadBytesAcked();
@@ -143,7 +152,8 @@ final class IngestBench implements AutoCloseable {
                 micros(latency.getValueAtPercentile(99.9)), micros(latency.getMaxValue()), latency.getTotalCount(),
                 (end - start) / 1e9, total.batchesAcked(), total.eventsAcked(), total.batchesSent(),
                 total.resumedFromWelcome(), total.retries(), total.duplicates(), total.invalid(), total.reconnects(),
-                total.streamFailures(), total.unexpectedAcks(), unacked, stats.invalidMessages(), failed ? 1 : 0);
+                total.streamFailures(), total.unexpectedAcks(), unacked, dnsLookups, dnsFailures, stats.invalidMessages(),
+                failed ? 1 : 0);
     }
 
     private static double micros(long micros) {
@@ -152,6 +162,15 @@ final class IngestBench implements AutoCloseable {
 
     private static BenchStats.Snapshot zero() {
         return new BenchStats.Snapshot(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** Stops production as if the duration had ended (--stop-file): outstanding batches are still waited for. */
+    void finish() {
+        finishRequested = true;
+        RunControl c = control;
+        if (c != null) {
+            c.finish(clock.getAsLong());
+        }
     }
 
     /** Stops production and abandons outstanding batches (Ctrl-C); run() then returns promptly. */

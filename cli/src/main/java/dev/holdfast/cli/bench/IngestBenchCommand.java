@@ -70,6 +70,16 @@ public final class IngestBenchCommand implements Callable<Integer> {
     @Option(names = "--agent-prefix", defaultValue = "bench", description = "Agent ids are PREFIX-0..N-1. Default: ${DEFAULT-VALUE}.")
     String agentPrefix;
 
+    @Option(names = "--dns-refresh", defaultValue = "30", paramLabel = "SECONDS",
+            description = "Re-resolve DNS names in --target at most this often; the last good addresses are kept "
+                    + "when a lookup fails. Default: ${DEFAULT-VALUE}.")
+    long dnsRefreshSeconds;
+
+    @Option(names = "--stop-file", paramLabel = "FILE",
+            description = "Stop producing once this file exists, then wait for outstanding acks and exit as at the "
+                    + "end of --duration (lets a harness end the load exactly when its faults are over).")
+    Path stopFile;
+
     @Option(names = "--report-json", paramLabel = "FILE", description = "Also write the summary as JSON.")
     Path reportJson;
 
@@ -94,6 +104,20 @@ public final class IngestBenchCommand implements Callable<Integer> {
                 }
             }, "bench-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
+            if (stopFile != null) {
+                Thread watcher = new Thread(() -> {
+                    try {
+                        while (!java.nio.file.Files.exists(stopFile)) {
+                            Thread.sleep(100);
+                        }
+                        bench.finish();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "bench-stop-file");
+                watcher.setDaemon(true);
+                watcher.start();
+            }
             BenchReport report;
             try {
                 report = bench.run();
@@ -135,7 +159,7 @@ public final class IngestBenchCommand implements Callable<Integer> {
             long warmup = warmupSeconds != null ? warmupSeconds : (duration > 0 ? 2 : 0);
             return new IngestConfig(targets, agents, batch, eventBytes, duration, batches, ackedLog,
                     window, priority, agentPrefix, reportJson, warmup, IngestConfig.DEFAULT_DRAIN_SECONDS,
-                    IngestConfig.DEFAULT_POOL_SIZE, rate);
+                    IngestConfig.DEFAULT_POOL_SIZE, rate, dnsRefreshSeconds);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -18,10 +18,12 @@ import java.util.stream.Collectors;
  */
 record IngestConfig(List<Endpoints.Target> targets, int agents, int batchSize, int eventBytes, long durationSeconds,
                     long batchesPerAgent, Path ackedLog, int window, Priority priority, String agentPrefix,
-                    Path reportJson, long warmupSeconds, long drainSeconds, int poolSize, double ratePerAgent) {
+                    Path reportJson, long warmupSeconds, long drainSeconds, int poolSize, double ratePerAgent,
+                    long dnsRefreshSeconds) {
 
     static final long DEFAULT_DRAIN_SECONDS = 30;
     static final int DEFAULT_POOL_SIZE = 4096;
+    static final long DEFAULT_DNS_REFRESH_SECONDS = 30;
 
     IngestConfig {
         targets = List.copyOf(targets);
@@ -35,6 +37,7 @@ record IngestConfig(List<Endpoints.Target> targets, int agents, int batchSize, i
         require(eventBytes >= min, "--event-bytes must be >= " + min + " (the smallest realistic FileEvent)");
         require(!agentPrefix.isEmpty(), "--agent-prefix must not be empty");
         require(ratePerAgent >= 0, "--rate must be >= 0");
+        require(dnsRefreshSeconds >= 1, "--dns-refresh must be >= 1");
     }
 
     /** Nanoseconds between new batches of one agent; 0 when only the window limits it. */

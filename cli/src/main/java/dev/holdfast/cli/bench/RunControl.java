@@ -2,7 +2,7 @@ package dev.holdfast.cli.bench;
 
 /**
  * When agents may produce new batches and when they must give up on outstanding ones. Shared by
- * all agents; immutable except for the abort flag (Ctrl-C).
+ * all agents; immutable except for the abort flag (Ctrl-C) and an early finish (--stop-file).
  */
 final class RunControl {
 
@@ -11,6 +11,9 @@ final class RunControl {
     private final long stopProducingAtNanos;
     private final long giveUpAtNanos;
     private volatile boolean aborted;
+    /** Set by {@link #finish}: production ends then, and outstanding batches get the usual drain time. */
+    private volatile long finishedAtNanos;
+    private volatile boolean finished;
 
     private RunControl(long batchesPerAgent, boolean byDuration, long stopProducingAtNanos, long giveUpAtNanos) {
         this.batchesPerAgent = batchesPerAgent;
@@ -33,12 +36,19 @@ final class RunControl {
         if (aborted || producedByAgent >= batchesPerAgent) {
             return false;
         }
-        return !byDuration || nowNanos - stopProducingAtNanos < 0;
+        return !finished && (!byDuration || nowNanos - stopProducingAtNanos < 0);
     }
 
     /** True once unacknowledged batches should be abandoned (reported, exit code 1). */
     boolean gaveUp(long nowNanos) {
-        return aborted || (byDuration && nowNanos - giveUpAtNanos >= 0);
+        if (aborted) {
+            return true;
+        }
+        long giveUpAt = giveUpAtNanos;
+        if (finished && byDuration) {
+            giveUpAt = Math.min(giveUpAt, finishedAtNanos + (giveUpAtNanos - stopProducingAtNanos));
+        }
+        return byDuration && nowNanos - giveUpAt >= 0;
     }
 
     boolean byDuration() {
@@ -46,7 +56,13 @@ final class RunControl {
     }
 
     long stopProducingAtNanos() {
-        return stopProducingAtNanos;
+        return finished && finishedAtNanos - stopProducingAtNanos < 0 ? finishedAtNanos : stopProducingAtNanos;
+    }
+
+    /** Stops production now, as if the duration had ended: outstanding batches are still waited for. */
+    void finish(long nowNanos) {
+        finishedAtNanos = nowNanos;
+        finished = true;
     }
 
     void abort() {

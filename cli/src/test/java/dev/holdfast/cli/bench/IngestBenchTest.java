@@ -160,7 +160,7 @@ class IngestBenchTest {
     private BenchReport runBench(List<Integer> ports, Path ackedLog) throws Exception {
         IngestConfig config = new IngestConfig(ports.stream().map(p -> new Endpoints.Target("127.0.0.1", p)).toList(),
                 AGENTS, 20, 200, 0, BATCHES, ackedLog, 4,
-                Priority.NORMAL, "t", null, 0, 30, 256, 0);
+                Priority.NORMAL, "t", null, 0, 30, 256, 0, IngestConfig.DEFAULT_DNS_REFRESH_SECONDS);
         AckedLog sink = AckedLog.open(ackedLog);
         try (IngestBench bench = new IngestBench(config, sink, log, System::nanoTime)) {
             BenchReport report = bench.run();
