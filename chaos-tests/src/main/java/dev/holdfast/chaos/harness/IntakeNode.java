@@ -1,0 +1,157 @@
+package dev.holdfast.chaos.harness;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One intake node (gRPC intake, WAL, forwarder to Kafka) as its own process, on fixed ports and its own data
+ * directory so that a restart after a kill comes back where agents expect it, with everything it had persisted.
+ */
+public final class IntakeNode implements AutoCloseable {
+    /** WAL settings for a small test node; a scenario may override any of them. */
+    public static final Map<String, String> SMALL_WAL = Map.of("blockSize", "1MiB", "rollCycle", "FIVE_MINUTELY",
+            "minFreeBytes", "64MiB", "maxBytes", "4GiB");
+
+    private final ChaosHome home;
+    private final String id;
+    private final Path dir;
+    private final Path dataDir;
+    private final int grpcPort;
+    private final int httpPort;
+    private final Path config;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
+    private ChildProcess process;
+    private int starts;
+
+    public IntakeNode(ChaosHome home, String id, Path dir, Path dataDir, String kafkaBootstrap, String topic,
+                      Map<String, String> walSettings) throws IOException {
+        this.home = home;
+        this.id = id;
+        this.dir = dir;
+        this.dataDir = dataDir;
+        this.grpcPort = freePort();
+        this.httpPort = freePort();
+        this.config = dir.resolve(id + ".yaml");
+        Files.createDirectories(dir);
+        StringBuilder wal = new StringBuilder();
+        walSettings.forEach((k, v) -> wal.append("  ").append(k).append(": ").append(v).append('\n'));
+        Files.writeString(config, "nodeId: " + id + "\n"
+                + "dataDir: " + dataDir + "\n"
+                + "durability: fsync\n"
+                + "grpc: {host: 127.0.0.1, port: " + grpcPort + "}\n"
+                + "http: {host: 127.0.0.1, port: " + httpPort + "}\n"
+                + "wal:\n" + wal
+                + "forwarder:\n  enabled: true\n  kafka: " + kafkaBootstrap + "\n  topic: " + topic + "\n"
+                + "  retention: 1h\n");
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public int grpcPort() {
+        return grpcPort;
+    }
+
+    public String address() {
+        return "127.0.0.1:" + grpcPort;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Path log() {
+        return dir.resolve(id + ".log");
+    }
+
+    /** Starts the process and waits for /readyz; returns the milliseconds from spawn to ready. */
+    public long start() throws IOException, InterruptedException {
+        if (process != null && process.alive()) {
+            throw new IllegalStateException(id + " is already running");
+        }
+        long t0 = System.nanoTime();
+        starts++;
+        process = ChildProcess.start(id, home.command(List.of("-Xmx256m", "-XX:+UseSerialGC"),
+                List.of("intake", "--config", config.toString())), log(), Map.of());
+        awaitReady(Duration.ofSeconds(60));
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    public void kill() throws InterruptedException {
+        process.kill();
+    }
+
+    public void freeze() throws IOException, InterruptedException {
+        process.freeze();
+    }
+
+    public void thaw() throws InterruptedException {
+        process.thaw();
+    }
+
+    public boolean alive() {
+        return process != null && process.alive();
+    }
+
+    public int starts() {
+        return starts;
+    }
+
+    private void awaitReady(Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.alive()) {
+                throw new IOException("intake " + id + " exited during start-up; its log:\n" + process.logTail(4000));
+            }
+            if (status("/readyz") == 200) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new IOException("intake " + id + " not ready within " + timeout + "; its log:\n" + process.logTail(4000));
+    }
+
+    /** HTTP status of a GET, or -1 when nothing answers. */
+    public int status(String path) throws InterruptedException {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                    .timeout(Duration.ofMillis(1000)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** Sum of every sample of a Prometheus metric family (all label sets), or NaN when unreachable. */
+    public double metric(String name) throws InterruptedException {
+        try {
+            String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+                    .timeout(Duration.ofMillis(2000)).build(), HttpResponse.BodyHandlers.ofString()).body();
+            return Prometheus.sum(body, name);
+        } catch (IOException e) {
+            return Double.NaN;
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null) {
+            process.close();
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package dev.holdfast.chaos.scenarios;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.holdfast.chaos.Scenario;
+import dev.holdfast.chaos.harness.AckTimeline;
+import dev.holdfast.chaos.harness.ChaosContext;
+import dev.holdfast.chaos.harness.IntakeNode;
+import dev.holdfast.chaos.harness.LoadAgents;
+import dev.holdfast.chaos.harness.ScenarioResult;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * 4. The WAL's file system (a 96 MiB tmpfs) is filled up by another writer under load: the intake must refuse with
+ * RETRY_LATER, bulk first, critical last, never crash (a mapped write to a full tmpfs is a SIGBUS), and accept again
+ * once the space comes back. Nothing acknowledged is lost.
+ */
+public final class DiskFull implements Scenario {
+    private static final long FS_BYTES = 96L << 20;
+    /** What the filler leaves free: the WAL's budget is this minus minFreeBytes, filled within seconds. */
+    private static final long LEFT_FREE = 24L << 20;
+
+    @Override
+    public String name() {
+        return "disk-full";
+    }
+
+    @Override
+    public String summary() {
+        return "WAL file system filled under load: RETRY_LATER by priority, no crash, accepts again when space returns";
+    }
+
+    @Override
+    public void run(ChaosContext ctx, ScenarioResult r) throws Exception {
+        Path dir = ctx.dir(name());
+        String topic = "chaos-" + name() + "-" + System.currentTimeMillis();
+        Path mount = dir.resolve("wal-fs");
+        Files.createDirectories(mount);
+        int mounted = exec("mount", "-t", "tmpfs", "-o", "size=" + FS_BYTES, "holdfast-chaos", mount.toString());
+        if (mounted != 0) {
+            throw new Unavailable("cannot mount a " + (FS_BYTES >> 20) + " MiB tmpfs at " + mount
+                    + " (exit " + mounted + "): this scenario needs root");
+        }
+        try {
+            Map<String, String> wal = Map.of("blockSize", "1MiB", "rollCycle", "FIVE_MINUTELY",
+                    "minFreeBytes", "4MiB", "maxBytes", "1GiB", "bulkWatermark", "0.5", "normalWatermark", "0.8",
+                    "retryAfter", "200ms");
+            IntakeNode a = new IntakeNode(ctx.home(), "intake-a", dir, mount.resolve("data"), ctx.kafkaBootstrap(),
+                    topic, wal);
+            try (a; AckTimeline all = new AckTimeline(); AckTimeline bulkTimeline = new AckTimeline()) {
+                a.start();
+                int fullSeconds = ctx.seconds(10);
+                LoadAgents bulk = LoadAgents.start(ctx.home(), dir, LoadAgents.Spec.of("bulk", a.address(), 2, 20).withPriority("bulk").withEvents(50, 1000));
+                LoadAgents critical = LoadAgents.start(ctx.home(), dir, LoadAgents.Spec.of("critical", a.address(), 1, 20).withPriority("critical").withEvents(50, 1000));
+                try (bulk; critical) {
+                    all.watch(bulk.ackLog());
+                    all.watch(critical.ackLog());
+                    bulkTimeline.watch(bulk.ackLog());
+                    Thread.sleep(4000);
+                    Path filler = mount.resolve("filler");
+                    fill(filler, mount, LEFT_FREE);
+                    long filledAt = System.currentTimeMillis();
+                    long bulkBefore = bulk.ackedCount();
+                    long criticalBefore = critical.ackedCount();
+                    Thread.sleep(fullSeconds * 1000L);
+                    double pressure = a.metric("holdfast_wal_pressure_level");
+                    r.fact("WAL size/budget/free MiB when full", mib(a.metric("holdfast_wal_size_bytes")) + "/"
+                            + mib(a.metric("holdfast_wal_budget_bytes")) + "/" + mib(a.metric("holdfast_wal_disk_free_bytes")));
+                    long bulkDuring = bulk.ackedCount() - bulkBefore;
+                    long criticalDuring = critical.ackedCount() - criticalBefore;
+                    boolean aliveWhenFull = a.alive() && a.status("/healthz") == 200;
+                    Files.delete(filler);
+                    long freedAt = System.currentTimeMillis();
+                    Thread.sleep(5000);
+                    r.fact("WAL size/budget/free MiB after", mib(a.metric("holdfast_wal_size_bytes")) + "/"
+                            + mib(a.metric("holdfast_wal_budget_bytes")) + "/" + mib(a.metric("holdfast_wal_disk_free_bytes"))
+                            + " (pressure " + a.metric("holdfast_wal_pressure_level") + ")");
+                    r.fact("pressure level when full", pressure);
+                    r.fact("acked while full: bulk/critical batches", bulkDuring + "/" + criticalDuring);
+                    r.fact("full for s", (freedAt - filledAt) / 1000);
+                    r.check(aliveWhenFull, "the intake died or stopped answering while the disk was full: "
+                            + a.log());
+                    ctx.verifyDelivery(r, topic, List.of(bulk, critical), all);
+                    long bulkResumed = bulkTimeline.firstAckAfter(freedAt);
+                    r.recoveryMillis = bulkResumed;
+                    JsonNode bulkReport = bulk.report();
+                    JsonNode criticalReport = critical.report();
+                    r.fact("RETRY_LATER answers bulk/critical", bulkReport.path("retries").asLong() + "/"
+                            + criticalReport.path("retries").asLong());
+                    r.check(bulkReport.path("retries").asLong() > 0, "bulk batches were never refused: no pressure");
+                    r.check(criticalDuring > bulkDuring, "under pressure bulk got more through than critical");
+                    r.check(bulkResumed >= 0, "bulk was not accepted again after the space came back");
+                    r.check(a.alive(), "the intake died");
+                }
+            }
+        } finally {
+            exec("umount", "-l", mount.toString());
+        }
+    }
+
+    private static long mib(double bytes) {
+        return Math.round(bytes / (1 << 20));
+    }
+
+    /** Writes a file until the file system has only {@code leaveFree} bytes left. */
+    private static void fill(Path filler, Path mount, long leaveFree) throws IOException {
+        long usable = Files.getFileStore(mount).getUsableSpace();
+        long size = Math.max(0, usable - leaveFree);
+        byte[] chunk = new byte[1 << 20];
+        try (RandomAccessFile f = new RandomAccessFile(filler.toFile(), "rw")) {
+            for (long written = 0; written < size; written += chunk.length) {
+                f.write(chunk, 0, (int) Math.min(chunk.length, size - written));
+            }
+        }
+    }
+
+    private static int exec(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        return p.waitFor(30, TimeUnit.SECONDS) ? p.exitValue() : -1;
+    }
+}

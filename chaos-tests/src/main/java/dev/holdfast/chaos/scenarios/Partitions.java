@@ -1,0 +1,79 @@
+package dev.holdfast.chaos.scenarios;
+
+import dev.holdfast.chaos.Scenario;
+import dev.holdfast.chaos.harness.AckTimeline;
+import dev.holdfast.chaos.harness.ChaosContext;
+import dev.holdfast.chaos.harness.IntakeNode;
+import dev.holdfast.chaos.harness.LoadAgents;
+import dev.holdfast.chaos.harness.ScenarioResult;
+import dev.holdfast.chaos.harness.TcpProxy;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * 3. Network partitions: agents cut off from both intakes (blackhole, then heal: they keep their unacknowledged
+ * batches and redeliver), then the intakes cut off from Kafka (blackhole, then 100 ms latency per chunk: the intakes
+ * keep acknowledging, the forwarders catch up).
+ */
+public final class Partitions implements Scenario {
+    @Override
+    public String name() {
+        return "partitions";
+    }
+
+    @Override
+    public String summary() {
+        return "agent↔intake blackhole then heal; intake↔Kafka blackhole then latency: redelivered, nothing lost";
+    }
+
+    @Override
+    public void run(ChaosContext ctx, ScenarioResult r) throws Exception {
+        Path dir = ctx.dir(name());
+        String topic = "chaos-" + name() + "-" + System.currentTimeMillis();
+        int cut = ctx.seconds(10);
+        try (IntakeNode a = ctx.intake(dir, "intake-a", topic, IntakeNode.SMALL_WAL);
+             IntakeNode b = ctx.intake(dir, "intake-b", topic, IntakeNode.SMALL_WAL);
+             AckTimeline timeline = new AckTimeline()) {
+            a.start();
+            b.start();
+            try (TcpProxy pa = new TcpProxy("agents-a", 0, a.grpcPort());
+                 TcpProxy pb = new TcpProxy("agents-b", 0, b.grpcPort());
+                 LoadAgents agents = LoadAgents.start(ctx.home(), dir,
+                         LoadAgents.Spec.of("partition", pa.address() + "," + pb.address(), 4, 15))) {
+                timeline.watch(agents.ackLog());
+                Thread.sleep(4000);
+                pa.blackhole();
+                pb.blackhole();
+                long cutAt = System.currentTimeMillis();
+                long before = agents.ackedCount();
+                Thread.sleep(cut * 1000L);
+                long during = agents.ackedCount() - before;
+                pa.heal();
+                pb.heal();
+                long healedAt = System.currentTimeMillis();
+                Thread.sleep(4000);
+                long resumeMs = timeline.firstAckAfter(healedAt);
+                r.recoveryMillis = resumeMs;
+                r.fact("agent partition s", (healedAt - cutAt) / 1000);
+                r.fact("acks while agents were cut off", during);
+                r.check(resumeMs >= 0, "no acknowledgement after the agent partition healed");
+
+                ctx.kafkaProxy().blackhole();
+                long kBefore = agents.ackedCount();
+                Thread.sleep(cut * 1000L);
+                long kDuring = agents.ackedCount() - kBefore;
+                ctx.kafkaProxy().heal();
+                ctx.kafkaProxy().latency(100);
+                Thread.sleep(cut * 1000L);
+                ctx.kafkaProxy().latency(0);
+                r.fact("acks while intakes were cut off from Kafka", kDuring);
+                r.check(kDuring > 0, "the intakes stopped acknowledging while Kafka was unreachable");
+                ctx.verifyDelivery(r, topic, List.of(agents), timeline);
+            } finally {
+                ctx.kafkaProxy().heal();
+                ctx.kafkaProxy().latency(0);
+            }
+        }
+    }
+}
