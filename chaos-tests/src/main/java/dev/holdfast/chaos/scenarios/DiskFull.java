@@ -39,7 +39,7 @@ public final class DiskFull implements Scenario {
     @Override
     public void run(ChaosContext ctx, ScenarioResult r) throws Exception {
         Path dir = ctx.dir(name());
-        String topic = "chaos-" + name() + "-" + System.currentTimeMillis();
+        String topic = ctx.topic(name());
         Path mount = dir.resolve("wal-fs");
         Files.createDirectories(mount);
         int mounted = exec("mount", "-t", "tmpfs", "-o", "size=" + FS_BYTES, "holdfast-chaos", mount.toString());

@@ -5,6 +5,7 @@ import dev.holdfast.chaos.Scenario;
 import dev.holdfast.chaos.harness.AckTimeline;
 import dev.holdfast.chaos.harness.ChaosContext;
 import dev.holdfast.chaos.harness.IntakeNode;
+import dev.holdfast.chaos.harness.IntakePair;
 import dev.holdfast.chaos.harness.LoadAgents;
 import dev.holdfast.chaos.harness.ScenarioResult;
 
@@ -37,16 +38,15 @@ public final class DnsLoss implements Scenario {
     @Override
     public void run(ChaosContext ctx, ScenarioResult r) throws Exception {
         Path dir = ctx.dir(name());
-        String topic = "chaos-" + name() + "-" + System.currentTimeMillis();
+        String topic = ctx.topic(name());
         int loss = ctx.seconds(LOSS_SECONDS);
         Path hosts = dir.resolve("hosts");
         String names = "127.0.0.1 intake-a.chaos.test\n127.0.0.1 intake-b.chaos.test\n";
         Files.writeString(hosts, names);
-        try (IntakeNode a = ctx.intake(dir, "intake-a", topic, IntakeNode.SMALL_WAL);
-             IntakeNode b = ctx.intake(dir, "intake-b", topic, IntakeNode.SMALL_WAL);
+        try (IntakePair nodes = IntakePair.start(ctx, dir, topic);
              AckTimeline timeline = new AckTimeline()) {
-            a.start();
-            b.start();
+            IntakeNode a = nodes.a();
+            IntakeNode b = nodes.b();
             int agentsCount = 4;
             LoadAgents.Spec spec = LoadAgents.Spec.of("dns", "intake-a.chaos.test:" + a.grpcPort()
                             + ",intake-b.chaos.test:" + b.grpcPort(), agentsCount, 15)

@@ -4,6 +4,7 @@ import dev.holdfast.chaos.Scenario;
 import dev.holdfast.chaos.harness.AckTimeline;
 import dev.holdfast.chaos.harness.ChaosContext;
 import dev.holdfast.chaos.harness.IntakeNode;
+import dev.holdfast.chaos.harness.IntakePair;
 import dev.holdfast.chaos.harness.LoadAgents;
 import dev.holdfast.chaos.harness.ScenarioResult;
 
@@ -32,14 +33,12 @@ public final class FrozenIntake implements Scenario {
     @Override
     public void run(ChaosContext ctx, ScenarioResult r) throws Exception {
         Path dir = ctx.dir(name());
-        String topic = "chaos-" + name() + "-" + System.currentTimeMillis();
+        String topic = ctx.topic(name());
         int freeze = ctx.seconds(FREEZE_SECONDS);
-        try (IntakeNode a = ctx.intake(dir, "intake-a", topic, IntakeNode.SMALL_WAL);
-             IntakeNode b = ctx.intake(dir, "intake-b", topic, IntakeNode.SMALL_WAL);
+        try (IntakePair nodes = IntakePair.start(ctx, dir, topic);
              AckTimeline timeline = new AckTimeline()) {
-            a.start();
-            b.start();
-            LoadAgents.Spec spec = LoadAgents.Spec.of("frozen", a.address() + "," + b.address(), 4, 15);
+            IntakeNode a = nodes.a();
+            LoadAgents.Spec spec = LoadAgents.Spec.of("frozen", nodes.targets(), 4, 15);
             try (LoadAgents agents = LoadAgents.start(ctx.home(), dir, spec)) {
                 timeline.watch(agents.ackLog());
                 Thread.sleep(5000);
@@ -50,7 +49,7 @@ public final class FrozenIntake implements Scenario {
                 r.fact("frozen s", (System.currentTimeMillis() - frozenAt) / 1000);
                 Thread.sleep(5000);
                 ctx.verifyDelivery(r, topic, List.of(agents), timeline);
-                r.check(a.alive() && b.alive(), "an intake died after the freeze");
+                r.check(nodes.bothAlive(), "an intake died after the freeze");
             }
             // each agent may resend at most its window of unacknowledged batches per failover
             long window = (long) spec.agents() * spec.window() * spec.batchEvents();

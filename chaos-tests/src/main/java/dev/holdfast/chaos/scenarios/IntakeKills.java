@@ -4,6 +4,7 @@ import dev.holdfast.chaos.Scenario;
 import dev.holdfast.chaos.harness.AckTimeline;
 import dev.holdfast.chaos.harness.ChaosContext;
 import dev.holdfast.chaos.harness.IntakeNode;
+import dev.holdfast.chaos.harness.IntakePair;
 import dev.holdfast.chaos.harness.LoadAgents;
 import dev.holdfast.chaos.harness.ScenarioResult;
 
@@ -30,16 +31,15 @@ public final class IntakeKills implements Scenario {
     public void run(ChaosContext ctx, ScenarioResult r) throws Exception {
         Path dir = ctx.dir(name());
         Random random = ctx.random(name());
-        String topic = "chaos-" + name() + "-" + System.currentTimeMillis();
+        String topic = ctx.topic(name());
         int kills = ctx.times(KILLS);
-        try (IntakeNode a = ctx.intake(dir, "intake-a", topic, IntakeNode.SMALL_WAL);
-             IntakeNode b = ctx.intake(dir, "intake-b", topic, IntakeNode.SMALL_WAL);
+        try (IntakePair nodes = IntakePair.start(ctx, dir, topic);
              AckTimeline timeline = new AckTimeline()) {
-            a.start();
-            b.start();
+            IntakeNode a = nodes.a();
+            IntakeNode b = nodes.b();
             // long enough for every kill and restart; the agents then drain and exit on their own
             LoadAgents agents = LoadAgents.start(ctx.home(), dir,
-                    LoadAgents.Spec.of("kills", a.address() + "," + b.address(), 4, 15));
+                    LoadAgents.Spec.of("kills", nodes.targets(), 4, 15));
             timeline.watch(agents.ackLog());
             List<Long> restartMillis = new ArrayList<>();
             int killedA = 0;

@@ -4,9 +4,10 @@ import dev.holdfast.chaos.Scenario;
 import dev.holdfast.chaos.harness.AckTimeline;
 import dev.holdfast.chaos.harness.ChaosContext;
 import dev.holdfast.chaos.harness.IntakeNode;
+import dev.holdfast.chaos.harness.IntakePair;
 import dev.holdfast.chaos.harness.LoadAgents;
 import dev.holdfast.chaos.harness.ScenarioResult;
-import dev.holdfast.chaos.harness.TopicVerifier;
+import dev.holdfast.forwarder.kafka.TopicAudit;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -34,15 +35,14 @@ public final class KafkaOutage implements Scenario {
     @Override
     public void run(ChaosContext ctx, ScenarioResult r) throws Exception {
         Path dir = ctx.dir(name());
-        String topic = "chaos-" + name() + "-" + System.currentTimeMillis();
+        String topic = ctx.topic(name());
         int outage = ctx.seconds(OUTAGE_SECONDS);
-        try (IntakeNode a = ctx.intake(dir, "intake-a", topic, IntakeNode.SMALL_WAL);
-             IntakeNode b = ctx.intake(dir, "intake-b", topic, IntakeNode.SMALL_WAL);
+        try (IntakePair nodes = IntakePair.start(ctx, dir, topic);
              AckTimeline timeline = new AckTimeline()) {
-            a.start();
-            b.start();
+            IntakeNode a = nodes.a();
+            IntakeNode b = nodes.b();
             LoadAgents agents = LoadAgents.start(ctx.home(), dir,
-                    LoadAgents.Spec.of("outage", a.address() + "," + b.address(), 4, 25));
+                    LoadAgents.Spec.of("outage", nodes.targets(), 4, 25));
             timeline.watch(agents.ackLog());
             try (agents) {
                 Thread.sleep(5000);
@@ -61,15 +61,15 @@ public final class KafkaOutage implements Scenario {
                 r.fact("broker restart ms", brokerReadyMs);
                 r.fact("backlog drained ms after return", drainedMs);
                 r.check(atReturn - before > 0, "the intakes stopped acknowledging while Kafka was down");
-                r.check(a.alive() && b.alive(), "an intake died during the Kafka outage");
+                r.check(nodes.bothAlive(), "an intake died during the Kafka outage");
                 Thread.sleep(3000); // live load after the return, to compare with the backlog
 
-                Map<String, TopicVerifier.Seen> seen = ctx.verifyDelivery(r, topic, List.of(agents), timeline);
+                Map<String, TopicAudit.Seen> seen = ctx.verifyDelivery(r, topic, List.of(agents), timeline);
                 // live first: batches acknowledged after the broker returned vs the backlog acknowledged during the outage
                 List<String> batches = agents.ackedBatches();
                 long backlogLast = Long.MIN_VALUE;
                 for (String id : agents.ackedEventIds(batches.subList((int) before, (int) atReturn))) {
-                    TopicVerifier.Seen s = seen.get(id);
+                    TopicAudit.Seen s = seen.get(id);
                     if (s != null) {
                         backlogLast = Math.max(backlogLast, s.firstTimestampMillis());
                     }
@@ -77,7 +77,7 @@ public final class KafkaOutage implements Scenario {
                 List<String> live = batches.subList((int) atReturn, batches.size());
                 long liveFirst = Long.MAX_VALUE;
                 for (String id : agents.ackedEventIds(live)) {
-                    TopicVerifier.Seen s = seen.get(id);
+                    TopicAudit.Seen s = seen.get(id);
                     if (s != null) {
                         liveFirst = Math.min(liveFirst, s.firstTimestampMillis());
                     }

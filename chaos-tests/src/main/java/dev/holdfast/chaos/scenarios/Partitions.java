@@ -4,6 +4,7 @@ import dev.holdfast.chaos.Scenario;
 import dev.holdfast.chaos.harness.AckTimeline;
 import dev.holdfast.chaos.harness.ChaosContext;
 import dev.holdfast.chaos.harness.IntakeNode;
+import dev.holdfast.chaos.harness.IntakePair;
 import dev.holdfast.chaos.harness.LoadAgents;
 import dev.holdfast.chaos.harness.ScenarioResult;
 import dev.holdfast.chaos.harness.TcpProxy;
@@ -30,13 +31,12 @@ public final class Partitions implements Scenario {
     @Override
     public void run(ChaosContext ctx, ScenarioResult r) throws Exception {
         Path dir = ctx.dir(name());
-        String topic = "chaos-" + name() + "-" + System.currentTimeMillis();
+        String topic = ctx.topic(name());
         int cut = ctx.seconds(10);
-        try (IntakeNode a = ctx.intake(dir, "intake-a", topic, IntakeNode.SMALL_WAL);
-             IntakeNode b = ctx.intake(dir, "intake-b", topic, IntakeNode.SMALL_WAL);
+        try (IntakePair nodes = IntakePair.start(ctx, dir, topic);
              AckTimeline timeline = new AckTimeline()) {
-            a.start();
-            b.start();
+            IntakeNode a = nodes.a();
+            IntakeNode b = nodes.b();
             try (TcpProxy pa = new TcpProxy("agents-a", 0, a.grpcPort());
                  TcpProxy pb = new TcpProxy("agents-b", 0, b.grpcPort());
                  LoadAgents agents = LoadAgents.start(ctx.home(), dir,

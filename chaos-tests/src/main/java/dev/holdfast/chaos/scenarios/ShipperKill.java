@@ -6,7 +6,7 @@ import dev.holdfast.chaos.harness.ChildProcess;
 import dev.holdfast.chaos.harness.IntakeNode;
 import dev.holdfast.chaos.harness.Prometheus;
 import dev.holdfast.chaos.harness.ScenarioResult;
-import dev.holdfast.chaos.harness.TopicVerifier;
+import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.FileEvent;
 
@@ -50,7 +50,7 @@ public final class ShipperKill implements Scenario {
             throw new Unavailable("the eBPF shipper needs root");
         }
         Path dir = ctx.dir(name());
-        String topic = "chaos-" + name() + "-" + System.currentTimeMillis();
+        String topic = ctx.topic(name());
         Path watched = Files.createDirectories(dir.resolve("watched")).toRealPath();
         Path spool = dir.resolve("spool");
         int metricsPort = freePort();
@@ -94,12 +94,12 @@ public final class ShipperKill implements Scenario {
         }
         Map<String, Integer> copies = new HashMap<>();
         String prefix = watched + "/";
-        try (TopicVerifier v = new TopicVerifier(ctx.kafkaBootstrap(), topic)) {
+        try (TopicAudit v = new TopicAudit(ctx.kafkaBootstrap(), topic)) {
             long deadline = System.currentTimeMillis() + 60_000;
             do {
-                v.readUntil(List.of("never-an-id"), Duration.ofSeconds(1), Duration.ZERO);
+                v.drain(Duration.ofSeconds(1));
                 copies.clear();
-                for (TopicVerifier.Seen s : v.all().values()) {
+                for (TopicAudit.Seen s : v.seen().values()) {
                     FileEvent f = Event.parseFrom(s.value()).getFile();
                     String key = f.getKind() + " " + relative(prefix, f.getPath())
                             + (f.getNewPath().isEmpty() ? "" : " -> " + relative(prefix, f.getNewPath()));

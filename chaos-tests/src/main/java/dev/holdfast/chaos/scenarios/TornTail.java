@@ -33,7 +33,7 @@ public final class TornTail implements Scenario {
     @Override
     public void run(ChaosContext ctx, ScenarioResult r) throws Exception {
         Path dir = ctx.dir(name());
-        String topic = "chaos-" + name() + "-" + System.currentTimeMillis();
+        String topic = ctx.topic(name());
         try (IntakeNode a = ctx.intake(dir, "intake-a", topic, IntakeNode.SMALL_WAL);
              AckTimeline timeline = new AckTimeline()) {
             a.start();

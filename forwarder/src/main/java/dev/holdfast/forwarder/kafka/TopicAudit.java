@@ -5,9 +5,12 @@ import dev.holdfast.forwarder.EventRecords;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,13 +18,20 @@ import java.util.Properties;
 import java.util.UUID;
 
 /**
- * Reads a topic from the beginning with a real consumer and counts every Holdfast event id it sees: how tests and
- * operators check that what agents were acknowledged arrived, and how often.
+ * Reads a topic from the beginning with a real consumer and counts every Holdfast event id it sees: how tests, the
+ * chaos suite and operators check that what agents were acknowledged arrived, and how often. Out-of-order counts a
+ * first copy whose batch is older than one the same agent already had delivered in that partition (resent
+ * duplicates do not count).
  */
 public final class TopicAudit implements AutoCloseable {
-    private final Map<String, Integer> copies = new HashMap<>();
-    private final Map<String, byte[]> values = new HashMap<>();
+    /** An event id's arrivals: how many copies, Kafka's timestamp of the first, and its value (a holdfast.v1.Event). */
+    public record Seen(int copies, long firstTimestampMillis, byte[] value) {
+    }
+
+    private final Map<String, Seen> seen = new HashMap<>();
+    private final Map<String, Long> highestSeq = new HashMap<>();
     private final KafkaConsumer<byte[], byte[]> consumer;
+    private long outOfOrder;
 
     public TopicAudit(String bootstrap, String topic) {
         Properties p = new Properties();
@@ -29,6 +39,7 @@ public final class TopicAudit implements AutoCloseable {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
         consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         consumer.subscribe(List.of(topic));
     }
@@ -36,46 +47,90 @@ public final class TopicAudit implements AutoCloseable {
     /** Polls until at least {@code distinct} different event ids were seen, or the timeout passes. */
     public int readUntil(int distinct, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (copies.size() < distinct && System.nanoTime() < deadline) {
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                String id = EventRecords.eventId(r.headers());
-                copies.merge(id, 1, Integer::sum);
-                values.put(id, r.value());
-            }
+        while (seen.size() < distinct && System.nanoTime() < deadline) {
+            poll();
         }
-        return copies.size();
+        return seen.size();
+    }
+
+    /** Polls until every id in {@code expected} has arrived or the timeout passes, then reads {@code linger} more. */
+    public void readUntil(Collection<String> expected, Duration timeout, Duration linger) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline && !seen.keySet().containsAll(expected)) {
+            poll();
+        }
+        drain(linger);
     }
 
     /** Reads whatever else arrives within the period (to count late duplicates). */
     public void drain(Duration period) {
         long deadline = System.nanoTime() + period.toNanos();
         while (System.nanoTime() < deadline) {
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                copies.merge(EventRecords.eventId(r.headers()), 1, Integer::sum);
+            poll();
+        }
+    }
+
+    private void poll() {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+            String id = EventRecords.eventId(r.headers());
+            Seen before = seen.get(id);
+            if (before != null) {
+                seen.put(id, new Seen(before.copies() + 1, before.firstTimestampMillis(), before.value()));
+                continue;
+            }
+            seen.put(id, new Seen(1, r.timestamp(), r.value()));
+            String agent = header(r, EventRecords.AGENT_ID);
+            String seq = header(r, EventRecords.BATCH_SEQ);
+            if (agent != null && seq != null) {
+                String lane = agent + "@" + r.partition();
+                long s = Long.parseLong(seq);
+                Long high = highestSeq.get(lane);
+                if (high != null && s < high) {
+                    outOfOrder++;
+                } else {
+                    highestSeq.put(lane, s);
+                }
             }
         }
     }
 
-    /** Copies seen of an event id (0 if never). */
-    public int copies(String eventId) {
-        return copies.getOrDefault(eventId, 0);
+    private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
+        Header h = r.headers().lastHeader(key);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
-    /** The value last seen for an event id. */
+    /** Copies seen of an event id (0 if never). */
+    public int copies(String eventId) {
+        Seen s = seen.get(eventId);
+        return s == null ? 0 : s.copies();
+    }
+
+    /** The value first seen for an event id (null if never). */
     public byte[] value(String eventId) {
-        return values.get(eventId);
+        Seen s = seen.get(eventId);
+        return s == null ? null : s.value();
+    }
+
+    /** Every event id seen so far. */
+    public Map<String, Seen> seen() {
+        return seen;
     }
 
     public int distinct() {
-        return copies.size();
+        return seen.size();
     }
 
+    /** Copies beyond the first, over every event id. */
     public long duplicates() {
-        return copies.values().stream().mapToLong(n -> n - 1).sum();
+        return seen.values().stream().mapToLong(s -> s.copies() - 1).sum();
+    }
+
+    public long outOfOrder() {
+        return outOfOrder;
     }
 
     @Override
     public void close() {
-        consumer.close();
+        consumer.close(Duration.ofSeconds(2));
     }
 }
