@@ -42,6 +42,7 @@ public final class IntakeKills implements Scenario {
                     LoadAgents.Spec.of("kills", nodes.targets(), 4, 15));
             timeline.watch(agents.ackLog());
             List<Long> restartMillis = new ArrayList<>();
+            List<Long> killedAt = new ArrayList<>();
             int killedA = 0;
             try (agents) {
                 Thread.sleep(3000);
@@ -50,6 +51,7 @@ public final class IntakeKills implements Scenario {
                     // alternate so both nodes die often; a random extra kill of the same node now and then
                     IntakeNode victim = (k % 2 == 0) == (random.nextInt(5) != 0) ? a : b;
                     victim.kill();
+                    killedAt.add(System.currentTimeMillis());
                     if (victim == a) {
                         killedA++;
                     }
@@ -58,6 +60,8 @@ public final class IntakeKills implements Scenario {
                 ctx.log("%s: %d kills (%d of intake-a), restart-to-ready ms %s", name(), kills, killedA, restartMillis);
                 r.check(agents.process().alive(), "the agents died during the kills: " + agents.process().logTail(500));
                 Thread.sleep(2000);
+                // recovery: the longest any kill kept every agent from getting an ack
+                r.recoveryMillis = killedAt.stream().mapToLong(timeline::firstAckAfter).max().orElse(-1);
                 ctx.verifyDelivery(r, topic, List.of(agents), timeline);
             }
             r.fact("kills", kills + " (intake-a " + killedA + ", intake-b " + (kills - killedA) + ")");

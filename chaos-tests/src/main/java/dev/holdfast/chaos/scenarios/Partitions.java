@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * 3. Network partitions: agents cut off from both intakes (blackhole, then heal: they keep their unacknowledged
+ * 3. Network partitions: the link to one intake drops every connection for 3 s; then agents cut off from both intakes (blackhole, then heal: they keep their unacknowledged
  * batches and redeliver), then the intakes cut off from Kafka (blackhole, then 100 ms latency per chunk: the intakes
  * keep acknowledging, the forwarders catch up).
  */
@@ -43,6 +43,11 @@ public final class Partitions implements Scenario {
                          LoadAgents.Spec.of("partition", pa.address() + "," + pb.address(), 4, 15))) {
                 timeline.watch(agents.ackLog());
                 Thread.sleep(4000);
+                // connections reset and refused for a moment: agents fail over to b and come back
+                pa.drop();
+                Thread.sleep(3000);
+                pa.heal();
+                r.fact("connections to proxy a so far (refused ones included)", pa.connectionsAccepted());
                 pa.blackhole();
                 pb.blackhole();
                 long cutAt = System.currentTimeMillis();
