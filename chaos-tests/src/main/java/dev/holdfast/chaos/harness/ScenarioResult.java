@@ -56,14 +56,18 @@ public final class ScenarioResult {
 
     /** Share of sends answered PERSISTED (or DUPLICATE: persisted earlier), RETRY_LATER, or not at all. */
     public String availability() {
-        long total = Math.max(1, persisted + retryLater + noAnswer);
+        if (persisted + retryLater + noAnswer == 0) {
+            return "-"; // no load agents (the shipper scenario counts file events instead)
+        }
+        long total = persisted + retryLater + noAnswer;
         return String.format(Locale.ROOT, "%.1f%% / %.1f%% / %.1f%%", 100.0 * persisted / total,
                 100.0 * retryLater / total, 100.0 * noAnswer / total);
     }
 
     public String markdownRow() {
-        return String.format(Locale.ROOT, "| %s | %s | %d | %,d | %,d | %,d | %,d | %,d | %d | %,d | %s | %s | %s |",
-                scenario, skipped != null ? "skipped (" + skipped + ")" : passed() ? "pass" : "**FAIL**", seed, sentBatches, ackedEvents, deliveredEvents, lostEvents,
+        return String.format(Locale.ROOT, "| %s | %s | %d | %s | %,d | %,d | %,d | %,d | %d | %,d | %s | %s | %s |",
+                scenario, skipped != null ? "skipped (" + skipped + ")" : passed() ? "pass" : "**FAIL**", seed,
+                sentBatches == 0 ? "-" : String.format(Locale.ROOT, "%,d", sentBatches), ackedEvents, deliveredEvents, lostEvents,
                 duplicateEvents, outOfOrder, maxAckGapMillis, recoveryMillis < 0 ? "-" : recoveryMillis + " ms",
                 availability(), factsText());
     }
