@@ -9,6 +9,10 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "holdfast 0.1.0",
         description = "Resilient telemetry intake with disk-first persistence.",
+        // the chaos suite is its own jar (chaos-tests/, which depends on this module); the launcher routes to it
+        footer = {"  chaos    Kill, freeze, partition and starve real Holdfast processes on",
+                "             this machine and prove nothing acknowledged is lost",
+                "             (./holdfast chaos --help, docs/CHAOS.md)."},
         subcommands = {NodeCommand.class, IntakeCommand.class, ShipperCommand.class, WalCommand.class, BenchCommand.class, KafkaCommand.class,
                 CommandLine.HelpCommand.class})
 public final class HoldfastCommand implements Runnable {
