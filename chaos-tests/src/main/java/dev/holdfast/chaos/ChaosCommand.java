@@ -27,7 +27,7 @@ public final class ChaosCommand implements Callable<Integer> {
 
     @Option(names = "--soak", paramLabel = "MINUTES", defaultValue = "0",
             description = "Run the scenarios longer (fault durations and kill counts scaled up) to fill about this "
-                    + "many minutes; 0 = the CI durations (about 8 minutes in all).")
+                    + "many minutes; 0 = the CI durations (about 7 minutes in all).")
     double soakMinutes;
 
     @Option(names = "--seed", description = "Seed of the random fault schedule (printed; replays a run). Default: random.")
@@ -45,8 +45,8 @@ public final class ChaosCommand implements Callable<Integer> {
         List<Scenario> selected = scenarios == null || scenarios.isEmpty() ? Scenarios.all()
                 : scenarios.stream().map(Scenarios::named).toList();
         long s = seed != null ? seed : System.nanoTime();
-        // the CI durations add up to ~8 minutes; a soak stretches every fault and kill count by the same factor
-        double factor = soakMinutes <= 0 ? 1 : Math.max(1, soakMinutes / 8.0 * Scenarios.all().size() / selected.size());
+        // the CI durations add up to ~7 minutes; a soak stretches every fault and kill count by the same factor
+        double factor = soakMinutes <= 0 ? 1 : Math.max(1, soakMinutes / 7.0 * Scenarios.all().size() / selected.size());
         Path work = workDir != null ? workDir : Files.createTempDirectory("holdfast-chaos");
         System.out.printf("holdfast chaos: seed %d (replay with --seed %d), soak factor %.1f, work dir %s%n", s, s,
                 factor, work);
