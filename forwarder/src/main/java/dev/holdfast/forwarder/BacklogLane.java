@@ -95,13 +95,16 @@ final class BacklogLane extends Lane {
             while (running && !sendFailed.get() && (e = reader.next()) != null && e.index() <= anchor) {
                 long index = e.index();
                 scanIndex = index;
+                // in flight is read before confirmed: a lane confirms a record before it leaves the in-flight set,
+                // so a record the live lane is finishing right now is seen in one of the two, never in neither
+                boolean inFlight = progress.inflight.containsKey(index);
                 long rangeEnd = progress.confirmed.rangeEnd(index);
                 if (rangeEnd >= 0) {
                     reader.seekAfter(Math.min(rangeEnd, anchor));
                     continue;
                 }
                 firstUnconfirmed = Math.min(firstUnconfirmed, index);
-                if (progress.inflight.containsKey(index)) {
+                if (inFlight) {
                     continue;
                 }
                 if (e instanceof WalReader.Corrupt) {

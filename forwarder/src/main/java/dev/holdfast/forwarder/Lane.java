@@ -133,6 +133,11 @@ abstract class Lane implements Runnable, AutoCloseable {
             sendFailed.set(true);
             progress.backlogVersion.incrementAndGet();
         }
+        if (!failed) {
+            // confirmed before it leaves the in-flight set: a lane that looks at "in flight" and then at "confirmed"
+            // must see it in one of the two, or it would send the record a second time
+            progress.confirm(index);
+        }
         progress.inflight.remove(index);
         inflightBytes.addAndGet(-bytes);
         synchronized (capacityFreed) {
@@ -143,7 +148,6 @@ abstract class Lane implements Runnable, AutoCloseable {
             metrics.sendErrors.increment();
         } else {
             breaker.onSuccess(took, TimeUnit.NANOSECONDS);
-            progress.confirm(index);
             metrics.confirmed(name, events, bytes, System.currentTimeMillis() * 1_000_000L - receivedAtNanos);
         }
     }

@@ -30,8 +30,9 @@ final class Progress {
     private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> waiters = new ConcurrentSkipListMap<>();
     private final ConcurrentSkipListMap<Long, CompletableFuture<Void>> watermarkWaiters = new ConcurrentSkipListMap<>();
 
+    /** In flight or confirmed. In-flight is read first: lanes confirm a record before it leaves the in-flight set. */
     boolean claimed(long index) {
-        return confirmed.contains(index) || inflight.containsKey(index);
+        return inflight.containsKey(index) || confirmed.contains(index);
     }
 
     void confirm(long index) {
