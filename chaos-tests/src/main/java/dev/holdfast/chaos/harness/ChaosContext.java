@@ -47,7 +47,7 @@ public final class ChaosContext implements AutoCloseable {
     public static ChaosContext open(ChaosHome home, Path workDir, long seed, double soakFactor, PrintStream out)
             throws IOException, InterruptedException {
         Files.createDirectories(workDir);
-        int brokerPort = IntakeNode.freePort();
+        int brokerPort = MetricsEndpoint.freePort();
         TcpProxy proxy = new TcpProxy("kafka", 0, brokerPort);
         KafkaBrokerProcess kafka = new KafkaBrokerProcess(workDir.resolve("kafka"), brokerPort,
                 Map.of("advertised.listeners", "PLAINTEXT://" + proxy.address()));

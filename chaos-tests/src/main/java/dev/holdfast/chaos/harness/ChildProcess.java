@@ -47,7 +47,6 @@ public final class ChildProcess implements AutoCloseable {
 
     /** SIGKILL: no shutdown hook, no flush, no close; waits until the kernel has reaped it. */
     public void kill() throws InterruptedException {
-        thaw(); // a stopped process still dies on SIGKILL, but its descendants' view is clearer this way
         process.destroyForcibly();
         if (!process.waitFor(20, TimeUnit.SECONDS)) {
             throw new IllegalStateException(name + " (pid " + pid() + ") survived SIGKILL for 20 s");

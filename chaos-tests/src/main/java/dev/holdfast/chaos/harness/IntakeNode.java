@@ -1,11 +1,6 @@
 package dev.holdfast.chaos.harness;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +23,7 @@ public final class IntakeNode implements AutoCloseable {
     private final int grpcPort;
     private final int httpPort;
     private final Path config;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
+    private final MetricsEndpoint http;
     private ChildProcess process;
     private int starts;
 
@@ -38,8 +33,9 @@ public final class IntakeNode implements AutoCloseable {
         this.id = id;
         this.dir = dir;
         this.dataDir = dataDir;
-        this.grpcPort = freePort();
-        this.httpPort = freePort();
+        this.grpcPort = MetricsEndpoint.freePort();
+        this.httpPort = MetricsEndpoint.freePort();
+        this.http = new MetricsEndpoint(httpPort);
         this.config = dir.resolve(id + ".yaml");
         Files.createDirectories(dir);
         StringBuilder wal = new StringBuilder();
@@ -123,29 +119,12 @@ public final class IntakeNode implements AutoCloseable {
 
     /** HTTP status of a GET, or -1 when nothing answers. */
     public int status(String path) throws InterruptedException {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
-                    .timeout(Duration.ofMillis(1000)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        }
+        return http.status(path);
     }
 
     /** Sum of every sample of a Prometheus metric family (all label sets), or NaN when unreachable. */
     public double metric(String name) throws InterruptedException {
-        try {
-            String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
-                    .timeout(Duration.ofMillis(2000)).build(), HttpResponse.BodyHandlers.ofString()).body();
-            return Prometheus.sum(body, name);
-        } catch (IOException e) {
-            return Double.NaN;
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return http.metric(name);
     }
 
     @Override

@@ -10,8 +10,12 @@ import dev.holdfast.chaos.harness.ScenarioResult;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.stream.LongStream;
 
 /**
  * 2. The Kafka broker is SIGKILLed for 60 s under load: the intakes keep acknowledging into their WALs, then drain
@@ -51,7 +55,7 @@ public final class KafkaOutage implements Scenario {
                 ctx.log("%s: broker SIGKILLed for %d s", name(), outage);
                 Thread.sleep(outage * 1000L);
                 long atReturn = agents.ackedCount();
-                double lagAtReturn = a.metric("holdfast_forwarder_lag_records") + b.metric("holdfast_forwarder_lag_records");
+                double lagAtReturn = lag(a, b);
                 long returnedAt = System.currentTimeMillis();
                 ctx.kafka().start();
                 long brokerReadyMs = System.currentTimeMillis() - returnedAt;
@@ -67,37 +71,35 @@ public final class KafkaOutage implements Scenario {
                 Map<String, TopicAudit.Seen> seen = ctx.verifyDelivery(r, topic, List.of(agents), timeline);
                 // live first: batches acknowledged after the broker returned vs the backlog acknowledged during the outage
                 List<String> batches = agents.ackedBatches();
-                long backlogLast = Long.MIN_VALUE;
-                for (String id : agents.ackedEventIds(batches.subList((int) before, (int) atReturn))) {
-                    TopicAudit.Seen s = seen.get(id);
-                    if (s != null) {
-                        backlogLast = Math.max(backlogLast, s.firstTimestampMillis());
-                    }
-                }
                 List<String> live = batches.subList((int) atReturn, batches.size());
-                long liveFirst = Long.MAX_VALUE;
-                for (String id : agents.ackedEventIds(live)) {
-                    TopicAudit.Seen s = seen.get(id);
-                    if (s != null) {
-                        liveFirst = Math.min(liveFirst, s.firstTimestampMillis());
-                    }
-                }
-                if (backlogLast != Long.MIN_VALUE && liveFirst != Long.MAX_VALUE) {
-                    r.fact("first live event in Kafka, ms after return", liveFirst - returnedAt);
-                    r.fact("last backlog event in Kafka, ms after return", backlogLast - returnedAt);
-                    r.fact("live before backlog finished", liveFirst < backlogLast);
+                OptionalLong backlogLast = arrivals(seen, agents.ackedEventIds(batches.subList((int) before,
+                        (int) atReturn))).max();
+                OptionalLong liveFirst = arrivals(seen, agents.ackedEventIds(live)).min();
+                if (backlogLast.isPresent() && liveFirst.isPresent()) {
+                    r.fact("first live event in Kafka, ms after return", liveFirst.getAsLong() - returnedAt);
+                    r.fact("last backlog event in Kafka, ms after return", backlogLast.getAsLong() - returnedAt);
+                    r.fact("live before backlog finished", liveFirst.getAsLong() < backlogLast.getAsLong());
                 }
                 r.fact("batches acked after return", live.size());
             }
         }
     }
 
-    /** Polls both intakes' forwarder lag until it is 0; returns the wall-clock millis when it was. */
+    /** When each of these events first reached Kafka (those that did). */
+    private static LongStream arrivals(Map<String, TopicAudit.Seen> seen, Collection<String> ids) {
+        return ids.stream().map(seen::get).filter(Objects::nonNull).mapToLong(TopicAudit.Seen::firstTimestampMillis);
+    }
+
+    /** Records in both intakes' WALs not yet confirmed by Kafka. */
+    private static double lag(IntakeNode a, IntakeNode b) throws InterruptedException {
+        return a.metric("holdfast_forwarder_lag_records") + b.metric("holdfast_forwarder_lag_records");
+    }
+
+    /** Polls the forwarders' lag until it has settled; returns the wall-clock millis when it had. */
     private static long awaitLagZero(IntakeNode a, IntakeNode b, long timeoutMillis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (System.currentTimeMillis() < deadline) {
-            double lag = a.metric("holdfast_forwarder_lag_records") + b.metric("holdfast_forwarder_lag_records");
-            if (lag <= LAG_SETTLED) {
+            if (lag(a, b) <= LAG_SETTLED) {
                 return System.currentTimeMillis();
             }
             Thread.sleep(100);

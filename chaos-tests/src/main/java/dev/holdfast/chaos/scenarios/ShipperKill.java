@@ -4,17 +4,13 @@ import dev.holdfast.chaos.Scenario;
 import dev.holdfast.chaos.harness.ChaosContext;
 import dev.holdfast.chaos.harness.ChildProcess;
 import dev.holdfast.chaos.harness.IntakeNode;
-import dev.holdfast.chaos.harness.Prometheus;
+import dev.holdfast.chaos.harness.MetricsEndpoint;
 import dev.holdfast.chaos.harness.ScenarioResult;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.FileEvent;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +28,6 @@ import java.util.Set;
 public final class ShipperKill implements Scenario {
     private static final String AGENT = "chaos-shipper";
     private static final int ITERATIONS = 100;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
 
     @Override
     public String name() {
@@ -53,32 +48,32 @@ public final class ShipperKill implements Scenario {
         String topic = ctx.topic(name());
         Path watched = Files.createDirectories(dir.resolve("watched")).toRealPath();
         Path spool = dir.resolve("spool");
-        int metricsPort = freePort();
+        MetricsEndpoint metrics = new MetricsEndpoint(MetricsEndpoint.freePort());
         List<String> shipperArgs = List.of("shipper", "--intake", "", "--watch", watched.toString(), "--spool",
-                spool.toString(), "--agent-id", AGENT, "--metrics-port", Integer.toString(metricsPort),
+                spool.toString(), "--agent-id", AGENT, "--metrics-port", Integer.toString(metrics.port()),
                 "--source", "ebpf", "--status-interval", "1");
         try (IntakeNode a = ctx.intake(dir, "intake-a", topic, IntakeNode.SMALL_WAL)) {
             a.start();
             List<String> args = new ArrayList<>(shipperArgs);
             args.set(2, a.address());
             List<String> jvm = List.of("-Xmx64m", "-XX:+UseSerialGC");
-            ChildProcess shipper = startShipper(ctx, args, jvm, dir, metricsPort);
+            ChildProcess shipper = startShipper(ctx, args, jvm, dir, metrics);
             try {
                 operate(watched, "a");
-                awaitMetric(metricsPort, "holdfast_shipper_acknowledged_events_total", 5.0 * ITERATIONS, 30);
+                awaitMetric(metrics, "holdfast_shipper_acknowledged_events_total", 5.0 * ITERATIONS, 30);
                 a.kill();
                 operate(watched, "b");
-                awaitMetric(metricsPort, "holdfast_shipper_spool_pending_events", 5.0 * ITERATIONS, 30);
-                r.fact("spooled while the intake was down (events)", (long) metric(metricsPort,
+                awaitMetric(metrics, "holdfast_shipper_spool_pending_events", 5.0 * ITERATIONS, 30);
+                r.fact("spooled while the intake was down (events)", (long) metric(metrics,
                         "holdfast_shipper_spool_pending_events"));
                 shipper.kill();
                 a.start();
                 long restartedAt = System.currentTimeMillis();
-                shipper = startShipper(ctx, args, jvm, dir, metricsPort);
+                shipper = startShipper(ctx, args, jvm, dir, metrics);
                 operate(watched, "c");
-                awaitMetric(metricsPort, "holdfast_shipper_acknowledged_events_total", 10.0 * ITERATIONS, 60);
+                awaitMetric(metrics, "holdfast_shipper_acknowledged_events_total", 10.0 * ITERATIONS, 60);
                 r.recoveryMillis = System.currentTimeMillis() - restartedAt;
-                r.fact("dropped by the shipper", (long) metric(metricsPort, "holdfast_shipper_dropped_events_total"));
+                r.fact("dropped by the shipper", (long) metric(metrics, "holdfast_shipper_dropped_events_total"));
             } finally {
                 shipper.close();
             }
@@ -141,8 +136,8 @@ public final class ShipperKill implements Scenario {
         }
     }
 
-    private ChildProcess startShipper(ChaosContext ctx, List<String> args, List<String> jvm, Path dir, int port)
-            throws Exception {
+    private static ChildProcess startShipper(ChaosContext ctx, List<String> args, List<String> jvm, Path dir,
+                                             MetricsEndpoint metrics) throws Exception {
         ChildProcess p = ChildProcess.start("shipper", ctx.home().command(jvm, args), dir.resolve("shipper.log"),
                 Map.of("MALLOC_ARENA_MAX", "2"));
         long deadline = System.currentTimeMillis() + 60_000;
@@ -150,7 +145,7 @@ public final class ShipperKill implements Scenario {
             if (!p.alive()) {
                 throw new IOException("shipper exited with " + p.awaitExit(1) + ": " + p.logTail(2000));
             }
-            if (scrape(port).contains("holdfast_shipper_source_total")) {
+            if (metrics.scrape().contains("holdfast_shipper_source_total")) {
                 return p;
             }
             Thread.sleep(50);
@@ -159,37 +154,22 @@ public final class ShipperKill implements Scenario {
         throw new IOException("shipper not ready within 60 s: " + p.logTail(2000));
     }
 
-    private String scrape(int port) throws InterruptedException {
-        try {
-            HttpResponse<String> resp = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                    + "/metrics")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-            return resp.statusCode() == 200 ? resp.body() : "";
-        } catch (IOException notYet) {
-            return "";
-        }
-    }
-
-    private double metric(int port, String name) throws InterruptedException {
-        double v = Prometheus.sum(scrape(port), name);
+    private static double metric(MetricsEndpoint shipper, String name) throws InterruptedException {
+        double v = shipper.metric(name);
         return Double.isNaN(v) ? 0 : v;
     }
 
-    private void awaitMetric(int port, String name, double atLeast, int seconds) throws Exception {
+    private static void awaitMetric(MetricsEndpoint shipper, String name, double atLeast, int seconds)
+            throws Exception {
         long deadline = System.currentTimeMillis() + seconds * 1000L;
         double value = 0;
         while (System.currentTimeMillis() < deadline) {
-            value = metric(port, name);
+            value = metric(shipper, name);
             if (value >= atLeast) {
                 return;
             }
             Thread.sleep(100);
         }
         throw new IOException(name + " = " + value + ", expected at least " + atLeast + " within " + seconds + " s");
-    }
-
-    private static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -107,7 +108,7 @@ public final class IngestBenchCommand implements Callable<Integer> {
             if (stopFile != null) {
                 Thread watcher = new Thread(() -> {
                     try {
-                        while (!java.nio.file.Files.exists(stopFile)) {
+                        while (!Files.exists(stopFile)) {
                             Thread.sleep(100);
                         }
                         bench.finish();
