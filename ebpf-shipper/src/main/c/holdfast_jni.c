@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -26,18 +28,28 @@ _Static_assert(HF_C__COUNT <= HF_C_SLOTS, "counter slots");
 #define TRACEFS "/sys/kernel/tracing"
 #define TRACEFS_MAGIC 0x74726163
 
+/* The BPF ring buffer, read directly rather than through libbpf's ring_buffer: libbpf maps the data pages twice
+ * (so that a record crossing the end reads contiguously), and the kernel inserts every mapped page up front, so an
+ * 8 MiB ring costs 16 MiB of the shipper's RSS. Mapped once, a record that wraps is copied in two pieces instead.
+ * Layout and protocol as in the kernel's bpf_ringbuf: a writable consumer-position page, then a read-only
+ * producer-position page followed by the data; each record is an 8-byte header (length with BUSY and DISCARD
+ * bits) and its bytes, 8-byte aligned. */
+struct hf_ring {
+	int epfd;
+	unsigned long *consumer_pos; /* page 0, read-write */
+	unsigned long *producer_pos; /* page 1, read-only, followed by the data */
+	unsigned char *data;
+	size_t mask;                 /* data size - 1 (a power of two) */
+	size_t page, ro_len;
+};
+
 struct hf {
 	struct holdfast_bpf *skel;
-	struct ring_buffer *rb;
+	struct hf_ring ring;
+	int ring_open;
 	struct bpf_link **links;
 	int nlinks;
-	/* drain state */
-	unsigned char *out;
-	size_t cap, used;
-	int count, full;
-	unsigned char *pending; /* one record consumed from the ring that did not fit the last buffer */
-	size_t pending_len;
-	char skipped[512];      /* programs not loaded because the kernel lacks the tracepoint */
+	char skipped[512]; /* programs not loaded because the kernel lacks the tracepoint */
 };
 
 static __thread char last_log[512];
@@ -173,25 +185,79 @@ JNIEXPORT jstring JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_skipped(JNI
 	return (*env)->NewStringUTF(env, h->skipped);
 }
 
-static int on_sample(void *ctx, void *data, size_t len)
+static int ring_open(struct hf_ring *r, int map_fd, size_t size)
 {
-	struct hf *h = ctx;
+	struct epoll_event ev = { .events = EPOLLIN };
+	void *p;
 
-	if (h->used + 4 + len > h->cap) {
-		/* libbpf has already advanced past this record: keep it for the next drain */
-		h->pending = malloc(len);
-		if (h->pending) {
-			memcpy(h->pending, data, len);
-			h->pending_len = len;
-		}
-		h->full = 1;
-		return -ENOSPC;
+	r->page = (size_t)sysconf(_SC_PAGESIZE);
+	r->mask = size - 1;
+	r->epfd = -1;
+	p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->consumer_pos = p;
+	r->ro_len = r->page + size;
+	p = mmap(NULL, r->ro_len, PROT_READ, MAP_SHARED, map_fd, (off_t)r->page);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(r->consumer_pos, r->page);
+		return err;
 	}
-	memcpy(h->out + h->used, &(uint32_t){ (uint32_t)len }, 4);
-	memcpy(h->out + h->used + 4, data, len);
-	h->used += 4 + len;
-	h->count++;
+	r->producer_pos = p;
+	r->data = (unsigned char *)p + r->page;
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, map_fd, &ev) < 0) {
+		int err = -errno;
+
+		if (r->epfd >= 0)
+			close(r->epfd);
+		munmap(r->consumer_pos, r->page);
+		munmap(r->producer_pos, r->ro_len);
+		return err;
+	}
 	return 0;
+}
+
+static void ring_close(struct hf_ring *r)
+{
+	close(r->epfd);
+	munmap(r->consumer_pos, r->page);
+	munmap(r->producer_pos, r->ro_len);
+}
+
+/* Copies whole committed records into out[0..cap) as [u32 len][len bytes]... and releases them to the producer.
+ * A record that does not fit stays in the ring for the next call. */
+static void ring_consume(struct hf_ring *r, unsigned char *out, size_t cap, size_t *used, int *count)
+{
+	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
+	unsigned long prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
+
+	while (cons < prod) {
+		uint32_t *hdr = (uint32_t *)(r->data + (cons & r->mask));
+		uint32_t hlen = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		uint32_t len = hlen & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+		size_t at, first;
+
+		if (hlen & BPF_RINGBUF_BUSY_BIT) /* reserved, not yet committed: records after it wait too */
+			break;
+		if (!(hlen & BPF_RINGBUF_DISCARD_BIT)) {
+			if (*used + 4 + len > cap)
+				break;
+			memcpy(out + *used, &len, 4);
+			at = (cons + BPF_RINGBUF_HDR_SZ) & r->mask;
+			first = len < r->mask + 1 - at ? len : r->mask + 1 - at;
+			memcpy(out + *used + 4, r->data + at, first);
+			memcpy(out + *used + 4 + first, r->data, len - first);
+			*used += 4 + len;
+			*count += 1;
+		}
+		cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
+		__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
+		if (cons == prod)
+			prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
+	}
 }
 
 JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_attach(JNIEnv *env, jclass cls, jlong hp)
@@ -226,14 +292,14 @@ JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_attach(JNIEnv 
 		}
 		h->links[h->nlinks++] = l;
 	}
-	if (!h->rb) {
-		h->rb = ring_buffer__new(bpf_map__fd(h->skel->maps.events), on_sample, h, NULL);
-		if (!h->rb) {
-			int err = errno;
+	if (!h->ring_open) {
+		int err = -ring_open(&h->ring, bpf_map__fd(h->skel->maps.events), bpf_map__max_entries(h->skel->maps.events));
 
+		if (err)
 			throw_unavailable(env, "eBPF unavailable: mapping the ring buffer failed: %s (errno %d)", strerror(err),
 					  err);
-		}
+		else
+			h->ring_open = 1;
 	}
 }
 
@@ -244,30 +310,15 @@ JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_drain(JNIEnv 
 {
 	struct hf *h = (struct hf *)(uintptr_t)hp;
 	unsigned char *out = (*env)->GetDirectBufferAddress(env, buf);
-	int err;
+	size_t used = 0;
+	int count = 0;
 
-	if (!out || !h->rb) {
+	if (!out || !h->ring_open) {
 		throw_unavailable(env, "drain needs a direct ByteBuffer and an attached probe");
 		return 0;
 	}
-	h->out = out;
-	h->cap = (size_t)cap;
-	h->used = 0;
-	h->count = 0;
-	h->full = 0;
-	if (h->pending) {
-		unsigned char *p = h->pending;
-		size_t len = h->pending_len;
-
-		h->pending = NULL;
-		if (4 + len > h->cap) { /* cannot happen with a buffer >= NativeProbe.MIN_BUFFER */
-			free(p);
-		} else {
-			on_sample(h, p, len);
-			free(p);
-		}
-	}
-	if (timeout_ms > 0 && h->count == 0) {
+	ring_consume(&h->ring, out, (size_t)cap, &used, &count);
+	if (timeout_ms > 0 && count == 0) {
 		/* The probe wakes this reader only once HF_WAKEUP_BYTES are waiting (a wakeup per event costs an
 		 * inter-processor interrupt, a costly exit in a VM), so also look every few milliseconds. */
 		struct timespec ts;
@@ -278,21 +329,19 @@ JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_drain(JNIEnv 
 		deadline = now + timeout_ms;
 		do {
 			long long left = deadline - now;
+			struct epoll_event ev;
 
-			err = ring_buffer__poll(h->rb, left < HF_POLL_SLICE_MS ? (int)left : HF_POLL_SLICE_MS);
-			if (err >= 0 && h->count == 0 && !h->full)
-				err = ring_buffer__consume(h->rb);
+			if (epoll_wait(h->ring.epfd, &ev, 1, left < HF_POLL_SLICE_MS ? (int)left : HF_POLL_SLICE_MS) < 0 &&
+			    errno != EINTR) {
+				throw_unavailable(env, "ring buffer wait failed: %s", strerror(errno));
+				return 0;
+			}
+			ring_consume(&h->ring, out, (size_t)cap, &used, &count);
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-		} while (err >= 0 && h->count == 0 && !h->full && now < deadline);
-	} else {
-		err = ring_buffer__consume(h->rb);
+		} while (count == 0 && now < deadline);
 	}
-	if (err < 0 && !h->full && err != -EINTR) {
-		throw_unavailable(env, "ring buffer read failed: %s", strerror(-err));
-		return 0;
-	}
-	return ((jlong)h->count << 32) | (jlong)h->used;
+	return ((jlong)count << 32) | (jlong)used;
 }
 
 JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_counters(JNIEnv *env, jclass cls, jlong hp,
@@ -422,9 +471,9 @@ JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_close(JNIEnv *
 	for (int i = 0; i < h->nlinks; i++)
 		bpf_link__destroy(h->links[i]);
 	free(h->links);
-	ring_buffer__free(h->rb);
+	if (h->ring_open)
+		ring_close(&h->ring);
 	holdfast_bpf__destroy(h->skel);
-	free(h->pending);
 	free(h);
 }
 
