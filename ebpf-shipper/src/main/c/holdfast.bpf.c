@@ -35,17 +35,10 @@ char LICENSE[] SEC("license") = "GPL";
 /* x & m that the compiler cannot drop after a range check (the verifier needs to see the mask). */
 #define BOUND(x, m) ({ __u64 __v = (x); asm volatile("" : "+r"(__v)); __v & (m); })
 
-enum hf_sys {
-	S_OPEN = 1, S_OPENAT, S_OPENAT2, S_CREAT, S_WRITE, S_CLOSE,
-	S_RENAME, S_RENAMEAT, S_RENAMEAT2, S_UNLINK, S_UNLINKAT, S_MKDIR, S_MKDIRAT, S_RMDIR,
-	S_CHMOD, S_FCHMOD, S_FCHMODAT, S_FCHMODAT2, S_CHOWN, S_LCHOWN, S_FCHOWN, S_FCHOWNAT,
-	S_TRUNCATE, S_FTRUNCATE, S_LINK, S_LINKAT, S_SYMLINK, S_SYMLINKAT,
-};
-
 struct inflight {
 	__u64 a[5];
 	__u32 sys;
-	__u32 gen_only; /* a filtered process's rename/rmdir: its exit only moves dir_gen on */
+	__u32 _pad;
 };
 
 struct wkey {
@@ -517,34 +510,115 @@ __noinline int hf_submit(__u32 filter_new)
 	return 0;
 }
 
-/* Per-syscall completion: runs from every sys_exit program. */
-__noinline int hf_exit(long ret)
+/* Common filter: the shipper itself and excluded process names are dropped before any path work. */
+static __always_inline int wanted(struct hf_config *c, __u64 id)
 {
+	char comm[HF_COMM_LEN];
+
+	if ((c->flags & HF_CFG_FILTER_SELF) && (id >> 32) == c->self_tgid) {
+		count(HF_C_FILT_SELF);
+		return 0;
+	}
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (bpf_map_lookup_elem(&comm_filter, comm)) {
+		count(HF_C_FILT_COMM);
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline int moves_dir(__u32 sys, __u64 unlinkat_flags)
+{
+	return sys == S_RENAME || sys == S_RENAMEAT || sys == S_RENAMEAT2 || sys == S_RMDIR ||
+	       (sys == S_UNLINKAT && (unlinkat_flags & AT_REMOVEDIR));
+}
+
+/* write*: only the first write to a regular file through a given struct file becomes an event (one MODIFY
+ * per open file, or one per modify_interval); repeats, and writes to files whose directory is known to be
+ * filtered, cost one fd-table walk and one or two hash lookups. Returns 1 when a MODIFY is due. */
+static __always_inline int write_due(struct hf_config *c, struct task_struct *task, __u64 id, __u64 fd)
+{
+	struct wkey wk = { .tgid = id >> 32, .fd = (__u32)fd };
+	struct wval *wv;
+	struct file *f;
+	__u32 why;
+
+	if ((c->flags & HF_CFG_FILTER_SELF) && (id >> 32) == c->self_tgid)
+		return 0;
+	f = fd_file(task, fd);
+	if (!f || !is_reg(f))
+		return 0;
+	wv = bpf_map_lookup_elem(&written, &wk);
+	if (wv && wv->file == (__u64)f) {
+		if (wv->filtered || !c->modify_interval_ns ||
+		    bpf_ktime_get_boot_ns() - wv->last_ns < c->modify_interval_ns) {
+			count(HF_C_WRITE_REPEAT);
+			return 0;
+		}
+	} else if ((why = dir_cached(c, f))) {
+		count(why);
+		return 0;
+	}
+	count(HF_C_SEEN);
+	return wanted(c, id);
+}
+
+/* Per-syscall completion, from the sys_exit raw tracepoint: the syscall's arguments are read from its saved
+ * user registers (the values the kernel itself used; only the return value register changes), except close's
+ * struct file, which sys_enter stashed before the fd table forgot it. */
+__noinline int hf_exit(__u64 regs_p, __u32 sys, long ret)
+{
+	struct pt_regs *regs = (void *)regs_p;
 	__u64 id = bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &id);
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct hf_config *c = cfg();
 	struct heap *h = heap_get();
-	struct inflight a;
+	struct inflight a = {};
 	struct file *f;
 	__u64 gid_uid;
-	__u32 kind = 0, filter_new = 1, sys, fmode = 0;
+	__u32 kind = 0, filter_new = 1, fmode = 0;
 	__u32 plen = 0, nlen = 0;
 
-	if (!in)
-		return 0;
-	a = *in;
-	bpf_map_delete_elem(&inflight, &id);
-	if (a.gen_only) {
-		__u64 *gen = dir_gen_ptr();
-
-		if (ret == 0 && gen)
-			__sync_fetch_and_add(gen, 1);
-		return 0;
-	}
 	if (!h || !c)
 		return 0;
-	sys = a.sys;
+	if (sys == S_CLOSE || sys == S_DUP2 || sys == S_DUP3) {
+		struct inflight *in = bpf_map_lookup_elem(&inflight, &id);
+
+		if (!in)
+			return 0;
+		a = *in;
+		bpf_map_delete_elem(&inflight, &id);
+		sys = S_CLOSE;
+	} else if (sys == S_WRITE) {
+		a.a[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		if (ret == 0)
+			return 0;
+		if (ret < 0) {
+			count(HF_C_FILT_FAILED);
+			return 0;
+		}
+		if (!write_due(c, task, id, a.a[0]))
+			return 0;
+	} else {
+		a.a[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		a.a[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		a.a[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		if (sys >= S_RENAME) { /* only path syscalls have more than three arguments of interest */
+			a.a[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
+			a.a[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+		}
+		/* a directory may have moved or gone, whoever did it: cached verdicts are stale */
+		if (ret == 0 && moves_dir(sys, a.a[2])) {
+			__u64 *gen = dir_gen_ptr();
+
+			if (gen)
+				__sync_fetch_and_add(gen, 1);
+		}
+		count(HF_C_SEEN);
+		if (!wanted(c, id))
+			return 0;
+	}
+	a.sys = sys;
 	if (sys == S_CLOSE) {
 		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)a.a[0] };
 		struct wval *wv = bpf_map_lookup_elem(&written, &wk);
@@ -567,13 +641,6 @@ __noinline int hf_exit(long ret)
 		return 0;
 	}
 
-	if (sys == S_RENAME || sys == S_RENAMEAT || sys == S_RENAMEAT2 || sys == S_RMDIR ||
-	    (sys == S_UNLINKAT && (a.a[2] & AT_REMOVEDIR))) {
-		__u64 *gen = dir_gen_ptr(); /* a directory may have moved or gone: cached verdicts are stale */
-
-		if (gen)
-			__sync_fetch_and_add(gen, 1);
-	}
 	if (sys == S_OPEN || sys == S_OPENAT || sys == S_OPENAT2 || sys == S_CREAT) {
 		/* Most opens on a machine are of no interest: decide that before gathering any context. */
 		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)ret };
@@ -597,11 +664,8 @@ __noinline int hf_exit(long ret)
 			return 0;
 		}
 		why = dir_cached(c, f);
-		if (why) {
-			struct wval filtered = { .file = (__u64)f, .filtered = 1 };
-
+		if (why) { /* its writes find the same verdict (write_due); its close finds no written entry */
 			count(why);
-			bpf_map_update_elem(&written, &wk, &filtered, BPF_ANY);
 			return 0;
 		}
 	}
@@ -805,95 +869,15 @@ __noinline int hf_exit(long ret)
 	return 0;
 }
 
-/* Common enter: the shipper itself and excluded process names are dropped before anything is stored. */
-static __always_inline int wanted(__u64 id)
-{
-	struct hf_config *c = cfg();
-	char comm[HF_COMM_LEN];
-
-	if (!c)
-		return 0;
-	if ((c->flags & HF_CFG_FILTER_SELF) && (id >> 32) == c->self_tgid) {
-		count(HF_C_FILT_SELF);
-		return 0;
-	}
-	bpf_get_current_comm(comm, sizeof(comm));
-	if (bpf_map_lookup_elem(&comm_filter, comm)) {
-		count(HF_C_FILT_COMM);
-		return 0;
-	}
-	return 1;
-}
-
-__noinline int hf_enter(__u32 sys, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct inflight in = {};
-
-	count(HF_C_SEEN);
-	if (!wanted(id)) {
-		/* even a filtered process moving a directory makes cached directory verdicts stale */
-		if (sys != S_RENAME && sys != S_RENAMEAT && sys != S_RENAMEAT2 && sys != S_RMDIR &&
-		    !(sys == S_UNLINKAT && (a2 & AT_REMOVEDIR)))
-			return 0;
-		in.gen_only = 1;
-	}
-	in.sys = sys;
-	in.a[0] = a0;
-	in.a[1] = a1;
-	in.a[2] = a2;
-	in.a[3] = a3;
-	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
-		count(HF_C_STASH_FULL);
-	return 0;
-}
-
-/* The fifth argument (flags of renameat2/linkat/fchownat) is patched in after hf_enter. */
-static __always_inline void set_a4(__u64 a4)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &id);
-
-	if (in)
-		in->a[4] = a4;
-}
-
-/* write*: only the first write to a regular file through a given struct file is stashed (one MODIFY
- * per open file, or one per modify_interval); repeats cost one fd-table walk and one hash lookup. */
-__noinline int hf_write_enter(__u64 fd)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct hf_config *c = cfg();
-	struct wkey wk = { .tgid = id >> 32, .fd = (__u32)fd };
-	struct wval *wv;
-	struct file *f;
-
-	if (!c)
-		return 0;
-	if ((c->flags & HF_CFG_FILTER_SELF) && (id >> 32) == c->self_tgid)
-		return 0;
-	f = fd_file(task, fd);
-	if (!f || !is_reg(f))
-		return 0;
-	wv = bpf_map_lookup_elem(&written, &wk);
-	if (wv && wv->file == (__u64)f) {
-		if (wv->filtered || !c->modify_interval_ns ||
-		    bpf_ktime_get_boot_ns() - wv->last_ns < c->modify_interval_ns) {
-			count(HF_C_WRITE_REPEAT);
-			return 0;
-		}
-	}
-	return hf_enter(S_WRITE, fd, 0, 0, 0);
-}
-
-/* close: only fds with a MODIFY behind them matter; remember which struct file is being closed. */
+/* close (and dup2/dup3 onto an open fd, which close it implicitly): only fds with a MODIFY behind them matter;
+ * remember which struct file is being closed, as the fd table forgets it before sys_exit. */
 __noinline int hf_close_enter(__u64 fd)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct wkey wk = { .tgid = id >> 32, .fd = (__u32)fd };
 	struct wval *wv = bpf_map_lookup_elem(&written, &wk);
+	struct inflight in = { .sys = S_CLOSE };
 
 	if (!wv)
 		return 0;
@@ -901,82 +885,76 @@ __noinline int hf_close_enter(__u64 fd)
 		bpf_map_delete_elem(&written, &wk);
 		return 0;
 	}
-	return hf_enter(S_CLOSE, fd, (__u64)fd_file(task, fd), 0, 0);
+	count(HF_C_SEEN);
+	in.a[0] = fd;
+	in.a[1] = (__u64)fd_file(task, fd);
+	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
+		count(HF_C_STASH_FULL);
+	return 0;
 }
 
-/* A syscall tracepoint's context holds only that syscall's arguments: reading past them makes the
- * kernel refuse the attach (EACCES), so each program reads exactly nargs arguments. */
-#define ARG(i, nargs) ((i) < (nargs) ? ctx->args[(i) < (nargs) ? (i) : 0] : 0)
-#define ENTER(name, sysid, nargs)                                                    \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                  \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                      \
-	{                                                                            \
-		hf_enter(sysid, ARG(0, nargs), ARG(1, nargs), ARG(2, nargs), ARG(3, nargs)); \
-		if (nargs > 4)                                                       \
-			set_a4(ARG(4, nargs));                                       \
-		return 0;                                                            \
-	}
-#define EXIT(name)                                                                   \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                   \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)                        \
-	{                                                                            \
-		return hf_exit(ctx->ret);                                            \
-	}
-#define WRITE(name)                                                                  \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                  \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                      \
-	{                                                                            \
-		return hf_write_enter(ctx->args[0]);                                 \
-	}                                                                            \
-	EXIT(name)
+/* The syscall number -> enum hf_sys for the syscalls of interest, filled by the loader from the C library's
+ * syscall numbers for this architecture (0 = not of interest). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HF_SYSCALL_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_nr SEC(".maps");
 
-ENTER(open, S_OPEN, 3) EXIT(open)
-ENTER(openat, S_OPENAT, 4) EXIT(openat)
-ENTER(openat2, S_OPENAT2, 4) EXIT(openat2)
-ENTER(creat, S_CREAT, 2) EXIT(creat)
-WRITE(write)
-WRITE(pwrite64)
-WRITE(writev)
-WRITE(pwritev)
-WRITE(pwritev2)
-SEC("tracepoint/syscalls/sys_enter_close")
-int enter_close(struct trace_event_raw_sys_enter *ctx)
+/* The hf_sys code of a syscall, or 0. 32-bit (compat) syscalls of a 64-bit kernel number differently (ia32 3 is
+ * read, not close): they are not traced, as with the per-syscall tracepoints. */
+static __always_inline __u32 syscall_of(long nr)
 {
-	return hf_close_enter(ctx->args[0]);
+	__u32 k = (__u32)nr, *s = bpf_map_lookup_elem(&sys_nr, &k);
+
+	if (!s || !*s)
+		return 0;
+#if defined(__TARGET_ARCH_x86)
+	{
+		struct task_struct *task = (void *)bpf_get_current_task();
+
+		if (BPF_CORE_READ(task, thread_info.status) & 0x0002 /* TS_COMPAT */)
+			return 0;
+	}
+#endif
+	return *s;
 }
-EXIT(close)
-/* dup2/dup3 onto a written fd close it implicitly (shell redirections restore stdout this way) */
-SEC("tracepoint/syscalls/sys_enter_dup2")
-int enter_dup2(struct trace_event_raw_sys_enter *ctx)
+
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#else
+#error "holdfast.bpf.c: SYSCALL_NR is not defined for this architecture"
+#endif
+
+/* Two programs for every syscall on the node instead of an enter and an exit tracepoint per syscall of interest:
+ * a raw tracepoint skips the per-event record the syscall tracepoints build, and one array lookup dismisses
+ * every other syscall. Only close/dup2/dup3 have work at entry. */
+SEC("raw_tracepoint/sys_enter")
+int hf_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	return ctx->args[0] == ctx->args[1] ? 0 : hf_close_enter(ctx->args[1]);
+	struct pt_regs *regs = (void *)ctx->args[0];
+	__u32 sys = syscall_of(ctx->args[1]);
+
+	if (sys == S_CLOSE)
+		return hf_close_enter(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	if (sys == S_DUP2) { /* dup2(fd, fd) closes nothing */
+		__u64 newfd = PT_REGS_PARM2_CORE_SYSCALL(regs);
+
+		return PT_REGS_PARM1_CORE_SYSCALL(regs) == newfd ? 0 : hf_close_enter(newfd);
+	}
+	if (sys == S_DUP3)
+		return hf_close_enter(PT_REGS_PARM2_CORE_SYSCALL(regs));
+	return 0;
 }
-EXIT(dup2)
-SEC("tracepoint/syscalls/sys_enter_dup3")
-int enter_dup3(struct trace_event_raw_sys_enter *ctx)
+
+SEC("raw_tracepoint/sys_exit")
+int hf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	return hf_close_enter(ctx->args[1]);
+	struct pt_regs *regs = (void *)ctx->args[0];
+	__u32 sys = syscall_of(SYSCALL_NR(regs));
+
+	return sys ? hf_exit((__u64)regs, sys, ctx->args[1]) : 0;
 }
-EXIT(dup3)
-ENTER(rename, S_RENAME, 2) EXIT(rename)
-ENTER(renameat, S_RENAMEAT, 4) EXIT(renameat)
-ENTER(renameat2, S_RENAMEAT2, 5) EXIT(renameat2)
-ENTER(unlink, S_UNLINK, 1) EXIT(unlink)
-ENTER(unlinkat, S_UNLINKAT, 3) EXIT(unlinkat)
-ENTER(mkdir, S_MKDIR, 2) EXIT(mkdir)
-ENTER(mkdirat, S_MKDIRAT, 3) EXIT(mkdirat)
-ENTER(rmdir, S_RMDIR, 1) EXIT(rmdir)
-ENTER(chmod, S_CHMOD, 2) EXIT(chmod)
-ENTER(fchmod, S_FCHMOD, 2) EXIT(fchmod)
-ENTER(fchmodat, S_FCHMODAT, 3) EXIT(fchmodat)
-ENTER(fchmodat2, S_FCHMODAT2, 4) EXIT(fchmodat2)
-ENTER(chown, S_CHOWN, 3) EXIT(chown)
-ENTER(lchown, S_LCHOWN, 3) EXIT(lchown)
-ENTER(fchown, S_FCHOWN, 3) EXIT(fchown)
-ENTER(fchownat, S_FCHOWNAT, 5) EXIT(fchownat)
-ENTER(truncate, S_TRUNCATE, 2) EXIT(truncate)
-ENTER(ftruncate, S_FTRUNCATE, 2) EXIT(ftruncate)
-ENTER(link, S_LINK, 2) EXIT(link)
-ENTER(linkat, S_LINKAT, 5) EXIT(linkat)
-ENTER(symlink, S_SYMLINK, 2) EXIT(symlink)
-ENTER(symlinkat, S_SYMLINKAT, 3) EXIT(symlinkat)

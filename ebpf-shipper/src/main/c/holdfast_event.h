@@ -16,6 +16,16 @@
 #define HF_POLL_SLICE_MS 5         /* ... and the reader also looks this often */
 
 /* Event kinds: numerically identical to holdfast.v1.FileEvent.Kind. */
+/* Syscalls of interest (hf_event.syscall). The loader maps this architecture's syscall numbers to them; the
+ * order matters to the probe: from S_RENAME on, a syscall's fourth and fifth arguments are read too. */
+enum hf_sys {
+	S_OPEN = 1, S_OPENAT, S_OPENAT2, S_CREAT, S_WRITE, S_CLOSE, S_DUP2, S_DUP3,
+	S_RENAME, S_RENAMEAT, S_RENAMEAT2, S_UNLINK, S_UNLINKAT, S_MKDIR, S_MKDIRAT, S_RMDIR,
+	S_CHMOD, S_FCHMOD, S_FCHMODAT, S_FCHMODAT2, S_CHOWN, S_LCHOWN, S_FCHOWN, S_FCHOWNAT,
+	S_TRUNCATE, S_FTRUNCATE, S_LINK, S_LINKAT, S_SYMLINK, S_SYMLINKAT,
+};
+#define HF_SYSCALL_SLOTS 1024 /* syscall numbers below this are looked up (x86_64 and arm64 use < 512) */
+
 enum hf_kind {
 	HF_CREATE = 1,
 	HF_OPEN = 2,

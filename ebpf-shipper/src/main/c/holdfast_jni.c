@@ -11,9 +11,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -25,8 +24,6 @@ _Static_assert(sizeof(struct hf_event) == HF_EVENT_HDR, "hf_event header size");
 _Static_assert(HF_C__COUNT <= HF_C_SLOTS, "counter slots");
 
 #define EXC "dev/holdfast/shipper/ebpf/EbpfUnavailableException"
-#define TRACEFS "/sys/kernel/tracing"
-#define TRACEFS_MAGIC 0x74726163
 
 /* The BPF ring buffer, read directly rather than through libbpf's ring_buffer: libbpf maps the data pages twice
  * (so that a record crossing the end reads contiguously), and the kernel inserts every mapped page up front, so an
@@ -49,7 +46,6 @@ struct hf {
 	int ring_open;
 	struct bpf_link **links;
 	int nlinks;
-	char skipped[512]; /* programs not loaded because the kernel lacks the tracepoint */
 };
 
 static __thread char last_log[512];
@@ -88,13 +84,6 @@ static void throw_unavailable(JNIEnv *env, const char *fmt, ...)
 		(*env)->ThrowNew(env, c, msg);
 }
 
-static int tracefs_ready(void)
-{
-	struct statfs st;
-
-	return statfs(TRACEFS, &st) == 0 && st.f_type == TRACEFS_MAGIC;
-}
-
 static const char *perm_hint(int err)
 {
 	if (err == EPERM || err == EACCES)
@@ -102,11 +91,44 @@ static const char *perm_hint(int err)
 	return "";
 }
 
-JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_load(JNIEnv *env, jclass cls, jint ring_bytes,
-									jboolean mount_tracefs)
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452 /* Linux 6.6; the same number on every architecture */
+#endif
+
+/* This architecture's syscall numbers (from the C library) -> the probe's enum hf_sys. Legacy calls that an
+ * architecture does not have (arm64 has no open, rename, unlink...) are simply absent. */
+static int map_syscalls(struct holdfast_bpf *skel)
+{
+	static const struct { long nr; __u32 sys; } table[] = {
+#ifdef SYS_open
+		{ SYS_open, S_OPEN }, { SYS_creat, S_CREAT }, { SYS_rename, S_RENAME }, { SYS_unlink, S_UNLINK },
+		{ SYS_mkdir, S_MKDIR }, { SYS_rmdir, S_RMDIR }, { SYS_chmod, S_CHMOD }, { SYS_chown, S_CHOWN },
+		{ SYS_lchown, S_LCHOWN }, { SYS_link, S_LINK }, { SYS_symlink, S_SYMLINK }, { SYS_dup2, S_DUP2 },
+#endif
+		{ SYS_openat, S_OPENAT }, { SYS_openat2, S_OPENAT2 }, { SYS_write, S_WRITE }, { SYS_pwrite64, S_WRITE },
+		{ SYS_writev, S_WRITE }, { SYS_pwritev, S_WRITE }, { SYS_pwritev2, S_WRITE }, { SYS_close, S_CLOSE },
+		{ SYS_dup3, S_DUP3 }, { SYS_renameat, S_RENAMEAT }, { SYS_renameat2, S_RENAMEAT2 },
+		{ SYS_unlinkat, S_UNLINKAT }, { SYS_mkdirat, S_MKDIRAT }, { SYS_fchmod, S_FCHMOD },
+		{ SYS_fchmodat, S_FCHMODAT }, { SYS_fchmodat2, S_FCHMODAT2 }, { SYS_fchown, S_FCHOWN },
+		{ SYS_fchownat, S_FCHOWNAT }, { SYS_truncate, S_TRUNCATE }, { SYS_ftruncate, S_FTRUNCATE },
+		{ SYS_linkat, S_LINKAT }, { SYS_symlinkat, S_SYMLINKAT },
+	};
+	int fd = bpf_map__fd(skel->maps.sys_nr);
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		__u32 k = (__u32)table[i].nr;
+
+		if (table[i].nr < 0 || table[i].nr >= HF_SYSCALL_SLOTS)
+			return ERANGE;
+		if (bpf_map_update_elem(fd, &k, &table[i].sys, BPF_ANY))
+			return errno;
+	}
+	return 0;
+}
+
+JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_load(JNIEnv *env, jclass cls, jint ring_bytes)
 {
 	struct hf *h;
-	struct bpf_program *prog;
 	int err;
 
 	last_log[0] = 0;
@@ -115,19 +137,6 @@ JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_load(JNIEnv *
 		throw_unavailable(env, "eBPF unavailable: kernel BTF /sys/kernel/btf/vmlinux is missing (kernel built without "
 				       "CONFIG_DEBUG_INFO_BTF), CO-RE programs cannot be relocated");
 		return 0;
-	}
-	if (!tracefs_ready()) {
-		if (!mount_tracefs) {
-			throw_unavailable(env, "eBPF unavailable: tracefs is not mounted at " TRACEFS
-					       " (run: mount -t tracefs nodev " TRACEFS ")");
-			return 0;
-		}
-		if (mount("nodev", TRACEFS, "tracefs", 0, NULL) != 0 && !tracefs_ready()) {
-			throw_unavailable(env, "eBPF unavailable: tracefs is not mounted at " TRACEFS " and mounting it failed: %s "
-					       "(errno %d)%s; run: mount -t tracefs nodev " TRACEFS,
-					  strerror(errno), errno, perm_hint(errno));
-			return 0;
-		}
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
@@ -147,23 +156,6 @@ JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_load(JNIEnv *
 		throw_unavailable(env, "eBPF unavailable: ring buffer size %d refused: %s", ring_bytes, strerror(-err));
 		goto fail;
 	}
-	/* Programs whose tracepoint this kernel does not have (e.g. fchmodat2 before 6.6) are skipped. */
-	bpf_object__for_each_program(prog, h->skel->obj) {
-		const char *sec = bpf_program__section_name(prog);
-		char path[256];
-
-		if (strncmp(sec, "tracepoint/", 11) != 0)
-			continue;
-		snprintf(path, sizeof(path), TRACEFS "/events/%s", sec + 11);
-		if (access(path, F_OK) != 0) {
-			bpf_program__set_autoload(prog, false);
-			if (strlen(h->skipped) + strlen(sec) + 2 < sizeof(h->skipped)) {
-				if (h->skipped[0])
-					strcat(h->skipped, ",");
-				strcat(h->skipped, sec + 11);
-			}
-		}
-	}
 	err = holdfast_bpf__load(h->skel);
 	if (err) {
 		err = -err;
@@ -171,18 +163,16 @@ JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_load(JNIEnv *
 				  err, perm_hint(err), last_log[0] ? last_log : "no libbpf detail");
 		goto fail;
 	}
+	err = map_syscalls(h->skel);
+	if (err) {
+		throw_unavailable(env, "eBPF unavailable: filling the syscall map failed: %s (errno %d)", strerror(err), err);
+		goto fail;
+	}
 	return (jlong)(uintptr_t)h;
 fail:
 	holdfast_bpf__destroy(h->skel);
 	free(h);
 	return 0;
-}
-
-JNIEXPORT jstring JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_skipped(JNIEnv *env, jclass cls, jlong hp)
-{
-	struct hf *h = (struct hf *)(uintptr_t)hp;
-
-	return (*env)->NewStringUTF(env, h->skipped);
 }
 
 static int ring_open(struct hf_ring *r, int map_fd, size_t size)
@@ -517,6 +507,8 @@ JNIEXPORT jintArray JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_layout(JN
 		HF_NAME_MAX,
 		HF_C__COUNT,
 		HF_C_SLOTS,
+		S_SYMLINKAT + 1, /* enum hf_sys: the Java name table has one entry per code */
+		S_RENAMEAT2,
 	};
 	jintArray a = (*env)->NewIntArray(env, sizeof(v) / sizeof(v[0]));
 

@@ -124,7 +124,7 @@ public record ShipperConfig(
     /** The probe settings: watch filters, ring buffer, reads and modify interval; the shipper's own writes excluded. */
     public ProbeConfig toProbeConfig() {
         return new ProbeConfig((int) watch.ringBufferBytes(), filters(), true, watch.emitReads(),
-                watch.modifyInterval(), true);
+                watch.modifyInterval());
     }
 
     /** The watch section as probe filters (also what the fallback source applies). */

@@ -3,17 +3,16 @@ package dev.holdfast.shipper.ebpf;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
- * The kernel half of the node agent: syscall-tracepoint eBPF programs that report file activity with
- * absolute paths resolved in the kernel, filtered in the kernel, through one ring buffer.
+ * The kernel half of the node agent: eBPF programs on the sys_enter/sys_exit raw tracepoints that report file
+ * activity with absolute paths resolved in the kernel, filtered in the kernel, through one ring buffer.
  *
  * <p>Lifecycle: {@link #load(ProbeConfig)} (verifies and loads, nothing attached yet), {@link #attach()}
  * (events start), {@link #drain(ByteBuffer)}/{@link #poll(ByteBuffer, int)} from ONE thread,
  * {@link #updateFilters(Filters)} and {@link #counters()} from any thread, {@link #close()} (detach and free).
- * Needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN for tracefs).
+ * Needs root (or CAP_BPF + CAP_PERFMON).
  */
 public final class EbpfProbe implements AutoCloseable {
     /** The smallest drain buffer: one maximal record (two 4095-byte paths) plus its length word. */
@@ -30,14 +29,11 @@ public final class EbpfProbe implements AutoCloseable {
     private boolean attached;
     private Filters filters = new Filters(Set.of(), Set.of(), Set.of(), Set.of(), Set.of());
     private final long bootToRealtime;
-    private final List<String> skipped;
 
     private EbpfProbe(ProbeConfig config, long handle) {
         this.config = config;
         this.handle = handle;
         this.bootToRealtime = NativeProbe.bootToRealtimeOffsetNanos();
-        String s = NativeProbe.skipped(handle);
-        this.skipped = s.isEmpty() ? List.of() : List.of(s.split(","));
     }
 
     /**
@@ -47,7 +43,7 @@ public final class EbpfProbe implements AutoCloseable {
      */
     public static EbpfProbe load(ProbeConfig config) throws EbpfUnavailableException {
         NativeProbe.ensureLoaded();
-        long h = NativeProbe.load(config.ringBufferBytes(), config.mountTracefs());
+        long h = NativeProbe.load(config.ringBufferBytes());
         EbpfProbe p = new EbpfProbe(config, h);
         try {
             p.updateFilters(config.filters());
@@ -170,11 +166,6 @@ public final class EbpfProbe implements AutoCloseable {
     /** Add to {@link KernelEvent#tsBootNanos()} for wall-clock nanoseconds (measured at load). */
     public long bootToRealtimeOffsetNanos() {
         return bootToRealtime;
-    }
-
-    /** Tracepoints this kernel does not have, whose programs were therefore not loaded (e.g. fchmodat2). */
-    public List<String> skippedTracepoints() {
-        return skipped;
     }
 
     public ProbeConfig config() {

@@ -51,11 +51,9 @@ final class NativeProbe {
         }
     }
 
-    static native long load(int ringBytes, boolean mountTracefs) throws EbpfUnavailableException;
+    static native long load(int ringBytes) throws EbpfUnavailableException;
 
     static native void attach(long handle) throws EbpfUnavailableException;
-
-    static native String skipped(long handle);
 
     /** Returns (records << 32) | bytes. */
     static native long drain(long handle, ByteBuffer direct, int capacity, int timeoutMillis) throws EbpfUnavailableException;

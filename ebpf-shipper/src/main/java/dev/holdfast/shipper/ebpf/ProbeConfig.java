@@ -12,10 +12,9 @@ import java.util.Objects;
  * @param emitReads        emit OPEN for read-only opens too (default false: plain reads are ignored)
  * @param modifyInterval   ZERO: one MODIFY per opened file (at its first write); otherwise at most one MODIFY
  *                         per open file per interval
- * @param mountTracefs     mount tracefs at /sys/kernel/tracing when it is not mounted (default true)
  */
 public record ProbeConfig(int ringBufferBytes, Filters filters, boolean excludeSelf, boolean emitReads,
-                          Duration modifyInterval, boolean mountTracefs) {
+                          Duration modifyInterval) {
 
     public static final int DEFAULT_RING_BYTES = 8 << 20;
 
@@ -31,26 +30,26 @@ public record ProbeConfig(int ringBufferBytes, Filters filters, boolean excludeS
     }
 
     public static ProbeConfig defaults() {
-        return new ProbeConfig(DEFAULT_RING_BYTES, Filters.defaults(), true, false, Duration.ZERO, true);
+        return new ProbeConfig(DEFAULT_RING_BYTES, Filters.defaults(), true, false, Duration.ZERO);
     }
 
     public ProbeConfig withRingBufferBytes(int v) {
-        return new ProbeConfig(v, filters, excludeSelf, emitReads, modifyInterval, mountTracefs);
+        return new ProbeConfig(v, filters, excludeSelf, emitReads, modifyInterval);
     }
 
     public ProbeConfig withFilters(Filters v) {
-        return new ProbeConfig(ringBufferBytes, v, excludeSelf, emitReads, modifyInterval, mountTracefs);
+        return new ProbeConfig(ringBufferBytes, v, excludeSelf, emitReads, modifyInterval);
     }
 
     public ProbeConfig withExcludeSelf(boolean v) {
-        return new ProbeConfig(ringBufferBytes, filters, v, emitReads, modifyInterval, mountTracefs);
+        return new ProbeConfig(ringBufferBytes, filters, v, emitReads, modifyInterval);
     }
 
     public ProbeConfig withEmitReads(boolean v) {
-        return new ProbeConfig(ringBufferBytes, filters, excludeSelf, v, modifyInterval, mountTracefs);
+        return new ProbeConfig(ringBufferBytes, filters, excludeSelf, v, modifyInterval);
     }
 
     public ProbeConfig withModifyInterval(Duration v) {
-        return new ProbeConfig(ringBufferBytes, filters, excludeSelf, emitReads, v, mountTracefs);
+        return new ProbeConfig(ringBufferBytes, filters, excludeSelf, emitReads, v);
     }
 }

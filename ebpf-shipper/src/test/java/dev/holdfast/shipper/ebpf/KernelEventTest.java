@@ -38,7 +38,7 @@ class KernelEventTest {
         b.putInt(r + KernelEvent.OFF_FLAGS, 0101);
         b.putInt(r + KernelEvent.OFF_KIND, kind);
         b.putInt(r + KernelEvent.OFF_EVFLAGS, evflags);
-        b.putInt(r + KernelEvent.OFF_SYSCALL, 9);
+        b.putInt(r + KernelEvent.OFF_SYSCALL, List.of(KernelEvent.SYSCALLS).indexOf("renameat2"));
         b.putShort(r + KernelEvent.OFF_PATH_LEN, (short) p.length);
         b.putShort(r + KernelEvent.OFF_NEW_PATH_LEN, (short) n.length);
         byte[] comm = "mv".getBytes(StandardCharsets.US_ASCII);

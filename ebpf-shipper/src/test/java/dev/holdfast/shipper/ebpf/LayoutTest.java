@@ -2,9 +2,13 @@ package dev.holdfast.shipper.ebpf;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The Java decoder's offsets must equal sizeof/offsetof of struct hf_event as compiled into the native library. */
+/**
+ * The Java decoder's offsets must equal sizeof/offsetof of struct hf_event as compiled into the native library, and
+ * its syscall-name table must follow enum hf_sys.
+ */
 class LayoutTest {
     @Test
     void decoderOffsetsMatchTheNativeStruct() throws Exception {
@@ -15,8 +19,10 @@ class LayoutTest {
             KernelEvent.OFF_UID, KernelEvent.OFF_GID, KernelEvent.OFF_MODE, KernelEvent.OFF_FLAGS, KernelEvent.OFF_KIND,
             KernelEvent.OFF_EVFLAGS, KernelEvent.OFF_SYSCALL, KernelEvent.OFF_PATH_LEN, KernelEvent.OFF_NEW_PATH_LEN,
             KernelEvent.OFF_COMM, KernelEvent.COMM_LEN, KernelEvent.PATH_MAX, 256, 32, Counters.COUNT, 16,
+            KernelEvent.SYSCALLS.length, List.of(KernelEvent.SYSCALLS).indexOf("renameat2"),
         };
         assertArrayEquals(expected, NativeProbe.layout(),
-                "order: sizeof, offsets ts..comm, comm len, HF_PATH_MAX, HF_PREFIX_MAX, HF_NAME_MAX, HF_C__COUNT, HF_C_SLOTS");
+                "order: sizeof, offsets ts..comm, comm len, HF_PATH_MAX, HF_PREFIX_MAX, HF_NAME_MAX, HF_C__COUNT, HF_C_SLOTS, "
+                + "number of enum hf_sys codes, S_RENAMEAT2");
     }
 }
