@@ -18,6 +18,17 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Reads through BTF-typed pointers are plain loads (the verifier guards them with an exception table), a
+ * bpf_probe_read_kernel helper call each otherwise: on the hot paths (every open, write and close on the node)
+ * the task comes from bpf_get_current_task_btf, the syscall registers from bpf_task_pt_regs, and a struct file
+ * read out of the fd table is given its type back with bpf_rdonly_cast. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+static __always_inline struct file *as_file(__u64 p)
+{
+	return bpf_rdonly_cast((void *)p, bpf_core_type_id_kernel(struct file));
+}
+
 #define AT_FDCWD -100
 #define AT_REMOVEDIR 0x200
 #define AT_EMPTY_PATH 0x1000
@@ -62,6 +73,7 @@ struct heap {
 	struct hf_lpm_key key;
 	struct hf_name_key nkey;
 	__u64 w_d, w_vm, w_mnt;   /* path walk state (walk_step) */
+	__u64 scratch;            /* ptr_val */
 	__u32 w_pos, w_fl, w_done;
 	__u32 s_off, s_len, s_blen, s_elen; /* basename / extension scan state */
 };
@@ -188,6 +200,14 @@ static __always_inline struct heap *heap_get(void)
 	return bpf_map_lookup_elem(&heap, &zero);
 }
 
+/* A typed kernel pointer as a plain number: global functions take scalars only, and a value read back from
+ * memory is one. */
+static __always_inline __u64 ptr_val(struct heap *h, const void *p)
+{
+	*(volatile __u64 *)&h->scratch = (__u64)p;
+	return *(volatile __u64 *)&h->scratch;
+}
+
 static __always_inline __u64 *dir_gen_ptr(void)
 {
 	__u32 zero = 0;
@@ -197,9 +217,9 @@ static __always_inline __u64 *dir_gen_ptr(void)
 /* Cached prefix verdict for the directory holding f, or 0 when unknown (or the cache is off). */
 static __always_inline __u32 dir_cached(struct hf_config *c, struct file *f)
 {
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
-	struct dentry *p = BPF_CORE_READ(d, d_parent);
-	struct dkey k = { .dentry = (__u64)p, .mnt = (__u64)BPF_CORE_READ(f, f_path.mnt) };
+	struct dentry *d = f->f_path.dentry;
+	struct dentry *p = d->d_parent;
+	struct dkey k = { .dentry = (__u64)p, .mnt = (__u64)f->f_path.mnt };
 	struct dval *v;
 	__u64 *gen;
 
@@ -207,42 +227,40 @@ static __always_inline __u32 dir_cached(struct hf_config *c, struct file *f)
 		return 0;
 	v = bpf_map_lookup_elem(&dir_verdict, &k);
 	gen = dir_gen_ptr();
-	if (!v || !gen || v->gen != *gen || v->ino != BPF_CORE_READ(p, d_inode, i_ino))
+	if (!v || !gen || v->gen != *gen || v->ino != p->d_inode->i_ino)
 		return 0;
 	return v->why;
 }
 
 static __always_inline void dir_remember(struct hf_config *c, struct file *f, __u32 why)
 {
-	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
-	struct dentry *p = BPF_CORE_READ(d, d_parent);
-	struct dkey k = { .dentry = (__u64)p, .mnt = (__u64)BPF_CORE_READ(f, f_path.mnt) };
+	struct dentry *d = f->f_path.dentry;
+	struct dentry *p = d->d_parent;
+	struct dkey k = { .dentry = (__u64)p, .mnt = (__u64)f->f_path.mnt };
 	struct dval v = {};
 	__u64 *gen = dir_gen_ptr();
 
 	if (!(c->flags & HF_CFG_DIR_CACHE) || p == d || !gen)
 		return;
-	v.ino = BPF_CORE_READ(p, d_inode, i_ino);
+	v.ino = p->d_inode->i_ino;
 	v.gen = *gen;
 	v.why = why;
 	bpf_map_update_elem(&dir_verdict, &k, &v, BPF_ANY);
 }
 
-static __always_inline struct file *fd_file(struct task_struct *t, __u64 fd)
+/* The struct file behind fd in the current task, or NULL. */
+static __always_inline struct file *fd_file(__u64 fd)
 {
-	struct files_struct *files = BPF_CORE_READ(t, files);
-	struct fdtable *fdt;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = t->files->fdt;
 	struct file **arr;
-	struct file *f = 0;
+	__u64 f = 0;
 
-	if (!files)
+	if (!fdt || fd >= fdt->max_fds)
 		return 0;
-	fdt = BPF_CORE_READ(files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	arr = BPF_CORE_READ(fdt, fd);
+	arr = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
-	return f;
+	return f ? as_file(f) : 0;
 }
 
 static __always_inline __u32 encode_dev(__u32 kdev)
@@ -347,7 +365,7 @@ __noinline int hf_path(__u64 dentry_p, __u64 vfsmnt_p, __u32 off, __u32 second)
 __noinline int hf_upath(__s64 dfd, __u64 uptr, __u32 off, __u32 second)
 {
 	struct heap *h = heap_get();
-	struct task_struct *task = (void *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 d, m;
 	long n;
 	__u32 s = 0, b, rem;
@@ -373,13 +391,13 @@ __noinline int hf_upath(__s64 dfd, __u64 uptr, __u32 off, __u32 second)
 	if (n - s == 1 && h->ustr[s & 15] == '.')
 		s = n;
 	if (dfd == AT_FDCWD) {
-		d = (__u64)BPF_CORE_READ(task, fs, pwd.dentry);
-		m = (__u64)BPF_CORE_READ(task, fs, pwd.mnt);
+		d = ptr_val(h, task->fs->pwd.dentry);
+		m = ptr_val(h, task->fs->pwd.mnt);
 	} else {
-		struct file *f = fd_file(task, dfd);
+		struct file *f = fd_file(dfd);
 
-		d = f ? (__u64)BPF_CORE_READ(f, f_path.dentry) : 0;
-		m = f ? (__u64)BPF_CORE_READ(f, f_path.mnt) : 0;
+		d = f ? ptr_val(h, f->f_path.dentry) : 0;
+		m = f ? ptr_val(h, f->f_path.mnt) : 0;
 	}
 	b = hf_path(d, m, off, second);
 	if (n <= s)
@@ -466,18 +484,18 @@ names:
 /* Fills inode, dev, mode and the path from a struct file. Returns path length. */
 static __always_inline __u32 from_file(struct heap *h, struct file *f)
 {
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct inode *ino = f->f_inode;
 
-	h->ev.inode = BPF_CORE_READ(ino, i_ino);
-	h->ev.dev = encode_dev(BPF_CORE_READ(ino, i_sb, s_dev));
-	h->ev.mode = BPF_CORE_READ(ino, i_mode);
+	h->ev.inode = ino->i_ino;
+	h->ev.dev = encode_dev(ino->i_sb->s_dev);
+	h->ev.mode = ino->i_mode;
 	h->ev.evflags |= HF_EV_FROM_FD;
-	return hf_path((__u64)BPF_CORE_READ(f, f_path.dentry), (__u64)BPF_CORE_READ(f, f_path.mnt), 0, 0);
+	return hf_path(ptr_val(h, f->f_path.dentry), ptr_val(h, f->f_path.mnt), 0, 0);
 }
 
 static __always_inline int is_reg(struct file *f)
 {
-	return (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFREG;
+	return (f->f_inode->i_mode & S_IFMT) == S_IFREG;
 }
 
 /* Filters, then emits heap.ev with its path bytes. filter_new: new_path is a path (not a symlink body).
@@ -536,7 +554,7 @@ static __always_inline int moves_dir(__u32 sys, __u64 unlinkat_flags)
 /* write*: only the first write to a regular file through a given struct file becomes an event (one MODIFY
  * per open file, or one per modify_interval); repeats, and writes to files whose directory is known to be
  * filtered, cost one fd-table walk and one or two hash lookups. Returns 1 when a MODIFY is due. */
-static __always_inline int write_due(struct hf_config *c, struct task_struct *task, __u64 id, __u64 fd)
+static __always_inline int write_due(struct hf_config *c, __u64 id, __u64 fd)
 {
 	struct wkey wk = { .tgid = id >> 32, .fd = (__u32)fd };
 	struct wval *wv;
@@ -545,7 +563,7 @@ static __always_inline int write_due(struct hf_config *c, struct task_struct *ta
 
 	if ((c->flags & HF_CFG_FILTER_SELF) && (id >> 32) == c->self_tgid)
 		return 0;
-	f = fd_file(task, fd);
+	f = fd_file(fd);
 	if (!f || !is_reg(f))
 		return 0;
 	wv = bpf_map_lookup_elem(&written, &wk);
@@ -563,24 +581,111 @@ static __always_inline int write_due(struct hf_config *c, struct task_struct *ta
 	return wanted(c, id);
 }
 
+static __always_inline void fill_common(struct heap *h, struct task_struct *task, __u64 id, __u32 sys, long ret)
+{
+	__u64 gid_uid = bpf_get_current_uid_gid();
+
+	__builtin_memset(&h->ev, 0, sizeof(h->ev));
+	h->ev.ts_boot_ns = bpf_ktime_get_boot_ns();
+	h->ev.cgroup_id = bpf_get_current_cgroup_id();
+	h->ev.ret = ret;
+	h->ev.pid = id >> 32;
+	h->ev.tid = (__u32)id;
+	h->ev.ppid = task->real_parent->tgid;
+	h->ev.uid = (__u32)gid_uid;
+	h->ev.gid = gid_uid >> 32;
+	h->ev.syscall = sys;
+	bpf_get_current_comm(h->ev.comm, sizeof(h->ev.comm));
+}
+
+/* open/openat/openat2/creat. Most opens on a node are of no interest: that is decided first, from the struct file
+ * of the new fd (not a regular file, read-only, a directory with a cached verdict), before any argument is read or
+ * any context gathered. */
+static __always_inline int open_exit(struct hf_config *c, struct heap *h, struct task_struct *task,
+				     struct pt_regs *regs, __u64 id, __u32 sys, long ret)
+{
+	struct wkey wk = { .tgid = id >> 32, .fd = (__u32)ret };
+	struct wval filtered = { .filtered = 1 };
+	struct file *f;
+	__u32 why, kind, fmode;
+	int r;
+
+	if (ret < 0) {
+		count(HF_C_FILT_FAILED);
+		return 0;
+	}
+	bpf_map_delete_elem(&written, &wk); /* a fresh file on this fd */
+	f = fd_file(ret);
+	if (!f)
+		return 0;
+	if (!is_reg(f)) {
+		count(HF_C_FILT_NOTREG);
+		return 0;
+	}
+	fmode = f->f_mode;
+	if (fmode & FMODE_CREATED)
+		kind = HF_CREATE;
+	else if ((fmode & FMODE_WRITE) || (c->flags & HF_CFG_EMIT_READS))
+		kind = HF_OPEN;
+	else {
+		count(HF_C_FILT_READONLY);
+		return 0;
+	}
+	why = dir_cached(c, f);
+	if (why) { /* its writes find the same verdict (write_due); its close finds no written entry */
+		count(why);
+		return 0;
+	}
+	count(HF_C_SEEN);
+	if (!wanted(c, id))
+		return 0;
+	fill_common(h, task, id, sys, ret);
+	if (sys == S_OPENAT2) {
+		__u64 fl = 0;
+
+		bpf_probe_read_user(&fl, sizeof(fl), (void *)PT_REGS_PARM3_SYSCALL(regs)); /* struct open_how.flags */
+		h->ev.flags = fl;
+	} else if (sys == S_CREAT) {
+		h->ev.flags = O_CREAT_ | O_WRONLY_ | O_TRUNC_;
+	} else if (sys == S_OPEN) {
+		h->ev.flags = PT_REGS_PARM2_SYSCALL(regs);
+	} else {
+		h->ev.flags = PT_REGS_PARM3_SYSCALL(regs);
+	}
+	h->ev.arg = fmode;
+	filtered.file = (__u64)f;
+	h->ev.kind = kind;
+	h->ev.path_len = from_file(h, f);
+	r = hf_submit(1);
+	if (r > 0) {
+		/* filtered: this fd's writes and close need no work (write_due, hf_close_enter) */
+		bpf_map_update_elem(&written, &wk, &filtered, BPF_ANY);
+		if ((r == HF_C_FILT_PREFIX_EXCLUDED || r == HF_C_FILT_NOT_INCLUDED) &&
+		    !(h->ev.evflags & (HF_EV_PATH_TRUNCATED | HF_EV_PATH_UNRESOLVED)))
+			dir_remember(c, f, r);
+	}
+	return 0;
+}
+
 /* Per-syscall completion, from the sys_exit raw tracepoint: the syscall's arguments are read from its saved
  * user registers (the values the kernel itself used; only the return value register changes), except close's
  * struct file, which sys_enter stashed before the fd table forgot it. */
-__noinline int hf_exit(__u64 regs_p, __u32 sys, long ret)
+__noinline int hf_exit(__u32 sys, long ret)
 {
-	struct pt_regs *regs = (void *)regs_p;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	__u64 id = bpf_get_current_pid_tgid();
-	struct task_struct *task = (void *)bpf_get_current_task();
 	struct hf_config *c = cfg();
 	struct heap *h = heap_get();
 	struct inflight a = {};
 	struct file *f;
-	__u64 gid_uid;
-	__u32 kind = 0, filter_new = 1, fmode = 0;
+	__u32 kind = 0, filter_new = 1;
 	__u32 plen = 0, nlen = 0;
 
 	if (!h || !c)
 		return 0;
+	if (sys == S_OPEN || sys == S_OPENAT || sys == S_OPENAT2 || sys == S_CREAT)
+		return open_exit(c, h, task, regs, id, sys, ret);
 	if (sys == S_CLOSE || sys == S_DUP2 || sys == S_DUP3) {
 		struct inflight *in = bpf_map_lookup_elem(&inflight, &id);
 
@@ -590,22 +695,22 @@ __noinline int hf_exit(__u64 regs_p, __u32 sys, long ret)
 		bpf_map_delete_elem(&inflight, &id);
 		sys = S_CLOSE;
 	} else if (sys == S_WRITE) {
-		a.a[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+		a.a[0] = PT_REGS_PARM1_SYSCALL(regs);
 		if (ret == 0)
 			return 0;
 		if (ret < 0) {
 			count(HF_C_FILT_FAILED);
 			return 0;
 		}
-		if (!write_due(c, task, id, a.a[0]))
+		if (!write_due(c, id, a.a[0]))
 			return 0;
 	} else {
-		a.a[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-		a.a[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
-		a.a[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		a.a[0] = PT_REGS_PARM1_SYSCALL(regs);
+		a.a[1] = PT_REGS_PARM2_SYSCALL(regs);
+		a.a[2] = PT_REGS_PARM3_SYSCALL(regs);
 		if (sys >= S_RENAME) { /* only path syscalls have more than three arguments of interest */
-			a.a[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
-			a.a[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+			a.a[3] = PT_REGS_PARM4_SYSCALL(regs);
+			a.a[4] = PT_REGS_PARM5_SYSCALL(regs);
 		}
 		/* a directory may have moved or gone, whoever did it: cached verdicts are stale */
 		if (ret == 0 && moves_dir(sys, a.a[2])) {
@@ -641,80 +746,8 @@ __noinline int hf_exit(__u64 regs_p, __u32 sys, long ret)
 		return 0;
 	}
 
-	if (sys == S_OPEN || sys == S_OPENAT || sys == S_OPENAT2 || sys == S_CREAT) {
-		/* Most opens on a machine are of no interest: decide that before gathering any context. */
-		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)ret };
-		__u32 why;
-
-		bpf_map_delete_elem(&written, &wk); /* a fresh file on this fd */
-		f = fd_file(task, ret);
-		if (!f)
-			return 0;
-		if (!is_reg(f)) {
-			count(HF_C_FILT_NOTREG);
-			return 0;
-		}
-		fmode = BPF_CORE_READ(f, f_mode);
-		if (fmode & FMODE_CREATED)
-			kind = HF_CREATE;
-		else if ((fmode & FMODE_WRITE) || (c->flags & HF_CFG_EMIT_READS))
-			kind = HF_OPEN;
-		else {
-			count(HF_C_FILT_READONLY);
-			return 0;
-		}
-		why = dir_cached(c, f);
-		if (why) { /* its writes find the same verdict (write_due); its close finds no written entry */
-			count(why);
-			return 0;
-		}
-	}
-	__builtin_memset(&h->ev, 0, sizeof(h->ev));
-	h->ev.ts_boot_ns = bpf_ktime_get_boot_ns();
-	h->ev.cgroup_id = bpf_get_current_cgroup_id();
-	h->ev.ret = ret;
-	h->ev.pid = id >> 32;
-	h->ev.tid = (__u32)id;
-	h->ev.ppid = BPF_CORE_READ(task, real_parent, tgid);
-	gid_uid = bpf_get_current_uid_gid();
-	h->ev.uid = (__u32)gid_uid;
-	h->ev.gid = gid_uid >> 32;
-	h->ev.syscall = sys;
-	bpf_get_current_comm(h->ev.comm, sizeof(h->ev.comm));
-
+	fill_common(h, task, id, sys, ret);
 	switch (sys) {
-	case S_OPEN:
-	case S_OPENAT:
-	case S_OPENAT2:
-	case S_CREAT: {
-		int r;
-		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)ret };
-		struct wval filtered = { .filtered = 1 };
-
-		if (sys == S_OPENAT2) {
-			__u64 fl = 0;
-
-			bpf_probe_read_user(&fl, sizeof(fl), (void *)a.a[2]); /* struct open_how.flags */
-			h->ev.flags = fl;
-		} else if (sys == S_CREAT) {
-			h->ev.flags = O_CREAT_ | O_WRONLY_ | O_TRUNC_;
-		} else {
-			h->ev.flags = a.a[1];
-		}
-		h->ev.arg = fmode;
-		filtered.file = (__u64)f;
-		h->ev.kind = kind;
-		h->ev.path_len = from_file(h, f);
-		r = hf_submit(1);
-		if (r > 0) {
-			/* filtered: this fd's writes and close need no work (hf_write_enter, hf_close_enter) */
-			bpf_map_update_elem(&written, &wk, &filtered, BPF_ANY);
-			if ((r == HF_C_FILT_PREFIX_EXCLUDED || r == HF_C_FILT_NOT_INCLUDED) &&
-			    !(h->ev.evflags & (HF_EV_PATH_TRUNCATED | HF_EV_PATH_UNRESOLVED)))
-				dir_remember(c, f, r);
-		}
-		return 0;
-	}
 	case S_WRITE: {
 		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)a.a[0] };
 		struct wval wv = {};
@@ -722,7 +755,7 @@ __noinline int hf_exit(__u64 regs_p, __u32 sys, long ret)
 
 		if (ret == 0)
 			return 0;
-		f = fd_file(task, a.a[0]);
+		f = fd_file(a.a[0]);
 		if (!f)
 			return 0;
 		h->ev.kind = HF_MODIFY;
@@ -737,7 +770,9 @@ __noinline int hf_exit(__u64 regs_p, __u32 sys, long ret)
 	}
 	case S_CLOSE:
 		kind = HF_CLOSE_WRITE;
-		f = (void *)a.a[1]; /* the fput of close is deferred to task_work: still valid at sys_exit */
+		if (!a.a[1])
+			return 0;
+		f = as_file(a.a[1]); /* the fput of close is deferred to task_work: still valid at sys_exit */
 		plen = from_file(h, f);
 		break;
 	case S_RENAME:
@@ -789,7 +824,7 @@ __noinline int hf_exit(__u64 regs_p, __u32 sys, long ret)
 		break;
 	case S_FCHMOD:
 		kind = HF_CHMOD;
-		f = fd_file(task, a.a[0]);
+		f = fd_file(a.a[0]);
 		if (!f)
 			return 0;
 		plen = from_file(h, f);
@@ -810,7 +845,7 @@ __noinline int hf_exit(__u64 regs_p, __u32 sys, long ret)
 	case S_FCHOWN:
 		kind = HF_CHOWN;
 		h->ev.arg = (a.a[1] << 32) | (a.a[2] & 0xffffffff);
-		f = fd_file(task, a.a[0]);
+		f = fd_file(a.a[0]);
 		if (!f)
 			return 0;
 		plen = from_file(h, f);
@@ -823,7 +858,7 @@ __noinline int hf_exit(__u64 regs_p, __u32 sys, long ret)
 	case S_FTRUNCATE:
 		kind = HF_TRUNCATE;
 		h->ev.arg = a.a[1];
-		f = fd_file(task, a.a[0]);
+		f = fd_file(a.a[0]);
 		if (!f)
 			return 0;
 		plen = from_file(h, f);
@@ -874,7 +909,6 @@ __noinline int hf_exit(__u64 regs_p, __u32 sys, long ret)
 __noinline int hf_close_enter(__u64 fd)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct task_struct *task = (void *)bpf_get_current_task();
 	struct wkey wk = { .tgid = id >> 32, .fd = (__u32)fd };
 	struct wval *wv = bpf_map_lookup_elem(&written, &wk);
 	struct inflight in = { .sys = S_CLOSE };
@@ -887,7 +921,7 @@ __noinline int hf_close_enter(__u64 fd)
 	}
 	count(HF_C_SEEN);
 	in.a[0] = fd;
-	in.a[1] = (__u64)fd_file(task, fd);
+	in.a[1] = (__u64)fd_file(fd);
 	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
 		count(HF_C_STASH_FULL);
 	return 0;
@@ -911,20 +945,16 @@ static __always_inline __u32 syscall_of(long nr)
 	if (!s || !*s)
 		return 0;
 #if defined(__TARGET_ARCH_x86)
-	{
-		struct task_struct *task = (void *)bpf_get_current_task();
-
-		if (BPF_CORE_READ(task, thread_info.status) & 0x0002 /* TS_COMPAT */)
-			return 0;
-	}
+	if (bpf_get_current_task_btf()->thread_info.status & 0x0002 /* TS_COMPAT */)
+		return 0;
 #endif
 	return *s;
 }
 
 #if defined(__TARGET_ARCH_x86)
-#define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
 #elif defined(__TARGET_ARCH_arm64)
-#define SYSCALL_NR(regs) BPF_CORE_READ(regs, syscallno)
+#define SYSCALL_NR(regs) ((regs)->syscallno)
 #else
 #error "holdfast.bpf.c: SYSCALL_NR is not defined for this architecture"
 #endif
@@ -935,26 +965,30 @@ static __always_inline __u32 syscall_of(long nr)
 SEC("raw_tracepoint/sys_enter")
 int hf_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct pt_regs *regs = (void *)ctx->args[0];
 	__u32 sys = syscall_of(ctx->args[1]);
+	struct pt_regs *regs;
+
+	if (sys != S_CLOSE && sys != S_DUP2 && sys != S_DUP3)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
 	if (sys == S_CLOSE)
-		return hf_close_enter(PT_REGS_PARM1_CORE_SYSCALL(regs));
+		return hf_close_enter(PT_REGS_PARM1_SYSCALL(regs));
 	if (sys == S_DUP2) { /* dup2(fd, fd) closes nothing */
-		__u64 newfd = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		__u64 newfd = PT_REGS_PARM2_SYSCALL(regs);
 
-		return PT_REGS_PARM1_CORE_SYSCALL(regs) == newfd ? 0 : hf_close_enter(newfd);
+		return PT_REGS_PARM1_SYSCALL(regs) == newfd ? 0 : hf_close_enter(newfd);
 	}
 	if (sys == S_DUP3)
-		return hf_close_enter(PT_REGS_PARM2_CORE_SYSCALL(regs));
+		return hf_close_enter(PT_REGS_PARM2_SYSCALL(regs));
 	return 0;
 }
 
 SEC("raw_tracepoint/sys_exit")
 int hf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct pt_regs *regs = (void *)ctx->args[0];
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	__u32 sys = syscall_of(SYSCALL_NR(regs));
 
-	return sys ? hf_exit((__u64)regs, sys, ctx->args[1]) : 0;
+	return sys ? hf_exit(sys, ctx->args[1]) : 0;
 }
