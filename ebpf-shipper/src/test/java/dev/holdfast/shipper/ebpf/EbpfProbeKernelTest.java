@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * reason. Every operation runs in a child process; its events are matched by pid, kind and exact absolute path.
  */
 class EbpfProbeKernelTest {
+    private static final int O_WRONLY = 01, O_CREAT = 0100, O_EXCL = 0200; // x86_64 and arm64 alike
     static Path root;
     static EbpfProbe probe;
     static KernelFixture fx;
@@ -105,8 +106,9 @@ class EbpfProbeKernelTest {
     void dirfdRelativeAtSyscalls() throws Exception {
         Path d = Files.createDirectory(root.resolve("at"));
         String dir = d.toString();
-        assertEquals(List.of("CREATE " + p("at/a"), "MODIFY " + p("at/a"), "CLOSE_WRITE " + p("at/a")),
-                fx.of(fileops(null, "openat-creat", dir, "a")));
+        long creator = fileops(null, "openat-creat", dir, "a");
+        assertEquals(List.of("CREATE " + p("at/a"), "MODIFY " + p("at/a"), "CLOSE_WRITE " + p("at/a")), fx.of(creator));
+        assertEquals(O_CREAT | O_EXCL | O_WRONLY, fx.first(creator).flags() & 0_3777, "openat's flags argument");
         assertEquals(List.of("MKDIR " + p("at/sub")), fx.of(fileops(null, "mkdirat", dir, "sub")));
         assertEquals(List.of("RENAME " + p("at/a") + " -> " + p("at/sub/b")), fx.of(fileops(null, "renameat2", dir, "a", "sub/b")));
         assertEquals(List.of("RENAME " + p("at/sub/b") + " -> " + p("at/c")), fx.of(fileops(null, "renameat", dir, "sub/b", "c")));
@@ -116,13 +118,17 @@ class EbpfProbeKernelTest {
         assertEquals(List.of("SYMLINK " + p("at/s") + " -> /nowhere"), fx.of(fileops(null, "symlinkat", "/nowhere", dir, "s")));
         assertEquals(List.of("UNLINK " + p("at/s")), fx.of(fileops(null, "unlinkat", dir, "s")));
         assertEquals(List.of("RMDIR " + p("at/sub")), fx.of(fileops(null, "rmdirat", dir, "sub")));
-        assertEquals(List.of("CREATE " + p("at/o2")), fx.of(fileops(null, "openat2", dir, "o2")));
+        long opener = fileops(null, "openat2", dir, "o2");
+        assertEquals(List.of("CREATE " + p("at/o2")), fx.of(opener));
+        assertEquals(O_CREAT | O_WRONLY, fx.first(opener).flags() & 0_3777, "open_how.flags");
     }
 
     @Test
     void legacySyscallsAndFdBasedChanges() throws Exception {
         Path cwd = Files.createDirectory(root.resolve("legacy"));
-        assertEquals(List.of("CREATE " + p("legacy/o")), fx.of(fileops(cwd, "open-creat", "o")));
+        long opener = fileops(cwd, "open-creat", "o");
+        assertEquals(List.of("CREATE " + p("legacy/o")), fx.of(opener));
+        assertEquals(O_CREAT | O_WRONLY, fx.first(opener).flags() & 0_3777, "open's flags argument");
         assertEquals(List.of("CREATE " + p("legacy/c")), fx.of(fileops(cwd, "creat", "c")));
         assertEquals(List.of("OPEN " + p("legacy/c")), fx.of(fileops(cwd, "creat", "c")), "creat of an existing file truncates, not creates");
         assertEquals(List.of("RENAME " + p("legacy/o") + " -> " + p("legacy/o2")), fx.of(fileops(cwd, "rename", "o", "o2")));
