@@ -9,6 +9,7 @@
 #
 #   bench/shipper.sh                                  # ROUNDS=5 ITERATIONS=50000 NOISE=10
 #   ROUNDS=3 CONFIGS="bare holdfast" bench/shipper.sh
+#   BASELINE=/path/to/other/checkout CONFIGS="bare holdfast baseline" bench/shipper.sh   # this build vs another
 #
 # Needs root (eBPF, fanotify). Installs the peers (inotify-tools fatrace bpftrace) when missing and mounts tracefs.
 # Results: bench-results/shipper-<timestamp>/ (runs.jsonl: one JSON line per run; summary.md: the table).
@@ -18,6 +19,8 @@ ROUNDS=${ROUNDS:-5}
 ITERATIONS=${ITERATIONS:-50000}
 NOISE=${NOISE:-10}
 CONFIGS=${CONFIGS:-"bare holdfast empty-probe inotifywait fatrace bpftrace"}
+# configuration "baseline": the shipper of another checkout (e.g. a git worktree of an earlier commit), run the same way
+BASELINE=${BASELINE:-}
 GRPC_PORT=${GRPC_PORT:-34317}
 HTTP_PORT=${HTTP_PORT:-38080}
 SHIPPER_METRICS_PORT=${SHIPPER_METRICS_PORT:-39090}
@@ -52,6 +55,10 @@ if [[ " $CONFIGS " == *" empty-probe "* ]]; then
   gcc -O2 -Wall -o "$OUT/emptyprobe" bench/emptyprobe.c -lbpf
 fi
 ./holdfast --version >/dev/null # builds on first use
+if [[ " $CONFIGS " == *" baseline "* ]]; then
+  [ -x "$BASELINE/holdfast" ] || { echo "shipper.sh: configuration baseline needs BASELINE=<checkout with ./holdfast>" >&2; exit 2; }
+  "$BASELINE/holdfast" --version >/dev/null
+fi
 CLK_TCK=$(getconf CLK_TCK)
 if [[ " $CONFIGS " == *" holdfast "* ]] && ! ./holdfast --help 2>/dev/null | grep -q "^  shipper "; then
   echo "shipper.sh: this build has no 'holdfast shipper' command; measuring the other configurations only" >&2
@@ -126,8 +133,10 @@ run() { # config round
   wpid=
   case $cfg in
     bare) ;;
-    holdfast)
-      HOLDFAST_JAVA_OPTS="$SHIPPER_JAVA_OPTS" ./holdfast shipper --intake "127.0.0.1:$GRPC_PORT" --watch "$WATCH/" \
+    holdfast|baseline)
+      local launcher=./holdfast
+      [ "$cfg" = baseline ] && launcher="$BASELINE/holdfast"
+      HOLDFAST_JAVA_OPTS="$SHIPPER_JAVA_OPTS" "$launcher" shipper --intake "127.0.0.1:$GRPC_PORT" --watch "$WATCH/" \
         --spool "$OUT/spool-$tag" --metrics-port "$SHIPPER_METRICS_PORT" --source ebpf > "$out" 2>&1 &
       wpid=$!
       ready=0
@@ -177,7 +186,7 @@ run() { # config round
   local captured=0 drained=0 dropped=0 kdropped=0 pending=0 wal=0 ticks1=0 hwm=0 lost=0
   tdone=$t1
   case $cfg in
-    holdfast)
+    holdfast|baseline)
       # complete when the spool is empty and every expected event is acknowledged; otherwise when acknowledged
       # has not moved for 3 s with the spool empty (or SETTLE_MAX)
       local last=-1 still=0 m
@@ -264,7 +273,7 @@ runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 med = statistics.median
 bare = {r["round"]: r["watched_ops_per_s"] for r in runs if r["config"] == "bare"}
 bare_cpu = {r["round"]: r["workload_cpu_s"] for r in runs if r["config"] == "bare"}
-order = ["bare", "holdfast", "empty-probe", "inotifywait", "fatrace", "bpftrace"]
+order = ["bare", "holdfast", "baseline", "empty-probe", "inotifywait", "fatrace", "bpftrace"]
 cfgs = sorted({r["config"] for r in runs}, key=lambda c: order.index(c) if c in order else 99)
 print(f"{sys.argv[2]} iterations x (create, write, close, rename, unlink) in the watched dir + {sys.argv[3]} noise "
       f"open/write/close outside it per iteration; {sys.argv[4]} rounds, medians\n")
@@ -287,7 +296,7 @@ for c in cfgs:
     capt_s = f"{med(capt):,.0f}" + ("" if min(capt) == max(capt) else f" ({min(capt):,}–{max(capt):,})")
     drops = [r["dropped"] + r["kernel_dropped"] + r["lost"] for r in rs]
     drops_s = f"{max(drops):,} (max)"
-    drained = f"{med(r['drained_per_s'] for r in rs):,.0f}" if c == "holdfast" else "-"
+    drained = f"{med(r['drained_per_s'] for r in rs):,.0f}" if c in ("holdfast", "baseline") else "-"
     print(f"| {c} | {med(r['watched_ops_per_s'] for r in rs):,.0f} | {ratio} | {cpu_ratio} | {exp} | {capt_s} | {drops_s} | "
           f"{med(r['cpu_s'] for r in rs):.2f} | {med(r['cpu_pct'] for r in rs):.0f} | "
           f"{med(r['rss_peak_mib'] for r in rs):.0f} (max {max(r['rss_peak_mib'] for r in rs):.0f}) | {drained} | {len(rs)} |")

@@ -646,25 +646,19 @@ static __always_inline int open_exit(struct hf_config *c, struct heap *h, struct
 		count(HF_C_FILT_FAILED);
 		return 0;
 	}
-	bpf_map_delete_elem(&written, &wk); /* a fresh file on this fd */
 	f = fd_file(ret);
 	if (!f)
 		return 0;
-	if (!is_reg(f)) {
-		count(HF_C_FILT_NOTREG);
-		return 0;
-	}
 	fmode = f->f_mode;
-	if (fmode & FMODE_CREATED)
-		kind = HF_CREATE;
-	else if ((fmode & FMODE_WRITE) || (c->flags & HF_CFG_EMIT_READS))
-		kind = HF_OPEN;
-	else {
-		count(HF_C_FILT_READONLY);
-		return 0;
-	}
-	why = dir_cached(c, f);
-	if (why) { /* its writes find the same verdict (write_due); its close finds no written entry */
+	kind = (fmode & FMODE_CREATED) ? HF_CREATE : HF_OPEN;
+	why = !is_reg(f) ? HF_C_FILT_NOTREG
+	      : !(fmode & (FMODE_CREATED | FMODE_WRITE)) && !(c->flags & HF_CFG_EMIT_READS) ? HF_C_FILT_READONLY
+	      : dir_cached(c, f);
+	/* A fresh file on this fd: forget what an earlier file there left, as a struct file can reuse an address.
+	 * Not needed under a cached directory verdict: whatever a stale entry says, the path filters reject it. */
+	if (why == HF_C_FILT_NOTREG || why == HF_C_FILT_READONLY || !why)
+		bpf_map_delete_elem(&written, &wk);
+	if (why) {
 		count(why);
 		return 0;
 	}

@@ -52,7 +52,7 @@ enum hf_kind {
 
 /* Counter indexes (per-CPU array, summed by the shim). */
 enum hf_counter {
-	HF_C_SEEN = 0,             /* syscalls of interest entered (after nothing was filtered) */
+	HF_C_SEEN = 0,             /* syscalls of interest past the cheap checks (file type, read-only, cached directory) */
 	HF_C_FILT_SELF,            /* the shipper's own process */
 	HF_C_FILT_COMM,            /* excluded process name */
 	HF_C_FILT_FAILED,          /* syscall returned an error */

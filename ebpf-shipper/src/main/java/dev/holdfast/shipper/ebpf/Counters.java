@@ -1,8 +1,9 @@
 package dev.holdfast.shipper.ebpf;
 
 /**
- * The probe's per-CPU counters, summed. {@code seen} counts syscalls of interest entered (first writes and
- * closes of written files only); each {@code filtered*} counts events dropped in the kernel for that reason;
+ * The probe's per-CPU counters, summed. {@code seen} counts syscalls of interest that got past the cheap checks to
+ * the path filters (opens of regular files for writing outside directories with a cached verdict, first writes,
+ * closes of written files, path syscalls); each {@code filtered*} counts events dropped in the kernel for that reason;
  * {@code dropped} counts records lost because the ring buffer was full; {@code stashFull} counts syscalls lost
  * because the in-flight table was full; {@code writesFolded} counts writes folded into an earlier MODIFY.
  */
