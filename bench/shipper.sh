@@ -125,6 +125,16 @@ settle_file() {
   done
 }
 
+# bpftrace stops on SIGINT (its Ctrl-C) and can sit through a SIGTERM; anything still running after 10 s is killed
+stop_watcher() { # config pid
+  local sig=TERM
+  [ "$1" = bpftrace ] && sig=INT
+  kill -"$sig" "$2" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$2" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$2" 2>/dev/null || true
+  wait "$2" 2>/dev/null || true
+}
+
 run() { # config round
   local cfg=$1 round=$2 tag="$1-r$2" out="$OUT/$1-r$2.out" ready=1
   local expected=$((ITERATIONS * 5))
@@ -224,8 +234,7 @@ run() { # config round
   if [ -n "$wpid" ]; then
     ticks1=$(cpu_ticks "$wpid")
     hwm=$(hwm_kib "$wpid")
-    kill -TERM "$wpid" 2>/dev/null || true
-    wait "$wpid" 2>/dev/null || true
+    stop_watcher "$cfg" "$wpid"
     wpid=
   fi
   case $cfg in

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Holdfast file-activity probe: syscall tracepoints only (fentry/kprobe/LSM are refused on the target
- * kernels). Enter programs stash the syscall's arguments per thread; exit programs check the return
- * value, resolve absolute paths from kernel objects, filter in the kernel and emit one variable-size
- * record (struct hf_event + path bytes) into one ring buffer.
+/* Holdfast file-activity probe: two raw tracepoint programs, sys_enter and sys_exit (fentry/kprobe/LSM are
+ * refused on the target kernels), dispatching on the syscall number. The exit program checks the return value,
+ * reads the arguments from the task's saved user registers, resolves absolute paths from kernel objects, filters
+ * in the kernel and emits one variable-size record (struct hf_event + path bytes) into one ring buffer; the enter
+ * program only remembers which struct file a close is about to drop.
  *
  * Path rule: fd-based events (open*, creat, write*, close, fchmod, fchown, ftruncate) are resolved
  * entirely from the struct file of the fd (dentry walk across mounts). Path-based events (rename,
