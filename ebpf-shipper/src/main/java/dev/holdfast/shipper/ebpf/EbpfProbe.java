@@ -65,7 +65,7 @@ public final class EbpfProbe implements AutoCloseable {
         }
     }
 
-    /** Attaches every program to its tracepoint; events flow from here on. */
+    /** Attaches both programs to their raw tracepoints (sys_enter, sys_exit); events flow from here on. */
     public EbpfProbe attach() throws EbpfUnavailableException {
         synchronized (lock) {
             checkOpen();

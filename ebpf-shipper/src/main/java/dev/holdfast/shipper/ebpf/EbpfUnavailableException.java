@@ -1,7 +1,7 @@
 package dev.holdfast.shipper.ebpf;
 
 /**
- * eBPF cannot be used on this machine (not root, no kernel BTF, program type refused, tracefs missing,
+ * eBPF cannot be used on this machine (not root, no kernel BTF, program type refused,
  * native library missing). {@link #getMessage()} is one line that says why; the shipper prints it.
  */
 public final class EbpfUnavailableException extends Exception {
