@@ -963,19 +963,23 @@ struct {
 	__type(value, __u32);
 } sys_nr SEC(".maps");
 
-/* The hf_sys code of a syscall, or 0. 32-bit (compat) syscalls of a 64-bit kernel number differently (ia32 3 is
- * read, not close): they are not traced, as with the per-syscall tracepoints. */
-static __always_inline __u32 syscall_of(long nr)
+/* The hf_sys code of a syscall number, or 0. */
+static __always_inline __u32 syscall_code(long nr)
 {
 	__u32 k = (__u32)nr, *s = bpf_map_lookup_elem(&sys_nr, &k);
 
-	if (!s || !*s)
-		return 0;
+	return s ? *s : 0;
+}
+
+/* 32-bit (compat) syscalls of a 64-bit kernel are numbered differently (ia32 3 is read, not close): they are not
+ * traced, as with the per-syscall tracepoints. */
+static __always_inline int compat_syscall(void)
+{
 #if defined(__TARGET_ARCH_x86)
-	if (bpf_get_current_task_btf()->thread_info.status & 0x0002 /* TS_COMPAT */)
-		return 0;
+	return bpf_get_current_task_btf()->thread_info.status & 0x0002 /* TS_COMPAT */;
+#else
+	return 0;
 #endif
-	return *s;
 }
 
 #if defined(__TARGET_ARCH_x86)
@@ -992,13 +996,12 @@ static __always_inline __u32 syscall_of(long nr)
 SEC("raw_tracepoint/sys_enter")
 int hf_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 sys = syscall_of(ctx->args[1]);
+	__u32 sys = syscall_code(ctx->args[1]);
 	struct pt_regs *regs;
 
-	if (sys != S_CLOSE && sys != S_DUP2 && sys != S_DUP3)
+	if ((sys != S_CLOSE && sys != S_DUP2 && sys != S_DUP3) || compat_syscall())
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
+	regs = bpf_rdonly_cast((void *)ctx->args[0], bpf_core_type_id_kernel(struct pt_regs));
 	if (sys == S_CLOSE)
 		return hf_close_enter(PT_REGS_PARM1_SYSCALL(regs));
 	if (sys == S_DUP2) { /* dup2(fd, fd) closes nothing */
@@ -1006,16 +1009,16 @@ int hf_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 
 		return PT_REGS_PARM1_SYSCALL(regs) == newfd ? 0 : hf_close_enter(newfd);
 	}
-	if (sys == S_DUP3)
-		return hf_close_enter(PT_REGS_PARM2_SYSCALL(regs));
-	return 0;
+	return hf_close_enter(PT_REGS_PARM2_SYSCALL(regs)); /* dup3 */
 }
 
+/* Every syscall exit on the node comes here: the number is one typed load from the registers the tracepoint
+ * passes, and one array lookup dismisses the syscalls of no interest. */
 SEC("raw_tracepoint/sys_exit")
 int hf_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u32 sys = syscall_of(SYSCALL_NR(regs));
+	struct pt_regs *regs = bpf_rdonly_cast((void *)ctx->args[0], bpf_core_type_id_kernel(struct pt_regs));
+	__u32 sys = syscall_code(SYSCALL_NR(regs));
 
-	return sys ? hf_exit(sys, ctx->args[1]) : 0;
+	return sys && !compat_syscall() ? hf_exit(sys, ctx->args[1]) : 0;
 }
