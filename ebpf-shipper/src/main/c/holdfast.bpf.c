@@ -47,10 +47,10 @@ static __always_inline struct file *as_file(__u64 p)
 /* x & m that the compiler cannot drop after a range check (the verifier needs to see the mask). */
 #define BOUND(x, m) ({ __u64 __v = (x); asm volatile("" : "+r"(__v)); __v & (m); })
 
-struct inflight {
-	__u64 a[5];
-	__u32 sys;
-	__u32 _pad;
+/* What a close's sys_enter leaves for its sys_exit (per thread, in the inflight map). */
+struct closing {
+	__u64 fd;
+	__u64 file; /* the struct file the fd held */
 };
 
 struct wkey {
@@ -83,7 +83,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, struct inflight);
+	__type(value, struct closing);
 } inflight SEC(".maps");
 
 struct {
@@ -704,7 +704,7 @@ __noinline int hf_exit(__u32 sys, long ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct hf_config *c = cfg();
 	struct heap *h = heap_get();
-	struct inflight a = {};
+	__u64 arg[5] = {};
 	struct file *f;
 	__u32 kind = 0, filter_new = 1;
 	__u32 plen = 0, nlen = 0;
@@ -714,33 +714,34 @@ __noinline int hf_exit(__u32 sys, long ret)
 	if (sys == S_OPEN || sys == S_OPENAT || sys == S_OPENAT2 || sys == S_CREAT)
 		return open_exit(c, h, task, regs, id, sys, ret);
 	if (sys == S_CLOSE || sys == S_DUP2 || sys == S_DUP3) {
-		struct inflight *in = bpf_map_lookup_elem(&inflight, &id);
+		struct closing *in = bpf_map_lookup_elem(&inflight, &id);
 
 		if (!in)
 			return 0;
-		a = *in;
+		arg[0] = in->fd;
+		arg[1] = in->file;
 		bpf_map_delete_elem(&inflight, &id);
 		sys = S_CLOSE;
 	} else if (sys == S_WRITE) {
-		a.a[0] = PT_REGS_PARM1_SYSCALL(regs);
+		arg[0] = PT_REGS_PARM1_SYSCALL(regs);
 		if (ret == 0)
 			return 0;
 		if (ret < 0) {
 			count(HF_C_FILT_FAILED);
 			return 0;
 		}
-		if (!write_due(c, id, a.a[0]))
+		if (!write_due(c, id, arg[0]))
 			return 0;
 	} else {
-		a.a[0] = PT_REGS_PARM1_SYSCALL(regs);
-		a.a[1] = PT_REGS_PARM2_SYSCALL(regs);
-		a.a[2] = PT_REGS_PARM3_SYSCALL(regs);
+		arg[0] = PT_REGS_PARM1_SYSCALL(regs);
+		arg[1] = PT_REGS_PARM2_SYSCALL(regs);
+		arg[2] = PT_REGS_PARM3_SYSCALL(regs);
 		if (sys >= S_RENAME) { /* only path syscalls have more than three arguments of interest */
-			a.a[3] = PT_REGS_PARM4_SYSCALL(regs);
-			a.a[4] = PT_REGS_PARM5_SYSCALL(regs);
+			arg[3] = PT_REGS_PARM4_SYSCALL(regs);
+			arg[4] = PT_REGS_PARM5_SYSCALL(regs);
 		}
 		/* a directory may have moved or gone, whoever did it: cached verdicts are stale */
-		if (ret == 0 && moves_dir(sys, a.a[2])) {
+		if (ret == 0 && moves_dir(sys, arg[2])) {
 			__u64 *gen = dir_gen_ptr();
 
 			if (gen)
@@ -750,9 +751,8 @@ __noinline int hf_exit(__u32 sys, long ret)
 		if (!wanted(c, id))
 			return 0;
 	}
-	a.sys = sys;
 	if (sys == S_CLOSE) {
-		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)a.a[0] };
+		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)arg[0] };
 		struct wval *wv = bpf_map_lookup_elem(&written, &wk);
 		__u64 wfile;
 		__u32 wfilt;
@@ -766,7 +766,7 @@ __noinline int hf_exit(__u32 sys, long ret)
 			count(HF_C_FILT_FAILED);
 			return 0;
 		}
-		if (wfilt || wfile != a.a[1])
+		if (wfilt || wfile != arg[1])
 			return 0;
 	} else if (ret < 0) {
 		count(HF_C_FILT_FAILED);
@@ -776,13 +776,13 @@ __noinline int hf_exit(__u32 sys, long ret)
 	fill_common(h, task, id, sys, ret);
 	switch (sys) {
 	case S_WRITE: {
-		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)a.a[0] };
+		struct wkey wk = { .tgid = id >> 32, .fd = (__u32)arg[0] };
 		struct wval wv = {};
 		__u64 now = bpf_ktime_get_boot_ns();
 
 		if (ret == 0)
 			return 0;
-		f = fd_file(a.a[0]);
+		f = fd_file(arg[0]);
 		if (!f)
 			return 0;
 		h->ev.kind = HF_MODIFY;
@@ -797,109 +797,109 @@ __noinline int hf_exit(__u32 sys, long ret)
 	}
 	case S_CLOSE:
 		kind = HF_CLOSE_WRITE;
-		if (!a.a[1])
+		if (!arg[1])
 			return 0;
-		f = as_file(a.a[1]); /* the fput of close is deferred to task_work: still valid at sys_exit */
+		f = as_file(arg[1]); /* the fput of close is deferred to task_work: still valid at sys_exit */
 		plen = from_file(h, f);
 		break;
 	case S_RENAME:
 		kind = HF_RENAME;
-		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
-		nlen = hf_upath(AT_FDCWD, a.a[1], plen, 1);
+		plen = hf_upath(AT_FDCWD, arg[0], 0, 0);
+		nlen = hf_upath(AT_FDCWD, arg[1], plen, 1);
 		break;
 	case S_RENAMEAT:
 	case S_RENAMEAT2:
 		kind = HF_RENAME;
-		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
-		nlen = hf_upath((int)a.a[2], a.a[3], plen, 1);
-		h->ev.flags = sys == S_RENAMEAT2 ? a.a[4] : 0;
+		plen = hf_upath((int)arg[0], arg[1], 0, 0);
+		nlen = hf_upath((int)arg[2], arg[3], plen, 1);
+		h->ev.flags = sys == S_RENAMEAT2 ? arg[4] : 0;
 		break;
 	case S_UNLINK:
 		kind = HF_UNLINK;
-		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		plen = hf_upath(AT_FDCWD, arg[0], 0, 0);
 		break;
 	case S_UNLINKAT:
-		kind = (a.a[2] & AT_REMOVEDIR) ? HF_RMDIR : HF_UNLINK;
-		h->ev.flags = a.a[2];
-		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
+		kind = (arg[2] & AT_REMOVEDIR) ? HF_RMDIR : HF_UNLINK;
+		h->ev.flags = arg[2];
+		plen = hf_upath((int)arg[0], arg[1], 0, 0);
 		break;
 	case S_MKDIR:
 		kind = HF_MKDIR;
-		h->ev.mode = a.a[1];
-		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		h->ev.mode = arg[1];
+		plen = hf_upath(AT_FDCWD, arg[0], 0, 0);
 		break;
 	case S_MKDIRAT:
 		kind = HF_MKDIR;
-		h->ev.mode = a.a[2];
-		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
+		h->ev.mode = arg[2];
+		plen = hf_upath((int)arg[0], arg[1], 0, 0);
 		break;
 	case S_RMDIR:
 		kind = HF_RMDIR;
-		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		plen = hf_upath(AT_FDCWD, arg[0], 0, 0);
 		break;
 	case S_CHMOD:
 		kind = HF_CHMOD;
-		h->ev.mode = a.a[1];
-		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		h->ev.mode = arg[1];
+		plen = hf_upath(AT_FDCWD, arg[0], 0, 0);
 		break;
 	case S_FCHMODAT:
 	case S_FCHMODAT2:
 		kind = HF_CHMOD;
-		h->ev.mode = a.a[2];
-		h->ev.flags = sys == S_FCHMODAT2 ? a.a[3] : 0;
-		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
+		h->ev.mode = arg[2];
+		h->ev.flags = sys == S_FCHMODAT2 ? arg[3] : 0;
+		plen = hf_upath((int)arg[0], arg[1], 0, 0);
 		break;
 	case S_FCHMOD:
 		kind = HF_CHMOD;
-		f = fd_file(a.a[0]);
+		f = fd_file(arg[0]);
 		if (!f)
 			return 0;
 		plen = from_file(h, f);
-		h->ev.arg = a.a[1]; /* requested mode; ev.mode is the inode's mode after the change */
+		h->ev.arg = arg[1]; /* requested mode; ev.mode is the inode's mode after the change */
 		break;
 	case S_CHOWN:
 	case S_LCHOWN:
 		kind = HF_CHOWN;
-		h->ev.arg = (a.a[1] << 32) | (a.a[2] & 0xffffffff);
-		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		h->ev.arg = (arg[1] << 32) | (arg[2] & 0xffffffff);
+		plen = hf_upath(AT_FDCWD, arg[0], 0, 0);
 		break;
 	case S_FCHOWNAT:
 		kind = HF_CHOWN;
-		h->ev.arg = (a.a[2] << 32) | (a.a[3] & 0xffffffff);
-		h->ev.flags = a.a[4];
-		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
+		h->ev.arg = (arg[2] << 32) | (arg[3] & 0xffffffff);
+		h->ev.flags = arg[4];
+		plen = hf_upath((int)arg[0], arg[1], 0, 0);
 		break;
 	case S_FCHOWN:
 		kind = HF_CHOWN;
-		h->ev.arg = (a.a[1] << 32) | (a.a[2] & 0xffffffff);
-		f = fd_file(a.a[0]);
+		h->ev.arg = (arg[1] << 32) | (arg[2] & 0xffffffff);
+		f = fd_file(arg[0]);
 		if (!f)
 			return 0;
 		plen = from_file(h, f);
 		break;
 	case S_TRUNCATE:
 		kind = HF_TRUNCATE;
-		h->ev.arg = a.a[1];
-		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
+		h->ev.arg = arg[1];
+		plen = hf_upath(AT_FDCWD, arg[0], 0, 0);
 		break;
 	case S_FTRUNCATE:
 		kind = HF_TRUNCATE;
-		h->ev.arg = a.a[1];
-		f = fd_file(a.a[0]);
+		h->ev.arg = arg[1];
+		f = fd_file(arg[0]);
 		if (!f)
 			return 0;
 		plen = from_file(h, f);
 		break;
 	case S_LINK:
 		kind = HF_LINK;
-		plen = hf_upath(AT_FDCWD, a.a[0], 0, 0);
-		nlen = hf_upath(AT_FDCWD, a.a[1], plen, 1);
+		plen = hf_upath(AT_FDCWD, arg[0], 0, 0);
+		nlen = hf_upath(AT_FDCWD, arg[1], plen, 1);
 		break;
 	case S_LINKAT:
 		kind = HF_LINK;
-		h->ev.flags = a.a[4];
-		plen = hf_upath((int)a.a[0], a.a[1], 0, 0);
-		nlen = hf_upath((int)a.a[2], a.a[3], plen, 1);
+		h->ev.flags = arg[4];
+		plen = hf_upath((int)arg[0], arg[1], 0, 0);
+		nlen = hf_upath((int)arg[2], arg[3], plen, 1);
 		break;
 	case S_SYMLINK:
 	case S_SYMLINKAT: {
@@ -909,10 +909,10 @@ __noinline int hf_exit(__u32 sys, long ret)
 		kind = HF_SYMLINK;
 		filter_new = 0;
 		if (sys == S_SYMLINK)
-			plen = hf_upath(AT_FDCWD, a.a[1], 0, 0);
+			plen = hf_upath(AT_FDCWD, arg[1], 0, 0);
 		else
-			plen = hf_upath((int)a.a[1], a.a[2], 0, 0);
-		n = bpf_probe_read_user_str(h->ustr, HF_PATH_MAX, (void *)a.a[0]);
+			plen = hf_upath((int)arg[1], arg[2], 0, 0);
+		n = bpf_probe_read_user_str(h->ustr, HF_PATH_MAX, (void *)arg[0]);
 		if (n > 1) {
 			nlen = (n - 1) & PMASK;
 			bpf_probe_read_kernel(&h->data[plen & PMASK], nlen, h->ustr);
@@ -938,7 +938,7 @@ __noinline int hf_close_enter(__u64 fd)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct wkey wk = { .tgid = id >> 32, .fd = (__u32)fd };
 	struct wval *wv = bpf_map_lookup_elem(&written, &wk);
-	struct inflight in = { .sys = S_CLOSE };
+	struct closing in = { .fd = fd };
 
 	if (!wv)
 		return 0;
@@ -947,8 +947,7 @@ __noinline int hf_close_enter(__u64 fd)
 		return 0;
 	}
 	count(HF_C_SEEN);
-	in.a[0] = fd;
-	in.a[1] = (__u64)fd_file(fd);
+	in.file = (__u64)fd_file(fd);
 	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
 		count(HF_C_STASH_FULL);
 	return 0;

@@ -64,7 +64,7 @@ enum hf_counter {
 	HF_C_FILT_NAME_NOT_INCLUDED,
 	HF_C_EMITTED,
 	HF_C_DROPPED,              /* ring buffer full: bpf_ringbuf_output failed */
-	HF_C_STASH_FULL,           /* in-flight syscall table full: event lost */
+	HF_C_STASH_FULL,           /* in-flight close table full: a CLOSE_WRITE lost */
 	HF_C_WRITE_REPEAT,         /* writes folded into an earlier MODIFY (not an event) */
 	HF_C__COUNT,
 };

@@ -4,8 +4,8 @@ package dev.holdfast.shipper.ebpf;
  * The probe's per-CPU counters, summed. {@code seen} counts syscalls of interest that got past the cheap checks to
  * the path filters (opens of regular files for writing outside directories with a cached verdict, first writes,
  * closes of written files, path syscalls); each {@code filtered*} counts events dropped in the kernel for that reason;
- * {@code dropped} counts records lost because the ring buffer was full; {@code stashFull} counts syscalls lost
- * because the in-flight table was full; {@code writesFolded} counts writes folded into an earlier MODIFY.
+ * {@code dropped} counts records lost because the ring buffer was full; {@code stashFull} counts CLOSE_WRITEs lost
+ * because the in-flight close table was full; {@code writesFolded} counts writes folded into an earlier MODIFY.
  */
 public record Counters(long seen, long filteredSelf, long filteredComm, long filteredFailed, long filteredReadOnly,
                        long filteredNotRegular, long filteredPrefixExcluded, long filteredNotIncluded,
