@@ -229,18 +229,28 @@ static __always_inline __u64 *dir_gen_ptr(void)
 	return bpf_map_lookup_elem(&dir_gen, &zero);
 }
 
-/* Cached prefix verdict for the directory holding f, or 0 when unknown (or the cache is off). */
-static __always_inline __u32 dir_cached(struct hf_config *c, struct file *f)
+/* The directory holding f and its cache key; NULL for a filesystem root, which has no parent to key by. */
+static __always_inline struct dentry *dir_key(struct file *f, struct dkey *k)
 {
 	struct dentry *d = f->f_path.dentry;
 	struct dentry *p = d->d_parent;
-	struct dkey k = { .dentry = (__u64)p, .mnt = (__u64)f->f_path.mnt };
+
+	k->dentry = (__u64)p;
+	k->mnt = (__u64)f->f_path.mnt;
+	return p == d ? 0 : p;
+}
+
+/* Cached prefix verdict for the directory holding f, or 0 when unknown (or the cache is off). */
+static __always_inline __u32 dir_cached(struct hf_config *c, struct file *f)
+{
+	struct dkey k;
+	struct dentry *p = dir_key(f, &k);
 	struct dlast *last;
 	struct dval *v;
 	__u64 *gen, ino;
 	__u32 zero = 0;
 
-	if (!(c->flags & HF_CFG_DIR_CACHE) || p == d)
+	if (!(c->flags & HF_CFG_DIR_CACHE) || !p)
 		return 0;
 	gen = dir_gen_ptr();
 	last = bpf_map_lookup_elem(&dir_last, &zero);
@@ -259,15 +269,14 @@ static __always_inline __u32 dir_cached(struct hf_config *c, struct file *f)
 
 static __always_inline void dir_remember(struct hf_config *c, struct file *f, __u32 why)
 {
-	struct dentry *d = f->f_path.dentry;
-	struct dentry *p = d->d_parent;
-	struct dkey k = { .dentry = (__u64)p, .mnt = (__u64)f->f_path.mnt };
+	struct dkey k;
+	struct dentry *p = dir_key(f, &k);
 	struct dval v = {};
 	__u64 *gen = dir_gen_ptr();
 	struct dlast *last;
 	__u32 zero = 0;
 
-	if (!(c->flags & HF_CFG_DIR_CACHE) || p == d || !gen)
+	if (!(c->flags & HF_CFG_DIR_CACHE) || !p || !gen)
 		return;
 	v.ino = p->d_inode->i_ino;
 	v.gen = *gen;
