@@ -1,5 +1,6 @@
 package dev.holdfast.wal;
 
+import net.openhft.chronicle.core.io.BackgroundResourceReleaser;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -163,7 +164,13 @@ public final class Wal implements AutoCloseable {
      */
     public synchronized boolean deleteSegment(WalSegment segment) throws IOException {
         Path file = config.dir().resolve(segment.file());
-        if (segment.cycle() >= queue.lastCycle() || mapped.isMapped(file)) {
+        if (segment.cycle() >= queue.lastCycle()) {
+            return false;
+        }
+        // Stores closed a moment ago (segments() maps every file to count its records) are unmapped on Chronicle's
+        // background releaser: let it finish, so that only a live reader or writer counts as "mapped".
+        BackgroundResourceReleaser.releasePendingResources();
+        if (mapped.isMapped(file)) {
             return false;
         }
         if (!Files.deleteIfExists(file)) {

@@ -347,4 +347,23 @@ class WalTest {
             assertEquals(2, ((WalReader.Valid) left.get(0)).record().header().batchSeq());
         }
     }
+
+    @Test
+    void listingTheSegmentsDoesNotKeepThemFromRetention() throws Exception {
+        WalConfig cfg = new WalConfig(tmp.resolve("wal"), false, 0, 1 << 20, "TEST_SECONDLY", 1L << 20,
+                WalConfig.defaults(tmp, false).limits(), WalConfig.CHECKPOINT_INTERVAL_MILLIS);
+        try (Wal wal = Wal.open(cfg, CommitListener.NONE)) {
+            for (int seq = 1; seq <= 3; seq++) {
+                wal.append(header("s", seq, BatchPriority.NORMAL), payload("s", seq, 5000)).get();
+                Thread.sleep(1100); // next second, next segment
+            }
+            wal.append(header("s", 4, BatchPriority.NORMAL), payload("s", 4, 5000)).get();
+            // retention lists the segments (which maps each one to count its records) and deletes right after
+            for (int i = 0; i < 3; i++) {
+                List<WalSegment> segs = wal.segments();
+                assertTrue(wal.deleteSegment(segs.get(0)), "nothing but the listing mapped " + segs.get(0));
+            }
+            assertEquals(1, wal.segments().size());
+        }
+    }
 }
