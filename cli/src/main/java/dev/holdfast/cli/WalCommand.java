@@ -117,13 +117,17 @@ public final class WalCommand {
         @Override
         public Integer call() throws IOException {
             try (WalInspector wal = WalInspector.open(dir.walDir())) {
-                System.out.printf("%-24s %10s %12s %14s %14s%n", "SEGMENT", "CYCLE", "RECORDS", "USED_BYTES", "FIRST_INDEX");
-                for (dev.holdfast.wal.WalSegment s : wal.segments()) {
-                    System.out.printf("%-24s %10d %12d %14d %14d%n", s.file(), s.cycle(), s.records(), s.usedBytes(),
-                            s.firstIndex());
+                System.out.printf("%-24s %10s %12s %14s %14s  %s%n", "SEGMENT", "CYCLE", "RECORDS", "USED_BYTES",
+                        "FIRST_INDEX", "PROBLEM");
+                boolean problems = false;
+                for (WalInspector.Listing l : wal.list()) {
+                    dev.holdfast.wal.WalSegment s = l.segment();
+                    problems |= l.problem() != null;
+                    System.out.printf("%-24s %10d %12d %14d %14d  %s%n", s.file(), s.cycle(), s.records(), s.usedBytes(),
+                            s.firstIndex(), l.problem() == null ? "-" : l.problem());
                 }
+                return problems ? 1 : 0;
             }
-            return 0;
         }
     }
 
@@ -138,11 +142,17 @@ public final class WalCommand {
             try (WalInspector wal = WalInspector.open(dir.walDir())) {
                 WalInspector.Verification v = wal.verify();
                 for (WalReader.Corrupt c : v.corrupt()) {
-                    System.out.printf("CORRUPT segment=%s index=%d (0x%x) reason=%s%n", c.segment(), c.index(),
-                            c.index(), c.reason());
+                    System.out.printf("CORRUPT segment=%s byte=%d index=%d (0x%x) reason=%s%n", c.segment(),
+                            c.position(), c.index(), c.index(), c.reason());
                 }
-                System.out.printf("valid records: %d%nvalid events: %d%npayload bytes: %d%ncorrupt records: %d%n",
-                        v.validRecords(), v.validEvents(), v.payloadBytes(), v.corrupt().size());
+                for (String f : v.unreadableFiles()) {
+                    System.out.printf("UNREADABLE %s%n", f);
+                }
+                System.out.printf("segments: %d%nrecords verified: %d%nvalid events: %d%npayload bytes: %d%n"
+                                + "records damaged: %d%nbyte ranges skipped: %d (%d bytes)%nfiles unreadable: %d%n"
+                                + "damaged places: %d%n",
+                        v.segments(), v.validRecords(), v.validEvents(), v.payloadBytes(), v.damagedRecords(),
+                        v.skippedRanges(), v.skippedBytes(), v.unreadableFiles().size(), v.corrupt().size());
                 return v.ok() ? 0 : 1;
             }
         }
@@ -174,7 +184,7 @@ public final class WalCommand {
                     line.put("index", entry.index());
                     if (entry instanceof WalReader.Corrupt c) {
                         corrupt[0]++;
-                        line.put("segment", c.segment()).put("corrupt", c.reason());
+                        line.put("segment", c.segment()).put("position", c.position()).put("corrupt", c.reason());
                     } else {
                         WalRecord r = ((WalReader.Valid) entry).record();
                         line.put("segment", r.segment())

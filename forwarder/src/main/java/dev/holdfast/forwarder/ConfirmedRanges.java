@@ -47,12 +47,24 @@ public final class ConfirmedRanges {
         return e != null && e.getValue() >= last;
     }
 
-    /** Forget everything at or above index (the WAL renumbered records from there after a repair). */
-    public synchronized void removeFrom(long index) {
-        ranges.tailMap(index, true).clear();
-        Map.Entry<Long, Long> e = ranges.lowerEntry(index);
-        if (e != null && e.getValue() >= index) {
-            ranges.put(e.getKey(), index - 1);
+    /** Forget every index from first to last, inclusive (the WAL renumbered records there after a repair). */
+    public synchronized void removeRange(long first, long last) {
+        if (first > last) {
+            return;
+        }
+        Map.Entry<Long, Long> below = ranges.lowerEntry(first);
+        if (below != null && below.getValue() >= first) {
+            ranges.put(below.getKey(), first - 1);
+            if (below.getValue() > last) {
+                ranges.put(last + 1, below.getValue());
+            }
+        }
+        Map.Entry<Long, Long> inside;
+        while ((inside = ranges.ceilingEntry(first)) != null && inside.getKey() <= last) {
+            ranges.remove(inside.getKey());
+            if (inside.getValue() > last) {
+                ranges.put(last + 1, inside.getValue());
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.holdfast.forwarder;
 
 import dev.holdfast.wal.Wal;
+import dev.holdfast.wal.WalRecovery;
 import dev.holdfast.wal.WalSegment;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -50,10 +51,10 @@ public final class Forwarder implements AutoCloseable {
         store = new ProgressStore(config.progressDir());
         ProgressStore.Progress saved = store.load();
         saved.confirmed().forEach(r -> progress.confirmed.addRange(r[0], r[1]));
-        long repairedFrom = wal.recovery().repairedFromIndex();
-        if (repairedFrom >= 0) {
-            // recovery renumbered records from there on: what was confirmed there is no longer known
-            progress.confirmed.removeFrom(repairedFrom);
+        for (WalRecovery.Repair r : wal.recovery().repairs()) {
+            // recovery rewrote that segment around its damage: records from there to the cycle's end may have new
+            // indices, so what was confirmed there is no longer known (they are sent again: duplicates, not losses)
+            progress.confirmed.removeRange(r.renumberedFrom(), r.renumberedThrough());
         }
         progress.highestSent.set(saved.highestSent());
         ForwarderMetrics metrics = new ForwarderMetrics(registry);

@@ -27,7 +27,13 @@ class ConfirmedRangesTest {
     void repairAndRetentionTrimRanges() {
         ConfirmedRanges c = new ConfirmedRanges();
         for (long i = 1; i <= 20; i++) c.add(i);
-        c.removeFrom(15);
+        c.removeRange(15, 17);
+        assertEquals(List.of("1-14", "18-20"), c.snapshot().stream().map(r -> r[0] + "-" + r[1]).toList());
+        c.addRange(30, 40);
+        c.removeRange(19, 35);
+        assertEquals(List.of("1-14", "18-18", "36-40"), c.snapshot().stream().map(r -> r[0] + "-" + r[1]).toList());
+        c.removeRange(36, 40);
+        c.removeRange(16, 1000);
         assertEquals(List.of("1-14"), c.snapshot().stream().map(r -> r[0] + "-" + r[1]).toList());
         c.addRange(100, 110);
         c.removeBelow(100);

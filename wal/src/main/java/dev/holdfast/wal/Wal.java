@@ -71,7 +71,7 @@ public final class Wal implements AutoCloseable {
         try {
             SequenceSnapshots snapshots = new SequenceSnapshots(config.dir());
             MappedSegments mapped = new MappedSegments();
-            WalRecovery.Result recovered = new WalRecovery(config, snapshots, mapped).recover();
+            WalRecovery.Result recovered = new WalRecovery(config, snapshots, mapped, java.time.Clock.systemUTC()).recover();
             SingleChronicleQueue queue = recovered.queue();
             DiskGuard guard = new DiskGuard(config.limits(), DiskGuard.usableSpaceOf(config.dir()),
                     ChronicleQueues.usedBytes(queue));

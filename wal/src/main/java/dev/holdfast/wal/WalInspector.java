@@ -1,6 +1,6 @@
 package dev.holdfast.wal;
 
-import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.RollCycle;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,71 +11,179 @@ import java.util.function.Consumer;
 
 /**
  * Read-only operator views of a WAL directory: list segments, verify every record, iterate records. Safe to run
- * while an intake is appending (it opens the queue read-only and takes no lock).
+ * while an intake is appending (it takes no lock and never maps a file), and on a damaged WAL: it reads segments with
+ * {@link SegmentScanner}, so a damaged place is reported and every intact record after it is still read, and a file
+ * that is not a segment is reported instead of stopping the tool.
  */
 public final class WalInspector implements AutoCloseable {
 
+    /**
+     * @param validRecords     records whose checksum and structure are right
+     * @param corrupt          every damaged place: a record failing its checks, a byte range skipped, a bad header
+     * @param damagedRecords   places that were exactly one record
+     * @param skippedRanges    byte ranges of unknown content skipped to reach the next intact record
+     * @param unreadableFiles  files that could not be read as a segment at all, each with the reason
+     */
     public record Verification(long validRecords, long validEvents, long payloadBytes,
-                               List<WalReader.Corrupt> corrupt) {
+                               List<WalReader.Corrupt> corrupt, long damagedRecords, long skippedRanges,
+                               long skippedBytes, List<String> unreadableFiles, int segments) {
         public boolean ok() {
-            return corrupt.isEmpty();
+            return corrupt.isEmpty() && unreadableFiles.isEmpty();
         }
     }
 
-    private final Path dir;
-    private final SingleChronicleQueue queue;
+    /** A segment as listed, with what is wrong with it (null when nothing is). */
+    public record Listing(WalSegment segment, String problem) {
+    }
 
-    private WalInspector(Path dir, SingleChronicleQueue queue) {
+    private final Path dir;
+    private final RollCycle rollCycle;
+
+    private WalInspector(Path dir, RollCycle rollCycle) {
         this.dir = dir;
-        this.queue = queue;
+        this.rollCycle = rollCycle;
     }
 
     public static WalInspector open(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
-            throw new IOException("WAL directory " + dir + " does not exist");
+            throw new IOException(dir + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
         }
         try (var files = Files.list(dir)) {
-            if (files.noneMatch(p -> p.getFileName().toString().endsWith(".cq4"))) {
-                throw new IOException("no WAL segments (*.cq4) in " + dir);
+            if (files.noneMatch(p -> p.getFileName().toString().endsWith(SegmentFiles.SUFFIX))) {
+                throw new IOException(dir + ": no WAL segments (*.cq4) in it");
             }
         }
-        return new WalInspector(dir, ChronicleQueues.openForReading(dir));
+        return new WalInspector(dir, SegmentFiles.detectRollCycle(dir));
     }
 
-    public List<WalSegment> segments() {
-        return ChronicleQueues.segments(queue);
+    /** Every segment file, oldest first, with counts from a header walk; damage and unreadable files are named. */
+    public List<Listing> list() throws IOException {
+        List<Listing> out = new ArrayList<>();
+        for (SegmentFiles.Entry f : files()) {
+            long size = Files.size(f.path());
+            long modified = Files.getLastModifiedTime(f.path()).toMillis();
+            if (f.cycle() < 0) {
+                out.add(new Listing(new WalSegment(f.name(), -1, -1, 0, 0, size, modified),
+                        "name is not a segment of this WAL's roll cycle"));
+                continue;
+            }
+            long first = rollCycle.toIndex(f.cycle(), 0);
+            try {
+                SegmentScanner.Summary s = new SegmentScanner(f.path(), first).walk(false, new SegmentScanner.Visitor() {
+                });
+                out.add(new Listing(new WalSegment(f.name(), f.cycle(), first, s.records(), s.end(), size, modified),
+                        s.damaged() ? "damaged at byte " + s.firstDamagePosition() + ": " + s.firstDamage() : null));
+            } catch (IOException e) {
+                out.add(new Listing(new WalSegment(f.name(), f.cycle(), first, 0, 0, size, modified),
+                        "unreadable: " + reason(e)));
+            }
+        }
+        return out;
     }
 
-    /** Reads every record and checks its checksum and structure. */
-    public Verification verify() {
+    /** The segments that could be listed (see {@link #list()} for the problems). */
+    public List<WalSegment> segments() throws IOException {
+        return list().stream().map(Listing::segment).filter(s -> s.cycle() >= 0).toList();
+    }
+
+    /** Reads every record of every segment and checks its checksum and structure. */
+    public Verification verify() throws IOException {
         long[] totals = new long[3];
         List<WalReader.Corrupt> corrupt = new ArrayList<>();
-        forEach(null, null, e -> {
-            if (e instanceof WalReader.Valid v) {
-                totals[0]++;
-                totals[1] += v.record().header().eventCount();
-                totals[2] += v.record().payload().length;
-            } else {
-                corrupt.add((WalReader.Corrupt) e);
+        List<String> unreadable = new ArrayList<>();
+        long damagedRecords = 0;
+        long skippedRanges = 0;
+        long skippedBytes = 0;
+        int segments = 0;
+        for (SegmentFiles.Entry f : files()) {
+            if (f.cycle() < 0) {
+                unreadable.add(f.name() + ": name is not a segment of this WAL's roll cycle");
+                continue;
             }
-        });
-        return new Verification(totals[0], totals[1], totals[2], corrupt);
-    }
-
-    /** Every entry with from <= index <= to (nulls mean unbounded), in order. */
-    public void forEach(Long fromIndex, Long toIndex, Consumer<WalReader.Entry> action) {
-        try (WalReader reader = new WalReader(queue.createTailer())) {
-            reader.toStart();
-            if (fromIndex != null) {
-                reader.seek(fromIndex);
-            }
-            WalReader.Entry e;
-            while ((e = reader.next()) != null) {
-                if (toIndex != null && e.index() > toIndex) break;
-                if (fromIndex != null && e.index() < fromIndex) continue;
-                action.accept(e);
+            segments++;
+            try {
+                SegmentScanner.Summary s = walk(f, entry -> {
+                    if (entry instanceof WalReader.Valid v) {
+                        totals[0]++;
+                        totals[1] += v.record().header().eventCount();
+                        totals[2] += v.record().payload().length;
+                    } else {
+                        corrupt.add((WalReader.Corrupt) entry);
+                    }
+                });
+                damagedRecords += s.damagedRecords();
+                skippedRanges += s.skippedRanges();
+                skippedBytes += s.skippedBytes();
+            } catch (IOException e) {
+                unreadable.add(f.name() + ": " + reason(e));
             }
         }
+        return new Verification(totals[0], totals[1], totals[2], corrupt, damagedRecords, skippedRanges, skippedBytes,
+                unreadable, segments);
+    }
+
+    /**
+     * Every entry with from <= index <= to (nulls mean unbounded), in order. A damaged place is one
+     * {@link WalReader.Corrupt} entry; a record whose header alone was damaged is passed on as valid after a
+     * Corrupt entry naming the header. Files that cannot be read are skipped (see {@link #verify()}).
+     */
+    public void forEach(Long fromIndex, Long toIndex, Consumer<WalReader.Entry> action) throws IOException {
+        for (SegmentFiles.Entry f : files()) {
+            if (f.cycle() < 0) {
+                continue;
+            }
+            long first = rollCycle.toIndex(f.cycle(), 0);
+            long last = rollCycle.toIndex(f.cycle() + 1, 0) - 1;
+            if (fromIndex != null && last < fromIndex || toIndex != null && first > toIndex) {
+                continue;
+            }
+            try {
+                walk(f, e -> {
+                    if ((fromIndex == null || e.index() >= fromIndex) && (toIndex == null || e.index() <= toIndex)) {
+                        action.accept(e);
+                    }
+                });
+            } catch (IOException e) {
+                // an unreadable file holds nothing to hand out; verify names it
+            }
+        }
+    }
+
+    private SegmentScanner.Summary walk(SegmentFiles.Entry f, Consumer<WalReader.Entry> action) throws IOException {
+        long first = rollCycle.toIndex(f.cycle(), 0);
+        return new SegmentScanner(f.path(), first).walk(true, new SegmentScanner.Visitor() {
+            @Override
+            public void record(long ordinal, long position, byte[] raw, WalRecord record, boolean headerDamaged) {
+                if (headerDamaged) {
+                    action.accept(new WalReader.Corrupt(record.index(), f.name(), position,
+                            "header marked incomplete, record intact (Chronicle cannot read past it until repaired)"));
+                }
+                action.accept(new WalReader.Valid(record));
+            }
+
+            @Override
+            public void damaged(long ordinal, long from, long to, String reason, boolean oneRecord) {
+                action.accept(new WalReader.Corrupt(first + ordinal, f.name(), from, oneRecord ? reason
+                        : reason + "; skipped bytes " + from + "-" + to));
+            }
+        });
+    }
+
+    private List<SegmentFiles.Entry> files() throws IOException {
+        if (rollCycle == null) {
+            try (var files = Files.list(dir)) {
+                return files.map(Path::getFileName).map(Path::toString).filter(n -> n.endsWith(SegmentFiles.SUFFIX))
+                        .sorted().map(n -> new SegmentFiles.Entry(dir.resolve(n), n, -1)).toList();
+            }
+        }
+        return SegmentFiles.list(dir, rollCycle);
+    }
+
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     public Path dir() {
@@ -84,6 +192,6 @@ public final class WalInspector implements AutoCloseable {
 
     @Override
     public void close() {
-        queue.close();
+        // nothing held open between calls
     }
 }

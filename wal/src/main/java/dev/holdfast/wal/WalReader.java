@@ -23,7 +23,12 @@ public final class WalReader implements AutoCloseable {
         }
     }
 
-    public record Corrupt(long index, String segment, String reason) implements Entry {
+    /**
+     * A record, or a byte range, that could not be read.
+     *
+     * @param position byte offset in the segment where the damage starts, or -1 when unknown
+     */
+    public record Corrupt(long index, String segment, long position, String reason) implements Entry {
     }
 
     private final ExcerptTailer tailer;
@@ -65,10 +70,11 @@ public final class WalReader implements AutoCloseable {
             long index = dc.index();
             File file = tailer.currentFile();
             String segment = file == null ? "?" : file.getName();
+            long position = dc.wire().bytes().readPosition() - 4;
             try {
                 return new Valid(RecordCodec.read(index, segment, dc.wire().bytes()));
             } catch (CorruptRecordException e) {
-                return new Corrupt(index, segment, e.getMessage());
+                return new Corrupt(index, segment, position, e.getMessage());
             }
         }
     }

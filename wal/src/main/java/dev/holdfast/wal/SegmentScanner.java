@@ -1,0 +1,365 @@
+package dev.holdfast.wal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * Walks one segment file (a Chronicle Queue cycle) document by document, by byte position, trusting no header
+ * further than it can check. Chronicle's own tailer stops for good at a header it cannot follow (a flipped "not
+ * complete" bit, a garbled length, a zeroed range) and so hides every record behind it; this walk reports such a
+ * place and resynchronises at the next intact record, found by scanning for a header whose record passes its
+ * structure checks and CRC32C.
+ *
+ * <p>Chronicle's layout, as far as it is needed here: every document starts with a 4-byte little-endian header
+ * ({@code bit 31} not complete, {@code bit 30} metadata, low 30 bits the length), its body follows, and the next
+ * header sits at the 4-byte aligned end. Metadata documents (the file header, index arrays) are skipped; a zero
+ * header is the end of what was written; {@link #END_OF_DATA} marks a segment closed by a roll. The file header's
+ * {@code writePosition} is where the writer put its last complete record, which tells a torn, never-acknowledged
+ * tail (beyond it) from damage (before it).
+ *
+ * <p>Ordinals (a record's sequence number in its cycle, as in its WAL index) are counted: exact up to the first
+ * damage; after a damaged byte range of unknown content they are the walk's own count, which the repair at the
+ * intake's next start makes true again (see {@link SegmentRepair}).
+ */
+final class SegmentScanner {
+    static final int NOT_COMPLETE = 0x80000000;
+    static final int META_DATA = 0x40000000;
+    static final int LENGTH_MASK = 0x3FFFFFFF;
+    static final int END_OF_DATA = NOT_COMPLETE | META_DATA;
+    private static final byte[] WRITE_POSITION = "writePosition".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] STORE_MARK = "SCQStore".getBytes(StandardCharsets.US_ASCII);
+
+    /** What the walk sees, in file order. */
+    interface Visitor {
+        /**
+         * An intact record. {@code headerDamaged}: its Chronicle header was wrong (e.g. marked incomplete) but the
+         * record itself passed every check; Chronicle cannot read past it until the segment is repaired.
+         */
+        default void record(long ordinal, long position, byte[] raw, WalRecord record, boolean headerDamaged) {
+        }
+
+        /**
+         * Bytes that hold no readable record. {@code oneRecord}: exactly one record whose bytes fail their checks
+         * (its neighbours are intact); otherwise a byte range of unknown content the walk skipped.
+         */
+        default void damaged(long ordinal, long from, long to, String reason, boolean oneRecord) {
+        }
+    }
+
+    /**
+     * @param end             position after the last document read (where the next one would start)
+     * @param writePosition   the writer's last complete record per the file header, or -1 if unreadable
+     * @param tornTail        a record the writer never completed lies at the end (never acknowledged; not damage)
+     */
+    record Summary(long records, long damagedRecords, long damagedHeaders, long skippedRanges, long skippedBytes,
+                   long end, long writePosition, boolean tornTail, String firstDamage, long firstDamagePosition,
+                   long firstDamageOrdinal) {
+        boolean damaged() {
+            return damagedRecords + damagedHeaders + skippedRanges > 0;
+        }
+    }
+
+    private final Path file;
+    private final String segment;
+    private final long firstIndex;
+
+    /** @param firstIndex WAL index of ordinal 0 in this cycle */
+    SegmentScanner(Path file, long firstIndex) {
+        this.file = file;
+        this.segment = file.getFileName().toString();
+        this.firstIndex = firstIndex;
+    }
+
+    /**
+     * Walks the whole segment. {@code decode}: read and check every record (CRC32C) and hand it to the visitor;
+     * otherwise only headers are followed (cheap: one read per record), which finds every place Chronicle's tailer
+     * would stop at, though not a damaged payload behind an intact header.
+     */
+    Summary walk(boolean decode, Visitor visitor) throws IOException {
+        try (SegmentBytes bytes = new SegmentBytes(file)) {
+            return new Walk(bytes, decode, visitor).run();
+        }
+    }
+
+    /** True when the file starts like a Chronicle segment (its header document names SCQStore). */
+    static boolean hasStoreHeader(Path file) throws IOException {
+        try (SegmentBytes bytes = new SegmentBytes(file)) {
+            return storeHeader(bytes) != null;
+        }
+    }
+
+    private static byte[] storeHeader(SegmentBytes bytes) throws IOException {
+        if (bytes.size() < 8) {
+            return null;
+        }
+        int h = bytes.intAt(0);
+        int len = h & LENGTH_MASK;
+        if ((h & END_OF_DATA) != META_DATA || len < STORE_MARK.length || len > 4096 || 4 + len > bytes.size()) {
+            return null;
+        }
+        byte[] body = bytes.read(4, len);
+        return indexOf(body, STORE_MARK, 0) >= 0 ? body : null;
+    }
+
+    /**
+     * The writer's position from the file header: after the field name "writePosition" comes optional padding
+     * (0x8F, or 0x8E and a 4-byte count), then an int64 array (0x8D, capacity, used) whose first value it is.
+     */
+    static long writePosition(byte[] header, long fileSize) {
+        int at = indexOf(header, WRITE_POSITION, 0);
+        if (at < 0) {
+            return -1;
+        }
+        ByteBuffer b = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+        int p = at + WRITE_POSITION.length;
+        while (p < header.length && (header[p] & 0xff) == 0x8F) {
+            p++;
+        }
+        if (p + 5 <= header.length && (header[p] & 0xff) == 0x8E) {
+            p += 5 + b.getInt(p + 1);
+        }
+        if (p < 0 || p + 1 + 24 > header.length || (header[p] & 0xff) != 0x8D) {
+            return -1;
+        }
+        long value = b.getLong(p + 1 + 16);
+        return value > 0 && value < (1L << 42) ? value : -1;
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle, int from) {
+        outer:
+        for (int i = from; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) continue outer;
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    private static long align(long position) {
+        return (position + 3) & ~3L;
+    }
+
+    /** One walk's state. */
+    private final class Walk {
+        private final SegmentBytes bytes;
+        private final boolean decode;
+        private final Visitor visitor;
+        private final long size;
+        private long writePosition = -1;
+        private long ordinal;
+        private long records, damagedRecords, damagedHeaders, skippedRanges, skippedBytes;
+        private boolean tornTail;
+        private String firstDamage;
+        private long firstDamagePosition = -1, firstDamageOrdinal = -1;
+
+        Walk(SegmentBytes bytes, boolean decode, Visitor visitor) {
+            this.bytes = bytes;
+            this.decode = decode;
+            this.visitor = visitor;
+            this.size = bytes.size();
+        }
+
+        Summary run() throws IOException {
+            long pos = 0;
+            byte[] header = storeHeader(bytes);
+            if (header == null) {
+                // not even the file header is readable: look for records from the very start
+                pos = skip(0, size == 0 ? "segment is empty (0 bytes)" : "segment header unreadable");
+            } else {
+                writePosition = writePosition(header, size);
+            }
+            while (pos >= 0 && pos + 4 <= size) {
+                int h = bytes.intAt(pos);
+                int len = h & LENGTH_MASK;
+                long next = align(pos + 4 + len);
+                if (h == END_OF_DATA) {
+                    break;
+                }
+                if (h == 0) {
+                    if (writePosition < 0 || pos > writePosition) {
+                        if (writePosition >= 0 || !decode) {
+                            break; // the end of what was written
+                        }
+                        // no header to say where the end is: a zeroed range is damage only if records follow it
+                        long found = findRecord(pos + 4);
+                        if (found < 0) {
+                            break;
+                        }
+                        damage(pos, found, "zeroed bytes", false);
+                        pos = found;
+                        continue;
+                    }
+                    pos = skip(pos, "zeroed bytes before the writer's last record (truncated or zeroed)");
+                    continue;
+                }
+                if ((h & NOT_COMPLETE) != 0 && len == 0) {
+                    // a write in progress, or one a killed writer never finished: harmless at the end
+                    if (writePosition >= 0 && pos > writePosition) {
+                        tornTail = true;
+                        break;
+                    }
+                    pos = skip(pos, "record marked incomplete before the writer's last record");
+                    continue;
+                }
+                if (next > size) {
+                    pos = skip(pos, "header length " + len + " runs past the end of the file");
+                    continue;
+                }
+                if ((h & META_DATA) != 0 && (h & NOT_COMPLETE) == 0) {
+                    pos = next; // the file header or an index array
+                    continue;
+                }
+                boolean headerDamaged = (h & NOT_COMPLETE) != 0;
+                if (!plausible(pos, len)) {
+                    pos = skip(pos, headerDamaged ? "header marked incomplete and its length is wrong"
+                            : "no record structure at this header");
+                    continue;
+                }
+                if (!decode && !headerDamaged) {
+                    records++;
+                    ordinal++;
+                    pos = next;
+                    continue;
+                }
+                byte[] raw = bytes.read(pos + 4, len);
+                WalRecord record;
+                try {
+                    record = RecordCodec.decode(firstIndex + ordinal, segment, raw);
+                } catch (CorruptRecordException e) {
+                    if (!headerDamaged && trusted(next)) {
+                        damage(pos, next, e.getMessage(), true);
+                        pos = next;
+                    } else {
+                        pos = skip(pos, e.getMessage());
+                    }
+                    continue;
+                }
+                if (headerDamaged) {
+                    damagedHeaders++;
+                    noteFirst(pos, "header marked incomplete, record intact");
+                }
+                records++;
+                visitor.record(ordinal, pos, raw, record, headerDamaged);
+                ordinal++;
+                pos = next;
+            }
+            long end = Math.max(pos, 0);
+            if (writePosition >= 0 && pos >= 0 && end <= writePosition && firstDamage == null) {
+                // the file stops before the record the writer completed last: its tail was cut off
+                damage(end, Math.min(size, writePosition), "the file ends before the writer's last record at byte "
+                        + writePosition + " (truncated)", false);
+            }
+            return new Summary(records, damagedRecords, damagedHeaders, skippedRanges, skippedBytes,
+                    end, writePosition, tornTail, firstDamage, firstDamagePosition, firstDamageOrdinal);
+        }
+
+        /** The structure of our record fits a document of this length (cheap: a few fields, no CRC). */
+        private boolean plausible(long pos, int len) throws IOException {
+            if (len < RecordCodec.FIXED_HEADER + 4 || align(pos + 4 + len) > size) {
+                return false;
+            }
+            long body = pos + 4;
+            int versionEtc = bytes.intAt(body + 4); // version, priority, reserved short
+            if ((versionEtc & 0xff) != RecordCodec.VERSION || (versionEtc >>> 16) != 0) {
+                return false;
+            }
+            int priority = (versionEtc >>> 8) & 0xff;
+            if (priority < 1 || priority > 3) {
+                return false;
+            }
+            int agentLen = (bytes.intAt(body + 26) >>> 16) & 0xffff; // the short at +28
+            long payloadAt = body + RecordCodec.FIXED_HEADER + agentLen;
+            if (payloadAt + 4 > body + len) {
+                return false;
+            }
+            return bytes.intAt(payloadAt) == len - RecordCodec.FIXED_HEADER - agentLen - 4;
+        }
+
+        /** Whether the document at {@code pos} can be believed: an intact record, a metadata document, or the end. */
+        private boolean trusted(long pos) throws IOException {
+            if (pos + 4 > size) {
+                return true;
+            }
+            int h = bytes.intAt(pos);
+            int len = h & LENGTH_MASK;
+            if (h == 0 || h == END_OF_DATA || h == NOT_COMPLETE) {
+                return writePosition < 0 || pos > writePosition;
+            }
+            if ((h & NOT_COMPLETE) != 0 || align(pos + 4 + len) > size) {
+                return false;
+            }
+            return (h & META_DATA) != 0 || intact(pos, len);
+        }
+
+        private boolean intact(long pos, int len) throws IOException {
+            if (!plausible(pos, len)) {
+                return false;
+            }
+            try {
+                RecordCodec.decode(0, segment, bytes.read(pos + 4, len));
+                return true;
+            } catch (CorruptRecordException e) {
+                return false;
+            }
+        }
+
+        /**
+         * Resynchronises after damage at {@code pos}: the next aligned position holding an intact record (its header
+         * may carry a wrong "not complete" bit). Reports the bytes in between; returns -1 when nothing follows.
+         */
+        private long skip(long pos, String reason) throws IOException {
+            long found = findRecord(pos + 4);
+            damage(pos, found < 0 ? Math.max(pos, lastWrittenByte(pos)) : found, reason, false);
+            return found;
+        }
+
+        private long findRecord(long from) throws IOException {
+            for (long q = align(from); q + 4 <= size; q += 4) {
+                int h = bytes.intAt(q);
+                if ((h & META_DATA) != 0 || (h & LENGTH_MASK) == 0) {
+                    continue;
+                }
+                if (intact(q, h & LENGTH_MASK)) {
+                    return q;
+                }
+            }
+            return -1;
+        }
+
+        /** Where the written bytes end, for reporting how much a final skip covered: the last non-zero int. */
+        private long lastWrittenByte(long from) throws IOException {
+            long last = from;
+            long limit = writePosition > from ? Math.min(size, writePosition + (1 << 20)) : size;
+            for (long q = align(from); q + 4 <= limit; q += 4) {
+                if (bytes.intAt(q) != 0) {
+                    last = q + 4;
+                }
+            }
+            return last;
+        }
+
+        private void damage(long from, long to, String reason, boolean oneRecord) {
+            noteFirst(from, reason);
+            if (oneRecord) {
+                damagedRecords++;
+            } else {
+                skippedRanges++;
+                skippedBytes += Math.max(0, to - from);
+            }
+            visitor.damaged(ordinal, from, to, reason, oneRecord);
+            ordinal++; // a damaged place held at least one record
+        }
+
+        private void noteFirst(long pos, String reason) {
+            if (firstDamage == null) {
+                firstDamage = reason;
+                firstDamagePosition = pos;
+                firstDamageOrdinal = ordinal;
+            }
+        }
+    }
+}
