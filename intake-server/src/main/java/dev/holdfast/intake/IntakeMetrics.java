@@ -2,6 +2,7 @@ package dev.holdfast.intake;
 
 import dev.holdfast.wal.CommitListener;
 import dev.holdfast.wal.DiskGuard;
+import dev.holdfast.wal.WalRecovery;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -50,6 +51,16 @@ public final class IntakeMetrics implements CommitListener {
                 .description("0 ok, 1 shedding BULK, 2 shedding NORMAL, 3 full").register(registry);
         Gauge.builder("wal.queued.batches", queuedBatches, s -> s.get().doubleValue()).register(registry);
         Gauge.builder("intake.inflight.bytes", inflight, InflightBytes::inUseBytes).baseUnit("bytes").register(registry);
+    }
+
+    /** What the last start found: damage a reader would have stopped at, and what recovery did about it. */
+    public void bindRecovery(WalRecovery.Report report) {
+        Gauge.builder("wal.recovery.damaged.places", report, r -> r.corrupt().size())
+                .description("Damaged records and byte ranges recovery found at the last start").register(registry);
+        Gauge.builder("wal.recovery.repaired.segments", report, r -> r.repairs().size())
+                .description("Segments rewritten around damage at the last start").register(registry);
+        Gauge.builder("wal.recovery.quarantined.files", report, r -> r.quarantinedFiles().size())
+                .description("Files moved to quarantine whole at the last start").register(registry);
     }
 
     @Override

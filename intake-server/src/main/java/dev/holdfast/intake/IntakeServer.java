@@ -92,6 +92,7 @@ public final class IntakeServer implements AutoCloseable {
         IntakeConfig.Limits limits = config.limits();
         InflightBytes inflight = new InflightBytes(limits.maxInflightBytes());
         metrics.bindWal(wal.guard(), wal::queuedBatches, inflight);
+        metrics.bindRecovery(wal.recovery());
         BatchValidator validator = new BatchValidator(new BatchValidator.Limits(
                 (int) limits.maxBatchBytes(), limits.maxEventsPerBatch(), limits.maxAgentIdBytes()));
         BatchIntake.ReplicationGate gate = BatchIntake.ReplicationGate.NONE;
@@ -138,7 +139,9 @@ public final class IntakeServer implements AutoCloseable {
             reasons.add("WAL not writable: disk pressure " + wal.guard().pressure() + ", "
                     + wal.guard().walBytes() + " of " + wal.guard().budgetBytes() + " budget bytes used");
         }
-        return reasons.isEmpty() ? Readiness.READY : Readiness.notReady(reasons.toArray(String[]::new));
+        Readiness r = reasons.isEmpty() ? Readiness.READY : Readiness.notReady(reasons.toArray(String[]::new));
+        return wal != null && wal.recovery().damaged()
+                ? r.withDetails(List.of("WAL damage found at start: " + wal.recovery())) : r;
     }
 
     public int grpcPort() {

@@ -73,6 +73,20 @@ public final class RecordCodec {
         return decode(index, segment, all);
     }
 
+    /** The agent id of a record whose checksum failed, if its lengths still agree with its size; else null. */
+    private static String claimedAgent(byte[] all) {
+        if (all.length < FIXED_HEADER + 4) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+        int agentLen = b.getShort(28) & 0xffff;
+        if (agentLen == 0 || FIXED_HEADER + agentLen + 4 > all.length
+                || b.getInt(FIXED_HEADER + agentLen) != all.length - FIXED_HEADER - agentLen - 4) {
+            return null;
+        }
+        return new String(all, FIXED_HEADER, agentLen, StandardCharsets.UTF_8);
+    }
+
     static WalRecord decode(long index, String segment, byte[] all) throws CorruptRecordException {
         ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         int stored = b.getInt();
@@ -80,8 +94,10 @@ public final class RecordCodec {
         crc.update(all, 4, all.length - 4);
         int computed = (int) crc.getValue();
         if (stored != computed) {
-            throw new CorruptRecordException(String.format("checksum mismatch: stored %08x, computed %08x over %d bytes",
-                    stored, computed, all.length - 4));
+            String message = String.format("checksum mismatch: stored %08x, computed %08x over %d bytes", stored,
+                    computed, all.length - 4);
+            String agent = claimedAgent(all);
+            throw new CorruptRecordException(message, agent, agent == null ? 0 : b.getLong(8));
         }
         int version = b.get() & 0xff;
         if (version != VERSION) {

@@ -60,6 +60,15 @@ final class SegmentScanner {
         boolean damaged() {
             return damagedRecords + damagedHeaders + skippedRanges > 0;
         }
+
+        /**
+         * Damage Chronicle's reader would stop at (a header it cannot follow, or bytes missing before the writer's
+         * last record). A record whose own bytes fail their checksum behind an intact header is not: every reader
+         * passes it, reporting it.
+         */
+        boolean needsRepair() {
+            return damagedHeaders + skippedRanges > 0;
+        }
     }
 
     private final Path file;
@@ -79,8 +88,16 @@ final class SegmentScanner {
      * would stop at, though not a damaged payload behind an intact header.
      */
     Summary walk(boolean decode, Visitor visitor) throws IOException {
+        return walk(0, 0, decode ? 0 : Long.MAX_VALUE, visitor);
+    }
+
+    /**
+     * Walks from the document at {@code startPosition}, whose ordinal is {@code startOrdinal} (0, 0: the whole
+     * segment), decoding records from {@code decodeFrom} on and following only headers before it.
+     */
+    Summary walk(long startPosition, long startOrdinal, long decodeFrom, Visitor visitor) throws IOException {
         try (SegmentBytes bytes = new SegmentBytes(file)) {
-            return new Walk(bytes, decode, visitor).run();
+            return new Walk(bytes, decodeFrom, visitor, startPosition, startOrdinal).run();
         }
     }
 
@@ -146,25 +163,30 @@ final class SegmentScanner {
     /** One walk's state. */
     private final class Walk {
         private final SegmentBytes bytes;
-        private final boolean decode;
+        private final long decodeFrom;
         private final Visitor visitor;
         private final long size;
+        private final long startPosition;
+        private boolean decode;
         private long writePosition = -1;
         private long ordinal;
         private long records, damagedRecords, damagedHeaders, skippedRanges, skippedBytes;
         private boolean tornTail;
         private String firstDamage;
         private long firstDamagePosition = -1, firstDamageOrdinal = -1;
+        private boolean landedOnWritePosition;
 
-        Walk(SegmentBytes bytes, boolean decode, Visitor visitor) {
+        Walk(SegmentBytes bytes, long decodeFrom, Visitor visitor, long startPosition, long startOrdinal) {
             this.bytes = bytes;
-            this.decode = decode;
+            this.decodeFrom = decodeFrom;
             this.visitor = visitor;
             this.size = bytes.size();
+            this.startPosition = startPosition;
+            this.ordinal = startOrdinal;
         }
 
         Summary run() throws IOException {
-            long pos = 0;
+            long pos = startPosition;
             byte[] header = storeHeader(bytes);
             if (header == null) {
                 // not even the file header is readable: look for records from the very start
@@ -173,6 +195,7 @@ final class SegmentScanner {
                 writePosition = writePosition(header, size);
             }
             while (pos >= 0 && pos + 4 <= size) {
+                decode = pos >= decodeFrom;
                 int h = bytes.intAt(pos);
                 int len = h & LENGTH_MASK;
                 long next = align(pos + 4 + len);
@@ -210,6 +233,12 @@ final class SegmentScanner {
                     continue;
                 }
                 if ((h & META_DATA) != 0 && (h & NOT_COMPLETE) == 0) {
+                    if (!plausibleMeta(pos, len)) {
+                        // a garbled header that happens to say "metadata" would otherwise be followed blindly
+                        pos = skip(pos, "metadata header with no Chronicle field in it");
+                        continue;
+                    }
+                    landedOnWritePosition |= pos == writePosition;
                     pos = next; // the file header or an index array
                     continue;
                 }
@@ -220,6 +249,7 @@ final class SegmentScanner {
                     continue;
                 }
                 if (!decode && !headerDamaged) {
+                    landedOnWritePosition |= pos == writePosition;
                     records++;
                     ordinal++;
                     pos = next;
@@ -243,6 +273,7 @@ final class SegmentScanner {
                     noteFirst(pos, "header marked incomplete, record intact");
                 }
                 records++;
+                landedOnWritePosition |= pos == writePosition;
                 visitor.record(ordinal, pos, raw, record, headerDamaged);
                 ordinal++;
                 pos = next;
@@ -252,6 +283,9 @@ final class SegmentScanner {
                 // the file stops before the record the writer completed last: its tail was cut off
                 damage(end, Math.min(size, writePosition), "the file ends before the writer's last record at byte "
                         + writePosition + " (truncated)", false);
+            } else if (writePosition >= startPosition && !landedOnWritePosition && firstDamage == null) {
+                // every header looked right, yet the chain never reached the writer's last record: one of them lied
+                damage(end, end, "the headers do not lead to the writer's last record at byte " + writePosition, false);
             }
             return new Summary(records, damagedRecords, damagedHeaders, skippedRanges, skippedBytes,
                     end, writePosition, tornTail, firstDamage, firstDamagePosition, firstDamageOrdinal);
@@ -279,6 +313,24 @@ final class SegmentScanner {
             return bytes.intAt(payloadAt) == len - RecordCodec.FIXED_HEADER - agentLen - 4;
         }
 
+        /** Chronicle's metadata documents (file header, index arrays) open with a named field: 0xB9, length, name. */
+        private boolean plausibleMeta(long pos, int len) throws IOException {
+            if (len < 3) {
+                return false;
+            }
+            byte[] head = bytes.read(pos + 4, Math.min(len, 42));
+            int nameLen = head[1] & 0xff;
+            if ((head[0] & 0xff) != 0xB9 || nameLen == 0 || nameLen > 40 || 2 + nameLen > head.length) {
+                return false;
+            }
+            for (int i = 2; i < 2 + nameLen; i++) {
+                if (!Character.isLetterOrDigit((char) (head[i] & 0xff)) || head[i] < 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         /** Whether the document at {@code pos} can be believed: an intact record, a metadata document, or the end. */
         private boolean trusted(long pos) throws IOException {
             if (pos + 4 > size) {
@@ -292,7 +344,7 @@ final class SegmentScanner {
             if ((h & NOT_COMPLETE) != 0 || align(pos + 4 + len) > size) {
                 return false;
             }
-            return (h & META_DATA) != 0 || intact(pos, len);
+            return (h & META_DATA) != 0 ? plausibleMeta(pos, len) : intact(pos, len);
         }
 
         private boolean intact(long pos, int len) throws IOException {

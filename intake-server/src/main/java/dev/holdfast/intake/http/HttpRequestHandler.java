@@ -91,6 +91,9 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         if (!r.reasons().isEmpty()) {
             body.put("reasons", r.reasons());
         }
+        if (!r.details().isEmpty()) {
+            body.put("details", r.details());
+        }
         HttpResponseStatus status = r.ready() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
         try {
             return response(status, JSON, Unpooled.wrappedBuffer(MAPPER.writeValueAsBytes(body)));

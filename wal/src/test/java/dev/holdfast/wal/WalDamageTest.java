@@ -1,0 +1,434 @@
+package dev.holdfast.wal;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static dev.holdfast.wal.WalTestSupport.header;
+import static dev.holdfast.wal.WalTestSupport.payload;
+import static dev.holdfast.wal.WalTestSupport.readAll;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Real WAL files damaged the way disks and people damage them: each case writes acknowledged batches, damages the
+ * segment at rest, and proves that every record outside the damaged bytes is still read (by the tools before a
+ * restart, by Chronicle's reader after it), that the damaged ones are named, and that the reopened WAL takes new
+ * batches that readers see. The randomized test runs {@code holdfast.damage.cases} seeded cases (200 by default; the
+ * seed is printed and can be replayed with {@code -Dholdfast.damage.seed=N}).
+ */
+class WalDamageTest {
+    @TempDir
+    Path tmp;
+
+    /** One record as written: where it sits in its segment and what it holds. */
+    record Placed(String agent, long seq, byte[] payload, String segment, long from, long to) {
+        String key() {
+            return agent + "#" + seq;
+        }
+    }
+
+    /** What a case did to the files: byte ranges of one segment, or whole-file damage. */
+    record Damage(String description, String segment, List<long[]> ranges, boolean destroysWholeSegment) {
+        boolean overlaps(Placed p) {
+            if (!p.segment().equals(segment)) {
+                return false;
+            }
+            if (destroysWholeSegment) {
+                return true;
+            }
+            for (long[] r : ranges) {
+                if (r[0] < p.to() && p.from() < r[1]) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    private WalConfig config(Path dir) {
+        return WalConfig.defaults(dir, false);
+    }
+
+    // ---- named cases from the issue -------------------------------------------------------------------------
+
+    @Test
+    void aFlippedIncompleteBitMidSegmentHidesNothingAndLosesNothing() throws Exception {
+        Path dir = tmp.resolve("wal");
+        List<Placed> placed = write(dir, new Random(1), 3000, 60, 200);
+        Placed victim = placed.get(1500);
+        flipBit(dir.resolve(victim.segment()), victim.from() + 3, 7); // bit 31 of the little-endian header
+        Damage none = new Damage("flipped not-complete bit", victim.segment(), List.of(), false);
+        try (WalInspector inspector = WalInspector.open(dir)) {
+            WalInspector.Verification v = inspector.verify();
+            assertFalse(v.ok(), "a header Chronicle cannot pass is damage");
+            assertEquals(3000, v.validRecords(), "the record behind the flag and all 1,499 after it are read");
+            assertEquals(victim.from(), v.corrupt().get(0).position());
+        }
+        reopenAndCheck(dir, placed, none, new Random(2));
+    }
+
+    @Test
+    void aRandomBlockMidSegmentNamesItsRecordsAndKeepsTheThousandsAfterIt() throws Exception {
+        Path dir = tmp.resolve("wal");
+        List<Placed> placed = write(dir, new Random(3), 8000, 60, 200);
+        Placed at = placed.get(800);
+        byte[] junk = new byte[4096];
+        new Random(4).nextBytes(junk);
+        overwrite(dir.resolve(at.segment()), at.from() + 17, junk);
+        Damage block = new Damage("4 KiB random block", at.segment(), List.of(new long[]{at.from() + 17,
+                at.from() + 17 + 4096}), false);
+        int destroyed = (int) placed.stream().filter(block::overlaps).count();
+        try (WalInspector inspector = WalInspector.open(dir)) {
+            WalInspector.Verification v = inspector.verify();
+            assertFalse(v.ok());
+            assertTrue(v.validRecords() >= 8000 - destroyed, v.validRecords() + " valid of " + (8000 - destroyed));
+            assertTrue(v.validRecords() > 7000, "the 7,000+ records after the block are read");
+        }
+        reopenAndCheck(dir, placed, block, new Random(5));
+    }
+
+    @Test
+    void aSegmentTruncatedToZeroIsDamageAndTheIntakeStillOpens() throws Exception {
+        Path dir = tmp.resolve("wal");
+        List<Placed> placed = write(dir, new Random(6), 50, 60, 300);
+        Path segment = dir.resolve(placed.get(0).segment());
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            f.setLength(0);
+        }
+        try (WalInspector inspector = WalInspector.open(dir)) {
+            WalInspector.Verification v = inspector.verify();
+            assertFalse(v.ok(), "an empty segment is damage, not '0 records'");
+            assertEquals(0, v.validRecords());
+        }
+        Damage all = new Damage("truncated to 0", segment.getFileName().toString(), List.of(), true);
+        WalRecovery.Report report = reopenAndCheck(dir, placed, all, new Random(7));
+        assertTrue(report.quarantinedFiles().stream().anyMatch(f -> f.contains("empty")), report.toString());
+    }
+
+    @Test
+    void junkWithASegmentNameAndAMisnamedFileAreMovedAsideAndTheRestOpens() throws Exception {
+        Path dir = tmp.resolve("wal");
+        List<Placed> placed = write(dir, new Random(8), 100, 60, 300);
+        Path junk = dir.resolve("20200101-00F.cq4"); // a FAST_HOURLY name, another cycle
+        byte[] bytes = new byte[70_000];
+        new Random(9).nextBytes(bytes);
+        Files.write(junk, bytes);
+        Files.writeString(dir.resolve("notes.cq4"), "not a segment\n");
+        try (WalInspector inspector = WalInspector.open(dir)) {
+            WalInspector.Verification v = inspector.verify();
+            assertFalse(v.ok());
+            assertEquals(100, v.validRecords(), "the real segment is still read");
+            assertTrue(v.unreadableFiles().stream().anyMatch(f -> f.startsWith("notes.cq4")), v.unreadableFiles().toString());
+        }
+        WalRecovery.Report report = reopenAndCheck(dir, placed, new Damage("junk", "none", List.of(), false),
+                new Random(10));
+        assertEquals(2, report.quarantinedFiles().size(), report.toString());
+        assertTrue(Files.exists(Path.of(report.quarantinedTo()).resolve("20200101-00F.cq4")));
+        assertFalse(Files.exists(junk));
+    }
+
+    @Test
+    void aCorruptMetadataFileIsRebuiltFromTheSegments() throws Exception {
+        Path dir = tmp.resolve("wal");
+        List<Placed> placed = write(dir, new Random(11), 100, 60, 300);
+        byte[] garbage = new byte[4096];
+        new Random(12).nextBytes(garbage);
+        overwrite(dir.resolve(WalRecovery.METADATA), 0, garbage);
+        WalRecovery.Report report = reopenAndCheck(dir, placed, new Damage("metadata", "none", List.of(), false),
+                new Random(13));
+        assertTrue(report.quarantinedFiles().stream().anyMatch(f -> f.startsWith(WalRecovery.METADATA)),
+                report.toString());
+    }
+
+    // ---- randomized loss-finder ---------------------------------------------------------------------------
+
+    @Test
+    void randomizedDamageNeverHidesAnIntactRecordNorLosesOneOutsideTheDamage() throws Exception {
+        int cases = Integer.getInteger("holdfast.damage.cases", 200);
+        long seed = Long.getLong("holdfast.damage.seed", System.nanoTime());
+        System.out.printf("WalDamageTest: %d cases, seed %d (-Dholdfast.damage.seed=%d to replay)%n", cases, seed, seed);
+        Random seeds = new Random(seed);
+        Map<String, Integer> kinds = new HashMap<>();
+        Long only = Long.getLong("holdfast.damage.case-seed");
+        for (int c = 0; c < (only != null ? 1 : cases); c++) {
+            long caseSeed = only != null ? only : seeds.nextLong();
+            Random rnd = new Random(caseSeed);
+            Path dir = tmp.resolve("case-" + c);
+            List<Placed> placed = write(dir, rnd, 20 + rnd.nextInt(300), 40, 40 + rnd.nextInt(3000));
+            Damage damage = damage(dir, placed, rnd);
+            kinds.merge(damage.description().split(" ")[0], 1, Integer::sum);
+            try {
+                checkToolsSeeEverythingIntact(dir, placed, damage);
+                reopenAndCheck(dir, placed, damage, rnd);
+            } catch (AssertionError | Exception e) {
+                throw new AssertionError("case " + c + " (seed " + caseSeed + "): " + damage.description() + ": "
+                        + e.getMessage(), e);
+            }
+            SegmentRepair.deleteTree(dir);
+        }
+        System.out.println("WalDamageTest: cases by kind " + kinds);
+    }
+
+    /** Damages one segment at rest in one of the ways bit rot, bad sectors and operators do. */
+    private static Damage damage(Path dir, List<Placed> placed, Random rnd) throws IOException {
+        Placed some = placed.get(rnd.nextInt(placed.size()));
+        Path file = dir.resolve(some.segment());
+        long dataStart = placed.stream().filter(p -> p.segment().equals(some.segment())).mapToLong(Placed::from).min()
+                .orElseThrow();
+        long dataEnd = placed.stream().filter(p -> p.segment().equals(some.segment())).mapToLong(Placed::to).max()
+                .orElseThrow();
+        long span = dataEnd - dataStart;
+        String seg = some.segment();
+        switch (rnd.nextInt(9)) {
+            case 0 -> {
+                flipBit(file, some.from() + 3, 7);
+                return new Damage("flag: not-complete bit of record " + some.key(), seg, List.of(), false);
+            }
+            case 1 -> {
+                long at = some.from() + rnd.nextInt((int) (some.to() - some.from()));
+                flipBit(file, at, rnd.nextInt(8));
+                return new Damage("bit: flipped at byte " + at, seg, List.of(new long[]{at, at + 1}), false);
+            }
+            case 2 -> {
+                long at = dataStart + (long) (rnd.nextDouble() * span);
+                byte[] junk = new byte[4096];
+                rnd.nextBytes(junk);
+                overwrite(file, at, junk);
+                return new Damage("block: 4 KiB random at byte " + at, seg, List.of(new long[]{at, at + 4096}), false);
+            }
+            case 3 -> {
+                long at = dataStart + (long) (rnd.nextDouble() * span);
+                int len = 1 + rnd.nextInt(20_000);
+                overwrite(file, at, new byte[len]);
+                return new Damage("zeros: " + len + " at byte " + at, seg, List.of(new long[]{at, at + len}), false);
+            }
+            case 4 -> {
+                long at = dataStart + (long) (rnd.nextDouble() * span);
+                try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+                    f.setLength(at);
+                }
+                return new Damage("truncate: to " + at, seg, List.of(new long[]{at, Long.MAX_VALUE}), false);
+            }
+            case 5 -> {
+                try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+                    f.setLength(0);
+                }
+                return new Damage("empty: truncated to 0", seg, List.of(), true);
+            }
+            case 6 -> {
+                List<long[]> ranges = new ArrayList<>();
+                for (int i = 0; i < 1 + rnd.nextInt(4); i++) {
+                    long at = dataStart + (long) (rnd.nextDouble() * span);
+                    byte[] junk = new byte[1 + rnd.nextInt(600)];
+                    rnd.nextBytes(junk);
+                    overwrite(file, at, junk);
+                    ranges.add(new long[]{at, at + junk.length});
+                }
+                return new Damage("scattered: " + ranges.size() + " random ranges", seg, ranges, false);
+            }
+            case 7 -> {
+                // Chronicle's own metadata: the file header and the index arrays before the first record
+                long at = (long) (rnd.nextDouble() * (dataStart - 64));
+                byte[] junk = new byte[1 + rnd.nextInt(4096)];
+                rnd.nextBytes(junk);
+                overwrite(file, at, junk);
+                return new Damage("index: " + junk.length + " random bytes at byte " + at + " (file header, index)",
+                        seg, List.of(new long[]{at, at + junk.length}), false);
+            }
+            default -> {
+                byte[] junk = new byte[1 + rnd.nextInt(100_000)];
+                rnd.nextBytes(junk);
+                Files.write(dir.resolve("20200101-0" + rnd.nextInt(10) + "F.cq4"), junk);
+                return new Damage("junk: a " + junk.length + "-byte file named like a segment", "none", List.of(),
+                        false);
+            }
+        }
+    }
+
+    /** Before any restart, the tools read every record outside the damage and name the damage. */
+    private static void checkToolsSeeEverythingIntact(Path dir, List<Placed> placed, Damage damage) throws IOException {
+        Map<String, Placed> byKey = index(placed);
+        Set<String> seen = new HashSet<>();
+        try (WalInspector inspector = WalInspector.open(dir)) {
+            inspector.forEach(null, null, e -> {
+                if (e instanceof WalReader.Valid v) {
+                    WalRecord r = v.record();
+                    String key = r.header().agentId() + "#" + r.header().batchSeq();
+                    Placed p = byKey.get(key);
+                    assertNotNull(p, "a record nobody wrote: " + key);
+                    assertArrayEquals(p.payload(), r.payload(), key);
+                    seen.add(key);
+                }
+            });
+            for (Placed p : placed) {
+                if (!damage.overlaps(p)) {
+                    assertTrue(seen.contains(p.key()), "intact record " + p.key() + " at " + p.from() + "-" + p.to()
+                            + " hidden from the tools");
+                }
+            }
+            boolean changed = placed.stream().anyMatch(p -> !seen.contains(p.key()))
+                    || damage.description().startsWith("flag") || damage.description().startsWith("junk");
+            if (changed) {
+                assertFalse(inspector.verify().ok(), "verify must fail on " + damage.description());
+            }
+        }
+    }
+
+    /**
+     * Reopens the WAL (recovery repairs it), then: every record outside the damage is read by Chronicle's reader,
+     * nothing is invented, a destroyed batch's resend is written and an intact one's is a duplicate, new batches are
+     * read back after everything else, and the tools find no damage left.
+     */
+    private WalRecovery.Report reopenAndCheck(Path dir, List<Placed> placed, Damage damage, Random rnd)
+            throws Exception {
+        Map<String, Placed> byKey = index(placed);
+        WalRecovery.Report report;
+        try (Wal wal = Wal.open(config(dir), CommitListener.NONE)) {
+            report = wal.recovery();
+            Set<String> seen = new HashSet<>();
+            Set<Long> corruptAt = new HashSet<>();
+            List<WalReader.Entry> entries = readAll(wal);
+            if (!entries.isEmpty()) {
+                // the forwarder seeks by index (Chronicle's index arrays): a damaged index must not send it astray
+                WalReader.Entry target = entries.get(rnd.nextInt(entries.size()));
+                try (WalReader r = wal.newReader()) {
+                    assertTrue(r.seek(target.index()), "seek to " + Long.toHexString(target.index()));
+                    WalReader.Entry got = r.next();
+                    assertNotNull(got);
+                    assertEquals(target.index(), got.index());
+                    if (got instanceof WalReader.Valid v && target instanceof WalReader.Valid t) {
+                        assertEquals(t.record().header(), v.record().header());
+                    }
+                }
+            }
+            for (WalReader.Entry e : entries) {
+                if (e instanceof WalReader.Corrupt c) {
+                    corruptAt.add(c.position());
+                    // a record whose payload rotted behind an intact header is passed over by every reader (it
+                    // hides nothing) and stays reported; it must be one of the damaged ones
+                    assertWithinDamage(c, placed, damage, report);
+                    continue;
+                }
+                WalRecord r = ((WalReader.Valid) e).record();
+                String key = r.header().agentId() + "#" + r.header().batchSeq();
+                Placed p = byKey.get(key);
+                assertNotNull(p, "a record nobody wrote: " + key);
+                assertArrayEquals(p.payload(), r.payload(), key);
+                assertTrue(seen.add(key), "read twice: " + key);
+            }
+            List<Placed> destroyed = new ArrayList<>();
+            for (Placed p : placed) {
+                if (!seen.contains(p.key())) {
+                    assertTrue(damage.overlaps(p), "intact record " + p.key() + " at " + p.from() + "-" + p.to()
+                            + " lost after reopening; " + report);
+                    destroyed.add(p);
+                }
+            }
+            for (Placed p : destroyed) {
+                assertTrue(report.damaged() || corruptAt.contains(p.from()),
+                        "batch " + p.key() + " destroyed but neither recovery nor a reader names it: " + report);
+            }
+            if (!destroyed.isEmpty()) {
+                Placed gone = destroyed.get(rnd.nextInt(destroyed.size()));
+                if (!Boolean.getBoolean("skipResend")) assertEquals(AppendResult.Status.PERSISTED, wal.append(header(gone.agent(), gone.seq(),
+                        BatchPriority.NORMAL), gone.payload()).get(10, TimeUnit.SECONDS).status(),
+                        "a destroyed batch's resend is written, not answered DUPLICATE");
+            }
+            Placed kept = placed.stream().filter(p -> seen.contains(p.key())).findAny().orElse(null);
+            if (kept != null) {
+                assertEquals(AppendResult.Status.DUPLICATE, wal.append(header(kept.agent(), kept.seq(),
+                        BatchPriority.NORMAL), kept.payload()).get(10, TimeUnit.SECONDS).status());
+            }
+            int before = readAll(wal).size();
+            for (long seq = 1; seq <= 5; seq++) {
+                assertEquals(AppendResult.Status.PERSISTED, wal.append(header("after", seq, BatchPriority.NORMAL),
+                        payload("after", seq, 500)).get(10, TimeUnit.SECONDS).status());
+            }
+            List<WalReader.Entry> all = readAll(wal);
+            assertEquals(before + 5, all.size(), "new batches are visible to readers");
+            assertEquals(5, ((WalReader.Valid) all.get(all.size() - 1)).record().header().batchSeq());
+        }
+        try (WalInspector inspector = WalInspector.open(dir)) {
+            WalInspector.Verification v = inspector.verify();
+            assertEquals(List.of(), v.unreadableFiles());
+            for (WalReader.Corrupt c : v.corrupt()) {
+                assertWithinDamage(c, placed, damage, report);
+            }
+        }
+        return report;
+    }
+
+    /** A damaged record still reported after a restart is one the damage hit, named by its exact position. */
+    private static void assertWithinDamage(WalReader.Corrupt c, List<Placed> placed, Damage damage,
+                                           WalRecovery.Report report) {
+        assertTrue(placed.stream().anyMatch(p -> p.segment().equals(c.segment()) && p.from() == c.position()
+                && damage.overlaps(p)), "damage left after the repair outside what was damaged: " + c + "; " + report);
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------------------
+
+    /** Appends {@code count} acknowledged batches from three agents and returns where each one landed. */
+    private List<Placed> write(Path dir, Random rnd, int count, int minBytes, int maxBytes) throws Exception {
+        List<Placed> written = new ArrayList<>();
+        try (Wal wal = Wal.open(config(dir), CommitListener.NONE)) {
+            long[] seqs = new long[3];
+            for (int i = 0; i < count; i++) {
+                int a = rnd.nextInt(3);
+                String agent = "agent-" + a;
+                long seq = ++seqs[a];
+                byte[] body = payload(agent, seq, minBytes + rnd.nextInt(Math.max(1, maxBytes - minBytes)));
+                AppendResult r = wal.append(header(agent, seq, BatchPriority.NORMAL), body).get(10, TimeUnit.SECONDS);
+                assertEquals(AppendResult.Status.PERSISTED, r.status());
+                written.add(new Placed(agent, seq, body, null, 0, 0));
+            }
+        }
+        Map<String, Placed> byKey = index(written);
+        List<Placed> placed = new ArrayList<>();
+        for (SegmentFiles.Entry f : SegmentFiles.list(dir, ChronicleQueues.rollCycle("FAST_HOURLY"))) {
+            new SegmentScanner(f.path(), 0).walk(true, new SegmentScanner.Visitor() {
+                @Override
+                public void record(long ordinal, long position, byte[] raw, WalRecord record, boolean headerDamaged) {
+                    Placed p = byKey.get(record.header().agentId() + "#" + record.header().batchSeq());
+                    placed.add(new Placed(p.agent(), p.seq(), p.payload(), f.name(), position,
+                            position + 4 + raw.length));
+                }
+            });
+        }
+        assertEquals(count, placed.size(), "every acknowledged batch is in a segment");
+        return placed;
+    }
+
+    private static Map<String, Placed> index(List<Placed> placed) {
+        Map<String, Placed> m = new HashMap<>();
+        placed.forEach(p -> m.put(p.key(), p));
+        return m;
+    }
+
+    private static void flipBit(Path file, long at, int bit) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ (1 << bit));
+        }
+    }
+
+    private static void overwrite(Path file, long at, byte[] bytes) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            f.write(bytes);
+        }
+    }
+}
