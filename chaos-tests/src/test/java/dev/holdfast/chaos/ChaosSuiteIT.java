@@ -4,6 +4,7 @@ import dev.holdfast.chaos.harness.ChaosContext;
 import dev.holdfast.chaos.harness.ChaosHome;
 import dev.holdfast.chaos.harness.ChaosReport;
 import dev.holdfast.chaos.harness.ScenarioResult;
+import dev.holdfast.chaos.scenarios.Bitrot;
 import dev.holdfast.chaos.scenarios.DiskFull;
 import dev.holdfast.chaos.scenarios.DnsLoss;
 import dev.holdfast.chaos.scenarios.FrozenIntake;
@@ -113,5 +114,11 @@ class ChaosSuiteIT {
     @Order(8)
     void shipperKill() throws Exception {
         check(new ShipperKill());
+    }
+
+    @Test
+    @Order(9)
+    void bitrot() throws Exception {
+        check(new Bitrot());
     }
 }
