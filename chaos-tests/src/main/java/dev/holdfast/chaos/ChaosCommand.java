@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
                 "Exit 0 when every scenario held, 1 when a guarantee broke, 2 on usage errors."})
 public final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--scenario", paramLabel = "NAME", description = "Run only these (repeatable): intake-kills, "
-            + "kafka-outage, partitions, disk-full, frozen-intake, dns-loss, torn-wal-tail, shipper-kill. Default: all.")
+            + "kafka-outage, partitions, disk-full, frozen-intake, dns-loss, torn-wal-tail, shipper-kill, bitrot. "
+            + "Default: all.")
     List<String> scenarios;
 
     @Option(names = "--soak", paramLabel = "MINUTES", defaultValue = "0",

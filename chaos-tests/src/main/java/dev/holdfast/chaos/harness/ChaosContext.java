@@ -128,7 +128,20 @@ public final class ChaosContext implements AutoCloseable {
      */
     public Map<String, TopicAudit.Seen> verifyDelivery(ScenarioResult r, String topic, List<LoadAgents> groups, AckTimeline timeline)
             throws IOException, InterruptedException {
+        return verifyDelivery(r, topic, groups, timeline, Set.of(), Duration.ofSeconds(120));
+    }
+
+    /**
+     * {@link #verifyDelivery(ScenarioResult, String, List, AckTimeline)} for a scenario that destroys data on
+     * purpose: events of the acknowledged batches in {@code destroyed} ("agent seq", batches whose only copy the
+     * scenario provably destroyed) are not demanded from Kafka (counted in the fact "destroyed acked events" when
+     * missing, and not as lost); {@code timeout} bounds the wait for the others.
+     */
+    public Map<String, TopicAudit.Seen> verifyDelivery(ScenarioResult r, String topic, List<LoadAgents> groups,
+                                                       AckTimeline timeline, Set<String> destroyed, Duration timeout)
+            throws IOException, InterruptedException {
         Set<String> expected = new LinkedHashSet<>();
+        Set<String> exempt = new LinkedHashSet<>();
         for (LoadAgents g : groups) {
             g.finish();
         }
@@ -145,6 +158,7 @@ public final class ChaosContext implements AutoCloseable {
             r.check(distinct.size() == acked.size(), "agents " + g.spec().prefix() + " logged a batch acknowledged twice");
             r.ackedBatches += distinct.size();
             expected.addAll(g.ackedEventIds(new ArrayList<>(distinct)));
+            exempt.addAll(g.ackedEventIds(distinct.stream().filter(destroyed::contains).toList()));
             if (exit >= 0) {
                 JsonNode rep = g.report();
                 long ackedAnswers = rep.path("totalBatchesAcked").asLong();
@@ -164,16 +178,24 @@ public final class ChaosContext implements AutoCloseable {
             r.ackedPerSecond = timeline.acksPerSecond();
         }
         try (TopicAudit v = new TopicAudit(kafkaBootstrap(), topic)) {
-            v.readUntil(expected, Duration.ofSeconds(120), Duration.ofSeconds(2));
+            Set<String> demanded = new LinkedHashSet<>(expected);
+            demanded.removeAll(exempt);
+            v.readUntil(demanded, timeout, Duration.ofSeconds(2));
+            long destroyedMissing = 0;
             for (String id : expected) {
                 if (v.copies(id) > 0) {
                     r.deliveredEvents++;
+                } else if (exempt.contains(id)) {
+                    destroyedMissing++;
                 } else {
                     r.lostEvents++;
                     if (r.lostSample.size() < 10) {
                         r.lostSample.add(id);
                     }
                 }
+            }
+            if (!destroyed.isEmpty()) {
+                r.fact("destroyed acked events", destroyedMissing);
             }
             r.duplicateEvents = v.duplicates();
             r.outOfOrder = v.outOfOrder();

@@ -122,6 +122,11 @@ public final class IntakeNode implements AutoCloseable {
         return http.status(path);
     }
 
+    /** Status and body of a GET, e.g. "200 {\"status\":\"ready\"}" from /readyz; "-1 …" when nothing answers. */
+    public String get(String path) throws InterruptedException {
+        return http.get(path);
+    }
+
     /** Sum of every sample of a Prometheus metric family (all label sets), or NaN when unreachable. */
     public double metric(String name) throws InterruptedException {
         return http.metric(name);

@@ -30,6 +30,16 @@ public final class MetricsEndpoint {
         }
     }
 
+    /** Status and body of a GET ("-1 " and the error when nothing answers), e.g. "503 {...}". */
+    public String get(String path) throws InterruptedException {
+        try {
+            HttpResponse<String> r = http.send(request(path), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() + " " + r.body();
+        } catch (IOException e) {
+            return "-1 " + e;
+        }
+    }
+
     /** The /metrics text, or "" when nothing answers (yet). */
     public String scrape() throws InterruptedException {
         try {
