@@ -73,13 +73,13 @@ public final class IntakeServer implements AutoCloseable {
     }
 
     public IntakeServer start() throws IOException {
-        log.info("starting {} ms after JVM start", uptimeMillis());
         // A directory the intake cannot write is the operator's to fix: say which and why in one line before anything
-        // starts, not from inside Chronicle, RocksDB or the broker halfway through start-up (or, for the forwarder's,
-        // only in a log line while the intake runs without forwarding).
+        // starts (or is logged), not from inside Chronicle, RocksDB or the broker halfway through start-up (or, for
+        // the forwarder's, only in a log line while the intake runs without forwarding).
         for (Path dir : writtenDirectories(config)) {
             WalDirectory.checkWritable(dir);
         }
+        log.info("starting {} ms after JVM start", uptimeMillis());
         IntakeMetrics metrics = new IntakeMetrics(registry);
         // Recovery and the network stack initialise in parallel: a restart is ready sooner, and /healthz answers
         // (with /readyz saying "recovering") while the WAL is still being checked.
