@@ -11,9 +11,9 @@ import java.util.Set;
 
 /**
  * Checks a data directory before Chronicle (or RocksDB) touches it. Left to them, a directory Holdfast cannot use
- * surfaces deep inside as a bare path ({@code AccessDeniedException: /var/lib/holdfast/wal}), a misleading lock
- * error, or, under /proc, as a mkdir that "does not exist". These checks name the path and the reason in one line
- * ({@link UnusableDirectoryException}) instead.
+ * surfaces deep inside as a bare path ({@code AccessDeniedException: /var/lib/holdfast/wal}) or, under /proc, as a
+ * mkdir that "does not exist" ({@code NoSuchFileException: /proc/holdfast}). These checks name the path and the
+ * reason in one line ({@link UnusableDirectoryException}) instead.
  *
  * <p>They read permissions with access(2), so they answer for this process's user and capabilities (root passes
  * the permission checks, as it would the real operations).
