@@ -71,7 +71,8 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
                     c.problems().stream().map(p -> "invalid configuration: " + oneLine(p)).toList(), false);
         }
         if (e instanceof EbpfUnavailableException u) {
-            return expected(ExitCodes.EBPF_UNAVAILABLE, "eBPF unavailable: " + u.getMessage()
+            String why = u.getMessage().startsWith("eBPF unavailable") ? u.getMessage() : "eBPF unavailable: " + u.getMessage();
+            return expected(ExitCodes.EBPF_UNAVAILABLE, why
                     + " (--source fallback runs the degraded inotify source; --source auto picks it when eBPF cannot load)");
         }
         if (e instanceof UncheckedIOException u) {

@@ -98,6 +98,8 @@ class ErrorReporterTest {
         assertExpected(new EbpfUnavailableException("the kernel refused the program: missing CAP_BPF"), 3,
                 "boom: eBPF unavailable: the kernel refused the program: missing CAP_BPF (--source fallback runs the "
                         + "degraded inotify source; --source auto picks it when eBPF cannot load)");
+        assertExpected(new EbpfUnavailableException("eBPF unavailable: out of memory"), 3, "boom: eBPF unavailable: "
+                + "out of memory (--source fallback runs the degraded inotify source; --source auto picks it when eBPF cannot load)");
         Report config = report(new InvalidConfigException(List.of("grpc.port: 70000 is not 0..65535", "durability: \"fsnc\" is not one of written, fsync, replicated")));
         assertEquals(List.of("boom: invalid configuration: grpc.port: 70000 is not 0..65535",
                 "boom: invalid configuration: durability: \"fsnc\" is not one of written, fsync, replicated"), config.lines());
