@@ -3,6 +3,8 @@ package dev.holdfast.cli;
 import dev.holdfast.cli.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** The single `holdfast` command; each subcommand lives in its own class. */
 @Command(name = "holdfast",
@@ -20,12 +22,32 @@ public final class HoldfastCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    // Inherited: accepted after any subcommand too. ErrorReporter reads it from the parse result, where it is
+    // recorded at whichever level it was given.
+    @Option(names = "--debug", scope = ScopeType.INHERIT,
+            description = "On an error, also print the Java stack trace (always printed for internal errors)")
+    boolean debug;
+
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
     }
 
+    /** The command line as {@code main} runs it: failures become one line and an exit code ({@link ErrorReporter}). */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new HoldfastCommand())
+                .setExecutionStrategy(ErrorReporter::execute)
+                .setExecutionExceptionHandler(new ErrorReporter());
+        documentExitCodes(cli);
+        return cli;
+    }
+
+    private static void documentExitCodes(CommandLine command) {
+        command.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.help());
+        command.getSubcommands().values().forEach(HoldfastCommand::documentExitCodes);
+    }
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new HoldfastCommand()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 }

@@ -1,6 +1,5 @@
 package dev.holdfast.cli;
 
-import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.intake.IntakeServer;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.intake.config.Overrides;
@@ -12,7 +11,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 @Command(name = "intake", mixinStandardHelpOptions = true,
-        description = "Run an intake node: gRPC intake, write-ahead log, /metrics /healthz /readyz.")
+        description = "Run an intake node: gRPC intake, write-ahead log, /metrics /healthz /readyz. Refuses to start, "
+                + "with exit code 4 and one line naming it, on a data directory it cannot write.")
 public final class IntakeCommand implements Callable<Integer> {
     @Option(names = "--config", description = "YAML configuration file (see holdfast-example.yaml)")
     Path config;
@@ -37,21 +37,17 @@ public final class IntakeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ChronicleWarmup.start();
         Overrides overrides = new Overrides(data, grpcPort, httpPort, durability, kafka, topic);
-        IntakeConfig cfg;
-        try {
-            cfg = config == null ? IntakeConfig.defaults().withOverrides(overrides) : IntakeConfig.load(config, overrides);
-        } catch (InvalidConfigException e) {
-            System.err.println("invalid configuration:\n" + e.getMessage());
-            return 2;
-        }
+        // failures (an invalid configuration, a data directory it cannot use, a port in use) are reported by
+        // ErrorReporter: one line each and their exit code
+        IntakeConfig cfg = config == null ? IntakeConfig.defaults().withOverrides(overrides)
+                : IntakeConfig.load(config, overrides);
         CountDownLatch stopped = new CountDownLatch(1);
         IntakeServer server = new IntakeServer(cfg, IntakeServer.newRegistry());
         try {
-            server.start();
+            server.start(); // checks every directory it writes before starting anything
         } catch (Exception e) {
-            System.err.println("intake failed to start: " + e.getMessage());
-            server.close();
-            return 1;
+            server.close(); // whatever had started (HTTP, the WAL) is released before the error is reported
+            throw e;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -1,6 +1,7 @@
 package dev.holdfast.cli;
 
 import dev.holdfast.forwarder.kafka.EmbeddedKafka;
+import dev.holdfast.wal.WalDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,13 +22,14 @@ public final class KafkaCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        EmbeddedKafka kafka = new EmbeddedKafka(data != null ? data : defaultDataDir(), host, port);
+        Path dir = data != null ? data : defaultDataDir();
+        WalDirectory.checkWritable(dir); // the broker's own error would name neither the directory nor the reason
+        EmbeddedKafka kafka = new EmbeddedKafka(dir, host, port);
         try {
             EmbeddedKafka.serveUntilShutdown(kafka, System.out);
         } catch (Exception e) {
-            System.err.println("kafka failed to start: " + e.getMessage());
-            kafka.close();
-            return 1;
+            kafka.close(); // a half-started broker is stopped before ErrorReporter reports the failure
+            throw e;
         }
         return 0;
     }

@@ -7,13 +7,14 @@ import dev.holdfast.shipper.Shipper;
 import dev.holdfast.shipper.config.Overrides;
 import dev.holdfast.shipper.config.ShipperConfig;
 import dev.holdfast.shipper.config.SourceKind;
-import dev.holdfast.shipper.ebpf.EbpfUnavailableException;
 import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.wal.WalDirectory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -68,51 +69,43 @@ public final class NodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ChronicleWarmup.start();
+        // failures (an invalid configuration, a directory it cannot use, eBPF unavailable, a port in use) are
+        // reported by ErrorReporter: one line each and their exit code
         SourceKind kind = SourceKind.parse(source.toLowerCase(Locale.ROOT));
         if (kind == null) {
-            System.err.println("invalid configuration:\n--source: \"" + source + "\" is not one of ebpf, fallback, auto");
-            return 2;
+            throw new InvalidConfigException(List.of("--source: \"" + source + "\" is not one of ebpf, fallback, auto"));
         }
-        IntakeConfig intakeConfig;
-        try {
-            intakeConfig = IntakeConfig.defaults().withOverrides(
-                    new dev.holdfast.intake.config.Overrides(data, grpcPort, httpPort, null, kafka, null));
-        } catch (InvalidConfigException e) {
-            System.err.println("invalid configuration:\n" + e.getMessage());
-            return 2;
-        }
+        IntakeConfig intakeConfig = IntakeConfig.defaults().withOverrides(
+                new dev.holdfast.intake.config.Overrides(data, grpcPort, httpPort, null, kafka, null));
         Path dataDir = intakeConfig.dataDir();
+        WalDirectory.checkWritable(dataDir); // before the demo directory is made in it
         Path watched = Files.createDirectories(watch != null ? watch : dataDir.resolve("demo")).toRealPath();
 
         PrometheusMeterRegistry registry = IntakeServer.newRegistry();
         IntakeServer server = new IntakeServer(intakeConfig, registry);
-        try {
-            server.start();
-        } catch (Exception e) {
-            System.err.println("intake failed to start: " + e.getMessage());
-            server.close();
-            return 1;
-        }
         Shipper shipper;
         ShipperConfig shipperConfig;
         try {
+            server.start();
             shipperConfig = ShipperConfig.fromOverrides(new Overrides(
                     List.of(new Endpoints.Target("127.0.0.1", server.grpcPort())), List.of(watched.toString()), List.of(),
                     dataDir.resolve("spool"), kind, metricsPort, null));
-            shipper = Shipper.open(shipperConfig, System.err);
-        } catch (EbpfUnavailableException e) {
-            System.err.println("holdfast node: eBPF unavailable: " + e.getMessage() + " (--source auto falls back to inotify)");
-            server.close();
-            return 3;
+            shipper = Shipper.open(shipperConfig, System.err); // its spool directory is checked like the WAL's
         } catch (Exception e) {
-            System.err.println("holdfast node: shipper failed to start: " + e.getMessage());
-            server.close();
-            return 1;
+            server.close(); // whatever had started is released before the error is reported
+            throw e;
         }
         shipper.start();
         String shipperMetrics = "none";
         if (metricsPort >= 0) {
-            shipperMetrics = "http://127.0.0.1:" + shipper.serveMetrics("0.0.0.0", metricsPort) + "/metrics";
+            try {
+                shipperMetrics = "http://127.0.0.1:" + shipper.serveMetrics("0.0.0.0", metricsPort) + "/metrics";
+            } catch (IOException e) {
+                shipper.close();
+                server.close();
+                throw new OperatorError(ExitCodes.FAILED,
+                        "cannot serve shipper metrics on port " + metricsPort + ": " + e.getMessage(), e);
+            }
         }
         Process demo = noDemo ? null : new ProcessBuilder("sh", "-c", DEMO_ACTIVITY, "holdfast-demo", watched.toString())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -1,16 +1,15 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.shipper.Shipper;
 import dev.holdfast.shipper.config.Overrides;
 import dev.holdfast.shipper.config.ShipperConfig;
 import dev.holdfast.shipper.config.SourceKind;
-import dev.holdfast.shipper.ebpf.EbpfUnavailableException;
 import dev.holdfast.shipper.intake.Endpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 @Command(name = "shipper", mixinStandardHelpOptions = true,
         description = "Run the node agent: file events filtered in the kernel (eBPF) -> disk spool -> intake over gRPC. "
-                + "Exit codes: 2 invalid configuration, 3 eBPF unavailable (the line says why; try --source fallback).")
+                + "Exit code 3: eBPF unavailable (the line says why; try --source fallback).")
 public final class ShipperCommand implements Callable<Integer> {
     @Option(names = "--intake", split = ",", paramLabel = "HOST:PORT",
             description = "Intake endpoints, comma-separated or repeated (DNS names are re-resolved; the last known "
@@ -48,34 +47,19 @@ public final class ShipperCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ChronicleWarmup.start();
-        PrintStream err = System.err;
-        ShipperConfig cfg;
-        try {
-            cfg = config(err);
-        } catch (IllegalArgumentException e) { // InvalidConfigException too: every problem, one per line
-            err.println("invalid configuration:\n" + e.getMessage());
-            return 2;
-        }
-        Shipper shipper;
-        try {
-            shipper = Shipper.open(cfg, err);
-        } catch (EbpfUnavailableException e) {
-            err.println("holdfast shipper: eBPF unavailable: " + e.getMessage()
-                    + " (--source fallback runs the degraded inotify source)");
-            return 3;
-        } catch (IOException e) {
-            err.println("holdfast shipper: cannot start: " + e.getMessage());
-            return 1;
-        }
+        // failures (an invalid configuration, eBPF unavailable, a spool directory it cannot use) are reported by
+        // ErrorReporter: one line each and their exit code
+        ShipperConfig cfg = config();
+        Shipper shipper = Shipper.open(cfg, System.err); // the spool directory is checked like the intake's WAL
         shipper.start();
         String metrics = "none";
         if (cfg.metrics().port() >= 0) {
             try {
                 metrics = "http://0.0.0.0:" + shipper.serveMetrics("0.0.0.0", cfg.metrics().port()) + "/metrics";
             } catch (IOException e) {
-                err.println("holdfast shipper: cannot serve metrics on port " + cfg.metrics().port() + ": " + e.getMessage());
                 shipper.close();
-                return 1;
+                throw new OperatorError(ExitCodes.FAILED,
+                        "cannot serve metrics on port " + cfg.metrics().port() + ": " + e.getMessage(), e);
             }
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -101,20 +85,21 @@ public final class ShipperCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ShipperConfig config(PrintStream err) {
+    /** @throws InvalidConfigException naming the option or field, like a configuration file's problems */
+    private ShipperConfig config() {
         List<Endpoints.Target> targets = new ArrayList<>();
         for (String t : intake) {
             try {
                 targets.add(Endpoints.Target.parse(t));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--intake: " + e.getMessage());
+                throw new InvalidConfigException(List.of("--intake: " + e.getMessage()));
             }
         }
         SourceKind kind = null;
         if (source != null) {
             kind = SourceKind.parse(source.toLowerCase(Locale.ROOT));
             if (kind == null) {
-                throw new IllegalArgumentException("--source: \"" + source + "\" is not one of ebpf, fallback, auto");
+                throw new InvalidConfigException(List.of("--source: \"" + source + "\" is not one of ebpf, fallback, auto"));
             }
         }
         Path spoolDir = spool;
@@ -123,7 +108,7 @@ public final class ShipperCommand implements Callable<Integer> {
         }
         Overrides o = new Overrides(targets, absolute(watch), absolute(exclude), spoolDir, kind, metricsPort, agentId);
         if (config == null && targets.isEmpty()) {
-            throw new IllegalArgumentException("--intake: give at least one HOST:PORT (or intake.endpoints in --config)");
+            throw new InvalidConfigException(List.of("--intake: give at least one HOST:PORT (or intake.endpoints in --config)"));
         }
         return config == null ? ShipperConfig.fromOverrides(o) : ShipperConfig.load(config, o);
     }

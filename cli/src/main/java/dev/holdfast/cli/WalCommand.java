@@ -10,6 +10,8 @@ import dev.holdfast.forwarder.WalReplay;
 import dev.holdfast.protocol.v1.Event;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import dev.holdfast.protocol.v1.EventBatch;
+import dev.holdfast.wal.UnusableDirectoryException;
+import dev.holdfast.wal.WalDirectory;
 import dev.holdfast.wal.WalInspector;
 import dev.holdfast.wal.WalReader;
 import dev.holdfast.wal.WalRecord;
@@ -25,7 +27,8 @@ import java.util.concurrent.Callable;
 
 /** Operator tools for a WAL directory; read-only, safe next to a running intake. */
 @Command(name = "wal", mixinStandardHelpOptions = true,
-        description = "Inspect a write-ahead log: list segments, verify checksums, dump records.",
+        description = "Inspect a write-ahead log: list segments, verify checksums, dump records. A --data directory "
+                + "that cannot be read or holds no WAL: exit 4 and one line naming it and why.",
         subcommands = {WalCommand.Ls.class, WalCommand.Verify.class, WalCommand.Dump.class, WalCommand.Replay.class})
 public final class WalCommand {
 
@@ -34,9 +37,28 @@ public final class WalCommand {
                 description = "Intake data directory (its wal/ is used) or a WAL directory itself")
         Path data;
 
-        Path walDir() {
+        /**
+         * The WAL directory {@code --data} names, checked before Chronicle opens it: a directory the tools cannot
+         * read, or one with nothing of Chronicle's in it, is reported in one line (exit 4), not as whatever
+         * Chronicle makes of it.
+         */
+        Path walDir() throws IOException {
+            WalDirectory.checkReadable(data);
             Path nested = data.resolve("wal");
-            return Files.isDirectory(nested) ? nested : data;
+            Path dir = Files.isDirectory(nested) ? nested : data;
+            WalDirectory.checkReadable(dir);
+            if (!holdsChronicleFiles(dir)) {
+                throw new UnusableDirectoryException(dir.toAbsolutePath().normalize(),
+                        "not a WAL (no *.cq4 segments or metadata here" + (dir.equals(data) ? " or in wal/" : "") + ")");
+            }
+            return dir;
+        }
+
+        /** Segments (*.cq4) or Chronicle's metadata (*.cq4t): whether they are intact is for the reader to say. */
+        private static boolean holdsChronicleFiles(Path dir) throws IOException {
+            try (var files = Files.list(dir)) {
+                return files.map(p -> p.getFileName().toString()).anyMatch(n -> n.endsWith(".cq4") || n.endsWith(".cq4t"));
+            }
         }
     }
 
@@ -132,7 +154,8 @@ public final class WalCommand {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = "Check every record's checksum and structure. Exit 1 if any record is corrupt.")
+            description = "Check every record's checksum and structure. Exit 0: every record verified; 1: damage "
+                    + "found (corrupt records are named); 4: --data cannot be used.")
     static final class Verify implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         DataDir dir = new DataDir();

@@ -1,5 +1,6 @@
 package dev.holdfast.forwarder;
 
+import dev.holdfast.wal.WalDirectory;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -34,6 +35,7 @@ public final class ProgressStore implements AutoCloseable {
     private final WriteOptions synced;
 
     public ProgressStore(Path dir) throws IOException {
+        WalDirectory.checkWritable(dir); // createDirectories alone fails with a bare path (AccessDeniedException: DIR)
         Files.createDirectories(dir);
         // The store holds two small values. RocksDB's defaults size it for bulk data: a 64 MiB memtable whose log
         // file it preallocates at 1.1 x that size, plus a 4 MiB manifest. On the WAL's own disk (a tmpfs in the

@@ -3,12 +3,16 @@ package dev.holdfast.forwarder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.holdfast.wal.UnusableDirectoryException;
+
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ProgressStoreTest {
@@ -33,6 +37,13 @@ class ProgressStoreTest {
             assertEquals(2, p.confirmed().size());
             assertArrayEquals(new long[]{0, 1999}, p.confirmed().get(0));
         }
+    }
+
+    @Test
+    void aDirectoryItCannotUseIsNamedWithTheReason() throws Exception {
+        Path file = Files.writeString(tmp.resolve("progress"), "in the way");
+        var e = assertThrows(UnusableDirectoryException.class, () -> new ProgressStore(file));
+        assertEquals(file + ": not a directory", e.getMessage());
     }
 
     private static long allocatedKib(Path dir) throws Exception {

@@ -9,6 +9,7 @@ import dev.holdfast.intake.http.Readiness;
 import dev.holdfast.wal.DiskGuard;
 import dev.holdfast.wal.Wal;
 import dev.holdfast.wal.WalConfig;
+import dev.holdfast.wal.WalDirectory;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -64,7 +65,20 @@ public final class IntakeServer implements AutoCloseable {
         return dataDir.resolve("wal");
     }
 
+    /** Every directory this intake writes: the data directory, its WAL, and what forwarding keeps under it. */
+    static List<Path> writtenDirectories(IntakeConfig config) {
+        List<Path> dirs = new ArrayList<>(List.of(config.dataDir(), walDir(config.dataDir())));
+        dirs.addAll(Replication.directories(config));
+        return dirs;
+    }
+
     public IntakeServer start() throws IOException {
+        // A directory the intake cannot write is the operator's to fix: say which and why in one line before anything
+        // starts (or is logged), not from inside Chronicle, RocksDB or the broker halfway through start-up (or, for
+        // the forwarder's, only in a log line while the intake runs without forwarding).
+        for (Path dir : writtenDirectories(config)) {
+            WalDirectory.checkWritable(dir);
+        }
         log.info("starting {} ms after JVM start", uptimeMillis());
         IntakeMetrics metrics = new IntakeMetrics(registry);
         // Recovery and the network stack initialise in parallel: a restart is ready sooner, and /healthz answers

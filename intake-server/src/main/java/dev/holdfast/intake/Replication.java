@@ -9,6 +9,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -34,6 +37,26 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
         this.registry = registry;
     }
 
+    /** The directories forwarding writes under the data directory: the progress store and the embedded broker's log. */
+    static List<Path> directories(IntakeConfig config) {
+        List<Path> dirs = new ArrayList<>();
+        if (config.forwarder().active()) {
+            dirs.add(progressDir(config));
+            if (config.forwarder().kafka().equals("embedded")) {
+                dirs.add(embeddedKafkaDir(config));
+            }
+        }
+        return dirs;
+    }
+
+    private static Path progressDir(IntakeConfig config) {
+        return config.dataDir().resolve("forwarder");
+    }
+
+    private static Path embeddedKafkaDir(IntakeConfig config) {
+        return config.dataDir().resolve("kafka");
+    }
+
     void start() {
         Thread t = new Thread(this::startBlocking, "forwarder-start");
         t.setDaemon(true);
@@ -45,14 +68,14 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
         try {
             String bootstrap = f.kafka();
             if (bootstrap.equals("embedded")) {
-                EmbeddedKafka kafka = new EmbeddedKafka(config.dataDir().resolve("kafka"), "127.0.0.1", EMBEDDED_PORT);
+                EmbeddedKafka kafka = new EmbeddedKafka(embeddedKafkaDir(config), "127.0.0.1", EMBEDDED_PORT);
                 embedded = kafka;
                 kafka.start();
                 bootstrap = kafka.bootstrap();
                 log.info("embedded Kafka broker ready at {}", bootstrap);
             }
             ForwarderConfig fc = new ForwarderConfig(bootstrap, f.topic(), config.nodeId(),
-                    config.dataDir().resolve("forwarder"), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
+                    progressDir(config), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
                     f.retention(), f.progressInterval(), f.producer());
             Forwarder fw = new Forwarder(fc, wal, registry);
             synchronized (this) {

@@ -55,6 +55,7 @@ public final class Wal implements AutoCloseable {
      * Fails fast if another process has the directory open.
      */
     public static Wal open(WalConfig config, CommitListener listener) throws IOException {
+        WalDirectory.checkWritable(config.dir());
         Files.createDirectories(config.dir());
         FileChannel lockChannel = FileChannel.open(config.dir().resolve(LOCK_FILE),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE);

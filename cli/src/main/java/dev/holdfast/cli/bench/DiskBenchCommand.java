@@ -1,5 +1,6 @@
 package dev.holdfast.cli.bench;
 
+import dev.holdfast.wal.WalDirectory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,6 +35,7 @@ public final class DiskBenchCommand implements Callable<Integer> {
         if (blockBytes < 1 || totalBytes < blockBytes) {
             throw new CommandLine.ParameterException(spec.commandLine(), "need 1 <= --block-bytes <= --total-bytes");
         }
+        WalDirectory.checkWritable(dir); // the disk under a pseudo-filesystem is no baseline for anything
         DiskBaseline.Result result = new DiskBaseline(System::nanoTime).measure(dir, blockBytes, totalBytes);
         System.out.print(result.toText());
         if (reportJson != null) {
