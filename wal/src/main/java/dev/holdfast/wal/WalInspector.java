@@ -44,15 +44,9 @@ public final class WalInspector implements AutoCloseable {
         this.rollCycle = rollCycle;
     }
 
+    /** Opens a WAL directory for reading; a WAL with no segment yet (a new intake's) simply holds nothing. */
     public static WalInspector open(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new IOException(dir + ": " + (Files.exists(dir) ? "not a directory" : "no such directory"));
-        }
-        try (var files = Files.list(dir)) {
-            if (files.noneMatch(p -> p.getFileName().toString().endsWith(SegmentFiles.SUFFIX))) {
-                throw new IOException(dir + ": no WAL segments (*.cq4) in it");
-            }
-        }
+        WalDirectory.checkReadable(dir);
         return new WalInspector(dir, SegmentFiles.detectRollCycle(dir));
     }
 
