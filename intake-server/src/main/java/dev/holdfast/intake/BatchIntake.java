@@ -85,7 +85,7 @@ public final class BatchIntake {
                 .thenCompose(r -> switch (r.status()) {
                     case PERSISTED -> replication.confirmed(r.index()).thenApply(v -> r);
                     case DUPLICATE -> replication.confirmedThrough(wal.lastIndex()).thenApply(v -> r);
-                    case REJECTED -> CompletableFuture.completedFuture(r);
+                    case CONFLICT, REJECTED -> CompletableFuture.completedFuture(r);
                 })
                 .handle((r, error) -> {
                     inflight.release(ticket);
@@ -105,6 +105,10 @@ public final class BatchIntake {
         return switch (r.status()) {
             case PERSISTED -> ack(seq, BatchAck.Status.PERSISTED, 0, "");
             case DUPLICATE -> ack(seq, BatchAck.Status.DUPLICATE, 0, r.message());
+            case CONFLICT -> {
+                metrics.rejected("reused_seq");
+                yield ack(seq, BatchAck.Status.INVALID, 0, r.message());
+            }
             case REJECTED -> {
                 metrics.rejected("disk_pressure");
                 yield ack(seq, BatchAck.Status.RETRY_LATER, jitter(r.retryAfterMs()), r.message());

@@ -68,7 +68,7 @@ public final class IntakeMetrics implements CommitListener {
                 .increment();
     }
 
-    /** @param reason invalid, overload, disk_pressure, shutdown */
+    /** @param reason invalid, reused_seq, overload, disk_pressure, wal_error */
     public void rejected(String reason) {
         rejections.computeIfAbsent(reason, r -> Counter.builder("intake.rejections").tag("reason", r).register(registry))
                 .increment();

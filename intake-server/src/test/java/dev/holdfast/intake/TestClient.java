@@ -30,11 +30,16 @@ final class TestClient implements AutoCloseable {
         channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     }
 
+    /**
+     * A batch whose bytes depend only on the arguments, so that building it again gives what a real agent resends:
+     * the very same bytes (the intake refuses a seq reused with other content).
+     */
     static EventBatch batch(String agent, long seq, int events, Priority priority, int padBytes) {
         EventBatch.Builder b = EventBatch.newBuilder().setAgentId(agent).setBatchSeq(seq);
         for (int i = 0; i < events; i++) {
-            b.addEvents(Event.newBuilder().setTimeUnixNano(System.nanoTime()).setPriority(priority)
-                    .setFile(FileEvent.newBuilder().setKind(FileEvent.Kind.MODIFY).setPath("/var/log/app/" + seq + "-" + i)
+            b.addEvents(Event.newBuilder().setTimeUnixNano(1_700_000_000_000_000_000L + i).setPriority(priority)
+                    .setFile(FileEvent.newBuilder().setKind(FileEvent.Kind.MODIFY)
+                            .setPath("/var/log/app/" + Long.toUnsignedString(seq) + "-" + i)
                             .setPid(42).setComm("test"))
                     .putAttributes("pad", "x".repeat(padBytes)));
         }

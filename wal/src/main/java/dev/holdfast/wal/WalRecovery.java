@@ -140,7 +140,7 @@ public final class WalRecovery {
                     String segment = tailer.currentFile().getName();
                     try {
                         WalRecord r = RecordCodec.read(dc.index(), segment, dc.wire().bytes());
-                        sequences.add(r.header().agentId(), r.header().batchSeq());
+                        sequences.add(r.header().agentId(), r.header().batchSeq(), RecordCodec.contentChecksum(r.payload()));
                     } catch (CorruptRecordException e) {
                         corrupt.add(new WalReader.Corrupt(dc.index(), segment, e.getMessage()));
                     }

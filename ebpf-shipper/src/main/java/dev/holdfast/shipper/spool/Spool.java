@@ -210,8 +210,6 @@ public final class Spool implements AutoCloseable {
         // reuse seqs its earlier self sent (the intake would answer DUPLICATE and the events would be gone).
         nextSeq = fresh && highest == 0 ? System.currentTimeMillis() * 1000 : highest + 1;
         sendCursor = pending.isEmpty() ? nextSeq - 1 : pending.firstKey() - 1;
-        // the spool's WAL dedups by seq: start it contiguous below the next seq, not with a huge out-of-order set
-        wal.sequences().acknowledgedElsewhere(SPOOL_AGENT, nextSeq - 1);
         writeCursorIfChanged();
         if (!pending.isEmpty()) {
             log.printf("shipper: spool %s recovered %d unacknowledged batches (%d events), sending them first%n",
@@ -389,7 +387,6 @@ public final class Spool implements AutoCloseable {
                     + "new batches continue above it (is another shipper using the same agent id?)%n",
                     highestPersisted, nextSeq - 1);
             nextSeq = highestPersisted + 1;
-            wal.sequences().acknowledgedElsewhere(SPOOL_AGENT, highestPersisted);
             writeCursorIfChanged();
         }
     }
