@@ -86,7 +86,13 @@ final class TestClient implements AutoCloseable {
         }
 
         IntakeMessage hello(String agent) throws InterruptedException {
-            out.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agent)).build().toByteArray());
+            return hello(agent, 0);
+        }
+
+        /** A Hello claiming every seq up to {@code acknowledgedThrough} is durable somewhere (0 = no claim). */
+        IntakeMessage hello(String agent, long acknowledgedThrough) throws InterruptedException {
+            out.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agent)
+                    .setAcknowledgedThrough(acknowledgedThrough)).build().toByteArray());
             return next();
         }
 
@@ -109,6 +115,13 @@ final class TestClient implements AutoCloseable {
 
         void sendRawMessage(byte[] bytes) {
             out.onNext(bytes);
+        }
+
+        /** The status the intake ended the stream with (fails if a message or nothing comes instead). */
+        io.grpc.Status error() throws InterruptedException {
+            Object o = received.poll(10, TimeUnit.SECONDS);
+            if (o instanceof Throwable t) return io.grpc.Status.fromThrowable(t);
+            throw new AssertionError("expected the stream to fail, got " + o);
         }
 
         IntakeMessage next() throws InterruptedException {

@@ -81,7 +81,7 @@ public final class IntakeGrpcService {
      * becomes INVALID_ARGUMENT, so plain gRPC clients back off or fail loudly. The ack rides in the trailers too.
      */
     private void send(byte[] batch, StreamObserver<BatchAck> out) {
-        intake.accept(batch, null).whenComplete((ack, error) -> {
+        intake.accept(batch).whenComplete((ack, error) -> {
             if (error != null) {
                 out.onError(Status.INTERNAL.withDescription(error.toString()).asRuntimeException());
                 return;
