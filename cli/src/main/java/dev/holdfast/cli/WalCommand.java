@@ -212,7 +212,7 @@ public final class WalCommand {
                         WalRecord r = ((WalReader.Valid) entry).record();
                         line.put("segment", r.segment())
                                 .put("agent_id", r.header().agentId())
-                                .put("batch_seq", r.header().batchSeq())
+                                .put("batch_seq", new java.math.BigInteger(Long.toUnsignedString(r.header().batchSeq())))
                                 .put("events", r.header().eventCount())
                                 .put("priority", r.header().priority().name())
                                 .put("received_at", Instant.ofEpochSecond(0, r.header().receivedAtEpochNanos()).toString())

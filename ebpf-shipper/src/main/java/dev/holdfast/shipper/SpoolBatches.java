@@ -73,7 +73,8 @@ final class SpoolBatches implements BatchSource {
         // fill the spool forever. Counted and logged, never silent.
         spool.acknowledge(batch.seq());
         if (rejected.incrementAndGet() <= 5) {
-            log.printf("shipper: intake refused batch %d (%d events) as INVALID: %s%n", batch.seq(), batch.events(), why);
+            log.printf("shipper: intake refused batch %s (%d events) as INVALID: %s%n",
+                    Long.toUnsignedString(batch.seq()), batch.events(), why);
         }
     }
 

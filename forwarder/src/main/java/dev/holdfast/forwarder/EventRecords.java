@@ -43,9 +43,10 @@ public final class EventRecords {
     public List<ProducerRecord<byte[], byte[]>> toRecords(WalRecord record) throws IOException {
         String agent = record.header().agentId();
         byte[] key = agent.getBytes(StandardCharsets.UTF_8);
-        byte[] seq = Long.toString(record.header().batchSeq()).getBytes(StandardCharsets.US_ASCII);
+        String unsignedSeq = Long.toUnsignedString(record.header().batchSeq()); // batch_seq is a uint64
+        byte[] seq = unsignedSeq.getBytes(StandardCharsets.US_ASCII);
         byte[] receivedAt = Long.toString(record.header().receivedAtEpochNanos()).getBytes(StandardCharsets.US_ASCII);
-        String idPrefix = agent + "/" + record.header().batchSeq() + "/";
+        String idPrefix = agent + "/" + unsignedSeq + "/";
         List<byte[]> events = sliceEvents(record.payload());
         List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++) {

@@ -43,6 +43,23 @@ class EventRecordsTest {
         assertEquals("BULK", header(out.get(2), EventRecords.PRIORITY));
     }
 
+    @Test
+    void seqsAtAndAbove2To63AreWrittenUnsigned() throws Exception {
+        for (long seq : new long[]{Long.MAX_VALUE, Long.MIN_VALUE, -1L}) {
+            EventBatch batch = EventBatch.newBuilder().setAgentId("u").setBatchSeq(seq)
+                    .addEvents(Event.newBuilder().setTimeUnixNano(1)).build();
+            WalRecord rec = new WalRecord(1, "seg", new BatchHeader("u", seq, 1, BatchPriority.NORMAL, 1L), 0,
+                    batch.toByteArray());
+            ProducerRecord<byte[], byte[]> r = new EventRecords("t", "n").toRecords(rec).get(0);
+            assertEquals(Long.toUnsignedString(seq), header(r, EventRecords.BATCH_SEQ));
+            assertEquals("u/" + Long.toUnsignedString(seq) + "/0", EventRecords.eventId(r.headers()));
+        }
+        WalRecord max = new WalRecord(1, "seg", new BatchHeader("u", -1L, 1, BatchPriority.NORMAL, 1L), 0,
+                EventBatch.newBuilder().addEvents(Event.newBuilder()).build().toByteArray());
+        assertEquals("18446744073709551615",
+                header(new EventRecords("t", "n").toRecords(max).get(0), EventRecords.BATCH_SEQ));
+    }
+
     private static String header(ProducerRecord<byte[], byte[]> r, String name) {
         return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }

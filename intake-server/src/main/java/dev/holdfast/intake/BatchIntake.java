@@ -54,10 +54,17 @@ public final class BatchIntake {
         this.overloadRetryAfterMs = overloadRetryAfterMs;
     }
 
+    /** A batch from the unary Send: any agent, no claim. */
+    public CompletableFuture<BatchAck> accept(byte[] bytes) {
+        return accept(bytes, null, 0);
+    }
+
     /**
-     * @param expectedAgentId the agent a stream said Hello as (a stream carries one agent's batches), or null
+     * @param expectedAgentId   the agent a stream said Hello as (a stream carries one agent's batches), or null
+     * @param claimedAckThrough the stream's Hello.acknowledged_through (0 = none): a batch at or below it is written
+     *                          like any other, and counted, as it may duplicate a batch another node holds
      */
-    public CompletableFuture<BatchAck> accept(byte[] bytes, String expectedAgentId) {
+    public CompletableFuture<BatchAck> accept(byte[] bytes, String expectedAgentId, long claimedAckThrough) {
         long receivedNanos = System.nanoTime();
         BatchValidator.Result result = validator.validate(bytes, System.currentTimeMillis() * 1_000_000L,
                 expectedAgentId);
@@ -85,7 +92,7 @@ public final class BatchIntake {
                 .thenCompose(r -> switch (r.status()) {
                     case PERSISTED -> replication.confirmed(r.index()).thenApply(v -> r);
                     case DUPLICATE -> replication.confirmedThrough(wal.lastIndex()).thenApply(v -> r);
-                    case REJECTED -> CompletableFuture.completedFuture(r);
+                    case CONFLICT, REJECTED -> CompletableFuture.completedFuture(r);
                 })
                 .handle((r, error) -> {
                     inflight.release(ticket);
@@ -95,6 +102,10 @@ public final class BatchIntake {
                         ack = ack(seq, BatchAck.Status.RETRY_LATER, jitter(overloadRetryAfterMs), "WAL error: " + error);
                     } else {
                         ack = toAck(seq, r);
+                        if (r.status() == AppendResult.Status.PERSISTED && claimedAckThrough != 0
+                                && Long.compareUnsigned(seq, claimedAckThrough) <= 0) {
+                            metrics.belowClaimedAck();
+                        }
                     }
                     metrics.acked(ack.getStatus().name(), receivedNanos);
                     return ack;
@@ -105,6 +116,10 @@ public final class BatchIntake {
         return switch (r.status()) {
             case PERSISTED -> ack(seq, BatchAck.Status.PERSISTED, 0, "");
             case DUPLICATE -> ack(seq, BatchAck.Status.DUPLICATE, 0, r.message());
+            case CONFLICT -> {
+                metrics.rejected("reused_seq");
+                yield ack(seq, BatchAck.Status.INVALID, 0, r.message());
+            }
             case REJECTED -> {
                 metrics.rejected("disk_pressure");
                 yield ack(seq, BatchAck.Status.RETRY_LATER, jitter(r.retryAfterMs()), r.message());

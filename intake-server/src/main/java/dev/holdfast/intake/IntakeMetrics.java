@@ -25,6 +25,7 @@ public final class IntakeMetrics implements CommitListener {
     private final Counter bytes;
     private final Timer syncTimer;
     private final Timer ackLatency;
+    private final Counter belowClaimedAck;
     private final Map<String, Counter> acksByStatus = new ConcurrentHashMap<>();
     private final Map<String, Counter> rejections = new ConcurrentHashMap<>();
 
@@ -40,6 +41,10 @@ public final class IntakeMetrics implements CommitListener {
                 .description("From batch received to acknowledgement sent")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
                 .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+        this.belowClaimedAck = Counter.builder("intake.batches.below.claimed.ack")
+                .description("Batches written although at or below the acknowledged_through their stream's Hello "
+                        + "claimed: possible duplicates of batches another node holds (or a wrong claim)")
+                .register(registry);
     }
 
     /** Gauges over live state; suppliers must be cheap. */
@@ -79,7 +84,12 @@ public final class IntakeMetrics implements CommitListener {
                 .increment();
     }
 
-    /** @param reason invalid, overload, disk_pressure, shutdown */
+    /** A batch at or below its stream's claimed acknowledged_through was written. */
+    public void belowClaimedAck() {
+        belowClaimedAck.increment();
+    }
+
+    /** @param reason invalid, reused_seq, overload, disk_pressure, wal_error */
     public void rejected(String reason) {
         rejections.computeIfAbsent(reason, r -> Counter.builder("intake.rejections").tag("reason", r).register(registry))
                 .increment();

@@ -30,11 +30,16 @@ final class TestClient implements AutoCloseable {
         channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     }
 
+    /**
+     * A batch whose bytes depend only on the arguments, so that building it again gives what a real agent resends:
+     * the very same bytes (the intake refuses a seq reused with other content).
+     */
     static EventBatch batch(String agent, long seq, int events, Priority priority, int padBytes) {
         EventBatch.Builder b = EventBatch.newBuilder().setAgentId(agent).setBatchSeq(seq);
         for (int i = 0; i < events; i++) {
-            b.addEvents(Event.newBuilder().setTimeUnixNano(System.nanoTime()).setPriority(priority)
-                    .setFile(FileEvent.newBuilder().setKind(FileEvent.Kind.MODIFY).setPath("/var/log/app/" + seq + "-" + i)
+            b.addEvents(Event.newBuilder().setTimeUnixNano(1_700_000_000_000_000_000L + i).setPriority(priority)
+                    .setFile(FileEvent.newBuilder().setKind(FileEvent.Kind.MODIFY)
+                            .setPath("/var/log/app/" + Long.toUnsignedString(seq) + "-" + i)
                             .setPid(42).setComm("test"))
                     .putAttributes("pad", "x".repeat(padBytes)));
         }
@@ -81,7 +86,13 @@ final class TestClient implements AutoCloseable {
         }
 
         IntakeMessage hello(String agent) throws InterruptedException {
-            out.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agent)).build().toByteArray());
+            return hello(agent, 0);
+        }
+
+        /** A Hello claiming every seq up to {@code acknowledgedThrough} is durable somewhere (0 = no claim). */
+        IntakeMessage hello(String agent, long acknowledgedThrough) throws InterruptedException {
+            out.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agent)
+                    .setAcknowledgedThrough(acknowledgedThrough)).build().toByteArray());
             return next();
         }
 
@@ -104,6 +115,13 @@ final class TestClient implements AutoCloseable {
 
         void sendRawMessage(byte[] bytes) {
             out.onNext(bytes);
+        }
+
+        /** The status the intake ended the stream with (fails if a message or nothing comes instead). */
+        io.grpc.Status error() throws InterruptedException {
+            Object o = received.poll(10, TimeUnit.SECONDS);
+            if (o instanceof Throwable t) return io.grpc.Status.fromThrowable(t);
+            throw new AssertionError("expected the stream to fail, got " + o);
         }
 
         IntakeMessage next() throws InterruptedException {

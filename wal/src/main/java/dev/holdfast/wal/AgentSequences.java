@@ -6,32 +6,55 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Which batches of each agent are already in the WAL, so a resent batch is answered DUPLICATE instead of being
- * written twice, and a reconnecting agent learns where to resume.
+ * Which batches of each agent this WAL holds (or held and has since forwarded and retired), so a resent batch is
+ * answered DUPLICATE instead of being written twice, a reused seq with other bytes is refused, and a reconnecting
+ * agent learns where to resume.
  *
- * <p>Per agent it keeps the highest seq below which everything is persisted ({@code through}) and the few seqs
- * persisted above a gap (a shed batch that will be resent). A gap that stays open for more than
- * {@link #MAX_OUT_OF_ORDER} later batches is abandoned (the agent evidently dropped that batch), which bounds memory.
+ * <p>Only what this WAL actually wrote counts as held: what an agent claims was acknowledged elsewhere
+ * ({@code acknowledged_through}) shapes the answer to that agent's Hello ({@link #resume(String, long)}) and nothing
+ * else. Seqs are unsigned 64-bit numbers carried in a {@code long} bit for bit; 0 is never a seq.
  *
- * <p>The WAL writer thread adds persisted seqs; gRPC threads read it for fast pre-checks and handshakes, and record
- * what an agent reports as acknowledged elsewhere ({@link #acknowledgedElsewhere}).
+ * <p>Per agent it keeps the held seqs as ranges ({@link HeldRanges}, at most {@value #MAX_RANGES_PER_AGENT}; beyond
+ * that the lowest range is forgotten, so a resend of it is written again: a duplicate, never a loss) and the content
+ * checksums of the last {@value ContentWindow#SIZE} seqs written ({@link ContentWindow}). A held seq outside that
+ * window is answered DUPLICATE without its content being compared.
+ *
+ * <p>The WAL writer thread adds and looks up; gRPC threads read ({@link #contains}, {@link #resume}) concurrently.
  */
 public final class AgentSequences {
-    public static final int MAX_OUT_OF_ORDER = 65_536;
+    public static final int MAX_RANGES_PER_AGENT = 1024;
+    /** Entries a resume point lists in {@code persisted_above} at most. */
+    public static final int MAX_RESUME_ABOVE = 4096;
 
     private final Map<String, State> agents = new ConcurrentHashMap<>();
 
-    /** Resume point for one agent. */
+    /**
+     * Resume point for one agent: every seq in (0, persistedThrough] is durable (here, or as the agent claimed,
+     * elsewhere), and so is every seq in persistedAbove. The list is capped at {@link #MAX_RESUME_ABOVE}: when
+     * capped, its last entry is the highest held seq, and an agent resending a held seq missing from it is answered
+     * DUPLICATE.
+     */
     public record Resume(long persistedThrough, List<Long> persistedAbove) {
     }
 
+    /** Whether a batch is held, and if so whether the bytes now offered are the ones written. */
+    public enum Held {
+        /** Not held: write it. */
+        NO,
+        /** Held, and the checksum kept for it matches. */
+        SAME_CONTENT,
+        /** Held, and older than the checksum window: the content cannot be compared. */
+        CONTENT_UNKNOWN,
+        /** Held with other content: the seq was reused for a different batch. */
+        OTHER_CONTENT
+    }
+
     private static final class State {
-        long through;
-        final TreeSet<Long> above = new TreeSet<>();
+        final HeldRanges held = new HeldRanges(MAX_RANGES_PER_AGENT);
+        final ContentWindow contents = new ContentWindow();
     }
 
     public boolean contains(String agentId, long seq) {
@@ -40,58 +63,76 @@ public final class AgentSequences {
             return false;
         }
         synchronized (s) {
-            return seq <= s.through || s.above.contains(seq);
+            return s.held.contains(seq);
         }
     }
 
-    /** Records a persisted batch. Returns false when it was already known. */
-    public boolean add(String agentId, long seq) {
-        State s = agents.computeIfAbsent(agentId, k -> new State());
+    /** What the WAL holds under (agent, seq), compared with {@code contentCrc} ({@link RecordCodec#contentChecksum}). */
+    public Held held(String agentId, long seq, int contentCrc) {
+        State s = agents.get(agentId);
+        if (s == null) {
+            return Held.NO;
+        }
         synchronized (s) {
-            if (seq <= s.through || s.above.contains(seq)) {
-                return false;
+            if (!s.held.contains(seq)) {
+                return Held.NO;
             }
-            if (seq == s.through + 1) {
-                s.through = seq;
-            } else {
-                s.above.add(seq);
-                if (s.above.size() > MAX_OUT_OF_ORDER) {
-                    s.through = s.above.first() - 1;
-                }
-            }
-            while (!s.above.isEmpty() && s.above.first() <= s.through + 1) {
-                s.through = Math.max(s.through, s.above.pollFirst());
-            }
-            return true;
+            return switch (s.contents.compare(seq, contentCrc)) {
+                case SAME -> Held.SAME_CONTENT;
+                case OTHER -> Held.OTHER_CONTENT;
+                case UNKNOWN -> Held.CONTENT_UNKNOWN;
+            };
         }
     }
 
     /**
-     * The agent holds nothing at or below {@code through} any more: every such seq was acknowledged (by this node or
-     * another), so it counts as persisted here. Kept in memory only: the agent says it again on every Hello.
+     * Records a batch the WAL holds, with the checksum of its content ({@link RecordCodec#contentChecksum} of the
+     * record's payload). Returns false when the seq was already held (its first checksum is kept) or is 0.
      */
-    public void acknowledgedElsewhere(String agentId, long through) {
-        if (through <= 0) {
-            return;
+    public boolean add(String agentId, long seq, int contentCrc) {
+        if (seq == 0) {
+            return false;
         }
         State s = agents.computeIfAbsent(agentId, k -> new State());
         synchronized (s) {
-            if (through > s.through) {
-                s.through = through;
-                while (!s.above.isEmpty() && s.above.first() <= s.through + 1) {
-                    s.through = Math.max(s.through, s.above.pollFirst());
-                }
+            if (!s.held.add(seq)) {
+                return false;
             }
+            s.contents.put(seq, contentCrc);
+            return true;
         }
     }
 
+    /** The resume point from what this WAL holds alone. */
     public Resume resume(String agentId) {
+        return resume(agentId, 0);
+    }
+
+    /**
+     * The resume point for one answer to an agent that claims every seq in (0, {@code claimedThrough}] is durable
+     * somewhere (its Hello's {@code acknowledged_through}; 0 = no claim): the claim merged with what this WAL holds,
+     * so an agent failing over from another node resumes without a long list. Read-only: the claim is not
+     * remembered, and a batch at or below it that arrives anyway is written.
+     */
+    public Resume resume(String agentId, long claimedThrough) {
         State s = agents.get(agentId);
         if (s == null) {
-            return new Resume(0, List.of());
+            return new Resume(claimedThrough, List.of());
         }
         synchronized (s) {
-            return new Resume(s.through, new ArrayList<>(s.above));
+            long through = s.held.contiguousThrough(claimedThrough);
+            return new Resume(through, s.held.heldAbove(through, MAX_RESUME_ABOVE));
+        }
+    }
+
+    /** One agent's held ranges as {start, end} pairs, lowest first (tests and diagnostics). */
+    List<long[]> rangesOf(String agentId) {
+        State s = agents.get(agentId);
+        if (s == null) {
+            return List.of();
+        }
+        synchronized (s) {
+            return s.held.ranges();
         }
     }
 
@@ -99,16 +140,27 @@ public final class AgentSequences {
         return agents.size();
     }
 
+    /** Checkpoint body: per agent its ranges and its checksum window. The format is versioned by SequenceSnapshots. */
     void writeTo(DataOutputStream out) throws IOException {
-        out.writeInt(agents.size());
-        for (Map.Entry<String, State> e : agents.entrySet()) {
+        List<Map.Entry<String, State>> entries = new ArrayList<>(agents.entrySet()); // a count that matches
+        out.writeInt(entries.size());
+        for (Map.Entry<String, State> e : entries) {
             State s = e.getValue();
             synchronized (s) {
                 out.writeUTF(e.getKey());
-                out.writeLong(s.through);
-                out.writeInt(s.above.size());
-                for (long seq : s.above) {
-                    out.writeLong(seq);
+                List<long[]> ranges = s.held.ranges();
+                out.writeInt(ranges.size());
+                for (long[] r : ranges) {
+                    out.writeLong(r[0]);
+                    out.writeLong(r[1]);
+                }
+                out.writeInt(s.contents.size());
+                for (int slot = 0; slot < ContentWindow.SIZE; slot++) {
+                    long seq = s.contents.seqAt(slot);
+                    if (seq != 0) {
+                        out.writeLong(seq);
+                        out.writeInt(s.contents.crcAt(slot));
+                    }
                 }
             }
         }
@@ -117,13 +169,33 @@ public final class AgentSequences {
     static AgentSequences readFrom(DataInputStream in) throws IOException {
         AgentSequences seqs = new AgentSequences();
         int n = in.readInt();
+        if (n < 0) {
+            throw new IOException("negative agent count " + n);
+        }
         for (int i = 0; i < n; i++) {
             State s = new State();
             String agent = in.readUTF();
-            s.through = in.readLong();
-            int above = in.readInt();
-            for (int j = 0; j < above; j++) {
-                s.above.add(in.readLong());
+            int ranges = in.readInt();
+            if (ranges < 0 || ranges > MAX_RANGES_PER_AGENT) {
+                throw new IOException("agent " + agent + ": " + ranges + " ranges");
+            }
+            try {
+                for (int j = 0; j < ranges; j++) {
+                    s.held.restore(in.readLong(), in.readLong());
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IOException("agent " + agent + ": " + e.getMessage());
+            }
+            int window = in.readInt();
+            if (window < 0 || window > ContentWindow.SIZE) {
+                throw new IOException("agent " + agent + ": " + window + " checksums");
+            }
+            for (int j = 0; j < window; j++) {
+                long seq = in.readLong();
+                int crc = in.readInt();
+                if (seq != 0 && s.held.contains(seq)) {
+                    s.contents.put(seq, crc);
+                }
             }
             seqs.agents.put(agent, s);
         }

@@ -7,6 +7,11 @@ public record AppendResult(Status status, long index, long retryAfterMs, String 
         PERSISTED,
         /** Already in the WAL; not written again. Reported after the write that holds it is durable. */
         DUPLICATE,
+        /**
+         * Not written: the WAL holds another batch under this (agent, seq), with other content. Resending cannot
+         * help; the message says so.
+         */
+        CONFLICT,
         /** Not written: disk pressure or shutdown. The sender should retry after {@code retryAfterMs}. */
         REJECTED
     }
@@ -15,8 +20,16 @@ public record AppendResult(Status status, long index, long retryAfterMs, String 
         return new AppendResult(Status.PERSISTED, index, 0, "");
     }
 
-    static AppendResult duplicate() {
-        return new AppendResult(Status.DUPLICATE, -1, 0, "batch already persisted");
+    /** @param contentCompared false when the seq is older than the checksum window, so the bytes were not compared */
+    static AppendResult duplicate(boolean contentCompared) {
+        return new AppendResult(Status.DUPLICATE, -1, 0, contentCompared ? "batch already persisted"
+                : "batch already persisted (older than the checksum window: content not compared)");
+    }
+
+    static AppendResult conflict(BatchHeader header) {
+        return new AppendResult(Status.CONFLICT, -1, 0, "batch_seq " + Long.toUnsignedString(header.batchSeq())
+                + " was reused with other content: this intake already holds a different batch under agent \""
+                + header.agentId() + "\" and this seq; not written (a seq must name one batch for ever)");
     }
 
     static AppendResult rejected(long retryAfterMs, String why) {

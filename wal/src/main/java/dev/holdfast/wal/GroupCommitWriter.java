@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
 final class GroupCommitWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
 
-    record Request(BatchHeader header, byte[] payload, int encodedSize, CompletableFuture<AppendResult> result) {
+    /** @param contentCrc {@link RecordCodec#contentChecksum} of the payload, computed by the caller's thread */
+    record Request(BatchHeader header, byte[] payload, int contentCrc, int encodedSize,
+                   CompletableFuture<AppendResult> result) {
     }
 
     private final SingleChronicleQueue queue;
@@ -66,7 +68,8 @@ final class GroupCommitWriter implements AutoCloseable {
             result.complete(AppendResult.rejected(guard.retryAfterMs(), "WAL writer failed: " + f));
             return result;
         }
-        pending.add(new Request(header, payload, RecordCodec.encodedSize(header, payload.length), result));
+        pending.add(new Request(header, payload, RecordCodec.contentChecksum(payload),
+                RecordCodec.encodedSize(header, payload.length), result));
         return result;
     }
 
@@ -141,8 +144,13 @@ final class GroupCommitWriter implements AutoCloseable {
         for (int i = 0; i < group.size(); i++) {
             Request r = group.get(i);
             BatchHeader h = r.header();
-            if (sequences.contains(h.agentId(), h.batchSeq())) {
-                results[i] = AppendResult.duplicate();
+            AgentSequences.Held held = sequences.held(h.agentId(), h.batchSeq(), r.contentCrc());
+            if (held != AgentSequences.Held.NO) {
+                results[i] = switch (held) {
+                    case OTHER_CONTENT -> AppendResult.conflict(h);
+                    case CONTENT_UNKNOWN -> AppendResult.duplicate(false);
+                    default -> AppendResult.duplicate(true);
+                };
                 continue;
             }
             String refusal = guard.refusal(h.priority(), r.encodedSize());
@@ -154,7 +162,7 @@ final class GroupCommitWriter implements AutoCloseable {
                 RecordCodec.write(dc.wire().bytes(), h, r.payload());
             }
             lastIndexAppended = appender.lastIndexAppended();
-            sequences.add(h.agentId(), h.batchSeq());
+            sequences.add(h.agentId(), h.batchSeq(), r.contentCrc());
             // 4 bytes of Chronicle document header plus alignment padding
             guard.onAppended(r.encodedSize() + 8L);
             results[i] = AppendResult.persisted(lastIndexAppended);

@@ -14,7 +14,7 @@ import java.util.zip.CRC32C;
  *  4  byte   format version (1)
  *  5  byte   priority code
  *  6  short  reserved (0)
- *  8  long   batch seq
+ *  8  long   batch seq (unsigned 64-bit, as on the wire)
  * 16  long   received at, epoch nanos
  * 24  int    event count
  * 28  short  agent id length N, then N bytes of UTF-8
@@ -33,6 +33,16 @@ public final class RecordCodec {
     /** Encoded size of a record; what the disk guard charges for it. */
     public static int encodedSize(BatchHeader header, int payloadLength) {
         return FIXED_HEADER + header.agentId().getBytes(StandardCharsets.UTF_8).length + 4 + payloadLength;
+    }
+
+    /**
+     * Checksum of a batch's content: CRC32C of the EventBatch bytes exactly as received (the record's payload). Kept
+     * per seq so that a resend with other bytes is told apart from a true resend.
+     */
+    public static int contentChecksum(byte[] payload) {
+        CRC32C crc = new CRC32C();
+        crc.update(payload, 0, payload.length);
+        return (int) crc.getValue();
     }
 
     /** Header bytes after the crc field, ready to be checksummed and written. */

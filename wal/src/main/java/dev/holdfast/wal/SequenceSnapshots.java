@@ -23,7 +23,12 @@ import java.util.zip.CRC32C;
  */
 final class SequenceSnapshots {
     private static final Logger log = LoggerFactory.getLogger(SequenceSnapshots.class);
-    private static final int MAGIC = 0x48465351; // "HFSQ"
+    /**
+     * "HFS2": held seqs as unsigned ranges plus per-agent content checksums. Format 1 ("HFSQ", a signed
+     * contiguous prefix that an agent's acknowledged_through could raise) is ignored: the WAL is scanned instead.
+     */
+    private static final int MAGIC = 0x48465332;
+    private static final int MAGIC_V1 = 0x48465351;
     static final String FILE = "agent-sequences.snapshot";
 
     record Loaded(AgentSequences sequences, long coversThroughIndex) {
@@ -78,7 +83,12 @@ final class SequenceSnapshots {
                 throw new IOException("checksum mismatch");
             }
             try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, 0, all.length - 4))) {
-                if (in.readInt() != MAGIC) {
+                int magic = in.readInt();
+                if (magic == MAGIC_V1) {
+                    log.info("checkpoint {} has the old format 1; rebuilding agent sequences from the whole WAL", file);
+                    return null;
+                }
+                if (magic != MAGIC) {
                     throw new IOException("bad magic");
                 }
                 long covers = in.readLong();

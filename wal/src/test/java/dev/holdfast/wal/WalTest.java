@@ -83,6 +83,83 @@ class WalTest {
     }
 
     @Test
+    void seqsAreUnsignedInTheWalAndAcrossRestart() throws Exception {
+        long[] seqs = {1, Long.MAX_VALUE, Long.MIN_VALUE, -1L}; // 1, 2^63-1, 2^63, 2^64-1
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            for (long seq : seqs) {
+                assertEquals(AppendResult.Status.PERSISTED,
+                        wal.append(header("u", seq, BatchPriority.NORMAL), payload("u", seq, 100)).get().status(),
+                        Long.toUnsignedString(seq));
+            }
+            for (long seq : seqs) {
+                assertEquals(AppendResult.Status.DUPLICATE,
+                        wal.append(header("u", seq, BatchPriority.NORMAL), payload("u", seq, 100)).get().status());
+            }
+        }
+        for (boolean dropCheckpoint : new boolean[]{false, true}) {
+            if (dropCheckpoint) Files.delete(tmp.resolve("wal").resolve(SequenceSnapshots.FILE));
+            try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+                assertEquals(new AgentSequences.Resume(1, List.of(Long.MAX_VALUE, Long.MIN_VALUE, -1L)),
+                        wal.sequences().resume("u"));
+                List<WalReader.Entry> all = readAll(wal);
+                assertEquals(4, all.size());
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(seqs[i], ((WalReader.Valid) all.get(i)).record().header().batchSeq());
+                }
+                assertEquals(AppendResult.Status.DUPLICATE,
+                        wal.append(header("u", -1L, BatchPriority.NORMAL), payload("u", -1L, 100)).get().status());
+            }
+        }
+    }
+
+    @Test
+    void aSeqReusedWithOtherContentIsRefusedAlsoAfterARestart() throws Exception {
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            assertEquals(AppendResult.Status.PERSISTED, wal.append(header("r", 1, BatchPriority.NORMAL), payload("r", 1, 100)).get().status());
+            // in one group: the second batch under seq 2 meets the first, written a moment before
+            CompletableFuture<AppendResult> first = wal.append(header("r", 2, BatchPriority.NORMAL), payload("r", 2, 100));
+            CompletableFuture<AppendResult> other = wal.append(header("r", 2, BatchPriority.NORMAL), payload("other", 2, 100));
+            assertEquals(AppendResult.Status.PERSISTED, first.get().status());
+            AppendResult refused = other.get();
+            assertEquals(AppendResult.Status.CONFLICT, refused.status());
+            assertTrue(refused.message().contains("batch_seq 2 was reused with other content"), refused.message());
+        }
+        // once from the checkpoint written at close, once from a full scan without it
+        for (boolean dropCheckpoint : new boolean[]{false, true}) {
+            if (dropCheckpoint) Files.delete(tmp.resolve("wal").resolve(SequenceSnapshots.FILE));
+            try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+                assertEquals(!dropCheckpoint, wal.recovery().fromCheckpoint());
+                assertEquals(AppendResult.Status.CONFLICT,
+                        wal.append(header("r", 1, BatchPriority.NORMAL), payload("r", 1, 101)).get().status());
+                assertEquals(AppendResult.Status.DUPLICATE,
+                        wal.append(header("r", 1, BatchPriority.NORMAL), payload("r", 1, 100)).get().status());
+                assertEquals(AppendResult.Status.CONFLICT,
+                        wal.append(header("r", 2, BatchPriority.NORMAL), payload("other", 2, 100)).get().status());
+                assertEquals(AppendResult.Status.DUPLICATE,
+                        wal.append(header("r", 2, BatchPriority.NORMAL), payload("r", 2, 100)).get().status());
+                assertEquals(2, readAll(wal).size());
+            }
+        }
+    }
+
+    @Test
+    void aHeldSeqOlderThanTheChecksumWindowIsADuplicateWithoutComparison() throws Exception {
+        try (Wal wal = Wal.open(config(false), CommitListener.NONE)) {
+            List<CompletableFuture<AppendResult>> acks = new ArrayList<>();
+            for (long seq = 1; seq <= ContentWindow.SIZE + 1; seq++) {
+                acks.add(wal.append(header("w", seq, BatchPriority.NORMAL), payload("w", seq, 10)));
+            }
+            for (var a : acks) assertEquals(AppendResult.Status.PERSISTED, a.get().status());
+            // seq 1's slot now holds seq SIZE + 1: its content is no longer known
+            AppendResult r = wal.append(header("w", 1, BatchPriority.NORMAL), payload("x", 1, 10)).get();
+            assertEquals(AppendResult.Status.DUPLICATE, r.status());
+            assertTrue(r.message().contains("content not compared"), r.message());
+            assertEquals(AppendResult.Status.CONFLICT,
+                    wal.append(header("w", 2, BatchPriority.NORMAL), payload("x", 2, 10)).get().status());
+        }
+    }
+
+    @Test
     void groupCommitAcksOnlyAfterTheSharedSync() throws Exception {
         CountDownLatch commitEntered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

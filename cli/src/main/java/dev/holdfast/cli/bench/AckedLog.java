@@ -60,7 +60,7 @@ final class AckedLog implements AckSink {
         try {
             writer.write(agentId);
             writer.write(' ');
-            writer.write(Long.toString(batchSeq));
+            writer.write(Long.toUnsignedString(batchSeq));
             writer.write('\n');
         } catch (IOException e) {
             failure = e;

@@ -71,7 +71,7 @@ final class BenchStats implements SessionListener {
         invalid.increment();
         synchronized (invalidMessages) {
             if (invalidMessages.size() < MAX_INVALID_MESSAGES) {
-                invalidMessages.add(agentId + " seq " + seq + ": " + message);
+                invalidMessages.add(agentId + " seq " + Long.toUnsignedString(seq) + ": " + message);
             }
         }
     }

@@ -20,7 +20,8 @@ final class GeneratedBatches implements BatchSource {
     /** Pacing for --rate: a new batch no earlier than nextBatchAtNanos; 0 = unpaced. */
     private final long batchIntervalNanos;
     private long nextBatchAtNanos;
-    private final TreeSet<Long> outstanding = new TreeSet<>();
+    /** Seqs handed out and not yet answered, in unsigned order (batch_seq is a uint64). */
+    private final TreeSet<Long> outstanding = new TreeSet<>(Long::compareUnsigned);
 
     private long nextSeq = 1;
     private long produced;
@@ -75,9 +76,14 @@ final class GeneratedBatches implements BatchSource {
      */
     @Override
     public void resumeAbove(long highest) {
-        if (highest >= nextSeq && outstanding.isEmpty()) {
-            log.printf("agent %s: intake already holds batches up to %d, continuing at %d%n", agentId, highest,
-                    highest + 1);
+        if (Long.compareUnsigned(highest, nextSeq) >= 0 && outstanding.isEmpty()) {
+            if (highest == -1L) {
+                log.printf("agent %s: intake already holds seq 2^64-1, the highest there is: no seq is left above "
+                        + "it, use another agent id%n", agentId);
+                return;
+            }
+            log.printf("agent %s: intake already holds batches up to %s, continuing at %s%n", agentId,
+                    Long.toUnsignedString(highest), Long.toUnsignedString(highest + 1));
             nextSeq = highest + 1;
         }
     }
@@ -93,7 +99,7 @@ final class GeneratedBatches implements BatchSource {
         outstanding.remove(batch.seq());
         invalidCount++;
         if (invalidCount <= 5) {
-            log.printf("agent %s: batch %d INVALID: %s%n", agentId, batch.seq(), why);
+            log.printf("agent %s: batch %s INVALID: %s%n", agentId, Long.toUnsignedString(batch.seq()), why);
         }
     }
 

@@ -75,10 +75,10 @@ public final class IntakeSession implements Runnable {
     private final PrintStream log;
 
     private final LinkedBlockingQueue<StreamEvent> events = new LinkedBlockingQueue<>();
-    /** Every batch handed out and not yet acknowledged, by seq. */
-    private final TreeMap<Long, Pending> pending = new TreeMap<>();
+    /** Every batch handed out and not yet acknowledged, by seq (unsigned order: batch_seq is a uint64). */
+    private final TreeMap<Long, Pending> pending = new TreeMap<>(Long::compareUnsigned);
     /** Pending batches to (re)send on the current stream before any new batch. */
-    private final TreeSet<Long> resendQueue = new TreeSet<>();
+    private final TreeSet<Long> resendQueue = new TreeSet<>(Long::compareUnsigned);
     private final PriorityQueue<RetryDue> retryTimers = new PriorityQueue<>();
 
     private ClientCall<byte[], IntakeMessage> call;
@@ -269,7 +269,9 @@ public final class IntakeSession implements Runnable {
             resumePointKnown = true;
             long highest = through;
             for (long seq : above) {
-                highest = Math.max(highest, seq);
+                if (Long.compareUnsigned(seq, highest) > 0) {
+                    highest = seq;
+                }
             }
             source.resumeAbove(highest);
         }
@@ -278,7 +280,7 @@ public final class IntakeSession implements Runnable {
             Pending p = entry.getValue();
             p.inFlight = false;
             long seq = entry.getKey();
-            if (seq <= through || above.contains(seq)) {
+            if (Long.compareUnsigned(seq, through) <= 0 || above.contains(seq)) {
                 // Durable, only the ack was lost with the old stream: the Welcome is the ack.
                 it.remove();
                 listener.inFlightDelta(-1);

@@ -119,7 +119,8 @@ public final class Spool implements AutoCloseable {
     private final WalReader reader; // session thread only
     private final PrintStream log;
 
-    private final TreeMap<Long, Meta> pending = new TreeMap<>();
+    /** By seq, in unsigned order (batch_seq is a uint64). */
+    private final TreeMap<Long, Meta> pending = new TreeMap<>(Long::compareUnsigned);
     /** Unsent batches per priority, oldest first; entries already sent or gone are skipped lazily. */
     private final Map<Priority, ArrayDeque<Meta>> unsent = new EnumMap<>(Priority.class);
     private final Map<DropReason, Long> dropped = new EnumMap<>(DropReason.class);
@@ -188,8 +189,10 @@ public final class Spool implements AutoCloseable {
             while ((e = scan.next()) != null) {
                 if (e instanceof WalReader.Valid v) {
                     BatchHeader h = v.record().header();
-                    highest = Math.max(highest, h.batchSeq());
-                    if (h.batchSeq() > acknowledgedThrough) {
+                    if (Long.compareUnsigned(h.batchSeq(), highest) > 0) {
+                        highest = h.batchSeq();
+                    }
+                    if (Long.compareUnsigned(h.batchSeq(), acknowledgedThrough) > 0) {
                         Meta m = new Meta(h.batchSeq(), Priority.forNumber(h.priority().code()), h.eventCount(),
                                 v.record().payload().length);
                         m.walIndex = v.index();
@@ -210,8 +213,6 @@ public final class Spool implements AutoCloseable {
         // reuse seqs its earlier self sent (the intake would answer DUPLICATE and the events would be gone).
         nextSeq = fresh && highest == 0 ? System.currentTimeMillis() * 1000 : highest + 1;
         sendCursor = pending.isEmpty() ? nextSeq - 1 : pending.firstKey() - 1;
-        // the spool's WAL dedups by seq: start it contiguous below the next seq, not with a huge out-of-order set
-        wal.sequences().acknowledgedElsewhere(SPOOL_AGENT, nextSeq - 1);
         writeCursorIfChanged();
         if (!pending.isEmpty()) {
             log.printf("shipper: spool %s recovered %d unacknowledged batches (%d events), sending them first%n",
@@ -384,12 +385,16 @@ public final class Spool implements AutoCloseable {
      * seqs go above it. Batches already spooled keep their seqs; any the intake had are answered DUPLICATE.
      */
     public synchronized void resumeAbove(long highestPersisted) {
-        if (highestPersisted >= nextSeq) {
-            log.printf("shipper: intake already holds seqs up to %d for this agent id, above this spool's %d; "
+        if (Long.compareUnsigned(highestPersisted, nextSeq) >= 0) {
+            if (highestPersisted == -1L) {
+                log.printf("shipper: intake already holds seq 2^64-1 for this agent id, the highest there is; no seq "
+                        + "is left above it (is another shipper using the same agent id?)%n");
+                return;
+            }
+            log.printf("shipper: intake already holds seqs up to %s for this agent id, above this spool's %s; "
                     + "new batches continue above it (is another shipper using the same agent id?)%n",
-                    highestPersisted, nextSeq - 1);
+                    Long.toUnsignedString(highestPersisted), Long.toUnsignedString(nextSeq - 1));
             nextSeq = highestPersisted + 1;
-            wal.sequences().acknowledgedElsewhere(SPOOL_AGENT, highestPersisted);
             writeCursorIfChanged();
         }
     }

@@ -83,9 +83,9 @@ public final class TopicAudit implements AutoCloseable {
             String seq = header(r, EventRecords.BATCH_SEQ);
             if (agent != null && seq != null) {
                 String lane = agent + "@" + r.partition();
-                long s = Long.parseLong(seq);
+                long s = Long.parseUnsignedLong(seq); // batch_seq is a uint64
                 Long high = highestSeq.get(lane);
-                if (high != null && s < high) {
+                if (high != null && Long.compareUnsigned(s, high) < 0) {
                     outOfOrder++;
                 } else {
                     highestSeq.put(lane, s);

@@ -13,13 +13,19 @@ import java.util.function.BiFunction;
 /**
  * One agent's stream: Hello → Welcome (the resume point), then batches in and acks out in completion order.
  * Acks come from WAL writer threads, so every write to the response observer is serialised here.
+ *
+ * <p>The protocol is strict, and every breach is answered: a batch before the Hello is refused INVALID (it is never
+ * accepted as any agent); a second Hello ends the stream with FAILED_PRECONDITION; a message carrying both a hello
+ * and a batch (or either twice) ends it with INVALID_ARGUMENT.
  */
 final class AgentStream implements StreamObserver<InboundMessage> {
     private final BatchIntake intake;
     /** (agent id, acknowledged through) → the agent's resume point */
     private final BiFunction<String, Long, Welcome> welcome;
     private final ServerCallStreamObserver<IntakeMessage> out;
+    /** Set by the Hello; gRPC delivers a stream's messages one at a time, in order. */
     private String agentId;
+    private long claimedThrough;
     private int outstanding;
     private boolean halfClosed;
     private boolean finished;
@@ -42,8 +48,9 @@ final class AgentStream implements StreamObserver<InboundMessage> {
         } else if (message instanceof InboundMessage.Batch batch) {
             onBatch(batch.bytes());
         } else if (message instanceof InboundMessage.Malformed bad) {
-            send(IntakeMessage.newBuilder().setAck(BatchAck.newBuilder()
-                    .setStatus(BatchAck.Status.INVALID).setMessage(bad.reason())).build());
+            send(invalid(0, bad.reason()));
+        } else if (message instanceof InboundMessage.Ambiguous ambiguous) {
+            fail(Status.INVALID_ARGUMENT.withDescription(ambiguous.reason()));
         }
     }
 
@@ -52,19 +59,42 @@ final class AgentStream implements StreamObserver<InboundMessage> {
             fail(Status.INVALID_ARGUMENT.withDescription("hello.agent_id is empty"));
             return;
         }
+        String earlier;
         synchronized (this) {
-            agentId = agent;
+            earlier = agentId;
+            if (earlier == null) {
+                agentId = agent;
+                claimedThrough = acknowledgedThrough;
+            }
+        }
+        if (earlier != null) {
+            // Its batches are already bound to the first agent id; a new Hello needs a new stream.
+            fail(Status.FAILED_PRECONDITION.withDescription("a second Hello on one stream (this stream said Hello as \""
+                    + earlier + "\"): a stream carries exactly one Hello, first; open a new stream to say Hello again"));
+            return;
         }
         send(IntakeMessage.newBuilder().setWelcome(welcome.apply(agent, acknowledgedThrough)).build());
     }
 
     private void onBatch(byte[] bytes) {
         String expectedAgent;
+        long claim;
         synchronized (this) {
-            outstanding++;
+            if (finished) {
+                return; // the stream was ended (a refused message, a cancel): nobody would get the ack
+            }
             expectedAgent = agentId;
+            claim = claimedThrough;
+            if (expectedAgent != null) {
+                outstanding++;
+            }
         }
-        intake.accept(bytes, expectedAgent).whenComplete((ack, error) -> {
+        if (expectedAgent == null) {
+            send(invalid(RawMarshallers.peekBatchSeq(bytes), "batch before Hello: a stream must begin with a Hello "
+                    + "naming its agent, and only batches after it are accepted; nothing was written"));
+            return;
+        }
+        intake.accept(bytes, expectedAgent, claim).whenComplete((ack, error) -> {
             IntakeMessage msg = error != null
                     ? IntakeMessage.newBuilder().setAck(BatchAck.newBuilder().setStatus(BatchAck.Status.RETRY_LATER)
                             .setRetryAfterMs(1000).setMessage("internal error: " + error)).build()
@@ -75,6 +105,11 @@ final class AgentStream implements StreamObserver<InboundMessage> {
                 completeIfDrained();
             }
         });
+    }
+
+    private static IntakeMessage invalid(long seq, String why) {
+        return IntakeMessage.newBuilder().setAck(BatchAck.newBuilder().setBatchSeq(seq)
+                .setStatus(BatchAck.Status.INVALID).setMessage(why)).build();
     }
 
     @Override

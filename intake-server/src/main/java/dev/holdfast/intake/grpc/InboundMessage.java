@@ -5,7 +5,7 @@ package dev.holdfast.intake.grpc;
  * sent, because those bytes are what the WAL stores.
  */
 sealed interface InboundMessage {
-    /** @param acknowledgedThrough the agent holds nothing at or below this seq (0 = unknown) */
+    /** @param acknowledgedThrough the agent claims every seq up to this one is durable somewhere (0 = no claim) */
     record Hello(String agentId, long acknowledgedThrough) implements InboundMessage {
     }
 
@@ -14,5 +14,12 @@ sealed interface InboundMessage {
 
     /** Bytes that are not a valid AgentMessage; answered INVALID instead of failing the whole stream. */
     record Malformed(String reason) implements InboundMessage {
+    }
+
+    /**
+     * A well-formed AgentMessage that says more than one thing (hello and batch, or one of them twice). Protobuf
+     * would let the last field win; the intake refuses rather than guess which one the agent meant.
+     */
+    record Ambiguous(String reason) implements InboundMessage {
     }
 }

@@ -57,12 +57,12 @@ public final class IntakeGrpcService {
     }
 
     /**
-     * The agent's resume point. Seqs the agent reports as acknowledged (by this or another node) count as persisted
-     * here too, so an agent failing over from another node does not leave a gap below its batches.
+     * The agent's resume point for this one answer: what this WAL holds, merged with the agent's claim that every
+     * seq up to {@code acknowledgedThrough} is durable somewhere (so an agent failing over from another node gets one
+     * number instead of a long list). Read-only: the claim is not remembered and never makes a batch count as held.
      */
     Welcome welcome(String agentId, long acknowledgedThrough) {
-        sequences.acknowledgedElsewhere(agentId, acknowledgedThrough);
-        AgentSequences.Resume r = sequences.resume(agentId);
+        AgentSequences.Resume r = sequences.resume(agentId, acknowledgedThrough);
         return Welcome.newBuilder().setPersistedThrough(r.persistedThrough())
                 .addAllPersistedAbove(r.persistedAbove()).setIntakeNode(nodeId).build();
     }
@@ -81,7 +81,7 @@ public final class IntakeGrpcService {
      * becomes INVALID_ARGUMENT, so plain gRPC clients back off or fail loudly. The ack rides in the trailers too.
      */
     private void send(byte[] batch, StreamObserver<BatchAck> out) {
-        intake.accept(batch, null).whenComplete((ack, error) -> {
+        intake.accept(batch).whenComplete((ack, error) -> {
             if (error != null) {
                 out.onError(Status.INTERNAL.withDescription(error.toString()).asRuntimeException());
                 return;

@@ -1,9 +1,9 @@
 package dev.holdfast.intake.grpc;
 
 import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
 import dev.holdfast.protocol.v1.AgentMessage;
+import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.Hello;
 import io.grpc.MethodDescriptor;
 
@@ -35,28 +35,75 @@ final class RawMarshallers {
         }
     };
 
-    /** Splits an AgentMessage into its one field without parsing the batch inside. */
+    /**
+     * Splits an AgentMessage into its one field without parsing the batch inside. A message with more than one
+     * (hello and batch, or either twice) is {@link InboundMessage.Ambiguous}, not "last field wins".
+     */
     static InboundMessage decode(byte[] bytes) {
         try {
             CodedInputStream in = CodedInputStream.newInstance(bytes);
-            InboundMessage result = null;
+            Hello hello = null;
+            byte[] batch = null;
+            int hellos = 0;
+            int batches = 0;
             int tag;
             while ((tag = in.readTag()) != 0) {
-                switch (WireFormat.getTagFieldNumber(tag)) {
+                int field = WireFormat.getTagFieldNumber(tag);
+                boolean known = field == AgentMessage.HELLO_FIELD_NUMBER || field == AgentMessage.BATCH_FIELD_NUMBER;
+                if (known && WireFormat.getTagWireType(tag) != WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                    return new InboundMessage.Malformed("malformed protobuf: AgentMessage field " + field
+                            + " is not length-delimited");
+                }
+                switch (field) {
                     case AgentMessage.HELLO_FIELD_NUMBER -> {
-                        Hello hello = Hello.parseFrom(in.readBytes());
-                        result = new InboundMessage.Hello(hello.getAgentId(), hello.getAcknowledgedThrough());
+                        hello = Hello.parseFrom(in.readBytes());
+                        hellos++;
                     }
-                    case AgentMessage.BATCH_FIELD_NUMBER -> result = new InboundMessage.Batch(in.readByteArray());
+                    case AgentMessage.BATCH_FIELD_NUMBER -> {
+                        batch = in.readByteArray();
+                        batches++;
+                    }
                     default -> in.skipField(tag);
                 }
             }
-            return result != null ? result
+            if (hellos > 0 && batches > 0) {
+                return new InboundMessage.Ambiguous("AgentMessage carries both hello and batch; they are one oneof: "
+                        + "send the Hello first, then each batch, as separate messages");
+            }
+            if (hellos > 1 || batches > 1) {
+                return new InboundMessage.Ambiguous("AgentMessage carries " + Math.max(hellos, batches) + " "
+                        + (hellos > 1 ? "hello" : "batch") + " fields; send one per message");
+            }
+            if (hello != null) {
+                return new InboundMessage.Hello(hello.getAgentId(), hello.getAcknowledgedThrough());
+            }
+            return batch != null ? new InboundMessage.Batch(batch)
                     : new InboundMessage.Malformed("AgentMessage carries neither hello nor batch");
-        } catch (InvalidProtocolBufferException e) {
-            return new InboundMessage.Malformed("malformed protobuf: " + e.getMessage());
         } catch (IOException e) {
             return new InboundMessage.Malformed("malformed protobuf: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The batch_seq of EventBatch bytes, for answering a batch the intake will not read further; 0 when the bytes
+     * are too broken to tell.
+     */
+    static long peekBatchSeq(byte[] eventBatch) {
+        try {
+            CodedInputStream in = CodedInputStream.newInstance(eventBatch);
+            long seq = 0;
+            int tag;
+            while ((tag = in.readTag()) != 0) {
+                if (WireFormat.getTagFieldNumber(tag) == EventBatch.BATCH_SEQ_FIELD_NUMBER
+                        && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
+                    seq = in.readUInt64();
+                } else {
+                    in.skipField(tag);
+                }
+            }
+            return seq;
+        } catch (IOException e) {
+            return 0;
         }
     }
 }
