@@ -3,7 +3,9 @@ package dev.holdfast.wal;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -101,6 +103,60 @@ public final class AgentSequences {
             s.contents.put(seq, contentCrc);
             return true;
         }
+    }
+
+    /**
+     * A record was found damaged: stop answering its batch DUPLICATE, so a sender that still has it is heard again.
+     * Its header failed the checksum too, so who sent it is inferred: the agent whose id its agent field holds (or
+     * holds but for one byte, or holds at the right offset under a damaged length field). The seq is the one its seq
+     * field holds, unless the payload is intact and the agent's content window knows it under a seq one bit away (a
+     * flipped bit in the seq field): then that one. Forgetting a seq that was fine only lets a resend be written
+     * twice; keeping one whose only copy is damaged would answer a resend DUPLICATE and lose it.
+     */
+    public void forgetDamaged(byte[] record) {
+        if (record == null) {
+            return;
+        }
+        long stored = RecordCodec.storedSeq(record);
+        byte[] field = RecordCodec.storedAgent(record);
+        byte[] payload = RecordCodec.storedPayload(record);
+        int payloadCrc = payload == null ? 0 : RecordCodec.contentChecksum(payload);
+        for (Map.Entry<String, State> e : agents.entrySet()) {
+            if (!sentBy(record, field, e.getKey().getBytes(StandardCharsets.UTF_8))) {
+                continue;
+            }
+            State s = e.getValue();
+            synchronized (s) {
+                long seq = stored;
+                if (payload != null && s.contents.compare(stored, payloadCrc) != ContentWindow.Match.SAME) {
+                    for (int bit = 0; bit < 64; bit++) {
+                        if (s.contents.compare(stored ^ (1L << bit), payloadCrc) == ContentWindow.Match.SAME) {
+                            seq = stored ^ (1L << bit);
+                            break;
+                        }
+                    }
+                }
+                s.held.remove(seq);
+            }
+        }
+    }
+
+    private static boolean sentBy(byte[] record, byte[] field, byte[] agent) {
+        int at = RecordCodec.AGENT_OFFSET;
+        if (at + agent.length <= record.length
+                && Arrays.equals(record, at, at + agent.length, agent, 0, agent.length)) {
+            return true; // the id stands where it belongs, whatever its length field says
+        }
+        if (field == null || field.length != agent.length) {
+            return false;
+        }
+        int differing = 0;
+        for (int i = 0; i < agent.length && differing <= 1; i++) {
+            if (field[i] != agent[i]) {
+                differing++;
+            }
+        }
+        return differing <= 1;
     }
 
     /** The resume point from what this WAL holds alone. */

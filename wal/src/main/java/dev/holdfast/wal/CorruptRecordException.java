@@ -1,31 +1,24 @@
 package dev.holdfast.wal;
 
 /**
- * A stored record failed validation; the message says precisely why. When the record's structure still parses, the
- * agent and seq it claims are attached: unverified (the checksum failed), but enough to stop answering that batch's
- * resend DUPLICATE — forgetting a seq can only cause a duplicate write, never a loss.
+ * A stored record failed validation; the message says precisely why. The record's bytes are attached when they
+ * were read, so that the batch it held (as far as its damaged header still tells) stops being answered DUPLICATE:
+ * see {@link AgentSequences#forgetDamaged}.
  */
 public final class CorruptRecordException extends Exception {
-    private final String claimedAgentId;
-    private final long claimedSeq;
+    private final byte[] record;
 
     public CorruptRecordException(String reason) {
-        this(reason, null, 0);
+        this(reason, null);
     }
 
-    CorruptRecordException(String reason, String claimedAgentId, long claimedSeq) {
+    CorruptRecordException(String reason, byte[] record) {
         super(reason);
-        this.claimedAgentId = claimedAgentId;
-        this.claimedSeq = claimedSeq;
+        this.record = record;
     }
 
-    /** The agent id the damaged record's header names, or null when its structure is broken too. */
-    public String claimedAgentId() {
-        return claimedAgentId;
-    }
-
-    /** The seq the damaged record's header names (meaningful only with {@link #claimedAgentId()}). */
-    public long claimedSeq() {
-        return claimedSeq;
+    /** The damaged record's bytes (from the checksum on), or null. */
+    byte[] record() {
+        return record;
     }
 }

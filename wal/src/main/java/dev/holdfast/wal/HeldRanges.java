@@ -60,6 +60,30 @@ final class HeldRanges {
     }
 
     /**
+     * No longer counts {@code seq} as held (its record turned out to be damaged). Returns whether it was held.
+     * Splitting a range may exceed the bound, in which case the lowest range is forgotten as in {@link #add}.
+     */
+    boolean remove(long seq) {
+        if (!contains(seq)) {
+            return false;
+        }
+        Map.Entry<Long, Long> range = byStart.floorEntry(seq);
+        long start = range.getKey();
+        long end = range.getValue();
+        byStart.remove(start);
+        if (start != seq) {
+            byStart.put(start, seq - 1);
+        }
+        if (end != seq) {
+            byStart.put(seq + 1, end);
+        }
+        while (byStart.size() > maxRanges) {
+            byStart.pollFirstEntry();
+        }
+        return true;
+    }
+
+    /**
      * The highest seq T such that every seq in (0, T] is in (0, {@code claimedThrough}] or held: how far an agent may
      * skip. 0 when seq 1 is neither claimed nor held; 2^64-1 (-1L) when everything is.
      */

@@ -83,18 +83,35 @@ public final class RecordCodec {
         return decode(index, segment, all);
     }
 
-    /** The agent id of a record whose checksum failed, if its lengths still agree with its size; else null. */
-    private static String claimedAgent(byte[] all) {
+    /** Offset of the agent id in a record (after the checksum). */
+    static final int AGENT_OFFSET = FIXED_HEADER;
+
+    /** The seq field of a record, trusted or not; 0 when the record is too short to have one. */
+    static long storedSeq(byte[] all) {
+        return all.length < 16 ? 0 : ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN).getLong(8);
+    }
+
+    /** The agent id bytes as the record's length field delimits them, trusted or not; null when out of bounds. */
+    static byte[] storedAgent(byte[] all) {
         if (all.length < FIXED_HEADER + 4) {
             return null;
         }
-        ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
-        int agentLen = b.getShort(28) & 0xffff;
-        if (agentLen == 0 || FIXED_HEADER + agentLen + 4 > all.length
-                || b.getInt(FIXED_HEADER + agentLen) != all.length - FIXED_HEADER - agentLen - 4) {
+        int agentLen = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN).getShort(28) & 0xffff;
+        if (agentLen == 0 || AGENT_OFFSET + agentLen + 4 > all.length) {
             return null;
         }
-        return new String(all, FIXED_HEADER, agentLen, StandardCharsets.UTF_8);
+        return java.util.Arrays.copyOfRange(all, AGENT_OFFSET, AGENT_OFFSET + agentLen);
+    }
+
+    /** The payload as the record's length fields delimit it, trusted or not; null when they do not agree. */
+    static byte[] storedPayload(byte[] all) {
+        byte[] agent = storedAgent(all);
+        if (agent == null) {
+            return null;
+        }
+        int at = AGENT_OFFSET + agent.length;
+        int len = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
+        return len == all.length - at - 4 ? java.util.Arrays.copyOfRange(all, at + 4, all.length) : null;
     }
 
     static WalRecord decode(long index, String segment, byte[] all) throws CorruptRecordException {
@@ -106,8 +123,7 @@ public final class RecordCodec {
         if (stored != computed) {
             String message = String.format("checksum mismatch: stored %08x, computed %08x over %d bytes", stored,
                     computed, all.length - 4);
-            String agent = claimedAgent(all);
-            throw new CorruptRecordException(message, agent, agent == null ? 0 : b.getLong(8));
+            throw new CorruptRecordException(message, all);
         }
         int version = b.get() & 0xff;
         if (version != VERSION) {

@@ -115,7 +115,7 @@ public final class Wal implements AutoCloseable {
 
     /** A new reader positioned at the start. Close it when done: open tailers pin segment files. */
     public WalReader newReader() {
-        return new WalReader(queue.createTailer()).toStart();
+        return new WalReader(queue.createTailer(), sequences).toStart();
     }
 
     /** Batches handed to the writer and not yet committed. */

@@ -32,9 +32,12 @@ public final class WalReader implements AutoCloseable {
     }
 
     private final ExcerptTailer tailer;
+    private final AgentSequences sequences;
 
-    WalReader(ExcerptTailer tailer) {
+    /** @param sequences told about each damaged record, so its batch is no longer answered DUPLICATE */
+    WalReader(ExcerptTailer tailer, AgentSequences sequences) {
         this.tailer = tailer;
+        this.sequences = sequences;
     }
 
     public WalReader toStart() {
@@ -74,6 +77,7 @@ public final class WalReader implements AutoCloseable {
             try {
                 return new Valid(RecordCodec.read(index, segment, dc.wire().bytes()));
             } catch (CorruptRecordException e) {
+                sequences.forgetDamaged(e.record());
                 return new Corrupt(index, segment, position, e.getMessage());
             }
         }

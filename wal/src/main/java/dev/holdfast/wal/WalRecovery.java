@@ -221,6 +221,7 @@ public final class WalRecovery {
                         sequences.add(r.header().agentId(), r.header().batchSeq(), RecordCodec.contentChecksum(r.payload()));
                     } catch (CorruptRecordException e) {
                         corrupt.add(new WalReader.Corrupt(dc.index(), segment, position, e.getMessage()));
+                        sequences.forgetDamaged(e.record()); // the checkpoint may have counted it while intact
                     }
                 }
             }

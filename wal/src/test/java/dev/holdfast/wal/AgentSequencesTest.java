@@ -146,6 +146,53 @@ class AgentSequencesTest {
         assertEquals(AgentSequences.Held.NO, s.held("c", 8, 0x1234));
     }
 
+    /** A record as the WAL stores it (from the checksum on), with one byte of it changed afterwards. */
+    private static byte[] damagedRecord(String agent, long seq, byte[] payload, int byteToFlip) {
+        BatchHeader h = new BatchHeader(agent, seq, 1, BatchPriority.NORMAL, 1L);
+        ByteBuffer head = RecordCodec.headerAfterCrc(h, payload.length);
+        byte[] all = new byte[4 + head.limit() + payload.length];
+        head.get(0, all, 4, head.limit());
+        System.arraycopy(payload, 0, all, 4 + head.limit(), payload.length);
+        all[byteToFlip] ^= 0x10;
+        return all;
+    }
+
+    @Test
+    void aDamagedRecordIsNoLongerHeldAndOnlyItsOwnSeqIsForgotten() {
+        AgentSequences s = new AgentSequences();
+        byte[][] payloads = new byte[8][];
+        for (int seq = 1; seq <= 7; seq++) {
+            payloads[seq] = ("batch " + seq).getBytes();
+            s.add("agent-1", seq, RecordCodec.contentChecksum(payloads[seq]));
+        }
+        s.add("agent-2", 3, 42);
+        // the payload rotted: its header still names (agent-1, 5)
+        s.forgetDamaged(damagedRecord("agent-1", 5, payloads[5], 40));
+        assertEquals(List.of(1L, 2L, 3L, 4L, 6L, 7L), held(s, "agent-1", 7));
+        // a bit of the seq field rotted (6 reads as 22): the intact payload's checksum names the real seq
+        s.forgetDamaged(damagedRecord("agent-1", 6, payloads[6], 8));
+        assertEquals(List.of(1L, 2L, 3L, 4L, 7L), held(s, "agent-1", 7));
+        // a byte of the agent id rotted: still agent-1's, and agent-2's seq 3 is untouched
+        s.forgetDamaged(damagedRecord("agent-1", 2, payloads[2], 4 + 30 + 2));
+        assertEquals(List.of(1L, 3L, 4L, 7L), held(s, "agent-1", 7));
+        assertTrue(s.contains("agent-2", 3));
+        // the agent id's length field rotted: the id still stands at its offset
+        s.forgetDamaged(damagedRecord("agent-1", 7, payloads[7], 4 + 28));
+        assertEquals(List.of(1L, 3L, 4L), held(s, "agent-1", 7));
+        s.forgetDamaged(null); // a record too broken to be read at all changes nothing
+        assertEquals(List.of(1L, 3L, 4L), held(s, "agent-1", 7));
+    }
+
+    private static List<Long> held(AgentSequences s, String agent, long upTo) {
+        List<Long> out = new java.util.ArrayList<>();
+        for (long seq = 1; seq <= upTo; seq++) {
+            if (s.contains(agent, seq)) {
+                out.add(seq);
+            }
+        }
+        return out;
+    }
+
     @Test
     void aCheckpointKeepsRangesAndChecksums() throws Exception {
         AgentSequences s = new AgentSequences();

@@ -342,12 +342,14 @@ class WalDamageTest {
             }
             if (!destroyed.isEmpty()) {
                 Placed gone = destroyed.get(rnd.nextInt(destroyed.size()));
-                if (!Boolean.getBoolean("skipResend")) assertEquals(AppendResult.Status.PERSISTED, wal.append(header(gone.agent(), gone.seq(),
+                assertEquals(AppendResult.Status.PERSISTED, wal.append(header(gone.agent(), gone.seq(),
                         BatchPriority.NORMAL), gone.payload()).get(10, TimeUnit.SECONDS).status(),
                         "a destroyed batch's resend is written, not answered DUPLICATE");
             }
             Placed kept = placed.stream().filter(p -> seen.contains(p.key())).findAny().orElse(null);
-            if (kept != null) {
+            if (kept != null && corruptAt.isEmpty()) {
+                // (a damaged record makes the WAL forget the seq its header names, which may be a neighbour's when
+                // the header itself is what rotted: that neighbour's resend is then written twice, by design)
                 assertEquals(AppendResult.Status.DUPLICATE, wal.append(header(kept.agent(), kept.seq(),
                         BatchPriority.NORMAL), kept.payload()).get(10, TimeUnit.SECONDS).status());
             }
