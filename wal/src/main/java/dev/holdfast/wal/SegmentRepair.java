@@ -38,7 +38,8 @@ final class SegmentRepair {
     private static final long MAX_QUARANTINE_BYTES = 16L << 20;
 
     /**
-     * @param renumberedFrom first WAL index whose record may have changed (the first damaged place)
+     * @param renumberedFrom first WAL index whose record may have changed (the first damaged byte range), or the
+     *                       next cycle's first index when nothing moved
      * @param renumberedThrough the cycle's last possible index: what was confirmed up to here is forgotten
      */
     record Result(String segment, long recordsKept, List<WalReader.Corrupt> damage, long renumberedFrom,
@@ -61,13 +62,17 @@ final class SegmentRepair {
         List<WalReader.Corrupt> damage = new ArrayList<>();
         Files.createDirectories(quarantine);
         long kept;
-        SegmentScanner.Summary summary;
+        long[] firstLost = {Long.MAX_VALUE};
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(salvage)));
              FileChannel source = FileChannel.open(segment, StandardOpenOption.READ)) {
             long[] count = {0};
-            summary = new SegmentScanner(segment, firstIndex).walk(true, new SegmentScanner.Visitor() {
+            new SegmentScanner(segment, firstIndex).walk(true, new SegmentScanner.Visitor() {
                 @Override
                 public void record(long ordinal, long position, byte[] raw, WalRecord record, boolean headerDamaged) {
+                    if (headerDamaged) {
+                        damage.add(new WalReader.Corrupt(record.index(), name, position,
+                                "header marked incomplete, record intact (kept)"));
+                    }
                     try {
                         out.writeInt(raw.length);
                         out.write(raw);
@@ -78,10 +83,18 @@ final class SegmentRepair {
                 }
 
                 @Override
-                public void damaged(long ordinal, long from, long to, String reason, boolean oneRecord) {
+                public void damaged(long ordinal, long from, long to, String reason, byte[] raw) {
                     damage.add(new WalReader.Corrupt(firstIndex + ordinal, name, from, reason));
                     try {
                         copyRange(source, from, to, quarantine.resolve(name + "." + from + "-" + to + ".damaged"));
+                        if (raw != null) {
+                            // one record failing its checksum between intact neighbours: kept as it is, so every
+                            // later record keeps its index; readers go on reporting it
+                            out.writeInt(raw.length);
+                            out.write(raw);
+                        } else {
+                            firstLost[0] = Math.min(firstLost[0], ordinal);
+                        }
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
@@ -91,8 +104,8 @@ final class SegmentRepair {
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
-        long renumberedFrom = summary.firstDamageOrdinal() < 0 ? firstIndex + summary.records()
-                : firstIndex + summary.firstDamageOrdinal();
+        // records keep their index up to the first place that lost bytes (a repaired header loses none)
+        long renumberedFrom = firstLost[0] == Long.MAX_VALUE ? rc.toIndex(cycle + 1, 0) : firstIndex + firstLost[0];
         if (kept > 0) {
             rewrite(cycle, name, salvage);
         } else {

@@ -43,9 +43,10 @@ final class SegmentScanner {
 
         /**
          * Bytes that hold no readable record. {@code oneRecord}: exactly one record whose bytes fail their checks
-         * (its neighbours are intact); otherwise a byte range of unknown content the walk skipped.
+         * (its neighbours are intact; {@code raw} holds them); otherwise a byte range of unknown content the walk
+         * skipped ({@code raw} is null).
          */
-        default void damaged(long ordinal, long from, long to, String reason, boolean oneRecord) {
+        default void damaged(long ordinal, long from, long to, String reason, byte[] raw) {
         }
     }
 
@@ -212,7 +213,7 @@ final class SegmentScanner {
                         if (found < 0) {
                             break;
                         }
-                        damage(pos, found, "zeroed bytes", false);
+                        damage(pos, found, "zeroed bytes", null);
                         pos = found;
                         continue;
                     }
@@ -261,7 +262,7 @@ final class SegmentScanner {
                     record = RecordCodec.decode(firstIndex + ordinal, segment, raw);
                 } catch (CorruptRecordException e) {
                     if (!headerDamaged && trusted(next)) {
-                        damage(pos, next, e.getMessage(), true);
+                        damage(pos, next, e.getMessage(), raw);
                         pos = next;
                     } else {
                         pos = skip(pos, e.getMessage());
@@ -282,10 +283,10 @@ final class SegmentScanner {
             if (writePosition >= 0 && pos >= 0 && end <= writePosition && firstDamage == null) {
                 // the file stops before the record the writer completed last: its tail was cut off
                 damage(end, Math.min(size, writePosition), "the file ends before the writer's last record at byte "
-                        + writePosition + " (truncated)", false);
+                        + writePosition + " (truncated)", null);
             } else if (writePosition >= startPosition && !landedOnWritePosition && firstDamage == null) {
                 // every header looked right, yet the chain never reached the writer's last record: one of them lied
-                damage(end, end, "the headers do not lead to the writer's last record at byte " + writePosition, false);
+                damage(end, end, "the headers do not lead to the writer's last record at byte " + writePosition, null);
             }
             return new Summary(records, damagedRecords, damagedHeaders, skippedRanges, skippedBytes,
                     end, writePosition, tornTail, firstDamage, firstDamagePosition, firstDamageOrdinal);
@@ -365,7 +366,7 @@ final class SegmentScanner {
          */
         private long skip(long pos, String reason) throws IOException {
             long found = findRecord(pos + 4);
-            damage(pos, found < 0 ? Math.max(pos, lastWrittenByte(pos)) : found, reason, false);
+            damage(pos, found < 0 ? Math.max(pos, lastWrittenByte(pos)) : found, reason, null);
             return found;
         }
 
@@ -394,9 +395,9 @@ final class SegmentScanner {
             return last;
         }
 
-        private void damage(long from, long to, String reason, boolean oneRecord) {
+        private void damage(long from, long to, String reason, byte[] oneRecord) {
             noteFirst(from, reason);
-            if (oneRecord) {
+            if (oneRecord != null) {
                 damagedRecords++;
             } else {
                 skippedRanges++;

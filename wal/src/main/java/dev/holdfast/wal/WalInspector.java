@@ -156,8 +156,8 @@ public final class WalInspector implements AutoCloseable {
             }
 
             @Override
-            public void damaged(long ordinal, long from, long to, String reason, boolean oneRecord) {
-                action.accept(new WalReader.Corrupt(first + ordinal, f.name(), from, oneRecord ? reason
+            public void damaged(long ordinal, long from, long to, String reason, byte[] raw) {
+                action.accept(new WalReader.Corrupt(first + ordinal, f.name(), from, raw != null ? reason
                         : reason + "; skipped bytes " + from + "-" + to));
             }
         });

@@ -71,7 +71,7 @@ public final class WalRecovery {
             StringBuilder b = new StringBuilder(String.format("recovered in %d ms, scanned %d records%s, %d corrupt",
                     millis, recordsScanned, fromCheckpoint ? " after checkpoint" : "", corrupt.size()));
             for (Repair r : repairs) {
-                b.append(String.format(", repaired segment %s (%d damaged places cut out, %d intact records kept)",
+                b.append(String.format(", repaired segment %s (%d damaged places, %d intact records kept)",
                         r.segment(), r.damagedPlaces(), r.recordsKept()));
             }
             if (!quarantinedFiles.isEmpty()) {
@@ -137,13 +137,14 @@ public final class WalRecovery {
             damage.addAll(r.damage());
         }
         boolean changed = !repairs.isEmpty() || !movedAside.isEmpty();
-        if (changed) {
-            // the checkpoint may name seqs whose records were cut out, and Chronicle's directory listing may name
-            // files that are gone: both are rebuilt from the segments as they are now
-            snapshots.delete();
-            moveAside(config.dir().resolve(METADATA), null, new ArrayList<>());
-        } else if (!SegmentFiles.tableStoreReadable(config.dir().resolve(METADATA))) {
+        if (!SegmentFiles.tableStoreReadable(config.dir().resolve(METADATA))) {
             moveAside(config.dir().resolve(METADATA), "unreadable; Chronicle rebuilds it from the segments", movedAside);
+        } else if (changed) {
+            // Chronicle's directory listing may name files that are gone: rebuilt from the segments as they are now
+            moveAside(config.dir().resolve(METADATA), null, new ArrayList<>());
+        }
+        if (changed) {
+            snapshots.delete(); // it may name seqs whose records were cut out
         }
         SingleChronicleQueue queue;
         try {

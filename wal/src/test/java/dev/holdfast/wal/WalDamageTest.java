@@ -33,7 +33,7 @@ class WalDamageTest {
     Path tmp;
 
     /** One record as written: where it sits in its segment and what it holds. */
-    record Placed(String agent, long seq, byte[] payload, String segment, long from, long to) {
+    record Placed(String agent, long seq, byte[] payload, String segment, long from, long to, long index) {
         String key() {
             return agent + "#" + seq;
         }
@@ -327,6 +327,12 @@ class WalDamageTest {
                 assertNotNull(p, "a record nobody wrote: " + key);
                 assertArrayEquals(p.payload(), r.payload(), key);
                 assertTrue(seen.add(key), "read twice: " + key);
+                long renumberedFrom = report.repairs().stream().filter(x -> x.segment().equals(p.segment()))
+                        .mapToLong(WalRecovery.Repair::renumberedFrom).min().orElse(Long.MAX_VALUE);
+                if (p.index() < renumberedFrom) {
+                    // what the forwarder confirmed by index stays true outside the renumbered range
+                    assertEquals(p.index(), r.index(), key + " moved, but recovery reported it unmoved; " + report);
+                }
             }
             List<Placed> destroyed = new ArrayList<>();
             for (Placed p : placed) {
@@ -368,15 +374,27 @@ class WalDamageTest {
             for (WalReader.Corrupt c : v.corrupt()) {
                 assertWithinDamage(c, placed, damage, report);
             }
+            assertFewerCorruptThanDamaged(v.corrupt(), placed, damage);
         }
         return report;
     }
 
-    /** A damaged record still reported after a restart is one the damage hit, named by its exact position. */
+    /**
+     * A damaged record still reported after a restart is one the damage hit: named by its exact position where the
+     * segment was not rewritten, and in any case no more of them than the damage overlapped.
+     */
     private static void assertWithinDamage(WalReader.Corrupt c, List<Placed> placed, Damage damage,
                                            WalRecovery.Report report) {
-        assertTrue(placed.stream().anyMatch(p -> p.segment().equals(c.segment()) && p.from() == c.position()
-                && damage.overlaps(p)), "damage left after the repair outside what was damaged: " + c + "; " + report);
+        boolean rewritten = report.repairs().stream().anyMatch(r -> r.segment().equals(c.segment()));
+        assertTrue(rewritten || placed.stream().anyMatch(p -> p.segment().equals(c.segment())
+                && p.from() == c.position() && damage.overlaps(p)),
+                "damage left after the repair outside what was damaged: " + c + "; " + report);
+    }
+
+    private static void assertFewerCorruptThanDamaged(List<?> corrupt, List<Placed> placed, Damage damage) {
+        long overlapped = placed.stream().filter(damage::overlaps).count();
+        assertTrue(corrupt.size() <= overlapped, corrupt.size() + " damaged records reported, but the damage overlapped "
+                + overlapped + ": " + corrupt);
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
@@ -393,18 +411,20 @@ class WalDamageTest {
                 byte[] body = payload(agent, seq, minBytes + rnd.nextInt(Math.max(1, maxBytes - minBytes)));
                 AppendResult r = wal.append(header(agent, seq, BatchPriority.NORMAL), body).get(10, TimeUnit.SECONDS);
                 assertEquals(AppendResult.Status.PERSISTED, r.status());
-                written.add(new Placed(agent, seq, body, null, 0, 0));
+                written.add(new Placed(agent, seq, body, null, 0, 0, r.index()));
             }
         }
         Map<String, Placed> byKey = index(written);
         List<Placed> placed = new ArrayList<>();
-        for (SegmentFiles.Entry f : SegmentFiles.list(dir, ChronicleQueues.rollCycle("FAST_HOURLY"))) {
-            new SegmentScanner(f.path(), 0).walk(true, new SegmentScanner.Visitor() {
+        var rc = ChronicleQueues.rollCycle("FAST_HOURLY");
+        for (SegmentFiles.Entry f : SegmentFiles.list(dir, rc)) {
+            new SegmentScanner(f.path(), rc.toIndex(f.cycle(), 0)).walk(true, new SegmentScanner.Visitor() {
                 @Override
                 public void record(long ordinal, long position, byte[] raw, WalRecord record, boolean headerDamaged) {
                     Placed p = byKey.get(record.header().agentId() + "#" + record.header().batchSeq());
+                    assertEquals(p.index(), record.index(), "the scanner numbers records as Chronicle does");
                     placed.add(new Placed(p.agent(), p.seq(), p.payload(), f.name(), position,
-                            position + 4 + raw.length));
+                            position + 4 + raw.length, p.index()));
                 }
             });
         }

@@ -1,0 +1,103 @@
+package dev.holdfast.intake;
+
+import dev.holdfast.protocol.v1.BatchAck;
+import dev.holdfast.protocol.v1.EventBatch;
+import dev.holdfast.protocol.v1.Priority;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * An intake restarted on a WAL damaged at rest: a flipped "not complete" flag mid-segment, junk named like a
+ * segment, a garbled metadata.cq4t. It must start, say what it found (log, /readyz details, metrics), keep every
+ * batch it had acknowledged, and acknowledge new batches that readers then see.
+ */
+class DamagedWalStartTest {
+    @TempDir
+    Path tmp;
+    private IntakeFixture intake;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (intake != null) intake.close();
+    }
+
+    private static EventBatch batch(long seq) {
+        return TestClient.batch("a", seq, 2, Priority.NORMAL, 40);
+    }
+
+    @Test
+    void startsOnADamagedWalKeepsEveryAcknowledgedBatchAndTakesNewOnes() throws Exception {
+        intake = new IntakeFixture(tmp.resolve("data"));
+        intake.start();
+        TestClient c = intake.client();
+        for (long seq = 1; seq <= 300; seq++) {
+            assertEquals(BatchAck.Status.PERSISTED, c.blocking().send(batch(seq)).getStatus());
+        }
+        intake.stop();
+
+        Path wal = intake.walDir();
+        Path segment;
+        try (var files = Files.list(wal)) {
+            segment = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+        }
+        // batch 150's record: its payload is the batch as sent; the Chronicle header sits 4 + 30 + len("a") + 4
+        // bytes before it. Set its "not complete" bit: Chronicle's reader stops there for good.
+        byte[] all = Files.readAllBytes(segment);
+        int payloadAt = indexOf(all, batch(150).toByteArray());
+        assertTrue(payloadAt > 0);
+        long header = payloadAt - 4 - 30 - 1 - 4;
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            f.seek(header + 3);
+            int b = f.read();
+            f.seek(header + 3);
+            f.write(b | 0x80);
+        }
+        byte[] junk = new byte[20_000];
+        new Random(1).nextBytes(junk);
+        Files.write(wal.resolve("20200101-00F.cq4"), junk);
+        try (RandomAccessFile f = new RandomAccessFile(wal.resolve("metadata.cq4t").toFile(), "rw")) {
+            f.write(junk, 0, 512);
+        }
+
+        intake.start();
+        HttpResponse<String> readyz = intake.http("/readyz");
+        assertEquals(200, readyz.statusCode(), readyz.body());
+        assertTrue(readyz.body().contains("repaired segment " + segment.getFileName()), readyz.body());
+        assertTrue(readyz.body().contains("20200101-00F.cq4"), readyz.body());
+        String metrics = intake.metrics();
+        assertTrue(metrics.contains("holdfast_wal_recovery_repaired_segments 1.0"), metrics);
+        assertTrue(metrics.contains("holdfast_wal_recovery_quarantined_files 2.0"), metrics);
+        assertTrue(metrics.contains("holdfast_wal_recovery_damaged_places 1.0"), metrics);
+
+        c = intake.client();
+        assertEquals(BatchAck.Status.DUPLICATE, c.blocking().send(batch(150)).getStatus(),
+                "the record behind the flag was intact and is still held");
+        for (long seq = 301; seq <= 400; seq++) {
+            assertEquals(BatchAck.Status.PERSISTED, c.blocking().send(batch(seq)).getStatus());
+        }
+        Map<String, byte[]> held = intake.walContents();
+        for (long seq = 1; seq <= 400; seq++) {
+            assertArrayEquals(batch(seq).toByteArray(), held.get(IntakeFixture.key("a", seq)), "batch " + seq);
+        }
+        assertEquals(400, held.size());
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        return -1;
+    }
+}
