@@ -180,6 +180,24 @@ public final class WalInspector implements AutoCloseable {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
+    /**
+     * The WAL index the intake's last checkpoint of agent sequences covers (its start-up replay begins after it), or
+     * empty when there is none or it cannot be read.
+     */
+    public java.util.OptionalLong checkpointCovers() {
+        SequenceSnapshots.Loaded loaded = new SequenceSnapshots(dir).load();
+        return loaded == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(loaded.coversThroughIndex());
+    }
+
+    /** When the checkpoint was last written, in epoch millis, or -1 when there is none yet. */
+    public long checkpointModifiedMillis() {
+        try {
+            return Files.getLastModifiedTime(dir.resolve(SequenceSnapshots.FILE)).toMillis();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     public Path dir() {
         return dir;
     }

@@ -9,6 +9,7 @@ import dev.holdfast.wal.CommitListener;
 import dev.holdfast.wal.DiskGuard;
 import dev.holdfast.wal.Wal;
 import dev.holdfast.wal.WalConfig;
+import dev.holdfast.wal.WalInspector;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,7 +25,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 
 /**
  * Damages a stopped intake's WAL. {@link #tearTail} does it the way a torn write does: one more record is appended
@@ -142,23 +142,11 @@ public final class WalDamage {
 
     /**
      * The WAL index the intake's last checkpoint of agent sequences covers (its start-up scan begins after it), or
-     * -1 when there is none or it cannot be read. The file is the WAL's own ({@code agent-sequences.snapshot}:
-     * int magic "HFSQ", long index, ..., crc32c of all before it); anything else reads as "no checkpoint".
+     * -1 when there is none or it cannot be read; as the WAL itself reads it.
      */
     public static long checkpointCovers(Path walDir) {
-        Path file = walDir.resolve("agent-sequences.snapshot");
-        try {
-            byte[] all = Files.readAllBytes(file);
-            if (all.length < 16) {
-                return -1;
-            }
-            CRC32C crc = new CRC32C();
-            crc.update(all, 0, all.length - 4);
-            ByteBuffer b = ByteBuffer.wrap(all);
-            if (b.getInt(all.length - 4) != (int) crc.getValue() || b.getInt(0) != 0x48465351) {
-                return -1;
-            }
-            return b.getLong(4);
+        try (WalInspector wal = WalInspector.open(walDir)) {
+            return wal.checkpointCovers().orElse(-1);
         } catch (IOException e) {
             return -1;
         }
@@ -166,8 +154,8 @@ public final class WalDamage {
 
     /** Last-modified time of the checkpoint file in millis, or -1 when there is none (yet). */
     public static long checkpointModified(Path walDir) {
-        try {
-            return Files.getLastModifiedTime(walDir.resolve("agent-sequences.snapshot")).toMillis();
+        try (WalInspector wal = WalInspector.open(walDir)) {
+            return wal.checkpointModifiedMillis();
         } catch (IOException e) {
             return -1;
         }
