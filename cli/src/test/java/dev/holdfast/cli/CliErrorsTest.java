@@ -117,7 +117,7 @@ class CliErrorsTest {
         }
         Run viaData = run("wal", "verify", "--data", data.toString());
         assertEquals(0, viaData.exitCode(), viaData.toString());
-        assertTrue(viaData.stdout().contains("valid records: 1"), viaData.stdout());
+        assertTrue(viaData.stdout().contains("records verified: 1"), viaData.stdout());
         assertEquals("", viaData.report());
         assertEquals(0, run("wal", "verify", "--data", data.resolve("wal").toString()).exitCode());
     }

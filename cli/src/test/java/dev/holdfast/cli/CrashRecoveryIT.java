@@ -88,7 +88,7 @@ class CrashRecoveryIT {
         HoldfastProcess.Result verify = HoldfastProcess.run(intakeLog, Duration.ofMinutes(2),
                 "wal", "verify", "--data", data.toString());
         assertEquals(0, verify.exitCode(), verify.stdout());
-        assertTrue(verify.stdout().contains("corrupt records: 0"), verify.stdout());
+        assertTrue(verify.stdout().contains("damaged places: 0"), verify.stdout());
 
         HoldfastProcess.Result dump = HoldfastProcess.run(intakeLog, Duration.ofMinutes(2),
                 "wal", "dump", "--data", data.toString());

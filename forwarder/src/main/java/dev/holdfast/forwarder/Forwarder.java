@@ -122,12 +122,22 @@ public final class Forwarder implements AutoCloseable {
 
     /** Completes when Kafka has confirmed every event of the WAL record at index (replicated durability). */
     public CompletableFuture<Void> whenConfirmed(long index) {
-        return progress.whenConfirmed(index);
+        return wal.numberingDiverged(index) ? diverged(index) : progress.whenConfirmed(index);
     }
 
     /** Completes when every WAL record at or below index is confirmed. */
     public CompletableFuture<Void> whenConfirmedThrough(long index) {
-        return progress.whenConfirmedThrough(index);
+        return wal.numberingDiverged(index) ? diverged(index) : progress.whenConfirmedThrough(index);
+    }
+
+    /**
+     * A confirmation by index cannot be trusted there (the lanes read past damage and numbered records themselves):
+     * the acknowledgement fails (the agent retries) rather than be released by another record's confirmation.
+     */
+    private static CompletableFuture<Void> diverged(long index) {
+        return CompletableFuture.failedFuture(new IllegalStateException("WAL index " + Long.toHexString(index)
+                + " lies after damage found under the running intake; confirmations there are not by index until"
+                + " a restart repairs the segment"));
     }
 
     /** True when every index from first to last (one segment) is confirmed. */

@@ -89,6 +89,69 @@ class ForwarderTest {
     }
 
     @Test
+    void damageUnderARunningIntakeHoldsNothingBack() throws Exception {
+        String topic = "t-damage";
+        try (Wal wal = Wal.open(WalConfig.defaults(tmp.resolve("wal"), false), CommitListener.NONE)) {
+            for (var f : append(wal, "d", 1, 300, 5)) f.get();
+            // while the WAL is open, before anything is forwarded: a flipped "not complete" flag on batch 100 (the
+            // record is intact) and a 600-byte random block from inside batch 200 on
+            java.nio.file.Path segment;
+            try (var files = java.nio.file.Files.list(tmp.resolve("wal"))) {
+                segment = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+            }
+            byte[] file = java.nio.file.Files.readAllBytes(segment);
+            long[][] spans = new long[301][];
+            for (int seq = 1; seq <= 300; seq++) {
+                byte[] body = batch("d", seq, 5);
+                long payloadAt = indexOf(file, body);
+                spans[seq] = new long[]{payloadAt - 4 - 30 - 1 - 4, payloadAt + body.length};
+            }
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(segment.toFile(), "rw")) {
+                f.seek(spans[100][0] + 3);
+                int b = f.read();
+                f.seek(spans[100][0] + 3);
+                f.write(b | 0x80);
+                byte[] junk = new byte[600];
+                new java.util.Random(5).nextBytes(junk);
+                f.seek(spans[200][0] + 40);
+                f.write(junk);
+            }
+            long blockFrom = spans[200][0] + 40;
+            java.util.Set<Integer> destroyed = new java.util.HashSet<>();
+            for (int seq = 1; seq <= 300; seq++) {
+                if (spans[seq][0] < blockFrom + 600 && blockFrom < spans[seq][1]) destroyed.add(seq);
+            }
+            try (Forwarder fw = new Forwarder(config(topic), wal, new SimpleMeterRegistry()).start();
+                 TopicAudit reader = new TopicAudit(broker.bootstrap(), topic)) {
+                List<CompletableFuture<AppendResult>> live = append(wal, "d", 301, 50, 5);
+                int expected = (350 - destroyed.size()) * 5;
+                assertEquals(expected, reader.readUntil(expected, Duration.ofSeconds(90)),
+                        "every event of every intact batch reaches Kafka, " + destroyed + " destroyed");
+                for (int seq = 1; seq <= 350; seq++) {
+                    if (!destroyed.contains(seq)) {
+                        assertNotNull(reader.value("d/" + seq + "/4"), "batch " + seq + " never forwarded");
+                    }
+                }
+                // past the damaged range the lanes number records themselves: an ack waiting on such an index is
+                // refused rather than released by some other record's confirmation
+                long afterDamage = live.get(49).get().index();
+                var refused = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> fw.whenConfirmed(afterDamage).get(10, TimeUnit.SECONDS));
+                assertInstanceOf(IllegalStateException.class, refused.getCause());
+            }
+        }
+    }
+
+    private static long indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        throw new AssertionError("batch not found in the segment");
+    }
+
+    @Test
     void waitsOutABrokerOutageAndDeliversEverythingAfter() throws Exception {
         String topic = "t-outage";
         SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -38,7 +38,7 @@ final class GroupCommitWriter implements AutoCloseable {
     private volatile boolean accepting = true;
     private volatile boolean running = true;
     private volatile Throwable failure;
-    private long lastIndexAppended = -1;
+    private volatile long lastIndexAppended = -1;
 
     GroupCommitWriter(SingleChronicleQueue queue, WalConfig config, AgentSequences sequences, DiskGuard guard,
                       CommitListener listener, SequenceSnapshots snapshots) {
@@ -75,6 +75,11 @@ final class GroupCommitWriter implements AutoCloseable {
 
     boolean healthy() {
         return failure == null && thread.isAlive();
+    }
+
+    /** Index of the last record appended (-1 before the first): readers compare their position with it. */
+    long lastIndexAppended() {
+        return lastIndexAppended;
     }
 
     int queued() {

@@ -48,16 +48,24 @@ final class SegmentScanner {
          */
         default void damaged(long ordinal, long from, long to, String reason, byte[] raw) {
         }
+
+        /** Asked before each document: true ends the walk there (its summary's end and nextOrdinal resume it). */
+        default boolean stop() {
+            return false;
+        }
     }
 
     /**
-     * @param end             position after the last document read (where the next one would start)
+     * @param end             where a later walk resumes: after the last document read, or where the last damage
+     *                        began when nothing intact followed it (yet)
+     * @param nextOrdinal     the ordinal a walk resumed at {@code end} starts with
+     * @param endOfCycle      the segment ends with Chronicle's end-of-cycle marker (the writer rolled past it)
      * @param writePosition   the writer's last complete record per the file header, or -1 if unreadable
      * @param tornTail        a record the writer never completed lies at the end (never acknowledged; not damage)
      */
     record Summary(long records, long damagedRecords, long damagedHeaders, long skippedRanges, long skippedBytes,
                    long end, long writePosition, boolean tornTail, String firstDamage, long firstDamagePosition,
-                   long firstDamageOrdinal) {
+                   long firstDamageOrdinal, long nextOrdinal, boolean endOfCycle) {
         boolean damaged() {
             return damagedRecords + damagedHeaders + skippedRanges > 0;
         }
@@ -176,6 +184,7 @@ final class SegmentScanner {
         private String firstDamage;
         private long firstDamagePosition = -1, firstDamageOrdinal = -1;
         private boolean landedOnWritePosition;
+        private long unresolvedFrom = -1, unresolvedOrdinal;
 
         Walk(SegmentBytes bytes, long decodeFrom, Visitor visitor, long startPosition, long startOrdinal) {
             this.bytes = bytes;
@@ -195,12 +204,19 @@ final class SegmentScanner {
             } else {
                 writePosition = writePosition(header, size);
             }
+            boolean stopped = false;
+            boolean endOfCycle = false;
             while (pos >= 0 && pos + 4 <= size) {
+                if (visitor.stop()) {
+                    stopped = true;
+                    break;
+                }
                 decode = pos >= decodeFrom;
                 int h = bytes.intAt(pos);
                 int len = h & LENGTH_MASK;
                 long next = align(pos + 4 + len);
                 if (h == END_OF_DATA) {
+                    endOfCycle = true;
                     break;
                 }
                 if (h == 0) {
@@ -280,7 +296,9 @@ final class SegmentScanner {
                 pos = next;
             }
             long end = Math.max(pos, 0);
-            if (writePosition >= 0 && pos >= 0 && end <= writePosition && firstDamage == null) {
+            if (stopped) {
+                // resumable: the checks below need the whole walk
+            } else if (writePosition >= 0 && pos >= 0 && end <= writePosition && firstDamage == null) {
                 // the file stops before the record the writer completed last: its tail was cut off
                 damage(end, Math.min(size, writePosition), "the file ends before the writer's last record at byte "
                         + writePosition + " (truncated)", null);
@@ -289,7 +307,8 @@ final class SegmentScanner {
                 damage(end, end, "the headers do not lead to the writer's last record at byte " + writePosition, null);
             }
             return new Summary(records, damagedRecords, damagedHeaders, skippedRanges, skippedBytes,
-                    end, writePosition, tornTail, firstDamage, firstDamagePosition, firstDamageOrdinal);
+                    pos < 0 ? unresolvedFrom : end, writePosition, tornTail, firstDamage, firstDamagePosition,
+                    firstDamageOrdinal, pos < 0 ? unresolvedOrdinal : ordinal, endOfCycle);
         }
 
         /** The structure of our record fits a document of this length (cheap: a few fields, no CRC). */
@@ -366,6 +385,10 @@ final class SegmentScanner {
          */
         private long skip(long pos, String reason) throws IOException {
             long found = findRecord(pos + 4);
+            if (found < 0) {
+                unresolvedFrom = pos; // a walk resumed later starts here again: records may follow by then
+                unresolvedOrdinal = ordinal;
+            }
             damage(pos, found < 0 ? Math.max(pos, lastWrittenByte(pos)) : found, reason, null);
             return found;
         }

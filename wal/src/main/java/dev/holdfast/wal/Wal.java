@@ -35,6 +35,9 @@ public final class Wal implements AutoCloseable {
     private final GroupCommitWriter writer;
     private final WalRecovery.Report recovery;
     private final MappedSegments mapped;
+    /** Lowest index from which a reader numbered records past a damaged byte range itself (MAX_VALUE: none). */
+    private final java.util.concurrent.atomic.AtomicLong divergedFrom =
+            new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
 
     private Wal(WalConfig config, FileChannel lockChannel, FileLock lock, SingleChronicleQueue queue,
                 AgentSequences sequences, DiskGuard guard, GroupCommitWriter writer, WalRecovery.Report recovery,
@@ -115,7 +118,21 @@ public final class Wal implements AutoCloseable {
 
     /** A new reader positioned at the start. Close it when done: open tailers pin segment files. */
     public WalReader newReader() {
-        return new WalReader(queue.createTailer(), sequences).toStart();
+        return new WalReader(queue.createTailer(), sequences, config.dir(),
+                ChronicleQueues.rollCycle(config.rollCycle()), writer::lastIndexAppended,
+                index -> divergedFrom.accumulateAndGet(index, Math::min)).toStart();
+    }
+
+    /**
+     * Whether a reader may have numbered the record the writer appended at {@code index} differently: it read past
+     * damage of unknown extent that appeared in that segment while the intake ran (see {@link WalReader}). What
+     * waits on a record's index being confirmed (acks at {@code replicated}) must not trust a confirmation of it
+     * until the next start repairs the segment.
+     */
+    public boolean numberingDiverged(long index) {
+        long from = divergedFrom.get();
+        var rc = ChronicleQueues.rollCycle(config.rollCycle());
+        return index >= from && rc.toCycle(index) == rc.toCycle(from);
     }
 
     /** Batches handed to the writer and not yet committed. */

@@ -1,15 +1,30 @@
 package dev.holdfast.wal;
 
 import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.wire.DocumentContext;
 
 import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * Reads records in order from a position, and tails new ones as they are appended. Not thread-safe: one reader per
  * thread. Corrupt records are returned as such rather than thrown, so a reader can report them and move on.
+ *
+ * <p>It reads through Chronicle's tailer, which is fast and indexed, on a WAL that recovery has vouched for. Damage
+ * that appears while the intake runs would stop that tailer for good at the damaged header, with the writer's
+ * records piling up behind it; so when the tailer returns nothing while the writer has appended beyond it, the
+ * reader walks that segment itself ({@link SegmentScanner}), returns what it finds past the damage, and hands back
+ * to the tailer at the next segment. Indices after a damaged byte range are then the walk's own count (see
+ * {@link SegmentScanner}); the repair at the next start renumbers that range and tells the forwarder.
  */
 public final class WalReader implements AutoCloseable {
+    private static final int SCAN_BATCH = 512;
 
     /** One read: a valid record, or a record that failed validation. */
     public sealed interface Entry permits Valid, Corrupt {
@@ -33,30 +48,57 @@ public final class WalReader implements AutoCloseable {
 
     private final ExcerptTailer tailer;
     private final AgentSequences sequences;
+    private final Path dir;
+    private final RollCycle rollCycle;
+    private final LongSupplier lastAppended;
+    private final LongConsumer diverged;
+    private SegmentWalk walk;
 
-    /** @param sequences told about each damaged record, so its batch is no longer answered DUPLICATE */
-    WalReader(ExcerptTailer tailer, AgentSequences sequences) {
+    /**
+     * @param sequences    told about each damaged record, so its batch is no longer answered DUPLICATE
+     * @param lastAppended the writer's last appended index (-1 for none): "the tailer returns nothing" means stuck
+     *                     only while the writer is ahead of it
+     * @param diverged     told the first index this reader numbers by its own count (after a damaged byte range)
+     */
+    WalReader(ExcerptTailer tailer, AgentSequences sequences, Path dir, RollCycle rollCycle,
+              LongSupplier lastAppended, LongConsumer diverged) {
+        this.diverged = diverged;
         this.tailer = tailer;
         this.sequences = sequences;
+        this.dir = dir;
+        this.rollCycle = rollCycle;
+        this.lastAppended = lastAppended;
     }
 
     public WalReader toStart() {
+        walk = null;
         tailer.toStart();
         return this;
     }
 
     public WalReader toEnd() {
+        walk = null;
         tailer.toEnd();
         return this;
     }
 
     /** Positions the reader so that the next record returned is the one at {@code index}. */
     public boolean seek(long index) {
+        if (walk != null && walk.covers(index)) {
+            walk.restartAt(index);
+            return true;
+        }
+        walk = null;
         return tailer.moveToIndex(index);
     }
 
     /** Positions the reader just after {@code index}. */
     public void seekAfter(long index) {
+        if (walk != null && walk.covers(index + 1)) {
+            walk.restartAt(index + 1);
+            return;
+        }
+        walk = null;
         if (tailer.moveToIndex(index)) {
             try (DocumentContext dc = tailer.readingDocument()) {
                 // consume the record at index itself
@@ -66,6 +108,27 @@ public final class WalReader implements AutoCloseable {
 
     /** The next record, or null when none is available yet. */
     public Entry next() {
+        if (walk != null) {
+            Entry e = walk.next();
+            if (e != null || walk != null) {
+                return e;
+            }
+        }
+        Entry e = readTailer();
+        if (e != null || lastAppended.getAsLong() < tailer.index()) {
+            return e;
+        }
+        // The writer publishes an index only once its record is complete, so a tailer that returns nothing while
+        // the writer is ahead of it is stopped: at damage, or at a segment end it does not pass on its own.
+        SegmentWalk probe = new SegmentWalk(rollCycle.toCycle(tailer.index()), tailer.index());
+        Entry first = probe.next();
+        if (first != null) {
+            walk = probe;
+        }
+        return first;
+    }
+
+    private Entry readTailer() {
         try (DocumentContext dc = tailer.readingDocument()) {
             if (!dc.isPresent()) {
                 return null;
@@ -100,16 +163,140 @@ public final class WalReader implements AutoCloseable {
 
     /** Index the next record will have (or would have, if none has been written yet). */
     public long nextIndex() {
-        return tailer.index();
+        return walk != null ? walk.wanted : tailer.index();
     }
 
     /** Index of the last record returned. */
     public long lastReadIndex() {
-        return tailer.lastReadIndex();
+        return walk != null ? walk.wanted - 1 : tailer.lastReadIndex();
     }
 
     @Override
     public void close() {
         tailer.close();
+    }
+
+    /**
+     * Reading one segment past damage with {@link SegmentScanner}, in batches, from where the tailer stopped; hands
+     * back to the tailer at the next segment once this one is read to its end.
+     */
+    private final class SegmentWalk {
+        /** After a walk that found nothing new, the next one waits at least this long (it opens the file). */
+        private static final long IDLE_NANOS = 2_000_000L;
+        private final int cycle;
+        private final long firstIndex;
+        private final Path file;
+        private final ArrayDeque<Entry> buffered = new ArrayDeque<>();
+        private long wanted;
+        private long resumePosition;
+        private long resumeOrdinal;
+        private long idleUntil;
+
+        SegmentWalk(int cycle, long wanted) {
+            this.cycle = cycle;
+            this.firstIndex = rollCycle.toIndex(cycle, 0);
+            this.wanted = wanted;
+            this.file = fileOf(dir, rollCycle, cycle);
+        }
+
+        boolean covers(long index) {
+            return rollCycle.toCycle(index) == cycle;
+        }
+
+        /** From the segment's start again (numbering must be the same on every walk), returning from {@code index}. */
+        void restartAt(long index) {
+            buffered.clear();
+            wanted = index;
+            resumePosition = 0;
+            resumeOrdinal = 0;
+        }
+
+        Entry next() {
+            if (buffered.isEmpty() && System.nanoTime() - idleUntil >= 0) {
+                fill();
+                if (buffered.isEmpty()) {
+                    idleUntil = System.nanoTime() + IDLE_NANOS;
+                }
+            }
+            if (!buffered.isEmpty()) {
+                Entry e = buffered.poll();
+                wanted = e.index() + 1;
+                return e;
+            }
+            long appended = lastAppended.getAsLong();
+            if (appended >= 0 && rollCycle.toCycle(appended) > cycle) {
+                // the writer has moved on to a later segment, so this one is complete and read to its end
+                int nextCycle = nextCycle();
+                if (nextCycle > cycle && tailer.moveToIndex(rollCycle.toIndex(nextCycle, 0))) {
+                    walk = null; // the tailer takes over at the next segment
+                }
+            }
+            return null;
+        }
+
+        private void fill() {
+            if (file == null) {
+                return;
+            }
+            try {
+                SegmentScanner.Summary s = new SegmentScanner(file, firstIndex).walk(resumePosition, resumeOrdinal, 0,
+                        new SegmentScanner.Visitor() {
+                            @Override
+                            public void record(long ordinal, long position, byte[] raw, WalRecord record,
+                                               boolean headerDamaged) {
+                                if (record.index() >= wanted) {
+                                    buffered.add(new Valid(record));
+                                }
+                            }
+
+                            @Override
+                            public void damaged(long ordinal, long from, long to, String reason, byte[] raw) {
+                                if (raw == null) {
+                                    diverged.accept(firstIndex + ordinal); // an unknown number of records lost
+                                }
+                                if (firstIndex + ordinal >= wanted) {
+                                    sequences.forgetDamaged(raw);
+                                    buffered.add(new Corrupt(firstIndex + ordinal, file.getFileName().toString(),
+                                            from, reason));
+                                }
+                            }
+
+                            @Override
+                            public boolean stop() {
+                                return buffered.size() >= SCAN_BATCH;
+                            }
+                        });
+                resumePosition = s.end();
+                resumeOrdinal = s.nextOrdinal();
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading WAL segment " + file + " past damage", e);
+            }
+        }
+
+        private int nextCycle() {
+            try {
+                for (SegmentFiles.Entry f : SegmentFiles.list(dir, rollCycle)) {
+                    if (f.cycle() > cycle) {
+                        return f.cycle();
+                    }
+                }
+                return -1;
+            } catch (IOException e) {
+                return -1;
+            }
+        }
+
+        private static Path fileOf(Path dir, RollCycle rollCycle, int c) {
+            try {
+                for (SegmentFiles.Entry f : SegmentFiles.list(dir, rollCycle)) {
+                    if (f.cycle() == c) {
+                        return f.path();
+                    }
+                }
+                return null;
+            } catch (IOException e) {
+                return null;
+            }
+        }
     }
 }

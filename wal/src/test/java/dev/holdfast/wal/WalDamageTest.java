@@ -152,6 +152,78 @@ class WalDamageTest {
                 report.toString());
     }
 
+    // ---- damage under a running intake -------------------------------------------------------------------------
+
+    @Test
+    void aReaderTailingTheWalReadsPastDamageThatAppearsWhileItRuns() throws Exception {
+        Path dir = tmp.resolve("wal");
+        try (Wal wal = Wal.open(config(dir), CommitListener.NONE)) {
+            for (long seq = 1; seq <= 600; seq++) {
+                wal.append(header("live", seq, BatchPriority.NORMAL), payload("live", seq, 150)).get(10, TimeUnit.SECONDS);
+            }
+            List<long[]> positions = new ArrayList<>(); // {seq, from, to}
+            Path segment;
+            try (var files = Files.list(dir)) {
+                segment = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+            }
+            new SegmentScanner(segment, 0).walk(true, new SegmentScanner.Visitor() {
+                @Override
+                public void record(long ordinal, long position, byte[] raw, WalRecord record, boolean headerDamaged) {
+                    positions.add(new long[]{record.header().batchSeq(), position, position + 4 + raw.length});
+                }
+            });
+            // while the WAL is open and being read: a flipped flag on record 200, a random block from inside 400
+            flipBit(segment, positions.get(199)[1] + 3, 7);
+            byte[] junk = new byte[1000];
+            new Random(21).nextBytes(junk);
+            long blockAt = positions.get(399)[1] + 20;
+            overwrite(segment, blockAt, junk);
+            Set<Long> destroyed = new HashSet<>();
+            for (long[] p : positions) {
+                if (p[1] < blockAt + junk.length && blockAt < p[2]) destroyed.add(p[0]);
+            }
+            for (long seq = 601; seq <= 650; seq++) {
+                wal.append(header("live", seq, BatchPriority.NORMAL), payload("live", seq, 150)).get(10, TimeUnit.SECONDS);
+            }
+            Set<Long> read = new HashSet<>();
+            int corrupt = 0;
+            try (WalReader reader = wal.newReader()) {
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (read.size() < 650 - destroyed.size() && System.nanoTime() < deadline) {
+                    WalReader.Entry e = reader.next(100);
+                    if (e instanceof WalReader.Valid v) {
+                        assertTrue(read.add(v.record().header().batchSeq()), "read twice: " + v.index());
+                        assertArrayEquals(payload("live", v.record().header().batchSeq(), 150), v.record().payload());
+                    } else if (e instanceof WalReader.Corrupt) {
+                        corrupt++;
+                    }
+                }
+                for (long seq = 1; seq <= 650; seq++) {
+                    assertTrue(read.contains(seq) || destroyed.contains(seq), "record " + seq + " never read");
+                }
+                assertTrue(corrupt >= 1, "the damaged block is reported");
+                // past the block the reader numbers records itself: what waits on an index there is told so
+                long first = ((WalReader.Valid) readAll(wal).get(0)).index();
+                assertFalse(wal.numberingDiverged(first), "before the damaged range, indices are the writer's");
+                assertTrue(wal.numberingDiverged(wal.lastIndex()), "after it, they may not be");
+                // the writer goes on appending behind the damage, and the reader goes on reading
+                for (long seq = 651; seq <= 660; seq++) {
+                    wal.append(header("live", seq, BatchPriority.NORMAL), payload("live", seq, 150)).get(10, TimeUnit.SECONDS);
+                }
+                long deadline2 = System.nanoTime() + 10_000_000_000L;
+                while (!read.contains(660L) && System.nanoTime() < deadline2) {
+                    WalReader.Entry e = reader.next(100);
+                    if (e instanceof WalReader.Valid v) {
+                        read.add(v.record().header().batchSeq());
+                    }
+                }
+                for (long seq = 651; seq <= 660; seq++) {
+                    assertTrue(read.contains(seq), "record " + seq + " appended after the damage never read");
+                }
+            }
+        }
+    }
+
     // ---- randomized loss-finder ---------------------------------------------------------------------------
 
     @Test
