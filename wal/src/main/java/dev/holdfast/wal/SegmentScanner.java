@@ -394,7 +394,10 @@ final class SegmentScanner {
         }
 
         private long findRecord(long from) throws IOException {
-            for (long q = align(from); q + 4 <= size; q += 4) {
+            // no complete record lies beyond the writer's last one: bounded there, a search never reads the
+            // preallocated (sparse) rest of the file
+            long last = writePosition >= 0 ? Math.min(size - 4, writePosition) : size - 4;
+            for (long q = align(from); q <= last; q += 4) {
                 int h = bytes.intAt(q);
                 if ((h & META_DATA) != 0 || (h & LENGTH_MASK) == 0) {
                     continue;

@@ -131,8 +131,11 @@ public final class Wal implements AutoCloseable {
      */
     public boolean numberingDiverged(long index) {
         long from = divergedFrom.get();
-        var rc = ChronicleQueues.rollCycle(config.rollCycle());
-        return index >= from && rc.toCycle(index) == rc.toCycle(from);
+        if (index < from) {
+            return false; // always, unless damage appeared under this running intake
+        }
+        var rc = queue.rollCycle();
+        return rc.toCycle(index) == rc.toCycle(from);
     }
 
     /** Batches handed to the writer and not yet committed. */
