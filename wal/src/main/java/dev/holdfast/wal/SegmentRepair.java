@@ -36,6 +36,8 @@ import java.util.stream.Stream;
 final class SegmentRepair {
     /** A damaged range bigger than this (mostly zeros of a sparse file) is quarantined only up to it. */
     private static final long MAX_QUARANTINE_BYTES = 16L << 20;
+    private static final String SALVAGE = "repair.salvage";
+    private static final String SIDE_QUEUE = "repair.tmp";
 
     /**
      * @param renumberedFrom first WAL index whose record may have changed (the first damaged byte range), or the
@@ -58,7 +60,7 @@ final class SegmentRepair {
         RollCycle rc = ChronicleQueues.rollCycle(config.rollCycle());
         long firstIndex = rc.toIndex(cycle, 0);
         String name = segment.getFileName().toString();
-        Path salvage = config.dir().resolve("repair.salvage");
+        Path salvage = config.dir().resolve(SALVAGE);
         List<WalReader.Corrupt> damage = new ArrayList<>();
         Files.createDirectories(quarantine);
         long kept;
@@ -140,7 +142,7 @@ final class SegmentRepair {
      * so Chronicle writes a file for that very cycle; then it replaces the damaged file in one rename.
      */
     private void rewrite(int cycle, String name, Path salvage) throws IOException {
-        Path side = config.dir().resolve("repair.tmp");
+        Path side = config.dir().resolve(SIDE_QUEUE);
         deleteTree(side);
         RollCycle rc = ChronicleQueues.rollCycle(config.rollCycle());
         long timeInCycle = (long) cycle * rc.lengthInMillis();
@@ -172,6 +174,15 @@ final class SegmentRepair {
         Files.move(rebuilt, config.dir().resolve(name), StandardCopyOption.REPLACE_EXISTING,
                 StandardCopyOption.ATOMIC_MOVE);
         deleteTree(side);
+    }
+
+    /**
+     * Removes what a repair interrupted by a crash left. The damaged segment is only ever replaced by one atomic
+     * rename at the end, so it is still there, whole, to be repaired again.
+     */
+    static void removeLeftovers(Path walDir) throws IOException {
+        Files.deleteIfExists(walDir.resolve(SALVAGE));
+        deleteTree(walDir.resolve(SIDE_QUEUE));
     }
 
     static void deleteTree(Path dir) throws IOException {

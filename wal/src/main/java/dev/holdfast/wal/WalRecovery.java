@@ -111,6 +111,7 @@ public final class WalRecovery {
         List<String> movedAside = new ArrayList<>();
         List<WalReader.Corrupt> damage = new ArrayList<>();
         SegmentRepair repairer = null;
+        SegmentRepair.removeLeftovers(config.dir()); // of a repair a crash interrupted: it is redone from the segment
         for (SegmentFiles.Entry f : SegmentFiles.list(config.dir(), rc)) {
             if (f.cycle() < 0) {
                 moveAside(f.path(), "its name is not a segment of roll cycle " + config.rollCycle(), movedAside);
