@@ -172,10 +172,11 @@ public final class WalCommand {
                     System.out.printf("UNREADABLE %s%n", f);
                 }
                 System.out.printf("segments: %d%nrecords verified: %d%nvalid events: %d%npayload bytes: %d%n"
-                                + "records damaged: %d%nbyte ranges skipped: %d (%d bytes)%nfiles unreadable: %d%n"
-                                + "damaged places: %d%n",
+                                + "records damaged: %d%nheaders damaged (record intact): %d%n"
+                                + "byte ranges skipped: %d (%d bytes)%nfiles unreadable: %d%ndamaged places: %d%n",
                         v.segments(), v.validRecords(), v.validEvents(), v.payloadBytes(), v.damagedRecords(),
-                        v.skippedRanges(), v.skippedBytes(), v.unreadableFiles().size(), v.corrupt().size());
+                        v.damagedHeaders(), v.skippedRanges(), v.skippedBytes(), v.unreadableFiles().size(),
+                        v.corrupt().size());
                 return v.ok() ? 0 : 1;
             }
         }

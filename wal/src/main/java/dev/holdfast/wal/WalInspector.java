@@ -21,11 +21,13 @@ public final class WalInspector implements AutoCloseable {
      * @param validRecords     records whose checksum and structure are right
      * @param corrupt          every damaged place: a record failing its checks, a byte range skipped, a bad header
      * @param damagedRecords   places that were exactly one record
+     * @param damagedHeaders   intact records behind a damaged header (Chronicle's reader stops there until repaired)
      * @param skippedRanges    byte ranges of unknown content skipped to reach the next intact record
      * @param unreadableFiles  files that could not be read as a segment at all, each with the reason
      */
     public record Verification(long validRecords, long validEvents, long payloadBytes,
-                               List<WalReader.Corrupt> corrupt, long damagedRecords, long skippedRanges,
+                               List<WalReader.Corrupt> corrupt, long damagedRecords, long damagedHeaders,
+                               long skippedRanges,
                                long skippedBytes, List<String> unreadableFiles, int segments) {
         public boolean ok() {
             return corrupt.isEmpty() && unreadableFiles.isEmpty();
@@ -86,6 +88,7 @@ public final class WalInspector implements AutoCloseable {
         List<WalReader.Corrupt> corrupt = new ArrayList<>();
         List<String> unreadable = new ArrayList<>();
         long damagedRecords = 0;
+        long damagedHeaders = 0;
         long skippedRanges = 0;
         long skippedBytes = 0;
         int segments = 0;
@@ -106,14 +109,15 @@ public final class WalInspector implements AutoCloseable {
                     }
                 });
                 damagedRecords += s.damagedRecords();
+                damagedHeaders += s.damagedHeaders();
                 skippedRanges += s.skippedRanges();
                 skippedBytes += s.skippedBytes();
             } catch (IOException e) {
                 unreadable.add(f.name() + ": " + reason(e));
             }
         }
-        return new Verification(totals[0], totals[1], totals[2], corrupt, damagedRecords, skippedRanges, skippedBytes,
-                unreadable, segments);
+        return new Verification(totals[0], totals[1], totals[2], corrupt, damagedRecords, damagedHeaders,
+                skippedRanges, skippedBytes, unreadable, segments);
     }
 
     /**

@@ -74,6 +74,8 @@ class WalDamageTest {
             WalInspector.Verification v = inspector.verify();
             assertFalse(v.ok(), "a header Chronicle cannot pass is damage");
             assertEquals(3000, v.validRecords(), "the record behind the flag and all 1,499 after it are read");
+            assertEquals(1, v.damagedHeaders());
+            assertEquals(0, v.damagedRecords());
             assertEquals(victim.from(), v.corrupt().get(0).position());
         }
         reopenAndCheck(dir, placed, none, new Random(2));
