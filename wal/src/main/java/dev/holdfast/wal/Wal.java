@@ -35,9 +35,9 @@ public final class Wal implements AutoCloseable {
     private final GroupCommitWriter writer;
     private final WalRecovery.Report recovery;
     private final MappedSegments mapped;
-    /** Lowest index from which a reader numbered records past a damaged byte range itself (MAX_VALUE: none). */
-    private final java.util.concurrent.atomic.AtomicLong divergedFrom =
-            new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+    /** Per cycle, the lowest index from which a reader numbered records past a damaged byte range itself. */
+    private final java.util.concurrent.ConcurrentMap<Integer, Long> divergedFrom =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private Wal(WalConfig config, FileChannel lockChannel, FileLock lock, SingleChronicleQueue queue,
                 AgentSequences sequences, DiskGuard guard, GroupCommitWriter writer, WalRecovery.Report recovery,
@@ -118,9 +118,9 @@ public final class Wal implements AutoCloseable {
 
     /** A new reader positioned at the start. Close it when done: open tailers pin segment files. */
     public WalReader newReader() {
-        return new WalReader(queue.createTailer(), sequences, config.dir(),
-                ChronicleQueues.rollCycle(config.rollCycle()), writer::lastIndexAppended,
-                index -> divergedFrom.accumulateAndGet(index, Math::min)).toStart();
+        return new WalReader(queue.createTailer(), sequences, config.dir(), queue.rollCycle(),
+                writer::lastIndexAppended,
+                index -> divergedFrom.merge(queue.rollCycle().toCycle(index), index, Math::min)).toStart();
     }
 
     /**
@@ -130,12 +130,11 @@ public final class Wal implements AutoCloseable {
      * until the next start repairs the segment.
      */
     public boolean numberingDiverged(long index) {
-        long from = divergedFrom.get();
-        if (index < from) {
+        if (divergedFrom.isEmpty()) {
             return false; // always, unless damage appeared under this running intake
         }
-        var rc = queue.rollCycle();
-        return rc.toCycle(index) == rc.toCycle(from);
+        Long from = divergedFrom.get(queue.rollCycle().toCycle(index));
+        return from != null && index >= from;
     }
 
     /** Batches handed to the writer and not yet committed. */

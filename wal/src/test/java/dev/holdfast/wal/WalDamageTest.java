@@ -226,6 +226,60 @@ class WalDamageTest {
         }
     }
 
+    @Test
+    void divergedNumberingIsTrackedPerSegment() throws Exception {
+        Path dir = tmp.resolve("wal");
+        WalConfig cfg = new WalConfig(dir, false, 0, 1 << 20, "TEST_SECONDLY", 1L << 20,
+                WalConfig.defaults(dir, false).limits(), WalConfig.CHECKPOINT_INTERVAL_MILLIS);
+        try (Wal wal = Wal.open(cfg, CommitListener.NONE)) {
+            long seq = 0;
+            List<Long> firstOfSegment = new ArrayList<>();
+            List<Long> lastOfSegment = new ArrayList<>();
+            for (int segment = 0; segment < 2; segment++) {
+                if (segment > 0) {
+                    Thread.sleep(1100); // TEST_SECONDLY: the next batches go to a new segment
+                }
+                for (int i = 0; i < 60; i++) {
+                    long index = wal.append(header("p", ++seq, BatchPriority.NORMAL), payload("p", seq, 150))
+                            .get(10, TimeUnit.SECONDS).index();
+                    if (i == 0) firstOfSegment.add(index);
+                    if (i == 59) lastOfSegment.add(index);
+                }
+            }
+            List<Path> segments;
+            try (var files = Files.list(dir)) {
+                segments = files.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
+            }
+            assertEquals(2, segments.size());
+            // a byte range garbled in the middle of each segment, while the WAL is open
+            for (Path segment : segments) {
+                List<Long> positions = new ArrayList<>();
+                new SegmentScanner(segment, 0).walk(true, new SegmentScanner.Visitor() {
+                    @Override
+                    public void record(long ordinal, long position, byte[] raw, WalRecord record, boolean h) {
+                        positions.add(position);
+                    }
+                });
+                byte[] junk = new byte[700];
+                new Random(31).nextBytes(junk);
+                overwrite(segment, positions.get(30) + 20, junk);
+            }
+            // the reader's own numbering must be known to diverge in the newest segment too, not only in the older
+            // one whose damage it met first
+            try (WalReader reader = wal.newReader()) {
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (System.nanoTime() < deadline) {
+                    WalReader.Entry e = reader.next(100);
+                    if (e instanceof WalReader.Valid v && v.record().header().batchSeq() == seq) break;
+                }
+            }
+            assertFalse(wal.numberingDiverged(firstOfSegment.get(0)));
+            assertFalse(wal.numberingDiverged(firstOfSegment.get(1)));
+            assertTrue(wal.numberingDiverged(lastOfSegment.get(0)), "older segment, after its damage");
+            assertTrue(wal.numberingDiverged(lastOfSegment.get(1)), "newest segment, after its damage");
+        }
+    }
+
     // ---- randomized loss-finder ---------------------------------------------------------------------------
 
     @Test
