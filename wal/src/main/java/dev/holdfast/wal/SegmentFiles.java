@@ -46,6 +46,18 @@ final class SegmentFiles {
         return out;
     }
 
+    /**
+     * The oldest segment whose cycle passes {@code cycle}; empty when none does or the directory cannot be listed
+     * (a reader then simply finds nothing more yet).
+     */
+    static java.util.Optional<Entry> first(Path dir, RollCycle rc, java.util.function.IntPredicate cycle) {
+        try {
+            return list(dir, rc).stream().filter(e -> e.cycle() >= 0 && cycle.test(e.cycle())).findFirst();
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** The cycle a segment file name stands for under {@code rc}, or -1. */
     static int cycleOf(String fileName, RollCycle rc) {
         if (!fileName.endsWith(SUFFIX)) {

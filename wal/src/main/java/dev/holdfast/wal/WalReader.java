@@ -196,7 +196,7 @@ public final class WalReader implements AutoCloseable {
             this.cycle = cycle;
             this.firstIndex = rollCycle.toIndex(cycle, 0);
             this.wanted = wanted;
-            this.file = fileOf(dir, rollCycle, cycle);
+            this.file = SegmentFiles.first(dir, rollCycle, c -> c == cycle).map(SegmentFiles.Entry::path).orElse(null);
         }
 
         boolean covers(long index) {
@@ -226,7 +226,8 @@ public final class WalReader implements AutoCloseable {
             long appended = lastAppended.getAsLong();
             if (appended >= 0 && rollCycle.toCycle(appended) > cycle) {
                 // the writer has moved on to a later segment, so this one is complete and read to its end
-                int nextCycle = nextCycle();
+                int nextCycle = SegmentFiles.first(dir, rollCycle, c -> c > cycle).map(SegmentFiles.Entry::cycle)
+                        .orElse(-1);
                 if (nextCycle > cycle && tailer.moveToIndex(rollCycle.toIndex(nextCycle, 0))) {
                     walk = null; // the tailer takes over at the next segment
                 }
@@ -270,32 +271,6 @@ public final class WalReader implements AutoCloseable {
                 resumeOrdinal = s.nextOrdinal();
             } catch (IOException e) {
                 throw new UncheckedIOException("reading WAL segment " + file + " past damage", e);
-            }
-        }
-
-        private int nextCycle() {
-            try {
-                for (SegmentFiles.Entry f : SegmentFiles.list(dir, rollCycle)) {
-                    if (f.cycle() > cycle) {
-                        return f.cycle();
-                    }
-                }
-                return -1;
-            } catch (IOException e) {
-                return -1;
-            }
-        }
-
-        private static Path fileOf(Path dir, RollCycle rollCycle, int c) {
-            try {
-                for (SegmentFiles.Entry f : SegmentFiles.list(dir, rollCycle)) {
-                    if (f.cycle() == c) {
-                        return f.path();
-                    }
-                }
-                return null;
-            } catch (IOException e) {
-                return null;
             }
         }
     }
