@@ -38,9 +38,8 @@ public final class WalCommand {
         Path data;
 
         /**
-         * The WAL directory {@code --data} names, checked before Chronicle opens it: a directory the tools cannot
-         * read, or one with nothing of Chronicle's in it, is reported in one line (exit 4), not as whatever
-         * Chronicle makes of it.
+         * The WAL directory {@code --data} names, checked before it is read: a directory the tools cannot read, or
+         * one with nothing of Chronicle's in it, is reported in one line (exit 4).
          */
         Path walDir() throws IOException {
             WalDirectory.checkReadable(data);
