@@ -2,6 +2,7 @@ package dev.holdfast.wal;
 
 import net.openhft.chronicle.bytes.Bytes;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -71,12 +72,47 @@ public final class RecordCodec {
         return checksum;
     }
 
-    /** Reads and validates one record from Chronicle's bytes (all remaining bytes belong to it). */
+    /** Little-endian ints of a record's bytes by absolute offset, wherever they are (a file, a mapped buffer). */
+    interface IntAt {
+        int at(long offset) throws IOException;
+    }
+
+    /**
+     * Whether a document of {@code length} bytes at {@code body} has a record's structure: version, priority,
+     * reserved bytes, and agent id and payload lengths that add up to the document's length. A few reads, no copy and
+     * no checksum: cheap enough to test a header before trusting its length (a garbled length must cost neither a
+     * giant allocation nor a walk into the next record).
+     */
+    static boolean structureFits(IntAt in, long body, long length) throws IOException {
+        if (length < FIXED_HEADER + 4) {
+            return false;
+        }
+        int versionEtc = in.at(body + 4); // version, priority, reserved short
+        int priority = (versionEtc >>> 8) & 0xff;
+        if ((versionEtc & 0xff) != VERSION || (versionEtc >>> 16) != 0 || priority < 1 || priority > 3) {
+            return false;
+        }
+        int agentLen = (in.at(body + 26) >>> 16) & 0xffff; // the short at +28
+        long payloadAt = body + FIXED_HEADER + agentLen;
+        return payloadAt + 4 <= body + length && in.at(payloadAt) == length - FIXED_HEADER - agentLen - 4;
+    }
+
+    /**
+     * Reads and validates one record from Chronicle's bytes (all remaining bytes belong to it). A document without a
+     * record's structure is refused before anything is copied, as {@link CorruptRecordException#framingDamaged()}.
+     */
     static WalRecord read(long index, String segment, Bytes<?> in) throws CorruptRecordException {
         long remaining = in.readRemaining();
-        if (remaining < FIXED_HEADER + 4) {
-            throw new CorruptRecordException("record is " + remaining + " bytes, shorter than the "
-                    + (FIXED_HEADER + 4) + "-byte minimum");
+        long start = in.readPosition();
+        boolean fits;
+        try {
+            fits = structureFits(in::readInt, start, remaining);
+        } catch (IOException | RuntimeException e) {
+            fits = false;
+        }
+        if (!fits) {
+            throw CorruptRecordException.framing("no record structure in this " + remaining
+                    + "-byte document (its header may be damaged)");
         }
         byte[] all = new byte[(int) remaining];
         in.read(all);

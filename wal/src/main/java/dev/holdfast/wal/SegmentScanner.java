@@ -313,24 +313,7 @@ final class SegmentScanner {
 
         /** The structure of our record fits a document of this length (cheap: a few fields, no CRC). */
         private boolean plausible(long pos, int len) throws IOException {
-            if (len < RecordCodec.FIXED_HEADER + 4 || align(pos + 4 + len) > size) {
-                return false;
-            }
-            long body = pos + 4;
-            int versionEtc = bytes.intAt(body + 4); // version, priority, reserved short
-            if ((versionEtc & 0xff) != RecordCodec.VERSION || (versionEtc >>> 16) != 0) {
-                return false;
-            }
-            int priority = (versionEtc >>> 8) & 0xff;
-            if (priority < 1 || priority > 3) {
-                return false;
-            }
-            int agentLen = (bytes.intAt(body + 26) >>> 16) & 0xffff; // the short at +28
-            long payloadAt = body + RecordCodec.FIXED_HEADER + agentLen;
-            if (payloadAt + 4 > body + len) {
-                return false;
-            }
-            return bytes.intAt(payloadAt) == len - RecordCodec.FIXED_HEADER - agentLen - 4;
+            return align(pos + 4 + len) <= size && RecordCodec.structureFits(bytes::intAt, pos + 4, len);
         }
 
         /** Chronicle's metadata documents (file header, index arrays) open with a named field: 0xB9, length, name. */

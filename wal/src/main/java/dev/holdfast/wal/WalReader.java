@@ -115,6 +115,9 @@ public final class WalReader implements AutoCloseable {
             }
         }
         Entry e = readTailer();
+        if (walk != null) {
+            return walk.next(); // the tailer met a header it cannot be trusted past
+        }
         if (e != null || lastAppended.getAsLong() < tailer.index()) {
             return e;
         }
@@ -128,21 +131,35 @@ public final class WalReader implements AutoCloseable {
         return first;
     }
 
+    /**
+     * One document from the tailer. A document without a record's structure means its header (its length) is
+     * damaged and the tailer, which follows that length, can no longer be trusted to land on the next record: the
+     * segment is then walked from that index instead (see {@link SegmentWalk}), and null is returned.
+     */
     private Entry readTailer() {
+        long index = tailer.index();
         try (DocumentContext dc = tailer.readingDocument()) {
             if (!dc.isPresent()) {
                 return null;
             }
-            long index = dc.index();
+            index = dc.index();
             File file = tailer.currentFile();
             String segment = file == null ? "?" : file.getName();
             long position = dc.wire().bytes().readPosition() - 4;
             try {
                 return new Valid(RecordCodec.read(index, segment, dc.wire().bytes()));
             } catch (CorruptRecordException e) {
+                if (e.framingDamaged()) {
+                    walk = new SegmentWalk(rollCycle.toCycle(index), index);
+                    return null;
+                }
                 sequences.forgetDamaged(e.record());
                 return new Corrupt(index, segment, position, e.getMessage());
             }
+        } catch (RuntimeException e) {
+            // Chronicle itself could not follow the damage (a length past the file, say)
+            walk = new SegmentWalk(rollCycle.toCycle(index), index);
+            return null;
         }
     }
 

@@ -227,6 +227,53 @@ class WalDamageTest {
     }
 
     @Test
+    void aGarbledLengthUnderARunningReaderCostsNoGiantCopyAndHidesNothing() throws Exception {
+        Path dir = tmp.resolve("wal");
+        try (Wal wal = Wal.open(config(dir), CommitListener.NONE)) {
+            for (long seq = 1; seq <= 300; seq++) {
+                wal.append(header("len", seq, BatchPriority.NORMAL), payload("len", seq, 150)).get(10, TimeUnit.SECONDS);
+            }
+            Path segment;
+            try (var files = Files.list(dir)) {
+                segment = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+            }
+            List<Long> positions = new ArrayList<>();
+            new SegmentScanner(segment, 0).walk(true, new SegmentScanner.Visitor() {
+                @Override
+                public void record(long ordinal, long position, byte[] raw, WalRecord record, boolean h) {
+                    positions.add(position);
+                }
+            });
+            // record 100's header now claims 60 MB (within the preallocated file): a reader that believed it would
+            // copy 60 MB per damaged header and land far beyond the records after it
+            byte[] header = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putInt(60 << 20).array();
+            overwrite(segment, positions.get(99), header);
+            Set<Long> read = new HashSet<>();
+            long allocatedBefore = allocatedBytes();
+            try (WalReader reader = wal.newReader()) {
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (read.size() < 299 && System.nanoTime() < deadline) {
+                    if (reader.next(100) instanceof WalReader.Valid v) {
+                        read.add(v.record().header().batchSeq());
+                    }
+                }
+            }
+            long allocated = allocatedBytes() - allocatedBefore;
+            for (long seq = 1; seq <= 300; seq++) {
+                assertTrue(read.contains(seq) || seq == 100, "record " + seq + " never read");
+            }
+            assertTrue(allocated < (40L << 20), "reading 300 small records allocated " + allocated + " bytes");
+        }
+    }
+
+    /** Bytes this thread has allocated so far (HotSpot's per-thread counter). */
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getThreadAllocatedBytes(Thread.currentThread().getId());
+    }
+
+    @Test
     void divergedNumberingIsTrackedPerSegment() throws Exception {
         Path dir = tmp.resolve("wal");
         WalConfig cfg = new WalConfig(dir, false, 0, 1 << 20, "TEST_SECONDLY", 1L << 20,
