@@ -2,6 +2,7 @@ package dev.holdfast.forwarder;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
+import com.google.protobuf.util.JsonFormat;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.Priority;
@@ -16,13 +17,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Turns one WAL record (a batch) into one Kafka record per event. The event bytes are sliced out of the stored batch
- * as they are, never parsed and re-serialised: the value in Kafka is exactly the {@code holdfast.v1.Event} the agent
- * sent.
+ * Turns one WAL record (a batch) into one Kafka record per event. With {@link ValueEncoding#PROTOBUF} (the default)
+ * the event bytes are sliced out of the stored batch as they are, never parsed and re-serialised: the value in Kafka
+ * is exactly the {@code holdfast.v1.Event} the agent sent. With {@link ValueEncoding#JSON} each event is parsed and
+ * printed as the protobuf JSON mapping of {@code holdfast.v1.Event}, on one line (an event that does not parse makes
+ * {@link #toRecords} throw, like a batch that does not).
  *
  * <p>Headers: {@code holdfast.event_id} = {@code <agent_id>/<batch_seq>/<index in batch>} is stable whichever intake
  * node wrote the batch, so a consumer can de-duplicate even across fail-over; the agent id, batch seq, event
- * priority, intake node and receive time ride along.
+ * priority, intake node and receive time ride along. JSON records also carry {@code holdfast.encoding: json};
+ * protobuf records carry no encoding header (they are byte for byte what they always were), so a record without
+ * it is protobuf.
  */
 public final class EventRecords {
     public static final String EVENT_ID = "holdfast.event_id";
@@ -31,13 +36,30 @@ public final class EventRecords {
     public static final String PRIORITY = "holdfast.priority";
     public static final String INTAKE_NODE = "holdfast.intake_node";
     public static final String RECEIVED_AT = "holdfast.received_at_unix_nano";
+    /** Only on records whose value is JSON: {@code json}. A record without it is protobuf. */
+    public static final String ENCODING = "holdfast.encoding";
+
+    /** Compact (one line), canonical JSON mapping; immutable, so shared. */
+    private static final JsonFormat.Printer JSON_PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
+    private static final byte[] JSON_NAME = ValueEncoding.JSON.configName().getBytes(StandardCharsets.US_ASCII);
 
     private final String topic;
     private final byte[] node;
+    private final ValueEncoding encoding;
 
+    /** Protobuf values: the event bytes as the agent sent them. */
     public EventRecords(String topic, String intakeNode) {
+        this(topic, intakeNode, ValueEncoding.PROTOBUF);
+    }
+
+    public EventRecords(String topic, String intakeNode, ValueEncoding encoding) {
         this.topic = topic;
         this.node = intakeNode.getBytes(StandardCharsets.UTF_8);
+        this.encoding = java.util.Objects.requireNonNull(encoding, "encoding");
+    }
+
+    public ValueEncoding encoding() {
+        return encoding;
     }
 
     public List<ProducerRecord<byte[], byte[]>> toRecords(WalRecord record) throws IOException {
@@ -50,17 +72,26 @@ public final class EventRecords {
         List<byte[]> events = sliceEvents(record.payload());
         List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(events.size());
         for (int i = 0; i < events.size(); i++) {
-            byte[] value = events.get(i);
+            byte[] event = events.get(i);
+            byte[] value = encoding == ValueEncoding.JSON ? toJson(event) : event;
             RecordHeaders headers = new RecordHeaders();
             headers.add(new RecordHeader(EVENT_ID, (idPrefix + i).getBytes(StandardCharsets.UTF_8)));
             headers.add(new RecordHeader(AGENT_ID, key));
             headers.add(new RecordHeader(BATCH_SEQ, seq));
-            headers.add(new RecordHeader(PRIORITY, priorityOf(value).name().getBytes(StandardCharsets.US_ASCII)));
+            headers.add(new RecordHeader(PRIORITY, priorityOf(event).name().getBytes(StandardCharsets.US_ASCII)));
             headers.add(new RecordHeader(INTAKE_NODE, node));
             headers.add(new RecordHeader(RECEIVED_AT, receivedAt));
+            if (encoding == ValueEncoding.JSON) {
+                headers.add(new RecordHeader(ENCODING, JSON_NAME));
+            }
             out.add(new ProducerRecord<>(topic, null, key, value, headers));
         }
         return out;
+    }
+
+    /** One event as the protobuf JSON mapping, one line, UTF-8. */
+    static byte[] toJson(byte[] event) throws IOException {
+        return JSON_PRINTER.print(Event.parseFrom(event)).getBytes(StandardCharsets.UTF_8);
     }
 
     /** The bytes of each {@code events} entry of an EventBatch, in order. */

@@ -7,10 +7,15 @@ import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.wal.BatchHeader;
 import dev.holdfast.wal.BatchPriority;
 import dev.holdfast.wal.WalRecord;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.util.JsonFormat;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -58,6 +63,73 @@ class EventRecordsTest {
                 EventBatch.newBuilder().addEvents(Event.newBuilder()).build().toByteArray());
         assertEquals("18446744073709551615",
                 header(new EventRecords("t", "n").toRecords(max).get(0), EventRecords.BATCH_SEQ));
+    }
+
+    @Test
+    void jsonValuesParseBackToTheSameEventsWithTheSameHeaders() throws Exception {
+        byte[] opaque = {0, 1, 2, (byte) 0xfb, (byte) 0xff, 'x'};
+        EventBatch batch = EventBatch.newBuilder().setAgentId("agent-7").setBatchSeq(42)
+                .addEvents(Event.newBuilder().setPriority(Priority.CRITICAL).setTimeUnixNano(-1L) // fixed64 max
+                        .putAttributes("host", "h1").putAttributes("quote", "a \"b\"\né")
+                        .setFile(FileEvent.newBuilder().setPath("/etc/passwd").setKind(FileEvent.Kind.RENAME)
+                                .setNewPath("/etc/passwd-").setPid(12).setInode(1L << 40).setReturnValue(-2)))
+                .addEvents(Event.newBuilder().setTimeUnixNano(2))
+                .addEvents(Event.newBuilder().setPriority(Priority.BULK).setOpaque(ByteString.copyFrom(opaque)))
+                .build();
+        WalRecord rec = new WalRecord(77, "seg", new BatchHeader("agent-7", 42, 3, BatchPriority.CRITICAL, 123_000L),
+                0, batch.toByteArray());
+        List<ProducerRecord<byte[], byte[]>> json = new EventRecords("t", "node-a", ValueEncoding.JSON).toRecords(rec);
+        List<ProducerRecord<byte[], byte[]>> proto = new EventRecords("t", "node-a").toRecords(rec);
+
+        assertEquals(3, json.size());
+        for (int i = 0; i < 3; i++) {
+            String text = new String(json.get(i).value(), StandardCharsets.UTF_8);
+            System.out.println(text);
+            assertFalse(text.contains("\n"), "one line: " + text);
+            Event.Builder back = Event.newBuilder();
+            JsonFormat.parser().merge(text, back);
+            assertEquals(Event.parseFrom(proto.get(i).value()), back.build(), "the same event as the protobuf bytes");
+            assertEquals(batch.getEvents(i), back.build());
+
+            // the headers are those of the protobuf record, plus the encoding
+            List<Header> protoHeaders = Arrays.asList(proto.get(i).headers().toArray());
+            List<Header> jsonHeaders = Arrays.asList(json.get(i).headers().toArray());
+            assertEquals(protoHeaders, jsonHeaders.subList(0, jsonHeaders.size() - 1));
+            assertEquals("json", header(json.get(i), EventRecords.ENCODING));
+            assertNull(proto.get(i).headers().lastHeader(EventRecords.ENCODING), "protobuf records are unchanged");
+            assertArrayEquals(proto.get(i).key(), json.get(i).key());
+        }
+        String first = new String(json.get(0).value(), StandardCharsets.UTF_8);
+        assertTrue(first.startsWith("{\"timeUnixNano\":\"18446744073709551615\",\"priority\":\"CRITICAL\","), first);
+        assertTrue(first.contains("\"kind\":\"RENAME\""), first);
+        assertTrue(first.contains("\"inode\":\"1099511627776\""), "64-bit integers are strings: " + first);
+        assertEquals("{\"timeUnixNano\":\"2\"}", new String(json.get(1).value(), StandardCharsets.UTF_8),
+                "fields at their default are left out");
+        assertEquals("{\"priority\":\"BULK\",\"opaque\":\"" + Base64.getEncoder().encodeToString(opaque) + "\"}",
+                new String(json.get(2).value(), StandardCharsets.UTF_8), "bytes are standard base64 with padding");
+    }
+
+    @Test
+    void anEventThatDoesNotParseIsAnErrorInJsonOnly() throws Exception {
+        // an events entry whose bytes are not an Event (a truncated varint); the protobuf encoding never parses it
+        byte[] batch = {(byte) (EventBatch.EVENTS_FIELD_NUMBER << 3 | 2), 2, 8, (byte) 0x80};
+        WalRecord rec = new WalRecord(1, "seg", new BatchHeader("u", 1, 1, BatchPriority.NORMAL, 1L), 0, batch);
+        assertEquals(1, new EventRecords("t", "n").toRecords(rec).size());
+        assertThrows(java.io.IOException.class, () -> new EventRecords("t", "n", ValueEncoding.JSON).toRecords(rec));
+    }
+
+    @Test
+    void encodingsParseByTheirConfigNamesOnly() {
+        assertEquals(ValueEncoding.PROTOBUF, ValueEncoding.parse("protobuf"));
+        assertEquals(ValueEncoding.JSON, ValueEncoding.parse("json"));
+        assertEquals("protobuf|json", ValueEncoding.allowed());
+        for (String bad : new String[]{"avro", "JSON", " json", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ValueEncoding.parse(bad));
+            assertEquals("unknown value encoding \"" + bad + "\": expected protobuf|json", e.getMessage());
+        }
+        assertEquals("unknown value encoding null: expected protobuf|json",
+                assertThrows(IllegalArgumentException.class, () -> ValueEncoding.parse(null)).getMessage());
+        assertEquals(ValueEncoding.PROTOBUF, new EventRecords("t", "n").encoding());
     }
 
     private static String header(ProducerRecord<byte[], byte[]> r, String name) {
