@@ -7,6 +7,9 @@ import com.google.protobuf.util.JsonFormat;
 import dev.holdfast.forwarder.EventRecords;
 import dev.holdfast.forwarder.Producers;
 import dev.holdfast.forwarder.WalReplay;
+import dev.holdfast.forwarder.deadletter.DeadLetter;
+import dev.holdfast.forwarder.deadletter.DeadLetterFile;
+import dev.holdfast.forwarder.deadletter.DeadLetterReplay;
 import dev.holdfast.protocol.v1.Event;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import dev.holdfast.protocol.v1.EventBatch;
@@ -29,7 +32,8 @@ import java.util.concurrent.Callable;
 @Command(name = "wal", mixinStandardHelpOptions = true,
         description = "Inspect a write-ahead log: list segments, verify checksums, dump records. A --data directory "
                 + "that cannot be read or holds no WAL: exit 4 and one line naming it and why.",
-        subcommands = {WalCommand.Ls.class, WalCommand.Verify.class, WalCommand.Dump.class, WalCommand.Replay.class})
+        subcommands = {WalCommand.Ls.class, WalCommand.Verify.class, WalCommand.Dump.class, WalCommand.Replay.class,
+                WalCommand.DeadLetterList.class})
 public final class WalCommand {
 
     static final class DataDir {
@@ -96,14 +100,75 @@ public final class WalCommand {
         }
     }
 
+    /** The dead-letter file of an intake data directory (or of a forwarder directory, or the file itself). */
+    static Path deadLetterFile(Path data) throws IOException {
+        WalDirectory.checkReadable(Files.isRegularFile(data) ? data.toAbsolutePath().getParent() : data);
+        if (Files.isRegularFile(data)) {
+            return data;
+        }
+        for (Path candidate : java.util.List.of(data.resolve("forwarder").resolve("dead-letters"),
+                data.resolve("dead-letters"), data)) {
+            Path f = candidate.resolve(DeadLetterFile.NAME);
+            if (Files.exists(f)) {
+                return f;
+            }
+        }
+        return data.resolve("forwarder").resolve("dead-letters").resolve(DeadLetterFile.NAME); // none yet: empty
+    }
+
+    @Command(name = "dead-letters", mixinStandardHelpOptions = true,
+            description = "List the events Kafka refused for good (too large, invalid, not authorised ...): when, "
+                    + "why, and whether they are in the dead-letter topic or only in the local file. Exit 0: read "
+                    + "(even if empty); 1: damaged entries were skipped; 4: --data cannot be used.")
+    static final class DeadLetterList implements Callable<Integer> {
+        @Option(names = "--data", required = true,
+                description = "Intake data directory (its forwarder/dead-letters/ is used), or the dead-letter file")
+        Path data;
+        @Option(names = "--json", description = "One JSON line per dead letter instead of a table")
+        boolean json;
+
+        @Override
+        public Integer call() throws IOException {
+            Path file = deadLetterFile(data);
+            DeadLetterFile.Contents c = DeadLetterFile.read(file);
+            ObjectMapper mapper = new ObjectMapper();
+            if (!json) {
+                System.out.printf("%-24s %-40s %-18s %10s  %-8s %s%n", "TIME", "EVENT_ID", "REASON", "BYTES",
+                        "WHERE", "ERROR");
+            }
+            for (DeadLetter d : c.entries()) {
+                String when = Instant.ofEpochMilli(d.atMillis()).toString();
+                if (json) {
+                    ObjectNode line = mapper.createObjectNode();
+                    line.put("time", when).put("event_id", d.eventId()).put("topic", d.topic())
+                            .put("reason", d.reason()).put("bytes", d.value().length)
+                            .put("wal_index", d.walIndex()).put("destination", d.destination())
+                            .put("error", d.error());
+                    System.out.println(line);
+                } else {
+                    System.out.printf("%-24s %-40s %-18s %10d  %-8s %s%n", when, d.eventId(), d.reason(),
+                            d.value().length, d.onlyInFile() ? "file" : "topic", d.error());
+                }
+            }
+            System.err.printf("%d dead letters in %s (%d only in this file)%s%n", c.entries().size(), file,
+                    c.entries().stream().filter(DeadLetter::onlyInFile).count(),
+                    c.damaged() == 0 ? "" : "; " + c.damaged() + " damaged places skipped");
+            return c.damaged() == 0 ? 0 : 1;
+        }
+    }
+
     @Command(name = "replay", mixinStandardHelpOptions = true,
-            description = "Re-send a range of a WAL to Kafka (same event ids as forwarded records), with progress.")
+            description = "Re-send a range of a WAL to Kafka (same event ids as forwarded records), with progress; "
+                    + "with --dead-letters, re-send the dead letters instead (after fixing why Kafka refused them).")
     static final class Replay implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         DataDir dir = new DataDir();
+        @Option(names = "--dead-letters", description = "Re-send the dead letters of --data (to --topic if given, "
+                + "else each to the topic it was meant for) instead of the WAL")
+        boolean deadLetters;
         @picocli.CommandLine.Mixin
         RangeOptions range = new RangeOptions();
-        @Option(names = "--topic", defaultValue = "holdfast.events", description = "Default: ${DEFAULT-VALUE}")
+        @Option(names = "--topic", description = "Default: holdfast.events (with --dead-letters: each one's own topic)")
         String topic;
         @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092", description = "Default: ${DEFAULT-VALUE}")
         String bootstrap;
@@ -114,6 +179,10 @@ public final class WalCommand {
 
         @Override
         public Integer call() throws IOException {
+            if (deadLetters) {
+                return replayDeadLetters();
+            }
+            String topic = this.topic != null ? this.topic : "holdfast.events";
             WalReplay.Range r = range.range();
             try (WalInspector wal = WalInspector.open(dir.walDir());
                  KafkaProducer<byte[], byte[]> producer = dryRun ? null
@@ -126,6 +195,23 @@ public final class WalCommand {
                         result.events(), result.bytes(), result.seconds(), result.events() / Math.max(1e-9, result.seconds()),
                         result.corrupt());
                 return 0;
+            }
+        }
+
+        private Integer replayDeadLetters() throws IOException {
+            Path file = deadLetterFile(dir.data);
+            DeadLetterFile.Contents c = DeadLetterFile.read(file);
+            if (dryRun) {
+                System.out.printf("would replay %d dead letters from %s%n", c.entries().size(), file);
+                return 0;
+            }
+            try (KafkaProducer<byte[], byte[]> producer = Producers.create(bootstrap, "holdfast-replay",
+                    java.util.Map.of())) {
+                DeadLetterReplay.Result result = DeadLetterReplay.run(c.entries(), topic, producer);
+                System.out.printf("replayed %d of %d dead letters from %s to %s%s%n", result.sent(),
+                        c.entries().size(), file, bootstrap, result.failed() == 0 ? ""
+                                : "; " + result.failed() + " refused again, first: " + result.firstError());
+                return result.failed() == 0 ? 0 : 1;
             }
         }
     }

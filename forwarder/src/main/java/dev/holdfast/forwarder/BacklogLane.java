@@ -1,8 +1,6 @@
 package dev.holdfast.forwarder;
 
-import dev.holdfast.wal.Wal;
 import dev.holdfast.wal.WalReader;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,9 +27,9 @@ final class BacklogLane extends Lane {
     /** Index the current pass is at, -1 between passes (for the lag gauge). */
     private volatile long scanIndex = -1;
 
-    BacklogLane(Wal wal, Progress progress, Producer<byte[], byte[]> producer, EventRecords mapper,
-                CircuitBreaker breaker, ForwarderMetrics metrics, long totalBytes, double minShare, LiveLane live) {
-        super("backlog", wal, progress, producer, mapper, breaker, metrics);
+    BacklogLane(LaneContext context, Producer<byte[], byte[]> producer, long totalBytes, double minShare,
+                LiveLane live) {
+        super("backlog", context, producer);
         this.total = totalBytes;
         this.minimum = (long) (totalBytes * minShare);
         this.live = live;
@@ -47,13 +45,19 @@ final class BacklogLane extends Lane {
      * else from the lowest unconfirmed record. It grows during an outage (the anchor moves on) and falls as the
      * drain proceeds. Records confirmed out of order inside that span are counted too: an upper bound.
      */
+    @Override
     long lagRecords() {
-        long from = scanIndex >= 0 ? scanIndex : progress.confirmedBelow.get();
+        long from = scanIndex >= 0 ? scanIndex : progress.confirmedBelow();
         if (from <= 0) {
             return pendingRecords.get(); // no pass has established the watermark yet
         }
-        long n = wal.countRecords(from, progress.liveAnchor.get());
+        long n = wal.countRecords(from, progress.anchor());
         return n < 0 ? pendingRecords.get() : n;
+    }
+
+    @Override
+    long lagBytes() {
+        return pendingBytes.get();
     }
 
     @Override
@@ -75,8 +79,8 @@ final class BacklogLane extends Lane {
     /** One pass over the backlog. Returns true when it sent something (so the next pass starts at once). */
     private boolean pass() throws InterruptedException {
         sendFailed.set(false);
-        long version = progress.backlogVersion.get();
-        long anchor = progress.liveAnchor.get();
+        long version = progress.backlogVersion();
+        long anchor = progress.anchor();
         long firstUnconfirmed = Long.MAX_VALUE;
         long pending = 0;
         long bytesFound = 0;
@@ -97,8 +101,8 @@ final class BacklogLane extends Lane {
                 scanIndex = index;
                 // in flight is read before confirmed: a lane confirms a record before it leaves the in-flight set,
                 // so a record the live lane is finishing right now is seen in one of the two, never in neither
-                boolean inFlight = progress.inflight.containsKey(index);
-                long rangeEnd = progress.confirmed.rangeEnd(index);
+                boolean inFlight = progress.inFlight(index);
+                long rangeEnd = progress.confirmedRangeEnd(index);
                 if (rangeEnd >= 0) {
                     reader.seekAfter(Math.min(rangeEnd, anchor));
                     continue;
@@ -109,7 +113,7 @@ final class BacklogLane extends Lane {
                 }
                 if (e instanceof WalReader.Corrupt) {
                     metrics.corruptSkipped.increment();
-                    progress.confirm(index);
+                    progress.skip(index);
                     continue;
                 }
                 WalReader.Valid v = (WalReader.Valid) e;
@@ -146,11 +150,11 @@ final class BacklogLane extends Lane {
      * failed record then lies between the old anchor and the live position, unconfirmed and not in flight.
      */
     private void advanceWatermarkPastLive(long anchor) {
-        if (progress.liveAnchor.get() != anchor || live.sendFailed.get()) {
+        if (progress.anchor() != anchor || live.sendFailed.get()) {
             return;
         }
         long next = live.nextIndex();
-        long liveLowest = progress.inflight.keySet().stream().mapToLong(Long::longValue).min().orElse(next);
+        long liveLowest = progress.lowestInFlight(next);
         progress.advanceWatermark(Math.min(liveLowest, next));
     }
 }

@@ -1,22 +1,28 @@
 package dev.holdfast.forwarder;
 
+import dev.holdfast.forwarder.deadletter.DeadLetterFile;
+import dev.holdfast.forwarder.deadletter.DeadLetters;
+import dev.holdfast.forwarder.kafka.TopicManager;
+import dev.holdfast.forwarder.kafka.TopicSpec;
 import dev.holdfast.wal.Wal;
-import dev.holdfast.wal.WalRecovery;
 import dev.holdfast.wal.WalSegment;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +31,10 @@ import java.util.concurrent.TimeUnit;
  * confirmed) is saved to RocksDB; a segment whose records are all confirmed is deleted once older than the
  * retention. While Kafka is unreachable the circuit breaker opens, the lanes wait, and the intake keeps accepting
  * into the WAL.
+ *
+ * <p>Before the first send it creates its topics ({@link TopicManager}). An event Kafka will never take is
+ * dead-lettered ({@link DeadLetters}) and forwarding moves on; the intake refuses at the door the events no topic
+ * could take ({@link #limit()}).
  */
 public final class Forwarder implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
@@ -32,31 +42,44 @@ public final class Forwarder implements AutoCloseable {
     private final ForwarderConfig config;
     private final Wal wal;
     private final MeterRegistry registry;
+    private final Clock clock;
+    private final ForwardLimit limit;
     private final Progress progress = new Progress();
     private ProgressStore store;
     private KafkaProducer<byte[], byte[]> liveProducer;
     private KafkaProducer<byte[], byte[]> backlogProducer;
+    private KafkaProducer<byte[], byte[]> deadLetterProducer;
+    private DeadLetters deadLetters;
+    private Thread topicSetup;
+    private volatile boolean topicsChecked;
+    private volatile boolean topicUnavailable;
+    private volatile boolean closed;
     private LiveLane live;
     private BacklogLane backlog;
     private CircuitBreaker breaker;
     private ScheduledExecutorService housekeeping;
 
     public Forwarder(ForwarderConfig config, Wal wal, MeterRegistry registry) {
+        this(config, wal, registry, Clock.systemUTC(), new ForwardLimit(config.producerProperties(), config.nodeId(),
+                config.topic(), config.encoding()));
+    }
+
+    /** @param limit told the topic's {@code max.message.bytes} once known; the intake's door reads it */
+    public Forwarder(ForwarderConfig config, Wal wal, MeterRegistry registry, Clock clock, ForwardLimit limit) {
         this.config = config;
         this.wal = wal;
         this.registry = registry;
+        this.clock = clock;
+        this.limit = limit;
     }
 
     public Forwarder start() throws IOException {
         store = new ProgressStore(config.progressDir());
-        ProgressStore.Progress saved = store.load();
-        saved.confirmed().forEach(r -> progress.confirmed.addRange(r[0], r[1]));
-        for (WalRecovery.Repair r : wal.recovery().repairs()) {
-            // recovery rewrote that segment around its damage: records from there to the cycle's end may have new
-            // indices, so what was confirmed there is no longer known (they are sent again: duplicates, not losses)
-            progress.confirmed.removeRange(r.renumberedFrom(), r.renumberedThrough());
-        }
-        progress.highestSent.set(saved.highestSent());
+        ProgressStore.Saved saved = store.load();
+        // recovery rewrote a damaged segment: records from there to the cycle's end may have new indices, so what
+        // was confirmed there is no longer known (they are sent again: duplicates, not losses)
+        progress.restore(saved, wal.recovery().repairs().stream()
+                .map(r -> new long[]{r.renumberedFrom(), r.renumberedThrough()}).toList());
         ForwarderMetrics metrics = new ForwarderMetrics(registry);
         metrics.highestSentBeforeStart = saved.highestSent();
 
@@ -69,20 +92,22 @@ public final class Forwarder implements AutoCloseable {
                 .build());
         breaker.getEventPublisher().onStateTransition(e -> log.warn("Kafka circuit breaker: {}", e.getStateTransition()));
 
-        EventRecords mapper = new EventRecords(config.topic(), config.nodeId());
+        EventRecords mapper = new EventRecords(config.topic(), config.nodeId(), config.encoding());
         liveProducer = Producers.create(config.bootstrap(), "holdfast-" + config.nodeId() + "-live",
                 config.producerProperties());
         backlogProducer = Producers.create(config.bootstrap(), "holdfast-" + config.nodeId() + "-backlog",
                 config.producerProperties());
-        live = new LiveLane(wal, progress, liveProducer, mapper, breaker, metrics, config.maxInflightBytes(),
-                config.liveMaxLag().toMillis());
-        backlog = new BacklogLane(wal, progress, backlogProducer, mapper, breaker, metrics, config.maxInflightBytes(),
-                config.backlogMinShare(), live);
+        deadLetterProducer = Producers.create(config.bootstrap(), "holdfast-" + config.nodeId() + "-dead-letters",
+                config.producerProperties());
+        deadLetters = new DeadLetters(config.deadLetterTopic(), deadLetterProducer,
+                DeadLetterFile.open(config.deadLetterDir()), registry, clock);
+        LaneContext lanes = new LaneContext(wal, progress, mapper, breaker, deadLetters, () -> topicsChecked,
+                () -> topicUnavailable, metrics);
+        live = new LiveLane(lanes, liveProducer, config.maxInflightBytes(), config.liveMaxLag().toMillis());
+        backlog = new BacklogLane(lanes, backlogProducer, config.maxInflightBytes(), config.backlogMinShare(), live);
         bindGauges();
-        live.start();
-        backlog.start();
 
-        housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+        housekeeping = Executors.newScheduledThreadPool(1, r -> {
             Thread t = new Thread(r, "forwarder-housekeeping");
             t.setDaemon(true);
             return t;
@@ -90,17 +115,69 @@ public final class Forwarder implements AutoCloseable {
         long every = config.progressInterval().toMillis();
         housekeeping.scheduleWithFixedDelay(this::saveProgress, every, every, TimeUnit.MILLISECONDS);
         housekeeping.scheduleWithFixedDelay(this::applyRetention, 1, 5, TimeUnit.SECONDS);
-        log.info("forwarding WAL to Kafka {} topic {} ({} confirmed ranges restored, {})", config.bootstrap(),
-                config.topic(), saved.confirmed().size(), saved.highestSent() < 0 ? "nothing sent before"
-                        : "last run sent up to index " + Long.toHexString(saved.highestSent()));
+        topicSetup = new Thread(this::setUpTopics, "forwarder-topics");
+        topicSetup.setDaemon(true);
+        topicSetup.start();
+        live.start();
+        backlog.start();
+        log.info("forwarding WAL to Kafka {} topic {} ({} confirmed ranges restored, {}); dead letters to {} or {}",
+                config.bootstrap(), config.topic(), saved.confirmed().size(), saved.highestSent() < 0
+                        ? "nothing sent before" : "last run sent up to index " + Long.toHexString(saved.highestSent()),
+                config.deadLetterTopic(), config.deadLetterDir().resolve(DeadLetterFile.NAME));
         return this;
+    }
+
+    /**
+     * Creates the topics; the lanes send nothing before (so the broker never auto-creates a topic with its own
+     * settings). Kafka unreachable: retried with jittered backoff while the intake keeps writing its WAL. A
+     * permanent failure (not authorised, a setting the cluster cannot meet) is logged and the lanes send anyway:
+     * the topics may exist already, and a send to a topic that stays missing is dead-lettered.
+     */
+    private void setUpTopics() {
+        long backoff = 500;
+        try (Admin admin = Admin.create(Producers.adminProperties(config.bootstrap(), config.producerProperties()))) {
+            TopicManager topics = new TopicManager(admin);
+            List<TopicSpec> specs = List.of(spec(config.topic()), spec(config.deadLetterTopic()));
+            while (!closed) {
+                TopicManager.Result r = topics.ensure(specs, Duration.ofSeconds(15));
+                r.maxMessageBytes(config.topic()).ifPresent(limit::topicMaxMessageBytes);
+                if (!r.retriable()) {
+                    for (TopicManager.Refused refused : r.refused()) {
+                        log.error("could not create topic {}; sending anyway (sends to a topic that stays missing"
+                                + " are dead-lettered): {}", refused.topic(), refused.message());
+                    }
+                    topicUnavailable = r.outcome(config.topic()).orElse(null) instanceof TopicManager.Refused;
+                    for (TopicSpec spec : specs) {
+                        if (r.ready(spec.name()).isPresent() && !topics.awaitServing(spec.name(), Duration.ofSeconds(15))) {
+                            log.warn("topic {} has partitions without a serving leader after 15 s; sending anyway",
+                                    spec.name());
+                        }
+                    }
+                    break;
+                }
+                long pause = ThreadLocalRandom.current().nextLong(backoff / 2, backoff + 1); // no thundering herd
+                log.warn("Kafka not reachable to create topics ({}); trying again in {} ms",
+                        r.unavailable().get(0).message(), pause);
+                Thread.sleep(pause);
+                backoff = Math.min(backoff * 2, 30_000);
+            }
+        } catch (InterruptedException e) {
+            return;
+        } catch (RuntimeException e) {
+            log.error("topic set-up failed; sending anyway", e);
+        }
+        topicsChecked = true;
+    }
+
+    private TopicSpec spec(String name) {
+        ForwarderConfig.TopicSettings t = config.topicSettings();
+        return new TopicSpec(name, t.partitions(), t.replicationFactor(), t.minInsyncReplicas(), t.maxMessageBytes());
     }
 
     private void bindGauges() {
         for (Lane lane : List.of(live, backlog)) {
-            Gauge.builder("forwarder.lag.records", lane, l -> l == live ? liveLagRecords() : backlog.lagRecords())
-                    .tag("lane", lane.name).register(registry);
-            Gauge.builder("forwarder.lag.bytes", lane, l -> l == live ? live.inflightBytes.get() : backlog.pendingBytes.get())
+            Gauge.builder("forwarder.lag.records", lane, Lane::lagRecords).tag("lane", lane.name).register(registry);
+            Gauge.builder("forwarder.lag.bytes", lane, Lane::lagBytes)
                     .description("backlog: payload bytes found unforwarded by the last pass; live: bytes in flight")
                     .tag("lane", lane.name).baseUnit("bytes").register(registry);
             Gauge.builder("forwarder.lag.oldest.age.seconds", lane, Lane::oldestPendingAgeSeconds)
@@ -113,11 +190,12 @@ public final class Forwarder implements AutoCloseable {
             case HALF_OPEN -> 1;
             default -> 2;
         }).description("0 closed, 1 half-open, 2 open").register(registry);
-        Gauge.builder("forwarder.confirmed.ranges", progress.confirmed, ConfirmedRanges::size).register(registry);
+        Gauge.builder("forwarder.confirmed.ranges", progress, Progress::confirmedRanges).register(registry);
     }
 
-    private long liveLagRecords() {
-        return Math.max(0, wal.countRecords(live.nextIndex(), wal.lastIndex()));
+    /** The largest event this forwarder can get into Kafka: the intake refuses larger ones at the door. */
+    public ForwardLimit limit() {
+        return limit;
     }
 
     /** Completes when Kafka has confirmed every event of the WAL record at index (replicated durability). */
@@ -142,11 +220,11 @@ public final class Forwarder implements AutoCloseable {
 
     /** True when every index from first to last (one segment) is confirmed. */
     public boolean isConfirmed(long first, long last) {
-        return progress.confirmed.containsAll(first, last);
+        return progress.isConfirmed(first, last);
     }
 
     public boolean isConfirmed(long index) {
-        return progress.confirmed.contains(index);
+        return progress.isConfirmed(index);
     }
 
     public CircuitBreaker.State circuitState() {
@@ -155,7 +233,7 @@ public final class Forwarder implements AutoCloseable {
 
     private void saveProgress() {
         try {
-            store.save(progress.confirmed.snapshot(), progress.highestSent.get());
+            store.save(progress.confirmedSnapshot(), progress.highestSent());
         } catch (IOException | RuntimeException e) {
             log.warn("could not save forwarder progress (a crash now would resend a little more): {}", e.toString());
         }
@@ -168,9 +246,9 @@ public final class Forwarder implements AutoCloseable {
             long cutoff = System.currentTimeMillis() - config.retention().toMillis();
             for (int i = 0; i < segments.size() - 1; i++) {
                 WalSegment s = segments.get(i);
-                boolean forwarded = s.records() == 0 || progress.confirmed.containsAll(s.firstIndex(), s.lastIndex());
+                boolean forwarded = s.records() == 0 || progress.isConfirmed(s.firstIndex(), s.lastIndex());
                 if (forwarded && s.lastModifiedMillis() < cutoff && wal.deleteSegment(s)) {
-                    progress.confirmed.removeBelow(segments.get(i + 1).firstIndex());
+                    progress.forgetBelow(segments.get(i + 1).firstIndex());
                 } else if (!forwarded) {
                     break; // keep order simple: nothing newer goes before an unforwarded segment
                 }
@@ -182,6 +260,10 @@ public final class Forwarder implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        if (topicSetup != null) {
+            topicSetup.interrupt();
+        }
         if (housekeeping != null) {
             housekeeping.shutdownNow();
         }
@@ -189,6 +271,8 @@ public final class Forwarder implements AutoCloseable {
         if (backlog != null) backlog.close();
         if (liveProducer != null) liveProducer.close(Duration.ofSeconds(5));
         if (backlogProducer != null) backlogProducer.close(Duration.ofSeconds(5));
+        if (deadLetters != null) deadLetters.close();
+        if (deadLetterProducer != null) deadLetterProducer.close(Duration.ofSeconds(5));
         if (store != null) {
             saveProgress();
             store.close();

@@ -1,5 +1,6 @@
 package dev.holdfast.forwarder;
 
+import dev.holdfast.forwarder.deadletter.DeadLetters;
 import dev.holdfast.wal.Wal;
 import dev.holdfast.wal.WalReader;
 import dev.holdfast.wal.WalRecord;
@@ -19,6 +20,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * One sending lane: reads WAL records, sends each event to Kafka, and marks a record confirmed once Kafka has
  * acknowledged all of its events. The live lane and the backlog lane differ only in which records they pick
  * ({@link LiveLane}, {@link BacklogLane}); sending, capacity, the circuit breaker and failure handling are here.
+ *
+ * <p>An event Kafka refuses for good ({@link SendErrors}) is dead-lettered and counts as delivered, so it holds up
+ * neither its own record, nor the lanes, nor retention; only transient errors leave a record to be sent again and
+ * count against the circuit breaker.
  */
 abstract class Lane implements Runnable, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
@@ -30,6 +35,9 @@ abstract class Lane implements Runnable, AutoCloseable {
     private final Producer<byte[], byte[]> producer;
     private final EventRecords mapper;
     private final CircuitBreaker breaker;
+    private final DeadLetters deadLetters;
+    private final java.util.function.BooleanSupplier topicsChecked;
+    private final java.util.function.BooleanSupplier topicUnavailable;
     final AtomicLong inflightBytes = new AtomicLong();
     /** Set by a failed send; the lane reacts on its own thread (live: re-anchor, backlog: rescan). */
     final AtomicBoolean sendFailed = new AtomicBoolean();
@@ -39,15 +47,17 @@ abstract class Lane implements Runnable, AutoCloseable {
     final AtomicLong oldestPendingReceivedAt = new AtomicLong();
     private final Object capacityFreed = new Object();
 
-    Lane(String name, Wal wal, Progress progress, Producer<byte[], byte[]> producer, EventRecords mapper,
-         CircuitBreaker breaker, ForwarderMetrics metrics) {
+    Lane(String name, LaneContext context, Producer<byte[], byte[]> producer) {
         this.name = name;
-        this.wal = wal;
-        this.progress = progress;
+        this.wal = context.wal();
+        this.progress = context.progress();
         this.producer = producer;
-        this.mapper = mapper;
-        this.breaker = breaker;
-        this.metrics = metrics;
+        this.mapper = context.mapper();
+        this.breaker = context.breaker();
+        this.deadLetters = context.deadLetters();
+        this.topicsChecked = context.topicsChecked();
+        this.topicUnavailable = context.topicUnavailable();
+        this.metrics = context.metrics();
         this.thread = new Thread(this, "forwarder-" + name);
         this.thread.setDaemon(true);
     }
@@ -59,10 +69,23 @@ abstract class Lane implements Runnable, AutoCloseable {
     /** Bytes this lane may have in flight right now. */
     abstract long capacityBytes();
 
-    /** Waits until the breaker and the lane's capacity allow one more record; false if the lane is stopping. */
+    /** WAL records this lane has yet to forward (an upper bound). */
+    abstract long lagRecords();
+
+    /** Payload bytes behind this lane: the backlog's last pass found them unforwarded; live: in flight. */
+    abstract long lagBytes();
+
+    /**
+     * Waits until the topics are set up and the breaker and the lane's capacity allow one more record; false if the
+     * lane is stopping.
+     */
     boolean awaitPermission(int bytes) throws InterruptedException {
         long breakerPause = 50;
         while (running) {
+            if (!topicsChecked.getAsBoolean()) {
+                TimeUnit.MILLISECONDS.sleep(20);
+                continue;
+            }
             if (inflightBytes.get() + bytes > capacityBytes() && inflightBytes.get() > 0) {
                 // window full: acks free it within milliseconds, so wait briefly rather than back off
                 synchronized (capacityFreed) {
@@ -80,7 +103,7 @@ abstract class Lane implements Runnable, AutoCloseable {
         return false;
     }
 
-    /** Sends every event of the record; the record is confirmed when the last event's ack arrives. */
+    /** Sends every event of the record; the record is confirmed when the last event is held by Kafka. */
     void send(WalRecord record) {
         long index = record.index();
         List<ProducerRecord<byte[], byte[]>> records;
@@ -90,7 +113,7 @@ abstract class Lane implements Runnable, AutoCloseable {
             // validated at intake and checksummed in the WAL, so this is damage: report and move on
             log.error("WAL record {} has an unreadable batch; not forwarded: {}", Long.toHexString(index), e.toString());
             breaker.releasePermission();
-            progress.confirm(index);
+            progress.skip(index);
             metrics.unreadable.increment();
             return;
         }
@@ -99,46 +122,66 @@ abstract class Lane implements Runnable, AutoCloseable {
             // sent by the previous run, never confirmed: Kafka may already have it (at-least-once)
             metrics.resentAfterRestart.increment(records.size());
         }
-        progress.highestSent.accumulateAndGet(index, Math::max);
-        progress.inflight.put(index, bytes);
+        progress.begin(index, bytes);
         inflightBytes.addAndGet(bytes);
         AtomicInteger remaining = new AtomicInteger(records.size());
         AtomicBoolean failed = new AtomicBoolean();
         long start = System.nanoTime();
         long receivedAt = record.header().receivedAtEpochNanos();
+        Runnable eventDone = () -> {
+            if (remaining.decrementAndGet() == 0) {
+                finish(index, bytes, records.size(), failed.get(), start, receivedAt);
+            }
+        };
         for (ProducerRecord<byte[], byte[]> r : records) {
+            String eventId = EventRecords.eventId(r.headers());
+            if (deadLetters.contains(eventId)) {
+                eventDone.run(); // dead-lettered by an earlier send of this batch: never twice
+                continue;
+            }
             try {
                 producer.send(r, (md, error) -> {
-                    if (error != null && failed.compareAndSet(false, true)) {
-                        log.warn("{} lane: send of WAL record {} failed: {}", name, Long.toHexString(index), error.toString());
-                    }
-                    if (remaining.decrementAndGet() == 0) {
-                        finish(index, bytes, records.size(), failed.get(), start, receivedAt);
+                    if (error == null) {
+                        eventDone.run();
+                    } else {
+                        failed(r, eventId, index, error, failed, eventDone);
                     }
                 });
             } catch (RuntimeException e) {
-                // send() itself refused (metadata unavailable past max.block.ms, producer closed ...)
-                failed.set(true);
-                if (remaining.decrementAndGet() == 0) {
-                    finish(index, bytes, records.size(), true, start, receivedAt);
-                }
+                // send() itself refused (producer closed, a serializer threw ...)
+                failed(r, eventId, index, e, failed, eventDone);
             }
         }
+    }
+
+    /** One event failed: dead-letter it if Kafka will never take it, else leave the record to be sent again. */
+    private void failed(ProducerRecord<byte[], byte[]> r, String eventId, long index, Throwable error,
+                        AtomicBoolean failed, Runnable eventDone) {
+        SendErrors.Permanent permanent = SendErrors.permanent(error, topicUnavailable.getAsBoolean());
+        if (permanent == null) {
+            if (failed.compareAndSet(false, true)) {
+                log.warn("{} lane: send of WAL record {} failed, will send again: {}", name, Long.toHexString(index),
+                        error.toString());
+            }
+            eventDone.run();
+            return;
+        }
+        deadLetters.send(r, eventId, index, permanent.tag, error).whenComplete((v, t) -> {
+            if (t != null) {
+                // not in the file, so not held anywhere: the record stays unconfirmed and is sent again
+                failed.set(true);
+                log.error("{} lane: could not dead-letter event {}: {}", name, eventId, t.toString());
+            }
+            eventDone.run();
+        });
     }
 
     private void finish(long index, int bytes, int events, boolean failed, long startNanos, long receivedAtNanos) {
         long took = System.nanoTime() - startNanos;
         if (failed) {
-            // before the record leaves the in-flight set: watermarks must not pass it, the backlog must look again
-            sendFailed.set(true);
-            progress.backlogVersion.incrementAndGet();
+            sendFailed.set(true); // before the record leaves the in-flight set: watermarks must not pass it
         }
-        if (!failed) {
-            // confirmed before it leaves the in-flight set: a lane that looks at "in flight" and then at "confirmed"
-            // must see it in one of the two, or it would send the record a second time
-            progress.confirm(index);
-        }
-        progress.inflight.remove(index);
+        progress.finish(index, !failed);
         inflightBytes.addAndGet(-bytes);
         synchronized (capacityFreed) {
             capacityFreed.notifyAll();

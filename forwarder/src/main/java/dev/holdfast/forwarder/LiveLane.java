@@ -1,8 +1,6 @@
 package dev.holdfast.forwarder;
 
-import dev.holdfast.wal.Wal;
 import dev.holdfast.wal.WalReader;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,9 +18,8 @@ final class LiveLane extends Lane {
     /** Opens once the lane has taken its first position; the backlog lane's territory is undefined before. */
     final java.util.concurrent.CountDownLatch anchored = new java.util.concurrent.CountDownLatch(1);
 
-    LiveLane(Wal wal, Progress progress, Producer<byte[], byte[]> producer, EventRecords mapper,
-             CircuitBreaker breaker, ForwarderMetrics metrics, long capacityBytes, long maxLagMillis) {
-        super("live", wal, progress, producer, mapper, breaker, metrics);
+    LiveLane(LaneContext context, Producer<byte[], byte[]> producer, long capacityBytes, long maxLagMillis) {
+        super("live", context, producer);
         this.capacity = capacityBytes;
         this.maxLagMillis = maxLagMillis;
     }
@@ -30,6 +27,16 @@ final class LiveLane extends Lane {
     @Override
     long capacityBytes() {
         return capacity;
+    }
+
+    @Override
+    long lagRecords() {
+        return Math.max(0, wal.countRecords(nextIndex, wal.lastIndex()));
+    }
+
+    @Override
+    long lagBytes() {
+        return inflightBytes.get();
     }
 
     /** Index the live lane will read next; everything between the anchor and this is confirmed or in flight. */
@@ -61,7 +68,7 @@ final class LiveLane extends Lane {
                 }
                 if (e instanceof WalReader.Corrupt c) {
                     metrics.corruptSkipped.increment();
-                    progress.confirm(c.index());
+                    progress.skip(c.index());
                     continue;
                 }
                 if (progress.claimed(e.index())) {
@@ -84,8 +91,7 @@ final class LiveLane extends Lane {
     private void anchor(WalReader reader) {
         reader.toEnd();
         long next = reader.nextIndex();
-        progress.backlogVersion.incrementAndGet(); // the records this skips are the backlog's now
-        long previous = progress.liveAnchor.getAndSet(next - 1);
+        long previous = progress.moveAnchor(next - 1);
         nextIndex = next;
         anchored.countDown();
         if (previous >= 0 && next - 1 > previous) {

@@ -35,6 +35,24 @@ public final class Producers {
         return p;
     }
 
+    /**
+     * For the AdminClient that creates topics: the same bootstrap and the same connection settings (security
+     * protocol, TLS, SASL) as the producers, none of the producer-only ones.
+     */
+    public static Properties adminProperties(String bootstrap, java.util.Map<String, String> producerOverrides) {
+        Properties p = new Properties();
+        p.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        p.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+        p.put("reconnect.backoff.max.ms", "2000");
+        producerOverrides.forEach((k, v) -> {
+            if (k.equals("security.protocol") || k.startsWith("ssl.") || k.startsWith("sasl.")) {
+                p.put(k, v);
+            }
+        });
+        return p;
+    }
+
     public static KafkaProducer<byte[], byte[]> create(String bootstrap, String clientId,
                                                        java.util.Map<String, String> overrides) {
         return new KafkaProducer<>(properties(bootstrap, clientId, overrides), new ByteArraySerializer(),

@@ -27,7 +27,8 @@ public final class ProgressStore implements AutoCloseable {
         RocksDB.loadLibrary();
     }
 
-    public record Progress(List<long[]> confirmed, long highestSent) {
+    /** What a previous run saved. */
+    public record Saved(List<long[]> confirmed, long highestSent) {
     }
 
     private final Options options;
@@ -53,7 +54,7 @@ public final class ProgressStore implements AutoCloseable {
         synced = new WriteOptions().setSync(true);
     }
 
-    public Progress load() throws IOException {
+    public Saved load() throws IOException {
         try {
             byte[] r = db.get(RANGES);
             byte[] h = db.get(HIGHEST_SENT);
@@ -64,7 +65,7 @@ public final class ProgressStore implements AutoCloseable {
                     ranges.add(new long[]{b.getLong(), b.getLong()});
                 }
             }
-            return new Progress(ranges, h == null ? -1 : ByteBuffer.wrap(h).getLong());
+            return new Saved(ranges, h == null ? -1 : ByteBuffer.wrap(h).getLong());
         } catch (RocksDBException e) {
             throw new IOException("cannot read forwarder progress: " + e.getMessage(), e);
         }

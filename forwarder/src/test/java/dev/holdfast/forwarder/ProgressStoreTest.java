@@ -32,7 +32,7 @@ class ProgressStoreTest {
             assertTrue(kib < 8 * 1024, "the progress store allocates " + kib + " KiB");
         }
         try (ProgressStore store = new ProgressStore(dir)) {
-            ProgressStore.Progress p = store.load();
+            ProgressStore.Saved p = store.load();
             assertEquals(6999, p.highestSent());
             assertEquals(2, p.confirmed().size());
             assertArrayEquals(new long[]{0, 1999}, p.confirmed().get(0));

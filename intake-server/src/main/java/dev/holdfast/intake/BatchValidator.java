@@ -31,9 +31,15 @@ public final class BatchValidator {
     }
 
     private final Limits limits;
+    private final EventSizeLimit eventSize;
 
     public BatchValidator(Limits limits) {
+        this(limits, EventSizeLimit.NONE);
+    }
+
+    public BatchValidator(Limits limits, EventSizeLimit eventSize) {
         this.limits = limits;
+        this.eventSize = eventSize;
     }
 
     /** @param expectedAgentId when not null, the batch must carry this agent id */
@@ -72,6 +78,14 @@ public final class BatchValidator {
         if (events > limits.maxEventsPerBatch()) {
             return new Invalid(seq, "batch has " + events + " events, over the limit of "
                     + limits.maxEventsPerBatch() + " (limits.maxEventsPerBatch)");
+        }
+        if (!eventSize.unlimited()) {
+            for (int i = 0; i < events; i++) {
+                String refusal = eventSize.refusal(i, batch.getEvents(i).getSerializedSize(), agentBytes);
+                if (refusal != null) {
+                    return new Invalid(seq, refusal + "; nothing of this batch was written");
+                }
+            }
         }
         return new Valid(new BatchHeader(agent, seq, events, priorityOf(batch), receivedAtEpochNanos), bytes);
     }

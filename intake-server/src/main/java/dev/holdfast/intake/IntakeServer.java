@@ -107,8 +107,6 @@ public final class IntakeServer implements AutoCloseable {
         InflightBytes inflight = new InflightBytes(limits.maxInflightBytes());
         metrics.bindWal(wal.guard(), wal::queuedBatches, inflight);
         metrics.bindRecovery(wal.recovery());
-        BatchValidator validator = new BatchValidator(new BatchValidator.Limits(
-                (int) limits.maxBatchBytes(), limits.maxEventsPerBatch(), limits.maxAgentIdBytes()));
         BatchIntake.ReplicationGate gate = BatchIntake.ReplicationGate.NONE;
         if (config.forwarder().active()) {
             replication = new Replication(config, wal, registry);
@@ -117,6 +115,9 @@ public final class IntakeServer implements AutoCloseable {
                 gate = replication;
             }
         }
+        BatchValidator validator = new BatchValidator(new BatchValidator.Limits(
+                (int) limits.maxBatchBytes(), limits.maxEventsPerBatch(), limits.maxAgentIdBytes()),
+                new EventSizeLimit(limits.maxEventBytes(), replication == null ? null : replication.limit()));
         BatchIntake intake = new BatchIntake(wal, validator, inflight, metrics, OVERLOAD_RETRY_AFTER_MS, gate);
 
         // Handlers only validate and enqueue, so two threads keep up; the WAL writer owns the disk.

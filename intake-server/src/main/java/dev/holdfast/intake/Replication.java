@@ -1,7 +1,9 @@
 package dev.holdfast.intake;
 
 import dev.holdfast.forwarder.Forwarder;
+import dev.holdfast.forwarder.ForwardLimit;
 import dev.holdfast.forwarder.ForwarderConfig;
+import dev.holdfast.forwarder.ValueEncoding;
 import dev.holdfast.forwarder.kafka.EmbeddedKafka;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.wal.Wal;
@@ -10,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -31,17 +34,34 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
     private volatile Forwarder started;
     private volatile boolean closed;
 
+    private final ForwardLimit limit;
+
     Replication(IntakeConfig config, Wal wal, MeterRegistry registry) {
         this.config = config;
         this.wal = wal;
         this.registry = registry;
+        this.limit = new ForwardLimit(config.forwarder().producer(), config.nodeId(), config.forwarder().topic(),
+                encoding(config.forwarder()));
+        int configuredTopicMax = (int) Math.min(Integer.MAX_VALUE, config.forwarder().topicSettings().maxMessageBytes());
+        if (configuredTopicMax > 0) {
+            limit.topicMaxMessageBytes(configuredTopicMax); // tightened to the topic's real setting once known
+        }
+    }
+
+    /** What the forwarder can get into Kafka; the intake's door refuses larger events. */
+    ForwardLimit limit() {
+        return limit;
+    }
+
+    private static ValueEncoding encoding(IntakeConfig.Forwarding f) {
+        return f.encoding().equals("json") ? ValueEncoding.JSON : ValueEncoding.PROTOBUF;
     }
 
     /** The directories forwarding writes under the data directory: the progress store and the embedded broker's log. */
     static List<Path> directories(IntakeConfig config) {
         List<Path> dirs = new ArrayList<>();
         if (config.forwarder().active()) {
-            dirs.add(progressDir(config));
+            dirs.add(forwarderDir(config));
             if (config.forwarder().kafka().equals("embedded")) {
                 dirs.add(embeddedKafkaDir(config));
             }
@@ -49,7 +69,8 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
         return dirs;
     }
 
-    private static Path progressDir(IntakeConfig config) {
+    /** The forwarder's progress store and dead-letter file live under here. */
+    static Path forwarderDir(IntakeConfig config) {
         return config.dataDir().resolve("forwarder");
     }
 
@@ -74,10 +95,13 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
                 bootstrap = kafka.bootstrap();
                 log.info("embedded Kafka broker ready at {}", bootstrap);
             }
+            IntakeConfig.TopicSettings t = f.topicSettings();
             ForwarderConfig fc = new ForwarderConfig(bootstrap, f.topic(), config.nodeId(),
-                    progressDir(config), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
-                    f.retention(), f.progressInterval(), f.producer());
-            Forwarder fw = new Forwarder(fc, wal, registry);
+                    forwarderDir(config), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
+                    f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopicName(),
+                    new ForwarderConfig.TopicSettings(t.partitions(), t.replicationFactor(), t.minInsyncReplicas(),
+                            (int) Math.min(Integer.MAX_VALUE, t.maxMessageBytes())), encoding(f));
+            Forwarder fw = new Forwarder(fc, wal, registry, Clock.systemUTC(), limit);
             synchronized (this) {
                 if (closed) {
                     return;

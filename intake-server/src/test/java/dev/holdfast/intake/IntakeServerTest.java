@@ -145,7 +145,7 @@ class IntakeServerTest {
 
     @Test
     void everyInvalidInputIsAnsweredPreciselyAndNothingIsWritten() throws Exception {
-        IntakeServer server = start(config(new IntakeConfig.Limits(64 * 1024, 10, 16, 64L << 20), null));
+        IntakeServer server = start(config(new IntakeConfig.Limits(64 * 1024, 10, 16, 64L << 20, 0), null));
         TestClient c = client(server);
         TestClient.Stream s = c.stream();
         s.hello("agent-x");
@@ -256,7 +256,7 @@ class IntakeServerTest {
         // a long group-commit linger keeps the first batch in flight while the next ones arrive
         IntakeConfig.Wal slow = new IntakeConfig.Wal(w.maxBytes(), w.minFreeBytes(), w.bulkWatermark(),
                 w.normalWatermark(), w.retryAfter(), Duration.ofMillis(100), 64L << 20, w.rollCycle(), w.blockSize());
-        IntakeServer server = start(config(new IntakeConfig.Limits(200_000, 10_000, 256, 256 * 1024), slow));
+        IntakeServer server = start(config(new IntakeConfig.Limits(200_000, 10_000, 256, 256 * 1024, 0), slow));
         TestClient.Stream s = client(server).stream();
         s.hello("o");
         for (int seq = 1; seq <= 6; seq++) s.send(TestClient.batch("o", seq, 10, Priority.NORMAL, 10_000));

@@ -28,8 +28,7 @@ class ReplicatedDurabilityTest {
             IntakeConfig.Forwarding f = d.forwarder();
             IntakeConfig cfg = new IntakeConfig("rep-node", tmp.resolve("data"), Durability.REPLICATED,
                     new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0), d.limits(),
-                    d.wal(), new IntakeConfig.Forwarding(true, broker.bootstrap(), "rep", f.maxInflightBytes(),
-                    f.backlogMinShare(), f.liveMaxLag(), f.retention(), f.progressInterval(), f.producer()));
+                    d.wal(), f.withKafka(broker.bootstrap(), "rep"));
             try (IntakeServer server = new IntakeServer(cfg, IntakeServer.newRegistry()).start();
                  TestClient c = new TestClient(server.grpcPort());
                  TopicAudit audit = new TopicAudit(broker.bootstrap(), "rep")) {

@@ -237,6 +237,38 @@ public final class TopicManager {
      * Describes {@code names} into {@code existing}; a missing topic is left out (or, with {@code mustExist}, retried
      * until the deadline: a topic another client just created may not have reached the broker we ask yet).
      */
+    /**
+     * Waits until every partition of the topic is served by its leader: true when a ListOffsets request, which only a
+     * partition's current leader answers, succeeds for all of them. The controller reports a topic created before
+     * its leaders have taken the partitions on, and an idempotent producer that sends into that window gets
+     * NOT_LEADER_OR_FOLLOWER and then OUT_OF_ORDER_SEQUENCE_NUMBER for every later batch until its delivery timeout.
+     */
+    public boolean awaitServing(String topic, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames()
+                        .get(remainingMs(deadline), TimeUnit.MILLISECONDS).get(topic);
+                Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest =
+                        new LinkedHashMap<>();
+                boolean leaders = true;
+                for (TopicPartitionInfo p : d.partitions()) {
+                    leaders &= p.leader() != null && !p.leader().isEmpty();
+                    latest.put(new org.apache.kafka.common.TopicPartition(topic, p.partition()),
+                            org.apache.kafka.clients.admin.OffsetSpec.latest());
+                }
+                if (leaders) {
+                    admin.listOffsets(latest).all().get(remainingMs(deadline), TimeUnit.MILLISECONDS);
+                    return true;
+                }
+            } catch (ExecutionException | TimeoutException e) {
+                // not yet: no leader, or the leader does not serve the partition yet
+            }
+            Thread.sleep(RETRY_PAUSE_MS);
+        }
+        return false;
+    }
+
     private void describeTopics(Set<String> names, long deadline, boolean mustExist, Map<String, TopicDescription> existing,
                                 Map<String, Outcome> outcomes, int brokers) throws InterruptedException {
         Set<String> pending = new HashSet<>(names);

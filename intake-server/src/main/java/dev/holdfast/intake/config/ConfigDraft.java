@@ -43,9 +43,7 @@ record ConfigDraft(
         Endpoint newHttp = o.httpPort() != null ? new Endpoint(http.host(), o.httpPort()) : http;
         Forwarding f = forwarder;
         if (o.kafka() != null || o.topic() != null) {
-            f = new Forwarding(f.enabled(), o.kafka() != null ? o.kafka() : f.kafka(),
-                    o.topic() != null ? o.topic() : f.topic(), f.maxInflightBytes(), f.backlogMinShare(),
-                    f.liveMaxLag(), f.retention(), f.progressInterval(), f.producer());
+            f = f.withKafka(o.kafka() != null ? o.kafka() : f.kafka(), o.topic() != null ? o.topic() : f.topic());
         }
         problems.addAll(ConfigValidator.problems(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f));
         if (!problems.isEmpty()) {

@@ -3,7 +3,10 @@ package dev.holdfast.intake.config;
 import static dev.holdfast.config.ConfigText.quote;
 
 import dev.holdfast.config.ByteSizes;
+import dev.holdfast.config.ConfigText;
 import dev.holdfast.config.Durations;
+import dev.holdfast.forwarder.ForwardLimit;
+import dev.holdfast.forwarder.ValueEncoding;
 import dev.holdfast.intake.config.IntakeConfig.Endpoint;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
@@ -47,6 +50,9 @@ final class ConfigValidator {
         limits(p, limits);
         wal(p, wal);
         forwarder(p, forwarder);
+        if (forwarder.active()) {
+            forwardable(p, nodeId, limits, forwarder);
+        }
         if (durability == Durability.REPLICATED && !forwarder.active()) {
             p.add("durability: replicated needs the forwarder (forwarder.enabled: true and forwarder.kafka not none)");
         }
@@ -73,6 +79,61 @@ final class ConfigValidator {
         positive(p, "forwarder.liveMaxLag", f.liveMaxLag());
         positive(p, "forwarder.retention", f.retention());
         positive(p, "forwarder.progressInterval", f.progressInterval());
+        if (!f.deadLetterTopic().isEmpty() && !TOPIC.matcher(f.deadLetterTopic()).matches()) {
+            p.add("forwarder.deadLetterTopic: " + quote(f.deadLetterTopic())
+                    + " must be 1..249 characters from A-Z a-z 0-9 . _ - (empty = <topic>.dlq)");
+        } else if (f.deadLetterTopicName().equals(f.topic())) {
+            p.add("forwarder.deadLetterTopic: " + quote(f.deadLetterTopic()) + " is the topic itself; dead letters"
+                    + " need a topic of their own");
+        }
+        if (!List.of("protobuf", "json").contains(f.encoding())) {
+            p.add(ConfigText.notOneOf("forwarder.encoding", f.encoding(), "protobuf|json"));
+        }
+        IntakeConfig.TopicSettings t = f.topicSettings();
+        intRange(p, "forwarder.topicSettings.partitions", t.partitions(), 1, 10_000);
+        intRange(p, "forwarder.topicSettings.replicationFactor", t.replicationFactor(), 0, 32);
+        intRange(p, "forwarder.topicSettings.minInsyncReplicas", t.minInsyncReplicas(), 0, 32);
+        if (t.replicationFactor() > 0 && t.minInsyncReplicas() > t.replicationFactor()) {
+            p.add("forwarder.topicSettings.minInsyncReplicas: " + t.minInsyncReplicas() + " is more than the "
+                    + "replication factor " + t.replicationFactor() + "; no write could ever be acknowledged");
+        }
+        if (t.maxMessageBytes() != 0) {
+            sizeRange(p, "forwarder.topicSettings.maxMessageBytes", t.maxMessageBytes(), 4096, GIB);
+        }
+    }
+
+    /**
+     * The intake must not acknowledge an event it can never forward: its event limit must fit what the producer
+     * ({@code max.request.size}) and the topic ({@code max.message.bytes}, when configured) accept, with the
+     * headers the forwarder adds for the longest agent id allowed.
+     */
+    private static void forwardable(List<String> p, String nodeId, Limits l, Forwarding f) {
+        ForwardLimit limit;
+        try {
+            limit = forwardLimit(nodeId, f);
+        } catch (IllegalArgumentException e) {
+            p.add(e.getMessage());
+            return;
+        }
+        int fits = limit.maxEventBytes(l.maxAgentIdBytes());
+        if (fits < 1024) {
+            p.add("forwarder.producer.max.request.size: Kafka would take events of at most " + fits + " bytes ("
+                    + limit.explain() + "); raise it");
+        } else if (l.maxEventBytes() > fits) {
+            p.add("limits.maxEventBytes: " + ByteSizes.format(l.maxEventBytes()) + " is more than Kafka would take"
+                    + " from an agent id of limits.maxAgentIdBytes=" + l.maxAgentIdBytes() + " bytes: at most " + fits
+                    + " bytes (" + limit.explain() + "); lower it, or raise those (0 = follow them)");
+        }
+    }
+
+    /** The forwarder's event limit as configured (the topic's real max.message.bytes is learned at run time). */
+    static ForwardLimit forwardLimit(String nodeId, Forwarding f) {
+        ForwardLimit limit = new ForwardLimit(f.producer(), nodeId, f.topic(),
+                f.encoding().equals("json") ? ValueEncoding.JSON : ValueEncoding.PROTOBUF);
+        if (f.topicSettings().maxMessageBytes() > 0) {
+            limit.topicMaxMessageBytes((int) Math.min(Integer.MAX_VALUE, f.topicSettings().maxMessageBytes()));
+        }
+        return limit;
     }
 
     private static void positive(List<String> p, String field, java.time.Duration d) {
@@ -104,6 +165,9 @@ final class ConfigValidator {
         sizeRange(p, "limits.maxBatchBytes", l.maxBatchBytes(), 1, GIB);
         intRange(p, "limits.maxEventsPerBatch", l.maxEventsPerBatch(), 1, 1_000_000);
         intRange(p, "limits.maxAgentIdBytes", l.maxAgentIdBytes(), 1, 4096);
+        if (l.maxEventBytes() != 0) {
+            sizeRange(p, "limits.maxEventBytes", l.maxEventBytes(), 1, l.maxBatchBytes());
+        }
         if (l.maxInflightBytes() < l.maxBatchBytes()) {
             // Otherwise a single maximal batch could never be admitted.
             p.add("limits.maxInflightBytes: " + ByteSizes.format(l.maxInflightBytes())

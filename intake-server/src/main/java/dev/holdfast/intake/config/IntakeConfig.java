@@ -30,8 +30,15 @@ public record IntakeConfig(
     /** A listening address; port 0 asks the OS for a free port (tests, side-by-side instances). */
     public record Endpoint(String host, int port) {}
 
-    /** Per-request and global caps that protect the heap from oversized or too many batches. */
-    public record Limits(long maxBatchBytes, int maxEventsPerBatch, int maxAgentIdBytes, long maxInflightBytes) {}
+    /**
+     * Per-request and global caps that protect the heap from oversized or too many batches.
+     *
+     * @param maxEventBytes the largest event accepted; 0 = as large as the forwarder can get into Kafka (with
+     *                      forwarding off: as large as a batch). Set above what Kafka would take, it is refused at
+     *                      start: the intake must not acknowledge what it can never forward.
+     */
+    public record Limits(long maxBatchBytes, int maxEventsPerBatch, int maxAgentIdBytes, long maxInflightBytes,
+                         long maxEventBytes) {}
 
     /**
      * Write-ahead-log settings.
@@ -70,12 +77,27 @@ public record IntakeConfig(
      * @param retention        a fully forwarded WAL segment is deleted once older than this
      * @param progressInterval how often confirmed progress is saved to RocksDB
      * @param producer         Kafka producer properties, passed as given (they override Holdfast's defaults)
+     * @param deadLetterTopic  where events Kafka refuses for good go; empty = {@code <topic>.dlq}
+     * @param encoding         record values: {@code protobuf} (the agent's bytes) or {@code json}
+     * @param topicSettings    how the forwarder creates its topics when they are missing
      */
     public record Forwarding(boolean enabled, String kafka, String topic, long maxInflightBytes,
                              double backlogMinShare, Duration liveMaxLag, Duration retention,
-                             Duration progressInterval, java.util.Map<String, String> producer) {
+                             Duration progressInterval, java.util.Map<String, String> producer,
+                             String deadLetterTopic, String encoding, TopicSettings topicSettings) {
         public Forwarding {
             producer = java.util.Map.copyOf(producer);
+        }
+
+        /** A copy with another bootstrap and topic (command-line overrides). */
+        public Forwarding withKafka(String newKafka, String newTopic) {
+            return new Forwarding(enabled, newKafka, newTopic, maxInflightBytes, backlogMinShare, liveMaxLag,
+                    retention, progressInterval, producer, deadLetterTopic, encoding, topicSettings);
+        }
+
+        /** The dead-letter topic's name, the default filled in. */
+        public String deadLetterTopicName() {
+            return deadLetterTopic.isEmpty() ? topic + ".dlq" : deadLetterTopic;
         }
 
         /** Whether a broker is to be used at all. */
@@ -83,6 +105,13 @@ public record IntakeConfig(
             return enabled && !kafka.equals("none");
         }
     }
+
+    /**
+     * How the forwarder creates a missing topic; 0 = default: replication factor min(3, brokers),
+     * {@code min.insync.replicas} 2 when the replication factor is 3 or more (else 1), {@code max.message.bytes} the
+     * broker's.
+     */
+    public record TopicSettings(int partitions, int replicationFactor, int minInsyncReplicas, long maxMessageBytes) {}
 
     /**
      * The Chronicle Queue roll cycles Holdfast supports; constant names match
@@ -134,7 +163,8 @@ public record IntakeConfig(
         Forwarding f = forwarder;
         return new IntakeConfig(nodeId, dataDir, durability, grpc, http, limits, wal,
                 new Forwarding(false, f.kafka(), f.topic(), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
-                        f.retention(), f.progressInterval(), f.producer()));
+                        f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopic(), f.encoding(),
+                        f.topicSettings()));
     }
 
     /** A copy with the given overrides applied and validated. */
@@ -155,11 +185,12 @@ public record IntakeConfig(
                 Durability.FSYNC,
                 new Endpoint("0.0.0.0", 4317),
                 new Endpoint("0.0.0.0", 8080),
-                new Limits(4L << 20, 10_000, 256, 64L << 20),
+                new Limits(4L << 20, 10_000, 256, 64L << 20, 0),
                 new Wal(10L << 30, 512L << 20, 0.80, 0.90, Duration.ofSeconds(1), Duration.ofMillis(2),
                         8L << 20, RollCycle.FAST_HOURLY, 64L << 20),
                 new Forwarding(true, "embedded", "holdfast.events", 8L << 20, 0.2, Duration.ofSeconds(2),
-                        Duration.ofHours(1), Duration.ofMillis(50), java.util.Map.of()));
+                        Duration.ofHours(1), Duration.ofMillis(50), java.util.Map.of(), "", "protobuf",
+                        new TopicSettings(3, 0, 0, 0)));
     }
 
     static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {

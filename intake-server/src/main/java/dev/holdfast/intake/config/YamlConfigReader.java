@@ -10,6 +10,7 @@ import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.RollCycle;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
 import dev.holdfast.intake.config.IntakeConfig.Forwarding;
+import dev.holdfast.intake.config.IntakeConfig.TopicSettings;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -80,7 +81,8 @@ final class YamlConfigReader {
                 s.size("maxBatchBytes", d.maxBatchBytes()),
                 (int) s.integer("maxEventsPerBatch", d.maxEventsPerBatch()),
                 (int) s.integer("maxAgentIdBytes", d.maxAgentIdBytes()),
-                s.size("maxInflightBytes", d.maxInflightBytes()));
+                s.size("maxInflightBytes", d.maxInflightBytes()),
+                s.size("maxEventBytes", d.maxEventBytes()));
         s.rejectUnknownKeys();
         return l;
     }
@@ -110,9 +112,22 @@ final class YamlConfigReader {
                 s.duration("liveMaxLag", d.liveMaxLag()),
                 s.duration("retention", d.retention()),
                 s.duration("progressInterval", d.progressInterval()),
-                s.stringMap("producer", d.producer()));
+                s.stringMap("producer", d.producer()),
+                s.string("deadLetterTopic", d.deadLetterTopic()),
+                s.string("encoding", d.encoding()),
+                topicSettings(s.section("topicSettings"), d.topicSettings()));
         s.rejectUnknownKeys();
         return f;
+    }
+
+    private static TopicSettings topicSettings(YamlSection s, TopicSettings d) {
+        TopicSettings t = new TopicSettings(
+                (int) s.integer("partitions", d.partitions()),
+                (int) s.integer("replicationFactor", d.replicationFactor()),
+                (int) s.integer("minInsyncReplicas", d.minInsyncReplicas()),
+                s.size("maxMessageBytes", d.maxMessageBytes()));
+        s.rejectUnknownKeys();
+        return t;
     }
 
     private static RollCycle rollCycle(String name) {

@@ -53,7 +53,7 @@ class IntakeConfigTest {
         assertEquals(Durability.FSYNC, c.durability());
         assertEquals(new IntakeConfig.Endpoint("0.0.0.0", 4317), c.grpc());
         assertEquals(new IntakeConfig.Endpoint("0.0.0.0", 8080), c.http());
-        assertEquals(new IntakeConfig.Limits(4L << 20, 10_000, 256, 64L << 20), c.limits());
+        assertEquals(new IntakeConfig.Limits(4L << 20, 10_000, 256, 64L << 20, 0), c.limits());
         assertEquals(10L << 30, c.wal().maxBytes());
         assertEquals(512L << 20, c.wal().minFreeBytes());
         assertEquals(0.80, c.wal().bulkWatermark());
@@ -102,7 +102,7 @@ class IntakeConfigTest {
         assertEquals(Durability.WRITTEN, c.durability());
         assertEquals(new IntakeConfig.Endpoint("127.0.0.1", 0), c.grpc());
         assertEquals(new IntakeConfig.Endpoint("localhost", 9090), c.http());
-        assertEquals(new IntakeConfig.Limits(512 * 1024, 500, 64, 1 << 20), c.limits());
+        assertEquals(new IntakeConfig.Limits(512 * 1024, 500, 64, 1 << 20, 0), c.limits());
         assertEquals(new IntakeConfig.Wal(2L << 30, 64_000_000, 0.5, 0.5, Duration.ofMillis(250),
                 Duration.ofNanos(500_000), 1 << 20, RollCycle.FIVE_MINUTELY, 16L << 20), c.wal());
     }

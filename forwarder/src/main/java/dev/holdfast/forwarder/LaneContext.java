@@ -1,0 +1,19 @@
+package dev.holdfast.forwarder;
+
+import dev.holdfast.forwarder.deadletter.DeadLetters;
+import dev.holdfast.wal.Wal;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+
+import java.util.function.BooleanSupplier;
+
+/**
+ * What both lanes use and the forwarder owns.
+ *
+ * @param topicsChecked    false until the forwarder has created its topics (or found it cannot): nothing is sent
+ *                         before, so the broker never auto-creates them with its own settings
+ * @param topicUnavailable true while the topic could not be created and the broker will not create it, so "not in
+ *                         metadata" is a permanent error
+ */
+record LaneContext(Wal wal, Progress progress, EventRecords mapper, CircuitBreaker breaker, DeadLetters deadLetters,
+                   BooleanSupplier topicsChecked, BooleanSupplier topicUnavailable, ForwarderMetrics metrics) {
+}
