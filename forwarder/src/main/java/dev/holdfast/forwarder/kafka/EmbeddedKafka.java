@@ -28,7 +28,9 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * A real single-node Kafka broker (KRaft, broker and controller in one node) inside the current JVM.
+ * A real Kafka node (KRaft, broker and controller in one node) inside the current JVM: by default a single-node
+ * cluster of its own, or, given a {@link ClusterMember}, one member of a multi-node cluster with a static voter set
+ * (see {@link KafkaCluster}, which runs each member in its own process).
  *
  * <p>Lifecycle is explicit: the constructor only records the settings, {@link #start()} formats the data directory
  * on its first use and starts the broker, {@link #close()} shuts it down. The data directory is Kafka's log
@@ -48,7 +50,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     public static final String STOPPED_LINE = "kafka stopped";
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
-    private static final int NODE_ID = 1;
+    private static final int SINGLE_NODE_ID = 1;
     private static final String CONTROLLER_LISTENER = "CONTROLLER";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
@@ -56,6 +58,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final String host;
     private final int requestedPort;
     private final Map<String, String> extraProperties;
+    private final ClusterMember member;
 
     private KafkaRaftServer server;
     private int port;
@@ -73,13 +76,63 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @param extraProperties broker properties that override the defaults (e.g. {@code num.partitions})
      */
     public EmbeddedKafka(Path dataDir, String host, int port, Map<String, String> extraProperties) {
+        this(dataDir, host, port, null, extraProperties);
+    }
+
+    /**
+     * One member of a multi-node cluster: {@code member} says which node this is and who the voters are.
+     *
+     * @param port   the client port; must be fixed (not 0) for a cluster member, so restarts come back on it
+     * @param member node id, controller port, voters and cluster id; {@code null} for a single-node cluster
+     */
+    public EmbeddedKafka(Path dataDir, String host, int port, ClusterMember member, Map<String, String> extraProperties) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, was " + port);
+        }
+        if (member != null && port == 0) {
+            throw new IllegalArgumentException("a cluster member needs a fixed client port");
         }
         this.dataDir = dataDir.toAbsolutePath();
         this.host = host;
         this.requestedPort = port;
+        this.member = member;
         this.extraProperties = Map.copyOf(extraProperties);
+    }
+
+    /**
+     * Node {@code nodeId} of a combined-mode KRaft cluster with a static voter set.
+     *
+     * @param controllerPort this node's controller port; must be the one the voter list gives for {@code nodeId}
+     * @param voters         {@code id@host:port,...}, the same string on every member
+     * @param clusterId      the cluster id every member's log directory is formatted with
+     */
+    public record ClusterMember(int nodeId, int controllerPort, String voters, String clusterId) {
+        public ClusterMember {
+            if (nodeId < 0) {
+                throw new IllegalArgumentException("node id must be >= 0, was " + nodeId);
+            }
+            if (controllerPort <= 0 || controllerPort > 65535) {
+                throw new IllegalArgumentException("controller port must be 1..65535, was " + controllerPort);
+            }
+            if (!voters.contains(nodeId + "@")) {
+                throw new IllegalArgumentException("node " + nodeId + " is not among the voters " + voters);
+            }
+            Uuid.fromString(clusterId); // a malformed id would only fail later, inside the formatter
+        }
+
+        /** How many voters (= nodes, in combined mode) the cluster has. */
+        public int size() {
+            return voters.split(",").length;
+        }
+
+        /** The voter string for nodes 1..N on {@code host} with the given controller ports. */
+        public static String voters(String host, List<Integer> controllerPorts) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < controllerPorts.size(); i++) {
+                b.append(i == 0 ? "" : ",").append(i + 1).append('@').append(host).append(':').append(controllerPorts.get(i));
+            }
+            return b.toString();
+        }
     }
 
     /**
@@ -94,9 +147,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         // Kafka needs concrete ports in its configuration: the controller port is in the static voter list, and a
         // KafkaRaftServer does not tell which port a client listener on port 0 got. So free ports are picked here;
         // another process could take one in the instant between this check and Kafka's bind, which then fails start.
+        // A cluster member's ports are fixed by its cluster: the others know its controller port from the voters.
         port = requestedPort != 0 ? requestedPort : freePort(host);
-        int controllerPort = freePort(host);
-        Map<String, String> props = brokerProperties(dataDir, host, port, controllerPort, extraProperties);
+        int controllerPort = member != null ? member.controllerPort() : freePort(host);
+        Map<String, String> props = member != null
+                ? brokerProperties(dataDir, host, port, member, extraProperties)
+                : brokerProperties(dataDir, host, port, controllerPort, extraProperties);
         KafkaConfig config = new KafkaConfig(props, false);
 
         Files.createDirectories(dataDir);
@@ -149,17 +205,37 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /**
-     * The broker configuration: Kafka's defaults, adjusted for one node that shares a small machine with an intake,
-     * then {@code extra} on top.
+     * The broker configuration of a single-node cluster: Kafka's defaults, adjusted for one node that shares a small
+     * machine with an intake, then {@code extra} on top.
      */
     static Map<String, String> brokerProperties(Path dataDir, String host, int port, int controllerPort,
                                                 Map<String, String> extra) {
-        Map<String, String> p = new LinkedHashMap<>();
-        p.put("process.roles", "broker,controller");
-        p.put("node.id", String.valueOf(NODE_ID));
         // A static voter set (rather than a dynamic quorum) records no controller address in the log, so the
         // controller port may differ from one start to the next.
-        p.put("controller.quorum.voters", NODE_ID + "@" + host + ":" + controllerPort);
+        return brokerProperties(dataDir, host, port, SINGLE_NODE_ID, controllerPort,
+                SINGLE_NODE_ID + "@" + host + ":" + controllerPort, 1, extra);
+    }
+
+    /**
+     * The configuration of one member of a multi-node cluster: as for a single node, but internal topics and new
+     * topics are replicated to up to 3 nodes with at least 2 in sync ({@code min.insync.replicas=2} from 3 nodes
+     * on), so acks=all survives the loss of one broker and refuses writes, rather than losing them, without two.
+     */
+    static Map<String, String> brokerProperties(Path dataDir, String host, int port, ClusterMember member,
+                                                Map<String, String> extra) {
+        return brokerProperties(dataDir, host, port, member.nodeId(), member.controllerPort(), member.voters(),
+                member.size(), extra);
+    }
+
+    private static Map<String, String> brokerProperties(Path dataDir, String host, int port, int nodeId,
+                                                        int controllerPort, String voters, int clusterSize,
+                                                        Map<String, String> extra) {
+        String rf = String.valueOf(Math.min(clusterSize, 3));
+        String minIsr = String.valueOf(clusterSize >= 3 ? 2 : 1);
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", String.valueOf(nodeId));
+        p.put("controller.quorum.voters", voters);
         p.put("controller.listener.names", CONTROLLER_LISTENER);
         p.put("listeners", "PLAINTEXT://" + host + ":" + port + "," + CONTROLLER_LISTENER + "://" + host + ":" + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://" + host + ":" + port);
@@ -169,22 +245,30 @@ public final class EmbeddedKafka implements AutoCloseable {
 
         p.put("auto.create.topics.enable", "true");
         p.put("num.partitions", "1");
-        // One node cannot hold more than one replica of the internal topics; 50 partitions each would only slow
-        // the first consumer group and the first transaction down.
-        p.put("offsets.topic.replication.factor", "1");
+        // A single node cannot hold more than one replica of the internal topics; in a cluster they get 3 (2 in
+        // sync). 50 partitions each would only slow the first consumer group and the first transaction down.
+        p.put("offsets.topic.replication.factor", rf);
         p.put("offsets.topic.num.partitions", "1");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.replication.factor", rf);
+        p.put("transaction.state.log.min.isr", minIsr);
         p.put("transaction.state.log.num.partitions", "1");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
-        // No other member can be on its way: don't hold the first consumer group's join for 3 s.
+        p.put("share.coordinator.state.topic.replication.factor", rf);
+        p.put("share.coordinator.state.topic.min.isr", minIsr);
+        if (clusterSize > 1) {
+            p.put("default.replication.factor", rf);
+            p.put("min.insync.replicas", minIsr);
+            p.put("unclean.leader.election.enable", "false");
+        }
+        // Don't hold the first consumer group's join for 3 s.
         p.put("group.initial.rebalance.delay.ms", "0");
         // After a crash the restarted broker can only register once the controller has let the dead incarnation's
-        // session expire (9 s by default; 3 s here). Heartbeats go to the controller in the same process over loopback, so a
-        // shorter session costs little: a broker stalled for 3 s is fenced, and unfenced by its next heartbeat.
+        // session expire (9 s by default), and in a cluster a killed broker keeps its partitions (no new leader, no
+        // shrunk ISR) until it is fenced, when its session expires. A single node's heartbeats go to the controller
+        // in the same process, so 3 s costs little: a broker stalled for 3 s is fenced, and unfenced by its next
+        // heartbeat. A cluster member's go to another JVM on a busy machine, so it gets 6 s of slack against GC
+        // pauses and CPU starvation.
         p.put("broker.heartbeat.interval.ms", "500");
-        p.put("broker.session.timeout.ms", "3000");
+        p.put("broker.session.timeout.ms", clusterSize > 1 ? "6000" : "3000");
 
         // Modest footprint: fewer threads than a production broker, small segments and index files (Kafka
         // pre-allocates 10 MB per index by default), and an 8 MB compaction buffer instead of 128 MB of heap.
@@ -199,7 +283,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         return p;
     }
 
-    /** Formats the log directory on first use; afterwards reads the cluster id it recorded. */
+    /**
+     * Formats the log directory on first use (a cluster member with its cluster's id); afterwards reads the cluster
+     * id it recorded, which for a member must be its cluster's.
+     */
     private boolean formatIfNew(KafkaConfig config) throws IOException {
         Path meta = dataDir.resolve("meta.properties");
         if (Files.exists(meta)) {
@@ -208,9 +295,13 @@ public final class EmbeddedKafka implements AutoCloseable {
                 p.load(in);
             }
             clusterId = p.getProperty("cluster.id");
+            if (member != null && !member.clusterId().equals(clusterId)) {
+                throw new IOException(dataDir + ": formatted for cluster " + clusterId + ", not for this node's cluster "
+                        + member.clusterId());
+            }
             return false;
         }
-        clusterId = Uuid.randomUuid().toString();
+        clusterId = member != null ? member.clusterId() : Uuid.randomUuid().toString();
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
             // what `kafka-storage.sh format -t <id> -c server.properties` does for a static quorum
@@ -285,8 +376,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /**
-     * {@code --data DIR [--port N] [--host H] [--prop KEY=VALUE]... [--exit-with-pid PID]}. The last option lets a
-     * parent that spawned this broker (tests) make sure it cannot outlive the parent, even one killed by SIGKILL.
+     * {@code --data DIR [--port N] [--host H] [--prop KEY=VALUE]... [--exit-with-pid PID]}, and for a member of a
+     * multi-node cluster {@code --node-id N --controller-port C --voters ID@HOST:PORT,... --cluster-id ID}.
+     * {@code --exit-with-pid} lets a parent that spawned this broker (tests, {@link KafkaCluster}) make sure it
+     * cannot outlive the parent, even one killed by SIGKILL.
      */
     public static void main(String[] args) throws Exception {
         Path data = null;
@@ -294,6 +387,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         int port = 9092;
         Map<String, String> extra = new LinkedHashMap<>();
         long parentPid = -1;
+        Integer nodeId = null;
+        Integer controllerPort = null;
+        String voters = null;
+        String clusterId = null;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             if (value == null) {
@@ -311,6 +408,10 @@ public final class EmbeddedKafka implements AutoCloseable {
                     extra.put(value.substring(0, eq), value.substring(eq + 1));
                 }
                 case "--exit-with-pid" -> parentPid = Long.parseLong(value);
+                case "--node-id" -> nodeId = Integer.parseInt(value);
+                case "--controller-port" -> controllerPort = Integer.parseInt(value);
+                case "--voters" -> voters = value;
+                case "--cluster-id" -> clusterId = value;
                 default -> usage("unknown option " + args[i]);
             }
             i++;
@@ -318,13 +419,19 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (data == null) {
             usage("--data is required");
         }
+        boolean anyMemberOption = nodeId != null || controllerPort != null || voters != null || clusterId != null;
+        boolean allMemberOptions = nodeId != null && controllerPort != null && voters != null && clusterId != null;
+        if (anyMemberOption && !allMemberOptions) {
+            usage("a cluster member needs all of --node-id, --controller-port, --voters and --cluster-id");
+        }
         if (parentPid > 0) {
             ProcessHandle.of(parentPid).ifPresentOrElse(
                     parent -> parent.onExit().thenRun(() -> System.exit(0)),
                     () -> System.exit(0));
         }
         try {
-            serveUntilShutdown(new EmbeddedKafka(data, host, port, extra), System.out);
+            ClusterMember member = allMemberOptions ? new ClusterMember(nodeId, controllerPort, voters, clusterId) : null;
+            serveUntilShutdown(new EmbeddedKafka(data, host, port, member, extra), System.out);
         } catch (Exception e) {
             // exit explicitly: a broker that failed half-way may leave non-daemon threads behind
             e.printStackTrace();
@@ -334,7 +441,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private static void usage(String problem) {
         System.err.println(problem);
-        System.err.println("usage: EmbeddedKafka --data DIR [--port N] [--host H] [--prop KEY=VALUE]... [--exit-with-pid PID]");
+        System.err.println("usage: EmbeddedKafka --data DIR [--port N] [--host H] [--prop KEY=VALUE]... [--exit-with-pid PID]"
+                + " [--node-id N --controller-port C --voters ID@HOST:PORT,... --cluster-id ID]");
         System.exit(2);
     }
 }

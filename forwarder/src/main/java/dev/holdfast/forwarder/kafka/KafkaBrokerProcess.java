@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The child JVM uses this JVM's java binary, class path and input arguments (so it gets the same flags as the
  * test), writes stdout and stderr to {@link #log()}, and exits by itself if this JVM dies. It lives in src/main
- * only so that other modules' tests can use it.
+ * so that other modules' tests can use it, and {@link KafkaCluster} runs each member of a cluster with it.
  */
 public final class KafkaBrokerProcess implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
@@ -28,6 +28,9 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     private final Path dataDir;
     private final Path log;
     private final Map<String, String> extraProperties;
+    private final String host;
+    private final EmbeddedKafka.ClusterMember member;
+    private final List<String> jvmArgs;
     private int port;
     private Process process;
     private String bootstrap;
@@ -39,10 +42,24 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     }
 
     public KafkaBrokerProcess(Path dataDir, int port, Map<String, String> extraProperties) {
+        this(dataDir, "127.0.0.1", port, null, extraProperties, List.of());
+    }
+
+    /**
+     * A broker on {@code host:port}, optionally a member of a multi-node cluster.
+     *
+     * @param member  node id, controller port, voters and cluster id; {@code null} for a single-node cluster
+     * @param jvmArgs added after this JVM's input arguments, so they win over them (e.g. {@code -Xmx384m})
+     */
+    public KafkaBrokerProcess(Path dataDir, String host, int port, EmbeddedKafka.ClusterMember member,
+                              Map<String, String> extraProperties, List<String> jvmArgs) {
         this.dataDir = dataDir.toAbsolutePath();
         this.log = this.dataDir.resolveSibling(this.dataDir.getFileName() + ".log");
+        this.host = host;
         this.port = port;
+        this.member = member;
         this.extraProperties = Map.copyOf(extraProperties);
+        this.jvmArgs = List.copyOf(jvmArgs);
     }
 
     /** Spawns the broker and waits until it accepts connections; its log is in the exception if it doesn't. */
@@ -73,11 +90,17 @@ public final class KafkaBrokerProcess implements AutoCloseable {
                 cmd.add(arg);
             }
         }
+        cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(EmbeddedKafka.class.getName());
-        cmd.addAll(List.of("--data", dataDir.toString(), "--port", String.valueOf(port),
+        cmd.addAll(List.of("--data", dataDir.toString(), "--host", host, "--port", String.valueOf(port),
                 "--exit-with-pid", String.valueOf(ProcessHandle.current().pid())));
+        if (member != null) {
+            cmd.addAll(List.of("--node-id", String.valueOf(member.nodeId()),
+                    "--controller-port", String.valueOf(member.controllerPort()),
+                    "--voters", member.voters(), "--cluster-id", member.clusterId()));
+        }
         extraProperties.forEach((k, v) -> cmd.addAll(List.of("--prop", k + "=" + v)));
         return cmd;
     }
@@ -127,6 +150,11 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     /** The child's stdout and stderr, all starts appended. */
     public Path log() {
         return log;
+    }
+
+    /** The process id of the running (or last running) broker; -1 before the first start. */
+    public synchronized long pid() {
+        return process == null ? -1 : process.pid();
     }
 
     public synchronized boolean alive() {
