@@ -14,12 +14,16 @@ import dev.holdfast.wal.CommitListener;
 import dev.holdfast.wal.Wal;
 import dev.holdfast.wal.WalConfig;
 import dev.holdfast.wal.WalInspector;
+import dev.holdfast.forwarder.kafka.TopicManager;
+import dev.holdfast.forwarder.kafka.TopicSpec;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -43,14 +47,17 @@ public final class ForwardBenchCommand implements Callable<Integer> {
     int eventBytes;
     @Option(names = "--rounds", defaultValue = "3", description = "Default: ${DEFAULT-VALUE}")
     int rounds;
+    @Option(names = "--partitions", defaultValue = "3", description = "Partitions of every topic. Default: ${DEFAULT-VALUE}")
+    int partitions;
 
     @Override
     public Integer call() throws Exception {
         Path walDir = dir.resolve("wal");
         long lastIndex = buildWal(walDir);
         String run = Long.toString(System.currentTimeMillis(), 36);
-        System.out.printf("WAL with %,d events in batches of %d (~%d B each); broker %s%n", events, batch, eventBytes,
-                bootstrap);
+        System.out.printf("WAL with %,d events in batches of %d (~%d B each); Kafka %s; topics of %d partitions, "
+                + "replication factor min(3, brokers), min.insync.replicas 2 from 3 replicas%n", events, batch,
+                eventBytes, bootstrap, partitions);
         // round 0 warms up the JIT and the broker and is not counted; the order alternates so neither side
         // always runs on a colder or a busier machine
         java.util.List<Double> ratios = new java.util.ArrayList<>();
@@ -94,7 +101,27 @@ public final class ForwardBenchCommand implements Callable<Integer> {
         return last;
     }
 
+    /**
+     * Both sides write to topics created beforehand, the same way (the forwarder's TopicManager, defaults for the
+     * cluster's size) and served by their leaders, so neither side's time includes creating one.
+     */
+    private void createTopics(String... names) throws Exception {
+        try (Admin admin = Admin.create(Producers.adminProperties(bootstrap, Map.of()))) {
+            TopicManager topics = new TopicManager(admin);
+            java.util.List<TopicSpec> specs = java.util.Arrays.stream(names)
+                    .map(n -> TopicSpec.withDefaults(n, partitions)).toList();
+            TopicManager.Result r = topics.ensure(specs, Duration.ofSeconds(60));
+            if (!r.allReady()) {
+                throw new IllegalStateException("could not create the benchmark's topics: " + r.outcomes());
+            }
+            for (String n : names) {
+                topics.awaitServing(n, Duration.ofSeconds(60));
+            }
+        }
+    }
+
     private double plainProducer(Path walDir, String topic) throws Exception {
+        createTopics(topic);
         try (WalInspector wal = WalInspector.open(walDir);
              KafkaProducer<byte[], byte[]> producer = Producers.create(bootstrap, "bench-plain", Map.of())) {
             WalReplay.Result r = WalReplay.run(wal, WalReplay.Range.ALL, new EventRecords(topic, "bench"), producer,
@@ -106,7 +133,9 @@ public final class ForwardBenchCommand implements Callable<Integer> {
     private double forwarder(Path walDir, long lastIndex, String topic, int round) throws Exception {
         long firstIndex = lastIndex - (events / batch) + 1; // built within seconds: one segment
         try (Wal wal = Wal.open(WalConfig.defaults(walDir, false), CommitListener.NONE)) {
-            ForwarderConfig cfg = ForwarderConfig.defaults(bootstrap, topic, "bench", dir.resolve("progress-" + round));
+            ForwarderConfig cfg = ForwarderConfig.defaults(bootstrap, topic, "bench", dir.resolve("forwarder-" + round))
+                    .withTopicSettings(new ForwarderConfig.TopicSettings(partitions, 0, 0, 0));
+            createTopics(topic, cfg.deadLetterTopic());
             long t0 = System.nanoTime();
             try (Forwarder fw = new Forwarder(cfg, wal, new SimpleMeterRegistry()).start()) {
                 fw.whenConfirmed(lastIndex).get(10, TimeUnit.MINUTES);
