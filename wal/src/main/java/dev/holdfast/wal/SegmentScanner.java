@@ -245,7 +245,7 @@ final class SegmentScanner {
                     pos = skip(pos, "record marked incomplete before the writer's last record");
                     continue;
                 }
-                if (next > size) {
+                if (pos + 4 + len > size) { // the padding to the next header may be cut off; the record may not
                     pos = skip(pos, "header length " + len + " runs past the end of the file");
                     continue;
                 }
@@ -313,7 +313,7 @@ final class SegmentScanner {
 
         /** The structure of our record fits a document of this length (cheap: a few fields, no CRC). */
         private boolean plausible(long pos, int len) throws IOException {
-            return align(pos + 4 + len) <= size && RecordCodec.structureFits(bytes::intAt, pos + 4, len);
+            return pos + 4 + len <= size && RecordCodec.structureFits(bytes::intAt, pos + 4, len);
         }
 
         /** Chronicle's metadata documents (file header, index arrays) open with a named field: 0xB9, length, name. */
@@ -344,7 +344,7 @@ final class SegmentScanner {
             if (h == 0 || h == END_OF_DATA || h == NOT_COMPLETE) {
                 return writePosition < 0 || pos > writePosition;
             }
-            if ((h & NOT_COMPLETE) != 0 || align(pos + 4 + len) > size) {
+            if ((h & NOT_COMPLETE) != 0 || pos + 4 + len > size) {
                 return false;
             }
             return (h & META_DATA) != 0 ? plausibleMeta(pos, len) : intact(pos, len);
