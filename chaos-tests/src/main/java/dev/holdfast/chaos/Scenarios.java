@@ -1,6 +1,7 @@
 package dev.holdfast.chaos;
 
 import dev.holdfast.chaos.scenarios.Bitrot;
+import dev.holdfast.chaos.scenarios.BrokerLoss;
 import dev.holdfast.chaos.scenarios.DiskFull;
 import dev.holdfast.chaos.scenarios.DnsLoss;
 import dev.holdfast.chaos.scenarios.FrozenIntake;
@@ -19,7 +20,7 @@ public final class Scenarios {
 
     public static List<Scenario> all() {
         return List.of(new IntakeKills(), new KafkaOutage(), new Partitions(), new DiskFull(), new FrozenIntake(),
-                new DnsLoss(), new TornTail(), new ShipperKill(), new Bitrot());
+                new DnsLoss(), new TornTail(), new ShipperKill(), new Bitrot(), new BrokerLoss());
     }
 
     public static Scenario named(String name) {

@@ -5,6 +5,7 @@ import dev.holdfast.chaos.harness.ChaosHome;
 import dev.holdfast.chaos.harness.ChaosReport;
 import dev.holdfast.chaos.harness.ScenarioResult;
 import dev.holdfast.chaos.scenarios.Bitrot;
+import dev.holdfast.chaos.scenarios.BrokerLoss;
 import dev.holdfast.chaos.scenarios.DiskFull;
 import dev.holdfast.chaos.scenarios.DnsLoss;
 import dev.holdfast.chaos.scenarios.FrozenIntake;
@@ -120,5 +121,11 @@ class ChaosSuiteIT {
     @Order(9)
     void bitrot() throws Exception {
         check(new Bitrot());
+    }
+
+    @Test
+    @Order(10)
+    void brokerLoss() throws Exception {
+        check(new BrokerLoss());
     }
 }

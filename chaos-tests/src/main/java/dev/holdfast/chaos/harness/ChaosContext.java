@@ -140,6 +140,17 @@ public final class ChaosContext implements AutoCloseable {
     public Map<String, TopicAudit.Seen> verifyDelivery(ScenarioResult r, String topic, List<LoadAgents> groups,
                                                        AckTimeline timeline, Set<String> destroyed, Duration timeout)
             throws IOException, InterruptedException {
+        return verifyDelivery(r, kafkaBootstrap(), topic, groups, timeline, destroyed, timeout);
+    }
+
+    /**
+     * {@link #verifyDelivery(ScenarioResult, String, List, AckTimeline, Set, Duration)} against the Kafka at
+     * {@code bootstrap} (a scenario's own cluster) instead of the suite's broker.
+     */
+    public Map<String, TopicAudit.Seen> verifyDelivery(ScenarioResult r, String bootstrap, String topic,
+                                                       List<LoadAgents> groups, AckTimeline timeline,
+                                                       Set<String> destroyed, Duration timeout)
+            throws IOException, InterruptedException {
         Set<String> expected = new LinkedHashSet<>();
         Set<String> exempt = new LinkedHashSet<>();
         for (LoadAgents g : groups) {
@@ -177,7 +188,7 @@ public final class ChaosContext implements AutoCloseable {
             r.maxAckGapMillis = timeline.maxAckGapMillis();
             r.ackedPerSecond = timeline.acksPerSecond();
         }
-        try (TopicAudit v = new TopicAudit(kafkaBootstrap(), topic)) {
+        try (TopicAudit v = new TopicAudit(bootstrap, topic)) {
             Set<String> demanded = new LinkedHashSet<>(expected);
             demanded.removeAll(exempt);
             v.readUntil(demanded, timeout, Duration.ofSeconds(2));
