@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.holdfast.forwarder.EventRecords;
+import dev.holdfast.forwarder.ForwardLimit;
 import dev.holdfast.forwarder.Producers;
 import dev.holdfast.forwarder.WalReplay;
 import dev.holdfast.forwarder.deadletter.DeadLetter;
@@ -152,7 +153,8 @@ public final class WalCommand {
             }
             System.err.printf("%d dead letters in %s (%d only in this file)%s%n", c.entries().size(), file,
                     c.entries().stream().filter(DeadLetter::onlyInFile).count(),
-                    c.damaged() == 0 ? "" : "; " + c.damaged() + " damaged places skipped");
+                    c.damaged() == 0 ? "" : "; " + c.damaged() + " damaged places skipped: " + c.damage().stream()
+                            .map(DeadLetterFile.Damage::toString).collect(java.util.stream.Collectors.joining(", ")));
             return c.damaged() == 0 ? 0 : 1;
         }
     }
@@ -206,7 +208,7 @@ public final class WalCommand {
                 return 0;
             }
             try (KafkaProducer<byte[], byte[]> producer = Producers.create(bootstrap, "holdfast-replay",
-                    java.util.Map.of())) {
+                    java.util.Map.of("max.request.size", Integer.toString(maxRequestSize(c.entries()))))) {
                 DeadLetterReplay.Result result = DeadLetterReplay.run(c.entries(), topic, producer);
                 System.out.printf("replayed %d of %d dead letters from %s to %s%s%n", result.sent(),
                         c.entries().size(), file, bootstrap, result.failed() == 0 ? ""
@@ -214,6 +216,22 @@ public final class WalCommand {
                 return result.failed() == 0 ? 0 : 1;
             }
         }
+    }
+
+    /**
+     * Large enough for the largest dead letter: letters refused as too large are sent again once the topic takes
+     * them, and the producer's default (1 MiB) must not refuse them a second time; the topic still decides.
+     */
+    static int maxRequestSize(java.util.List<DeadLetter> letters) {
+        long largest = 0;
+        for (DeadLetter d : letters) {
+            long bytes = (d.key() == null ? 0 : d.key().length) + (d.value() == null ? 0 : d.value().length);
+            for (DeadLetter.Header h : d.headers()) {
+                bytes += h.key().length() * 4L + (h.value() == null ? 0 : h.value().length) + 16;
+            }
+            largest = Math.max(largest, bytes);
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(ForwardLimit.DEFAULT_MAX_REQUEST_SIZE, largest + 64 * 1024));
     }
 
     @Command(name = "ls", mixinStandardHelpOptions = true, description = "List segments.")

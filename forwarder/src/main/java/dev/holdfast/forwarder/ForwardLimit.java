@@ -61,22 +61,42 @@ public final class ForwardLimit {
 
     /** The largest event (its protobuf bytes as sent by the agent) that Kafka will take from this agent. */
     public int maxEventBytes(int agentIdBytes) {
-        long overhead = FIXED_OVERHEAD + 3L * agentIdBytes + nodeIdBytes;
-        long fits = maxRequestSize - overhead;
-        int topicLimit = topicMaxMessageBytes;
-        if (topicLimit > 0) {
-            long compressed = topicLimit - overhead - 64;
-            fits = Math.min(fits, compressed - compressed / 256);
-        }
+        long fits = Math.min(producerFits(agentIdBytes), topicFits(agentIdBytes, topicMaxMessageBytes));
         // the JSON mapping writes a control character in a string as \\u00XX: six bytes for one
         return (int) Math.max(0, encoding == ValueEncoding.JSON ? fits / 6 : fits);
     }
 
+    private long overhead(int agentIdBytes) {
+        return FIXED_OVERHEAD + 3L * agentIdBytes + nodeIdBytes;
+    }
+
+    private long producerFits(int agentIdBytes) {
+        return maxRequestSize - overhead(agentIdBytes);
+    }
+
+    /** Long.MAX_VALUE while the topic's limit is unknown. */
+    private long topicFits(int agentIdBytes, int topicLimit) {
+        if (topicLimit <= 0) {
+            return Long.MAX_VALUE;
+        }
+        long compressed = topicLimit - overhead(agentIdBytes) - 64;
+        return compressed - compressed / 256;
+    }
+
     /** Says where the limit comes from, with the keys to change it: for the intake's INVALID message. */
     public String explain() {
+        return explain(0);
+    }
+
+    /**
+     * Says where the limit for this agent comes from: the topic's {@code max.message.bytes} whenever it is what
+     * binds (Kafka's default, 1048588, binds before the producer's default 1048576 once compression's growth is
+     * counted), else the producer's {@code max.request.size} alone, since raising the topic's would not help.
+     */
+    public String explain(int agentIdBytes) {
         int topicLimit = topicMaxMessageBytes;
         String producer = "forwarder.producer max.request.size=" + maxRequestSize;
-        String why = topicLimit > 0 && topicLimit < maxRequestSize
+        String why = topicFits(agentIdBytes, topicLimit) < producerFits(agentIdBytes)
                 ? "topic " + topic + " max.message.bytes=" + topicLimit + " (forwarder.topicSettings.maxMessageBytes,"
                 + " or the topic's own config), " + producer
                 : producer;

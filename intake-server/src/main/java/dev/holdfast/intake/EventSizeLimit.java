@@ -33,7 +33,7 @@ public final class EventSizeLimit {
             int max = forward.maxEventBytes(agentIdBytes);
             if (eventBytes > max) {
                 return "event " + eventNumber + " is " + eventBytes + " bytes, more than Kafka will take: at most "
-                        + max + " bytes (" + forward.explain() + ")";
+                        + max + " bytes (" + forward.explain(agentIdBytes) + ")";
             }
         }
         return null;

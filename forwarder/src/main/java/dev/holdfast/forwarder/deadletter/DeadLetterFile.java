@@ -25,8 +25,9 @@ import java.util.zip.CRC32C;
  * --dead-letters} sends again from, and the only copy of those the dead-letter topic refused too.
  *
  * <p>An entry is {@code magic, body length, CRC32C(body), body}. A crash mid-append leaves a torn tail, which the
- * next open cuts off (that entry's record was not confirmed, so it is dead-lettered again); damage inside the file
- * costs the damaged entry only: the reader resynchronises at the next magic whose entry checks out.
+ * next open cuts off (that entry's record was not confirmed, so it is dead-lettered again); damage anywhere else
+ * costs the damaged entry only: the reader resynchronises at the next magic whose entry checks out, reports where
+ * it stepped over damage, and the file keeps it (appends go after it).
  */
 public final class DeadLetterFile implements AutoCloseable {
     public static final String NAME = "dead-letters.log";
@@ -34,10 +35,31 @@ public final class DeadLetterFile implements AutoCloseable {
     private static final int HEAD = 12;
     /** Far above any event the intake lets in (its limits keep events under Kafka's request size). */
     private static final int MAX_BODY = 256 << 20;
+    /** The error text is cut to this many characters (Kafka's messages can be long); nothing else is cut. */
     private static final int MAX_TEXT = 4096;
 
-    /** What a read found: the entries, and how many damaged places it stepped over. */
-    public record Contents(List<DeadLetter> entries, int damaged, long validBytes) {
+    /**
+     * What a read found: the entries, the damaged places it stepped over, and where the next append goes (after the
+     * last intact entry when what follows it is a torn append, else at the end: damage is kept, never cut).
+     */
+    public record Contents(List<DeadLetter> entries, List<Damage> damage, long validBytes) {
+        public Contents {
+            entries = List.copyOf(entries);
+            damage = List.copyOf(damage);
+        }
+
+        /** How many damaged places the read stepped over. */
+        public int damaged() {
+            return damage.size();
+        }
+    }
+
+    /** Bytes {@code [from, from + length)} of the file hold no intact entry. */
+    public record Damage(long from, long length) {
+        @Override
+        public String toString() {
+            return "at byte " + from + " (" + length + " bytes)";
+        }
     }
 
     private final Path file;
@@ -108,29 +130,55 @@ public final class DeadLetterFile implements AutoCloseable {
         try {
             all = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            return new Contents(List.of(), 0, 0);
+            return new Contents(List.of(), List.of(), 0);
         }
         List<DeadLetter> out = new ArrayList<>();
-        int damaged = 0;
+        List<Damage> damage = new ArrayList<>();
         int pos = 0;
-        long validEnd = 0;
-        boolean inDamage = false;
+        int intactEnd = 0;
         while (pos + HEAD <= all.length) {
             DeadLetter d = entryAt(all, pos);
             if (d == null) {
-                inDamage = true;
                 pos++;
                 continue;
             }
-            if (inDamage) {
-                damaged++; // damage with an intact entry after it; damage at the very end is a torn append
-                inDamage = false;
+            if (pos > intactEnd) {
+                damage.add(new Damage(intactEnd, pos - intactEnd)); // damage with an intact entry after it
             }
             out.add(d);
             pos += HEAD + ByteBuffer.wrap(all, pos + 4, 4).getInt();
-            validEnd = pos;
+            intactEnd = pos;
         }
-        return new Contents(out, damaged, validEnd);
+        if (intactEnd == all.length || tornAppend(all, intactEnd)) {
+            return new Contents(out, damage, intactEnd);
+        }
+        damage.add(new Damage(intactEnd, all.length - intactEnd));
+        return new Contents(out, damage, all.length);
+    }
+
+    /**
+     * Whether the bytes after the last intact entry are what a crash mid-append leaves: less than a header, zeros
+     * (a file extended but not written), or the start of one entry that runs past the end of the file. Anything
+     * else (garbage, a complete entry that fails its checksum) is damage, reported and kept.
+     */
+    private static boolean tornAppend(byte[] all, int from) {
+        int tail = all.length - from;
+        if (tail < HEAD) {
+            return true;
+        }
+        boolean zeros = true;
+        for (int i = from; i < all.length && zeros; i++) {
+            zeros = all[i] == 0;
+        }
+        if (zeros) {
+            return true;
+        }
+        ByteBuffer h = ByteBuffer.wrap(all, from, HEAD);
+        if (h.getInt() != MAGIC) {
+            return false;
+        }
+        int len = h.getInt();
+        return len >= 0 && len <= MAX_BODY && len > tail - HEAD;
     }
 
     /** The entry starting at pos, or null when none starts there. */
@@ -164,7 +212,7 @@ public final class DeadLetterFile implements AutoCloseable {
             text(out, d.eventId());
             text(out, d.topic());
             text(out, d.reason());
-            text(out, d.error());
+            text(out, d.error().length() > MAX_TEXT ? d.error().substring(0, MAX_TEXT) + "…" : d.error());
             text(out, d.destination());
             blob(out, d.key());
             blob(out, d.value());
@@ -201,9 +249,9 @@ public final class DeadLetterFile implements AutoCloseable {
         return new DeadLetter(at, index, id, topic, reason, error, destination, key, value, headers);
     }
 
+    /** Written whole: an event id cut short would no longer match its event after a restart. */
     private static void text(DataOutputStream out, String s) throws IOException {
-        String t = s.length() > MAX_TEXT ? s.substring(0, MAX_TEXT) + "…" : s;
-        blob(out, t.getBytes(StandardCharsets.UTF_8));
+        blob(out, s.getBytes(StandardCharsets.UTF_8));
     }
 
     private static void blob(DataOutputStream out, byte[] b) throws IOException {

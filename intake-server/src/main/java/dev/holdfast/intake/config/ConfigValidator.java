@@ -118,11 +118,11 @@ final class ConfigValidator {
         int fits = limit.maxEventBytes(l.maxAgentIdBytes());
         if (fits < 1024) {
             p.add("forwarder.producer.max.request.size: Kafka would take events of at most " + fits + " bytes ("
-                    + limit.explain() + "); raise it");
+                    + limit.explain(l.maxAgentIdBytes()) + "); raise it");
         } else if (l.maxEventBytes() > fits) {
             p.add("limits.maxEventBytes: " + ByteSizes.format(l.maxEventBytes()) + " is more than Kafka would take"
                     + " from an agent id of limits.maxAgentIdBytes=" + l.maxAgentIdBytes() + " bytes: at most " + fits
-                    + " bytes (" + limit.explain() + "); lower it, or raise those (0 = follow them)");
+                    + " bytes (" + limit.explain(l.maxAgentIdBytes()) + "); lower it, or raise those (0 = follow them)");
         }
     }
 
