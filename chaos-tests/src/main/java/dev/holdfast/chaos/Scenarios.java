@@ -7,7 +7,9 @@ import dev.holdfast.chaos.scenarios.DnsLoss;
 import dev.holdfast.chaos.scenarios.FrozenIntake;
 import dev.holdfast.chaos.scenarios.IntakeKills;
 import dev.holdfast.chaos.scenarios.KafkaOutage;
+import dev.holdfast.chaos.scenarios.NodeLoss;
 import dev.holdfast.chaos.scenarios.Partitions;
+import dev.holdfast.chaos.scenarios.PoisonRecord;
 import dev.holdfast.chaos.scenarios.ShipperKill;
 import dev.holdfast.chaos.scenarios.TornTail;
 
@@ -20,7 +22,8 @@ public final class Scenarios {
 
     public static List<Scenario> all() {
         return List.of(new IntakeKills(), new KafkaOutage(), new Partitions(), new DiskFull(), new FrozenIntake(),
-                new DnsLoss(), new TornTail(), new ShipperKill(), new Bitrot(), new BrokerLoss());
+                new DnsLoss(), new TornTail(), new ShipperKill(), new Bitrot(), new BrokerLoss(), new NodeLoss(),
+                new PoisonRecord());
     }
 
     public static Scenario named(String name) {

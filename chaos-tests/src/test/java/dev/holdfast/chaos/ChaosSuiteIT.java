@@ -11,7 +11,9 @@ import dev.holdfast.chaos.scenarios.DnsLoss;
 import dev.holdfast.chaos.scenarios.FrozenIntake;
 import dev.holdfast.chaos.scenarios.IntakeKills;
 import dev.holdfast.chaos.scenarios.KafkaOutage;
+import dev.holdfast.chaos.scenarios.NodeLoss;
 import dev.holdfast.chaos.scenarios.Partitions;
+import dev.holdfast.chaos.scenarios.PoisonRecord;
 import dev.holdfast.chaos.scenarios.ShipperKill;
 import dev.holdfast.chaos.scenarios.TornTail;
 import org.junit.jupiter.api.AfterAll;
@@ -127,5 +129,17 @@ class ChaosSuiteIT {
     @Order(10)
     void brokerLoss() throws Exception {
         check(new BrokerLoss());
+    }
+
+    @Test
+    @Order(11)
+    void nodeLoss() throws Exception {
+        check(new NodeLoss());
+    }
+
+    @Test
+    @Order(12)
+    void poisonRecord() throws Exception {
+        check(new PoisonRecord());
     }
 }

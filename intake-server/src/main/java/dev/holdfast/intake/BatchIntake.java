@@ -92,7 +92,7 @@ public final class BatchIntake {
                 .thenCompose(r -> switch (r.status()) {
                     case PERSISTED -> replication.confirmed(r.index()).thenApply(v -> r);
                     case DUPLICATE -> replication.confirmedThrough(wal.lastIndex()).thenApply(v -> r);
-                    case CONFLICT, REJECTED -> CompletableFuture.completedFuture(r);
+                    case CONFLICT, TOO_LARGE, REJECTED -> CompletableFuture.completedFuture(r);
                 })
                 .handle((r, error) -> {
                     inflight.release(ticket);
@@ -118,6 +118,10 @@ public final class BatchIntake {
             case DUPLICATE -> ack(seq, BatchAck.Status.DUPLICATE, 0, r.message());
             case CONFLICT -> {
                 metrics.rejected("reused_seq");
+                yield ack(seq, BatchAck.Status.INVALID, 0, r.message());
+            }
+            case TOO_LARGE -> {
+                metrics.rejected("invalid");
                 yield ack(seq, BatchAck.Status.INVALID, 0, r.message());
             }
             case REJECTED -> {

@@ -12,6 +12,11 @@ public record AppendResult(Status status, long index, long retryAfterMs, String 
          * help; the message says so.
          */
         CONFLICT,
+        /**
+         * Not written: the record is larger than the WAL can hold in one document ({@link WalConfig#maxRecordBytes}).
+         * Resending cannot help.
+         */
+        TOO_LARGE,
         /** Not written: disk pressure or shutdown. The sender should retry after {@code retryAfterMs}. */
         REJECTED
     }
@@ -30,6 +35,11 @@ public record AppendResult(Status status, long index, long retryAfterMs, String 
         return new AppendResult(Status.CONFLICT, -1, 0, "batch_seq " + Long.toUnsignedString(header.batchSeq())
                 + " was reused with other content: this intake already holds a different batch under agent \""
                 + header.agentId() + "\" and this seq; not written (a seq must name one batch for ever)");
+    }
+
+    static AppendResult tooLarge(int encodedBytes, long maxRecordBytes) {
+        return new AppendResult(Status.TOO_LARGE, -1, 0, "batch takes " + encodedBytes + " bytes in the WAL, more than "
+                + "the " + maxRecordBytes + " one record may take (a quarter of wal.blockSize); not written");
     }
 
     static AppendResult rejected(long retryAfterMs, String why) {

@@ -68,8 +68,13 @@ final class GroupCommitWriter implements AutoCloseable {
             result.complete(AppendResult.rejected(guard.retryAfterMs(), "WAL writer failed: " + f));
             return result;
         }
-        pending.add(new Request(header, payload, RecordCodec.contentChecksum(payload),
-                RecordCodec.encodedSize(header, payload.length), result));
+        int encoded = RecordCodec.encodedSize(header, payload.length);
+        if (encoded > config.maxRecordBytes()) {
+            // it would fail the writer for every batch behind it: one bad input must not stop the WAL
+            result.complete(AppendResult.tooLarge(encoded, config.maxRecordBytes()));
+            return result;
+        }
+        pending.add(new Request(header, payload, RecordCodec.contentChecksum(payload), encoded, result));
         return result;
     }
 

@@ -22,6 +22,18 @@ public record WalConfig(Path dir, boolean fsync, long groupCommitMaxDelayNanos, 
     /** How often per-agent sequence state is checkpointed: bounds the records a restart must re-read. */
     public static final long CHECKPOINT_INTERVAL_MILLIS = 5_000;
 
+    /**
+     * The largest record (header and payload) this WAL can write: Chronicle Queue writes one document within a
+     * quarter of a block, and a larger write fails the writer itself, so it is refused before it is queued.
+     */
+    public long maxRecordBytes() {
+        return maxRecordBytes(blockSize);
+    }
+
+    public static long maxRecordBytes(long blockSize) {
+        return blockSize / 4 - 1024;
+    }
+
     /** Defaults suited to tests and small deployments. */
     public static WalConfig defaults(Path dir, boolean fsync) {
         return new WalConfig(dir, fsync, 2_000_000L, 8L << 20, "FAST_HOURLY", 64L << 20,

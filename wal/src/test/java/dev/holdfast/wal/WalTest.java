@@ -113,6 +113,28 @@ class WalTest {
     }
 
     @Test
+    void aRecordLargerThanAQuarterBlockIsRefusedAloneAndTheWriterGoesOn() throws Exception {
+        // 1 MiB blocks: Chronicle writes one document within 256 KiB; a 400 KB record used to stop the writer for
+        // every batch after it ("WAL writer stopped; batches are refused until restart")
+        WalConfig small = new WalConfig(tmp.resolve("wal"), true, 2_000_000L, 8L << 20, "FAST_HOURLY", 1L << 20,
+                WalConfig.defaults(tmp, true).limits(), WalConfig.CHECKPOINT_INTERVAL_MILLIS);
+        try (Wal wal = Wal.open(small, CommitListener.NONE)) {
+            CompletableFuture<AppendResult> before = wal.append(header("b", 1, BatchPriority.NORMAL), payload("b", 1, 100));
+            AppendResult big = wal.append(header("b", 2, BatchPriority.NORMAL), payload("b", 2, 400_000)).get();
+            assertEquals(AppendResult.Status.TOO_LARGE, big.status());
+            assertTrue(big.message().contains("a quarter of wal.blockSize"), big.message());
+            AppendResult fits = wal.append(header("b", 3, BatchPriority.NORMAL),
+                    payload("b", 3, (int) small.maxRecordBytes() - 200)).get();
+            assertEquals(AppendResult.Status.PERSISTED, before.get().status());
+            assertEquals(AppendResult.Status.PERSISTED, fits.status(), fits.message());
+            assertEquals(AppendResult.Status.PERSISTED,
+                    wal.append(header("b", 4, BatchPriority.NORMAL), payload("b", 4, 100)).get().status());
+            assertTrue(wal.writable());
+            assertEquals(3, readAll(wal).size());
+        }
+    }
+
+    @Test
     void aSeqReusedWithOtherContentIsRefusedAlsoAfterARestart() throws Exception {
         try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
             assertEquals(AppendResult.Status.PERSISTED, wal.append(header("r", 1, BatchPriority.NORMAL), payload("r", 1, 100)).get().status());

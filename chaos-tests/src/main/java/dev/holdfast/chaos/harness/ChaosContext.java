@@ -2,6 +2,7 @@ package dev.holdfast.chaos.harness;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.forwarder.kafka.KafkaCluster;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 
 import java.io.IOException;
@@ -28,6 +29,7 @@ public final class ChaosContext implements AutoCloseable {
     private final PrintStream out;
     private final KafkaBrokerProcess kafka;
     private final TcpProxy kafkaProxy;
+    private KafkaCluster cluster;
 
     private ChaosContext(ChaosHome home, Path workDir, long seed, double soakFactor, PrintStream out,
                          KafkaBrokerProcess kafka, TcpProxy kafkaProxy) {
@@ -76,6 +78,26 @@ public final class ChaosContext implements AutoCloseable {
 
     public KafkaBrokerProcess kafka() {
         return kafka;
+    }
+
+    /**
+     * A real 3-broker KRaft cluster (each broker its own process), started on first use and shared by the scenarios
+     * about a replicated Kafka (each with topics of its own), so the suite pays its start-up once. A scenario that
+     * kills brokers restarts them before it ends (if it fails before, the next use restarts them).
+     */
+    public synchronized KafkaCluster cluster() throws IOException, InterruptedException {
+        if (cluster == null) {
+            long t0 = System.nanoTime();
+            KafkaCluster c = new KafkaCluster(workDir.resolve("kafka-cluster"), "127.0.0.1", 0, 3);
+            c.start();
+            cluster = c;
+            log("3-broker cluster up in %d ms: %s", (System.nanoTime() - t0) / 1_000_000, c.bootstrap());
+        }
+        if (cluster.ids().stream().anyMatch(id -> !cluster.alive(id))) {
+            log("restarting the brokers a failed scenario left down");
+            cluster.start(); // every broker not running
+        }
+        return cluster;
     }
 
     public TcpProxy kafkaProxy() {
@@ -218,6 +240,9 @@ public final class ChaosContext implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         try {
+            if (cluster != null) {
+                cluster.close();
+            }
             kafka.close();
         } finally {
             kafkaProxy.close();

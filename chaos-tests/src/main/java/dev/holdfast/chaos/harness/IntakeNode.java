@@ -1,5 +1,7 @@
 package dev.holdfast.chaos.harness;
 
+import dev.holdfast.config.ByteSizes;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +31,12 @@ public final class IntakeNode implements AutoCloseable {
 
     public IntakeNode(ChaosHome home, String id, Path dir, Path dataDir, String kafkaBootstrap, String topic,
                       Map<String, String> walSettings) throws IOException {
+        this(home, id, dir, dataDir, kafkaBootstrap, topic, walSettings, "fsync");
+    }
+
+    /** @param durability {@code written}, {@code fsync} or {@code replicated} */
+    public IntakeNode(ChaosHome home, String id, Path dir, Path dataDir, String kafkaBootstrap, String topic,
+                      Map<String, String> walSettings, String durability) throws IOException {
         this.home = home;
         this.id = id;
         this.dir = dir;
@@ -40,11 +48,15 @@ public final class IntakeNode implements AutoCloseable {
         Files.createDirectories(dir);
         StringBuilder wal = new StringBuilder();
         walSettings.forEach((k, v) -> wal.append("  ").append(k).append(": ").append(v).append('\n'));
+        // a batch must fit one WAL record, a quarter of a block (the intake refuses to start otherwise)
+        long blockSize = ByteSizes.parse(walSettings.getOrDefault("blockSize", "64MiB")).orElseThrow();
+        long maxBatch = Math.min(4L << 20, blockSize / 4 - (16 << 10));
         Files.writeString(config, "nodeId: " + id + "\n"
                 + "dataDir: " + dataDir + "\n"
-                + "durability: fsync\n"
+                + "durability: " + durability + "\n"
                 + "grpc: {host: 127.0.0.1, port: " + grpcPort + "}\n"
                 + "http: {host: 127.0.0.1, port: " + httpPort + "}\n"
+                + "limits: {maxBatchBytes: " + maxBatch + "}\n"
                 + "wal:\n" + wal
                 + "forwarder:\n  enabled: true\n  kafka: " + kafkaBootstrap + "\n  topic: " + topic + "\n"
                 + "  retention: 1h\n");

@@ -54,10 +54,9 @@ public final class BrokerLoss implements Scenario {
         String topic = ctx.topic(name());
         Random random = ctx.random(name());
         long t0 = System.nanoTime();
-        try (KafkaCluster cluster = new KafkaCluster(dir.resolve("kafka-cluster"), "127.0.0.1", 0, 3)) {
-            cluster.start();
-            r.fact("cluster start ms", ms(t0));
-            ctx.log("%s: 3 brokers up in %d ms: %s", name(), ms(t0), cluster.bootstrap());
+        KafkaCluster cluster = ctx.cluster();
+        {
+            r.fact("cluster start ms (0: already up for another scenario)", ms(t0));
             // the forwarder does not create topics: the scenario does, with the replication it is about
             try (Admin admin = cluster.admin()) {
                 admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 3)

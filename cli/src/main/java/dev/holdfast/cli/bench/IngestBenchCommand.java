@@ -160,9 +160,14 @@ public final class IngestBenchCommand implements Callable<Integer> {
             long warmup = warmupSeconds != null ? warmupSeconds : (duration > 0 ? 2 : 0);
             return new IngestConfig(targets, agents, batch, eventBytes, duration, batches, ackedLog,
                     window, priority, agentPrefix, reportJson, warmup, IngestConfig.DEFAULT_DRAIN_SECONDS,
-                    IngestConfig.DEFAULT_POOL_SIZE, rate, dnsRefreshSeconds);
+                    poolSize(eventBytes), rate, dnsRefreshSeconds);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    /** The pre-built events take at most 64 MiB: 4,096 events of 400 KB would not fit a small heap. */
+    static int poolSize(int eventBytes) {
+        return (int) Math.max(1, Math.min(IngestConfig.DEFAULT_POOL_SIZE, (64L << 20) / Math.max(1, eventBytes)));
     }
 }

@@ -29,6 +29,8 @@ final class ConfigValidator {
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,253}");
     private static final long MIB = 1L << 20;
     private static final long GIB = 1L << 30;
+    /** A WAL record's header: fixed fields and the agent id (limits.maxAgentIdBytes is at most 4 KiB). */
+    private static final long RECORD_HEADER_ALLOWANCE = 8192;
 
     private ConfigValidator() {}
 
@@ -49,6 +51,14 @@ final class ConfigValidator {
         }
         limits(p, limits);
         wal(p, wal);
+        long maxRecord = dev.holdfast.wal.WalConfig.maxRecordBytes(wal.blockSize()) - RECORD_HEADER_ALLOWANCE;
+        if (wal.blockSize() >= MIB && limits.maxBatchBytes() <= GIB && limits.maxBatchBytes() > maxRecord) {
+            // Chronicle writes a document within a quarter of a block; a larger batch would stop the WAL writer
+            p.add("limits.maxBatchBytes: " + ByteSizes.format(limits.maxBatchBytes()) + " does not fit one WAL record"
+                    + " with wal.blockSize " + ByteSizes.format(wal.blockSize()) + " (at most " + maxRecord
+                    + " bytes, a quarter of a block less headers); lower it or raise wal.blockSize to "
+                    + ByteSizes.format(4 * (limits.maxBatchBytes() + RECORD_HEADER_ALLOWANCE + 1024)) + " or more");
+        }
         forwarder(p, forwarder);
         if (forwarder.active()) {
             forwardable(p, nodeId, limits, forwarder);

@@ -144,6 +144,7 @@ class IntakeConfigTest {
             wal: {groupCommitMaxBytes: 0}         => wal.groupCommitMaxBytes: 0B is outside 1B..1GiB
             wal: {rollCycle: HOURLY}              => wal.rollCycle: "HOURLY" is not one of FIVE_MINUTELY|TEN_MINUTELY|TWENTY_MINUTELY|HALF_HOURLY|FAST_HOURLY|TWO_HOURLY|FOUR_HOURLY|SIX_HOURLY|FAST_DAILY
             wal: {blockSize: 64KiB}               => wal.blockSize: 64KiB is outside 1MiB..1GiB
+            wal: {blockSize: 8MiB}                => limits.maxBatchBytes: 4MiB does not fit one WAL record with wal.blockSize 8MiB (at most 2087936 bytes
             dataDir: "a\\0b"                      => dataDir: "a\\u0000b" is not a valid path
             wal: [1, 2]                           => wal: expected a section (a mapping of keys to values), got a list
             """)
