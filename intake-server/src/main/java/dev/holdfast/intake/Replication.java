@@ -3,7 +3,6 @@ package dev.holdfast.intake;
 import dev.holdfast.forwarder.Forwarder;
 import dev.holdfast.forwarder.ForwardLimit;
 import dev.holdfast.forwarder.ForwarderConfig;
-import dev.holdfast.forwarder.ValueEncoding;
 import dev.holdfast.forwarder.kafka.EmbeddedKafka;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.wal.Wal;
@@ -40,12 +39,7 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
         this.config = config;
         this.wal = wal;
         this.registry = registry;
-        this.limit = new ForwardLimit(config.forwarder().producer(), config.nodeId(), config.forwarder().topic(),
-                encoding(config.forwarder()));
-        int configuredTopicMax = (int) Math.min(Integer.MAX_VALUE, config.forwarder().topicSettings().maxMessageBytes());
-        if (configuredTopicMax > 0) {
-            limit.topicMaxMessageBytes(configuredTopicMax); // tightened to the topic's real setting once known
-        }
+        this.limit = config.forwarder().forwardLimit(config.nodeId()); // the forwarder tightens it once it knows more
     }
 
     /** What the forwarder can get into Kafka; the intake's door refuses larger events. */
@@ -53,9 +47,7 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
         return limit;
     }
 
-    private static ValueEncoding encoding(IntakeConfig.Forwarding f) {
-        return f.encoding().equals("json") ? ValueEncoding.JSON : ValueEncoding.PROTOBUF;
-    }
+
 
     /** The directories forwarding writes under the data directory: the progress store and the embedded broker's log. */
     static List<Path> directories(IntakeConfig config) {
@@ -100,7 +92,7 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
                     forwarderDir(config), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
                     f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopicName(),
                     new ForwarderConfig.TopicSettings(t.partitions(), t.replicationFactor(), t.minInsyncReplicas(),
-                            (int) Math.min(Integer.MAX_VALUE, t.maxMessageBytes())), encoding(f));
+                            (int) Math.min(Integer.MAX_VALUE, t.maxMessageBytes())), f.valueEncoding());
             Forwarder fw = new Forwarder(fc, wal, registry, Clock.systemUTC(), limit);
             synchronized (this) {
                 if (closed) {

@@ -96,8 +96,8 @@ final class ConfigValidator {
             p.add("forwarder.deadLetterTopic: " + quote(f.deadLetterTopic()) + " is the topic itself; dead letters"
                     + " need a topic of their own");
         }
-        if (!List.of("protobuf", "json").contains(f.encoding())) {
-            p.add(ConfigText.notOneOf("forwarder.encoding", f.encoding(), "protobuf|json"));
+        if (ValueEncoding.find(f.encoding()).isEmpty()) {
+            p.add(ConfigText.notOneOf("forwarder.encoding", f.encoding(), ValueEncoding.allowed()));
         }
         IntakeConfig.TopicSettings t = f.topicSettings();
         intRange(p, "forwarder.topicSettings.partitions", t.partitions(), 1, 10_000);
@@ -120,7 +120,7 @@ final class ConfigValidator {
     private static void forwardable(List<String> p, String nodeId, Limits l, Forwarding f) {
         ForwardLimit limit;
         try {
-            limit = forwardLimit(nodeId, f);
+            limit = f.forwardLimit(nodeId);
         } catch (IllegalArgumentException e) {
             p.add(e.getMessage());
             return;
@@ -134,16 +134,6 @@ final class ConfigValidator {
                     + " from an agent id of limits.maxAgentIdBytes=" + l.maxAgentIdBytes() + " bytes: at most " + fits
                     + " bytes (" + limit.explain(l.maxAgentIdBytes()) + "); lower it, or raise those (0 = follow them)");
         }
-    }
-
-    /** The forwarder's event limit as configured (the topic's real max.message.bytes is learned at run time). */
-    static ForwardLimit forwardLimit(String nodeId, Forwarding f) {
-        ForwardLimit limit = new ForwardLimit(f.producer(), nodeId, f.topic(),
-                f.encoding().equals("json") ? ValueEncoding.JSON : ValueEncoding.PROTOBUF);
-        if (f.topicSettings().maxMessageBytes() > 0) {
-            limit.topicMaxMessageBytes((int) Math.min(Integer.MAX_VALUE, f.topicSettings().maxMessageBytes()));
-        }
-        return limit;
     }
 
     private static void positive(List<String> p, String field, java.time.Duration d) {

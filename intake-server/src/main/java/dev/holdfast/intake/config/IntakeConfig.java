@@ -95,6 +95,25 @@ public record IntakeConfig(
                     retention, progressInterval, producer, deadLetterTopic, encoding, topicSettings);
         }
 
+        /** The record value encoding; validated, so an unknown name never gets here. */
+        public dev.holdfast.forwarder.ValueEncoding valueEncoding() {
+            return dev.holdfast.forwarder.ValueEncoding.find(encoding).orElse(dev.holdfast.forwarder.ValueEncoding.PROTOBUF);
+        }
+
+        /**
+         * The largest event this forwarding could get into Kafka, as configured: the intake's door and the start-up
+         * check use it; the forwarder tightens it to the topic's real {@code max.message.bytes} once known.
+         *
+         * @throws IllegalArgumentException naming the key when {@code max.request.size} is not a number
+         */
+        public dev.holdfast.forwarder.ForwardLimit forwardLimit(String nodeId) {
+            var limit = new dev.holdfast.forwarder.ForwardLimit(producer, nodeId, topic, valueEncoding());
+            if (topicSettings.maxMessageBytes() > 0) {
+                limit.topicMaxMessageBytes((int) Math.min(Integer.MAX_VALUE, topicSettings.maxMessageBytes()));
+            }
+            return limit;
+        }
+
         /** The dead-letter topic's name, the default filled in. */
         public String deadLetterTopicName() {
             return deadLetterTopic.isEmpty() ? topic + ".dlq" : deadLetterTopic;
