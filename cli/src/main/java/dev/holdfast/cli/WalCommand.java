@@ -165,6 +165,8 @@ public final class WalCommand {
     static final class Replay implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         DataDir dir = new DataDir();
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
         @Option(names = "--dead-letters", description = "Re-send the dead letters of --data (to --topic if given, "
                 + "else each to the topic it was meant for) instead of the WAL")
         boolean deadLetters;
@@ -182,6 +184,10 @@ public final class WalCommand {
         @Override
         public Integer call() throws IOException {
             if (deadLetters) {
+                if (range.from != null || range.to != null) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                            "--from/--to select WAL records; with --dead-letters every dead letter is sent");
+                }
                 return replayDeadLetters();
             }
             String topic = this.topic != null ? this.topic : "holdfast.events";

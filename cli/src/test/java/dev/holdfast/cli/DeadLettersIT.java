@@ -159,6 +159,14 @@ class DeadLettersIT {
     }
 
     @Test
+    void aWalRangeWithDeadLettersIsAUsageError() throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("range"));
+        Run r = holdfast("wal", "replay", "--dead-letters", "--data", empty.toString(), "--from", "5", "--dry-run");
+        assertEquals(2, r.exitCode(), r.toString());
+        assertTrue(String.join("\n", r.stderr()).contains("--from/--to select WAL records"), r.toString());
+    }
+
+    @Test
     void aDataDirectoryWithoutDeadLettersListsNone() throws Exception {
         Path empty = Files.createDirectories(tmp.resolve("empty"));
         Run r = holdfast("wal", "dead-letters", "--data", empty.toString());
