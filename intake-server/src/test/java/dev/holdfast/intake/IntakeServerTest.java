@@ -194,7 +194,8 @@ class IntakeServerTest {
         IntakeConfig.Wal w = IntakeConfig.defaults().wal();
         IntakeConfig.Wal small = new IntakeConfig.Wal(2L << 20, 0, 0.5, 0.75, Duration.ofMillis(300),
                 w.groupCommitMaxDelay(), w.groupCommitMaxBytes(), w.rollCycle(), 1L << 20);
-        IntakeServer server = start(config(null, small));
+        // 1 MiB blocks take records of at most 255 KiB: the batch limit must fit (the config refuses it otherwise)
+        IntakeServer server = start(config(new IntakeConfig.Limits(200 * 1024, 10_000, 256, 64L << 20, 0), small));
         TestClient c = client(server);
         TestClient.Stream s = c.stream();
         s.hello("p");
