@@ -54,6 +54,11 @@ public final class BatchIntake {
         this.overloadRetryAfterMs = overloadRetryAfterMs;
     }
 
+    /** Null when a Hello or Resume may name this agent id, else why not (see {@link BatchValidator#agentIdProblem}). */
+    public String agentIdProblem(String field, String agentId) {
+        return validator.agentIdProblem(field, agentId);
+    }
+
     /** A batch from the unary Send: any agent, no claim. */
     public CompletableFuture<BatchAck> accept(byte[] bytes) {
         return accept(bytes, null, 0);

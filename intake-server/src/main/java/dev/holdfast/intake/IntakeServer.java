@@ -61,6 +61,9 @@ public final class IntakeServer implements AutoCloseable {
                 WalConfig.CHECKPOINT_INTERVAL_MILLIS);
     }
 
+    /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: more calls on one connection wait in the client for a free one. */
+    static final int MAX_CONCURRENT_STREAMS = 100;
+
     public static Path walDir(Path dataDir) {
         return dataDir.resolve("wal");
     }
@@ -132,6 +135,9 @@ public final class IntakeServer implements AutoCloseable {
                 .executor(grpcExecutor)
                 .maxInboundMessageSize(frameLimit)
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                // gRPC's default advertises 2^31-1 concurrent streams: one connection could open any number of
+                // streams, each holding buffers and an agent's state; agents need one (the shipper) or a few
+                .maxConcurrentCallsPerConnection(MAX_CONCURRENT_STREAMS)
                 .addService(new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition())
                 .build()
                 .start();

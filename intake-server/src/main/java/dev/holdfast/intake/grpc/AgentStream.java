@@ -1,6 +1,7 @@
 package dev.holdfast.intake.grpc;
 
 import dev.holdfast.intake.BatchIntake;
+import dev.holdfast.intake.BatchValidator;
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.IntakeMessage;
 import dev.holdfast.protocol.v1.Welcome;
@@ -55,8 +56,9 @@ final class AgentStream implements StreamObserver<InboundMessage> {
     }
 
     private void onHello(String agent, long acknowledgedThrough) {
-        if (agent.isEmpty()) {
-            fail(Status.INVALID_ARGUMENT.withDescription("hello.agent_id is empty"));
+        String problem = intake.agentIdProblem("hello.agent_id", agent);
+        if (problem != null) {
+            fail(Status.INVALID_ARGUMENT.withDescription(problem));
             return;
         }
         String earlier;
@@ -90,7 +92,7 @@ final class AgentStream implements StreamObserver<InboundMessage> {
             }
         }
         if (expectedAgent == null) {
-            send(invalid(RawMarshallers.peekBatchSeq(bytes), "batch before Hello: a stream must begin with a Hello "
+            send(invalid(BatchValidator.peekBatchSeq(bytes), "batch before Hello: a stream must begin with a Hello "
                     + "naming its agent, and only batches after it are accepted; nothing was written"));
             return;
         }

@@ -68,8 +68,9 @@ public final class IntakeGrpcService {
     }
 
     private void resume(Hello hello, StreamObserver<Welcome> out) {
-        if (hello.getAgentId().isEmpty()) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("agent_id is empty").asRuntimeException());
+        String problem = intake.agentIdProblem("agent_id", hello.getAgentId());
+        if (problem != null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException());
             return;
         }
         out.onNext(welcome(hello.getAgentId(), hello.getAcknowledgedThrough()));

@@ -3,7 +3,6 @@ package dev.holdfast.intake.grpc;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
 import dev.holdfast.protocol.v1.AgentMessage;
-import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.Hello;
 import io.grpc.MethodDescriptor;
 
@@ -81,29 +80,6 @@ final class RawMarshallers {
                     : new InboundMessage.Malformed("AgentMessage carries neither hello nor batch");
         } catch (IOException e) {
             return new InboundMessage.Malformed("malformed protobuf: " + e.getMessage());
-        }
-    }
-
-    /**
-     * The batch_seq of EventBatch bytes, for answering a batch the intake will not read further; 0 when the bytes
-     * are too broken to tell.
-     */
-    static long peekBatchSeq(byte[] eventBatch) {
-        try {
-            CodedInputStream in = CodedInputStream.newInstance(eventBatch);
-            long seq = 0;
-            int tag;
-            while ((tag = in.readTag()) != 0) {
-                if (WireFormat.getTagFieldNumber(tag) == EventBatch.BATCH_SEQ_FIELD_NUMBER
-                        && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
-                    seq = in.readUInt64();
-                } else {
-                    in.skipField(tag);
-                }
-            }
-            return seq;
-        } catch (IOException e) {
-            return 0;
         }
     }
 }

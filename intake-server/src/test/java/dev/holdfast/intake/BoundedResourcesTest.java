@@ -1,0 +1,151 @@
+package dev.holdfast.intake;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.holdfast.intake.config.Durability;
+import dev.holdfast.intake.config.IntakeConfig;
+import dev.holdfast.protocol.v1.AgentMessage;
+import dev.holdfast.protocol.v1.BatchAck;
+import dev.holdfast.protocol.v1.EventBatch;
+import dev.holdfast.protocol.v1.Hello;
+import dev.holdfast.protocol.v1.IntakeMessage;
+import dev.holdfast.protocol.v1.Priority;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * What one client can make the intake hold, over real gRPC: agent ids in Hello and Resume are bounded like those in
+ * batches (and never echoed back), a batch of millions of empty events is refused before it is parsed, and one
+ * connection cannot open more than {@link IntakeServer#MAX_CONCURRENT_STREAMS} streams at once.
+ */
+class BoundedResourcesTest {
+    @TempDir
+    Path tmp;
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
+    }
+
+    private IntakeServer start() throws Exception {
+        IntakeConfig d = IntakeConfig.defaults();
+        IntakeConfig cfg = new IntakeConfig("bounded", tmp.resolve("data"), Durability.FSYNC,
+                new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0), d.limits(),
+                d.wal(), d.forwarder()).withoutForwarder();
+        IntakeServer s = new IntakeServer(cfg, IntakeServer.newRegistry()).start();
+        open.add(s);
+        return s;
+    }
+
+    private TestClient client(IntakeServer s) {
+        TestClient c = new TestClient(s.grpcPort());
+        open.add(c);
+        return c;
+    }
+
+    @Test
+    void aHugeAgentIdInHelloOrResumeIsRefusedWithoutBeingEchoedOrRemembered() throws Exception {
+        IntakeServer server = start();
+        TestClient c = client(server);
+        String huge = "a".repeat(1 << 20);
+        try (TestClient.Stream s = c.stream()) {
+            s.sendRawMessage(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(huge)).build().toByteArray());
+            Status st = s.error();
+            assertEquals(Status.Code.INVALID_ARGUMENT, st.getCode());
+            assertTrue(st.getDescription().contains("limits.maxAgentIdBytes"), st.getDescription());
+            assertTrue(st.getDescription().length() < 200, "the id is not echoed: " + st.getDescription().length());
+        }
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                () -> c.blocking().resume(Hello.newBuilder().setAgentId(huge).setAcknowledgedThrough(-1L).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().length() < 200);
+        // one byte over the limit (256 by default) is refused too; at the limit it is an agent like any other
+        String over = "b".repeat(257);
+        assertThrows(StatusRuntimeException.class, () -> c.blocking().resume(Hello.newBuilder().setAgentId(over).build()));
+        String atLimit = "c".repeat(256);
+        try (TestClient.Stream s = c.stream()) {
+            assertTrue(s.hello(atLimit).hasWelcome());
+            s.send(TestClient.batch(atLimit, 1, 2, Priority.NORMAL, 10));
+            assertEquals(BatchAck.Status.PERSISTED, s.next().getAck().getStatus());
+        }
+        assertFalse(server.wal().sequences().contains(huge, 1));
+    }
+
+    /** 2,000,000 empty events fit in 4 MB: {@code 0x1A 0x00} each. */
+    private static byte[] emptyEvents(int n) throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream(2 * n + 64);
+        CodedOutputStream out = CodedOutputStream.newInstance(buf);
+        out.writeString(EventBatch.AGENT_ID_FIELD_NUMBER, "empty");
+        out.writeUInt64(EventBatch.BATCH_SEQ_FIELD_NUMBER, 7);
+        for (int i = 0; i < n; i++) {
+            out.writeByteArray(EventBatch.EVENTS_FIELD_NUMBER, new byte[0]);
+        }
+        out.flush();
+        return buf.toByteArray();
+    }
+
+    @Test
+    void millionsOfEmptyEventsAreRefusedBeforeTheyAreParsed() throws Exception {
+        byte[] bytes = emptyEvents(2_000_000);
+        assertTrue(bytes.length <= 4 << 20, "fits the default batch limit: " + bytes.length);
+        BatchValidator validator = new BatchValidator(new BatchValidator.Limits(4 << 20, 10_000, 256));
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        BatchValidator.Result r = validator.validate(bytes, 1, null);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        BatchValidator.Invalid invalid = assertInstanceOf(BatchValidator.Invalid.class, r);
+        assertEquals(7, invalid.batchSeq());
+        assertTrue(invalid.message().contains("batch has 2000000 events, over the limit of 10000"), invalid.message());
+        // parsing them all took ~200 MB of objects; counting the tags takes next to nothing
+        assertTrue(allocated < 4 << 20, "allocated " + allocated + " bytes to refuse it");
+        // a batch at the limit is still parsed and accepted
+        assertInstanceOf(BatchValidator.Valid.class, validator.validate(emptyEvents(10_000), 1, null));
+    }
+
+    @Test
+    void aConnectionGetsAtMostAHundredStreamsAtOnce() throws Exception {
+        IntakeServer server = start();
+        TestClient c = client(server);
+        int n = IntakeServer.MAX_CONCURRENT_STREAMS + 1;
+        List<TestClient.Stream> streams = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            TestClient.Stream s = c.stream();
+            streams.add(s);
+            s.sendRawMessage(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId("s" + i)).build()
+                    .toByteArray());
+        }
+        int welcomed = 0;
+        List<TestClient.Stream> waiting = new ArrayList<>();
+        for (TestClient.Stream s : streams) {
+            Object o = s.received.poll(welcomed < n - 1 ? 10 : 3, TimeUnit.SECONDS);
+            if (o instanceof IntakeMessage m && m.hasWelcome()) {
+                welcomed++;
+            } else {
+                assertNull(o, "a stream over the limit waits; it is not failed");
+                waiting.add(s);
+            }
+        }
+        assertEquals(IntakeServer.MAX_CONCURRENT_STREAMS, welcomed, "streams served at once on one connection");
+        assertEquals(1, waiting.size());
+        // one ends: the waiting one is served
+        TestClient.Stream first = streams.stream().filter(s -> !waiting.contains(s)).findFirst().orElseThrow();
+        first.close();
+        Object o = waiting.get(0).received.poll(10, TimeUnit.SECONDS);
+        assertTrue(o instanceof IntakeMessage m && m.hasWelcome(), "served once a stream ended: " + o);
+        for (TestClient.Stream s : streams) {
+            s.close();
+        }
+    }
+}
