@@ -148,4 +148,86 @@ class BoundedResourcesTest {
             s.close();
         }
     }
+
+    @Test
+    void aClientThatNeverReadsItsAcksIsHeldBackInsteadOfQueuedFor() throws Exception {
+        IntakeServer server = start();
+        // a 64 KiB HTTP/2 window for what the client receives: its unread acks fill it after ~1,600, and from then
+        // on only the intake could hold more (without flow control it did: 2.8 GB in the measurement)
+        io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort())
+                .usePlaintext().flowControlWindow(65_535).build();
+        open.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        java.util.concurrent.atomic.AtomicReference<io.grpc.stub.ClientCallStreamObserver<byte[]>> call =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger acks = new java.util.concurrent.atomic.AtomicInteger();
+        io.grpc.MethodDescriptor<byte[], IntakeMessage> m = dev.holdfast.protocol.v1.IntakeServiceGrpc.getStreamMethod()
+                .toBuilder(new ByteArrayMarshallerForTest(), io.grpc.protobuf.ProtoUtils.marshaller(
+                        IntakeMessage.getDefaultInstance())).build();
+        io.grpc.stub.ClientCalls.asyncBidiStreamingCall(channel.newCall(m, io.grpc.CallOptions.DEFAULT),
+                new io.grpc.stub.ClientResponseObserver<byte[], IntakeMessage>() {
+                    @Override
+                    public void beforeStart(io.grpc.stub.ClientCallStreamObserver<byte[]> requests) {
+                        requests.disableAutoRequestWithInitial(0); // reads nothing until told to
+                        call.set(requests);
+                    }
+
+                    @Override
+                    public void onNext(IntakeMessage value) {
+                        if (value.hasAck()) acks.incrementAndGet();
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+        io.grpc.stub.ClientCallStreamObserver<byte[]> requests = call.get();
+        requests.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId("deaf")).build().toByteArray());
+        int batches = 20_000;
+        for (int seq = 1; seq <= batches; seq++) {
+            // sent regardless of isReady: the client buffers what the intake does not take
+            requests.onNext(AgentMessage.newBuilder().setBatch(TestClient.batch("deaf", seq, 1, Priority.NORMAL, 10))
+                    .build().toByteArray());
+        }
+        Thread.sleep(3000);
+        long written = held(server, batches);
+        Thread.sleep(2000);
+        long later = held(server, batches);
+        System.out.printf("a client reading no acks: the intake took %d of %d batches, then %d two seconds later%n",
+                written, batches, later);
+        // held back: what it took was bounded by the acks the client's window and a 32 KiB send buffer hold
+        assertEquals(written, later, "the intake kept taking batches from a client that reads no acks");
+        assertTrue(later < batches, "the intake took all " + batches + " batches: it queued their acks without bound");
+        requests.request(Integer.MAX_VALUE); // now it reads: everything is taken and acknowledged
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (acks.get() < batches && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(batches, acks.get(), "every batch acknowledged once the client reads");
+        requests.onCompleted();
+    }
+
+    private static long held(IntakeServer server, int batches) {
+        return java.util.stream.LongStream.rangeClosed(1, batches)
+                .filter(seq -> server.wal().sequences().contains("deaf", seq)).count();
+    }
+
+    private static final class ByteArrayMarshallerForTest implements io.grpc.MethodDescriptor.Marshaller<byte[]> {
+        @Override
+        public java.io.InputStream stream(byte[] value) {
+            return new java.io.ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(java.io.InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
 }

@@ -18,6 +18,10 @@ import java.util.function.BiFunction;
  * <p>The protocol is strict, and every breach is answered: a batch before the Hello is refused INVALID (it is never
  * accepted as any agent); a second Hello ends the stream with FAILED_PRECONDITION; a message carrying both a hello
  * and a batch (or either twice) ends it with INVALID_ARGUMENT.
+ *
+ * <p>Flow control: the stream reads its next message only while the agent is reading acks (the response is ready)
+ * and fewer than {@link #MAX_OUTSTANDING} batches wait for theirs. A client that sends and never reads is thus
+ * held back by HTTP/2 flow control instead of making the intake queue acks for it without bound.
  */
 final class AgentStream implements StreamObserver<InboundMessage> {
     private final BatchIntake intake;
@@ -30,6 +34,9 @@ final class AgentStream implements StreamObserver<InboundMessage> {
     private int outstanding;
     private boolean halfClosed;
     private boolean finished;
+    /** A message has been requested from gRPC and not yet delivered. */
+    private boolean requested;
+    static final int MAX_OUTSTANDING = 64;
 
     AgentStream(BatchIntake intake, BiFunction<String, Long, Welcome> welcome, ServerCallStreamObserver<IntakeMessage> out) {
         this.intake = intake;
@@ -40,10 +47,35 @@ final class AgentStream implements StreamObserver<InboundMessage> {
                 finished = true; // acks still pending are dropped; the agent resends after its next Welcome
             }
         });
+        out.disableAutoRequest(); // called while the call is being set up, as gRPC requires
+        out.setOnReadyHandler(this::requestIfRoom);
+        requestIfRoom();
+    }
+
+    /** Asks gRPC for the next inbound message when the agent reads its acks and the stream has room for another. */
+    private void requestIfRoom() {
+        synchronized (this) {
+            if (requested || finished || halfClosed || outstanding >= MAX_OUTSTANDING || !out.isReady()) {
+                return;
+            }
+            requested = true;
+        }
+        out.request(1);
     }
 
     @Override
     public void onNext(InboundMessage message) {
+        synchronized (this) {
+            requested = false;
+        }
+        try {
+            handle(message);
+        } finally {
+            requestIfRoom();
+        }
+    }
+
+    private void handle(InboundMessage message) {
         if (message instanceof InboundMessage.Hello hello) {
             onHello(hello.agentId(), hello.acknowledgedThrough());
         } else if (message instanceof InboundMessage.Batch batch) {
@@ -106,6 +138,7 @@ final class AgentStream implements StreamObserver<InboundMessage> {
                 sendLocked(msg);
                 completeIfDrained();
             }
+            requestIfRoom();
         });
     }
 
