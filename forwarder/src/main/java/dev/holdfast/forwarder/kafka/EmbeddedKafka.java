@@ -426,7 +426,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         if (parentPid > 0) {
             ProcessHandle.of(parentPid).ifPresentOrElse(
-                    parent -> parent.onExit().thenRun(() -> System.exit(0)),
+                    parent -> parent.onExit().thenRun(EmbeddedKafka::exitWithoutParent),
                     () -> System.exit(0));
         }
         try {
@@ -437,6 +437,28 @@ public final class EmbeddedKafka implements AutoCloseable {
             e.printStackTrace();
             System.exit(1);
         }
+    }
+
+    /** How long a broker whose parent died may take to shut down cleanly before it halts. */
+    private static final long ORPHAN_SHUTDOWN_MILLIS = 10_000;
+
+    /**
+     * The parent is gone: shut down cleanly if that is quick, else halt. A cluster member whose fellow brokers died
+     * with the same parent waits in its clean shutdown for a controller quorum that will never come back (a CI run
+     * saw one outlive its killed parent by more than 60 s); its log is recovered at the next start like any crash.
+     */
+    private static void exitWithoutParent() {
+        Thread halt = new Thread(() -> {
+            try {
+                Thread.sleep(ORPHAN_SHUTDOWN_MILLIS);
+            } catch (InterruptedException e) {
+                // halt now
+            }
+            Runtime.getRuntime().halt(0);
+        }, "kafka-orphan-halt");
+        halt.setDaemon(true);
+        halt.start();
+        System.exit(0);
     }
 
     private static void usage(String problem) {
