@@ -110,7 +110,8 @@ public final class AgentSequences {
      * Its header failed the checksum too, so who sent it is inferred: the agent whose id its agent field holds (or
      * holds but for one byte, or holds at the right offset under a damaged length field). The seq is the one its seq
      * field holds, unless the payload is intact and the agent's content window knows it under a seq one bit away (a
-     * flipped bit in the seq field): then that one. Forgetting a seq that was fine only lets a resend be written
+     * flipped bit in the seq field): then that one. When the id matches no agent (more than a byte of it damaged),
+     * the content decides ({@link #forgetUnattributed}). Forgetting a seq that was fine only lets a resend be written
      * twice; keeping one whose only copy is damaged would answer a resend DUPLICATE and lose it.
      */
     public void forgetDamaged(byte[] record) {
@@ -121,10 +122,12 @@ public final class AgentSequences {
         byte[] field = RecordCodec.storedAgent(record);
         byte[] payload = RecordCodec.storedPayload(record);
         int payloadCrc = payload == null ? 0 : RecordCodec.contentChecksum(payload);
+        boolean attributed = false;
         for (Map.Entry<String, State> e : agents.entrySet()) {
             if (!sentBy(record, field, e.getKey().getBytes(StandardCharsets.UTF_8))) {
                 continue;
             }
+            attributed = true;
             State s = e.getValue();
             synchronized (s) {
                 long seq = stored;
@@ -137,6 +140,42 @@ public final class AgentSequences {
                     }
                 }
                 s.held.remove(seq);
+            }
+        }
+        if (!attributed) {
+            forgetUnattributed(record, stored);
+        }
+    }
+
+    /**
+     * The agent id itself is damaged (more than one byte). Whose batch it was is found by its content: for each agent,
+     * the bytes after an id of that agent's length (and the 4-byte payload length, whatever it says) are checksummed
+     * and looked up among that agent's recent seqs. If no content matches either (the payload is damaged too), the
+     * stored seq is forgotten for every agent: a wrongly forgotten seq costs one duplicate write, a wrongly kept one
+     * answers DUPLICATE for a batch this WAL no longer holds.
+     */
+    private void forgetUnattributed(byte[] record, long stored) {
+        boolean found = false;
+        for (Map.Entry<String, State> e : agents.entrySet()) {
+            int at = RecordCodec.AGENT_OFFSET + e.getKey().getBytes(StandardCharsets.UTF_8).length + 4;
+            if (at > record.length) {
+                continue;
+            }
+            int crc = RecordCodec.contentChecksum(Arrays.copyOfRange(record, at, record.length));
+            State s = e.getValue();
+            synchronized (s) {
+                long seq = s.contents.seqWithContent(crc, stored);
+                if (seq != 0) {
+                    s.held.remove(seq);
+                    found = true;
+                }
+            }
+        }
+        if (!found && stored != 0) {
+            for (State s : agents.values()) {
+                synchronized (s) {
+                    s.held.remove(stored);
+                }
             }
         }
     }

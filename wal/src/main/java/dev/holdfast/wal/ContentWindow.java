@@ -31,6 +31,22 @@ final class ContentWindow {
         return crcs[slot] == contentCrc ? Match.SAME : Match.OTHER;
     }
 
+    /**
+     * A seq whose content has this checksum: {@code preferred} if it is one, else any (0 when none). For a damaged
+     * record whose header no longer says whose it was.
+     */
+    long seqWithContent(int contentCrc, long preferred) {
+        if (compare(preferred, contentCrc) == Match.SAME) {
+            return preferred;
+        }
+        for (int i = 0; i < SIZE; i++) {
+            if (seqs[i] != 0 && crcs[i] == contentCrc) {
+                return seqs[i];
+            }
+        }
+        return 0;
+    }
+
     /** Occupied slots, for checkpoints. */
     int size() {
         int n = 0;

@@ -183,6 +183,37 @@ class AgentSequencesTest {
         assertEquals(List.of(1L, 3L, 4L), held(s, "agent-1", 7));
     }
 
+    @Test
+    void aRecordWhoseWholeAgentIdRottedIsFoundByItsContent() {
+        AgentSequences s = new AgentSequences();
+        byte[][] payloads = new byte[4][];
+        for (int seq = 1; seq <= 3; seq++) {
+            payloads[seq] = ("batch " + seq).getBytes();
+            s.add("agent-2", seq, RecordCodec.contentChecksum(payloads[seq]));
+            s.add("agent-9", seq, RecordCodec.contentChecksum(("other " + seq).getBytes()));
+        }
+        // seven random bytes over the id "agent-2" and the payload length (CI case seed 8263178319509800555): the
+        // id matches no agent, but the payload after an id of agent-2's length is agent-2's seq 2
+        byte[] r = damagedRecord("agent-2", 2, payloads[2], 0);
+        r[0] ^= 0x10; // undo the helper's flip
+        for (int i = 30; i < 30 + 8; i++) {
+            r[i] = (byte) (0x5A + i);
+        }
+        s.forgetDamaged(r);
+        assertEquals(List.of(1L, 3L), held(s, "agent-2", 3));
+        assertEquals(List.of(1L, 2L, 3L), held(s, "agent-9", 3), "another agent's seq 2 is kept: the content says whose");
+        // id and payload both rotted: nothing says whose it was, so the stored seq is forgotten for every agent
+        // (a duplicate write at worst, never a DUPLICATE answer for a batch that is gone)
+        byte[] both = damagedRecord("agent-2", 3, payloads[3], 0);
+        both[0] ^= 0x10;
+        for (int i = 30; i < both.length; i++) {
+            both[i] = (byte) (0x33 + i);
+        }
+        s.forgetDamaged(both);
+        assertEquals(List.of(1L), held(s, "agent-2", 3));
+        assertEquals(List.of(1L, 2L), held(s, "agent-9", 3));
+    }
+
     private static List<Long> held(AgentSequences s, String agent, long upTo) {
         List<Long> out = new java.util.ArrayList<>();
         for (long seq = 1; seq <= upTo; seq++) {
