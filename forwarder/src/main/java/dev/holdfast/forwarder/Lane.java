@@ -133,9 +133,10 @@ abstract class Lane implements Runnable, AutoCloseable {
                 finish(index, bytes, records.size(), failed.get(), start, receivedAt);
             }
         };
+        // event ids are read from the headers only when something was ever dead-lettered, not for every event
+        boolean anyDeadLetters = !deadLetters.isEmpty();
         for (ProducerRecord<byte[], byte[]> r : records) {
-            String eventId = EventRecords.eventId(r.headers());
-            if (deadLetters.contains(eventId)) {
+            if (anyDeadLetters && deadLetters.contains(EventRecords.eventId(r.headers()))) {
                 eventDone.run(); // dead-lettered by an earlier send of this batch: never twice
                 continue;
             }
@@ -144,19 +145,19 @@ abstract class Lane implements Runnable, AutoCloseable {
                     if (error == null) {
                         eventDone.run();
                     } else {
-                        failed(r, eventId, index, error, failed, eventDone);
+                        failed(r, index, error, failed, eventDone);
                     }
                 });
             } catch (RuntimeException e) {
                 // send() itself refused (producer closed, a serializer threw ...)
-                failed(r, eventId, index, e, failed, eventDone);
+                failed(r, index, e, failed, eventDone);
             }
         }
     }
 
     /** One event failed: dead-letter it if Kafka will never take it, else leave the record to be sent again. */
-    private void failed(ProducerRecord<byte[], byte[]> r, String eventId, long index, Throwable error,
-                        AtomicBoolean failed, Runnable eventDone) {
+    private void failed(ProducerRecord<byte[], byte[]> r, long index, Throwable error, AtomicBoolean failed,
+                        Runnable eventDone) {
         SendErrors.Permanent permanent = SendErrors.permanent(error, topicUnavailable.getAsBoolean());
         if (permanent == null) {
             if (failed.compareAndSet(false, true)) {
@@ -166,6 +167,7 @@ abstract class Lane implements Runnable, AutoCloseable {
             eventDone.run();
             return;
         }
+        String eventId = EventRecords.eventId(r.headers());
         deadLetters.send(r, eventId, index, permanent.tag, error).whenComplete((v, t) -> {
             if (t != null) {
                 // not in the file, so not held anywhere: the record stays unconfirmed and is sent again

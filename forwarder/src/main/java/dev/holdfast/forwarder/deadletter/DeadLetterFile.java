@@ -65,6 +65,8 @@ public final class DeadLetterFile implements AutoCloseable {
     private final Path file;
     private final FileChannel channel;
     private final Set<String> eventIds = new HashSet<>();
+    /** {@code eventIds.size()}, readable without the lock. */
+    private volatile int count;
 
     private DeadLetterFile(Path file, FileChannel channel) {
         this.file = file;
@@ -86,6 +88,7 @@ public final class DeadLetterFile implements AutoCloseable {
         ch.position(c.validBytes());
         DeadLetterFile f = new DeadLetterFile(file, ch);
         c.entries().forEach(e -> f.eventIds.add(e.eventId()));
+        f.count = f.eventIds.size();
         return f;
     }
 
@@ -94,6 +97,11 @@ public final class DeadLetterFile implements AutoCloseable {
     }
 
     /** True when an event with this id was dead-lettered before (a resend of its batch skips it). */
+    /** True while nothing has been dead-lettered here: read without a lock, once per record on the sending path. */
+    public boolean isEmpty() {
+        return count == 0;
+    }
+
     public synchronized boolean contains(String eventId) {
         return eventIds.contains(eventId);
     }
@@ -122,6 +130,7 @@ public final class DeadLetterFile implements AutoCloseable {
                     + e.getMessage(), e);
         }
         eventIds.add(d.eventId());
+        count = eventIds.size();
     }
 
     /** Reads every intact entry of a dead-letter file; a missing file is empty. */

@@ -66,6 +66,11 @@ public final class DeadLetters implements AutoCloseable {
         return topic;
     }
 
+    /** True while nothing was ever dead-lettered here (the usual case): no event needs looking up. */
+    public boolean isEmpty() {
+        return file.isEmpty();
+    }
+
     /** True when this event was dead-lettered before: a resend of its batch leaves it out. */
     public boolean contains(String eventId) {
         return file.contains(eventId);
