@@ -82,10 +82,11 @@ public final class BatchValidator {
             return new Invalid(seq, "batch has no events");
         }
         if (!eventSize.unlimited()) {
+            int max = eventSize.maxEventBytes(agentBytes); // once per batch; the message only for a refusal
             for (int i = 0; i < events; i++) {
-                String refusal = eventSize.refusal(i, batch.getEvents(i).getSerializedSize(), agentBytes);
-                if (refusal != null) {
-                    return new Invalid(seq, refusal + "; nothing of this batch was written");
+                int size = batch.getEvents(i).getSerializedSize();
+                if (size > max) {
+                    return new Invalid(seq, eventSize.refusal(i, size, agentBytes) + "; nothing of this batch was written");
                 }
             }
         }

@@ -23,6 +23,15 @@ public final class EventSizeLimit {
         this.forward = forward;
     }
 
+    /** The largest event accepted from an agent with an id of this many bytes; computed once per batch. */
+    int maxEventBytes(int agentIdBytes) {
+        long max = configured > 0 ? configured : Integer.MAX_VALUE;
+        if (forward != null) {
+            max = Math.min(max, forward.maxEventBytes(agentIdBytes));
+        }
+        return (int) max;
+    }
+
     /** Null when an event of this size is accepted from this agent, else why not (for the INVALID ack). */
     String refusal(int eventNumber, int eventBytes, int agentIdBytes) {
         if (configured > 0 && eventBytes > configured) {
