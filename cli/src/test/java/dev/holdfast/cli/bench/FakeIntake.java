@@ -35,6 +35,10 @@ final class FakeIntake extends IntakeServiceGrpc.IntakeServiceImplBase {
     private final AtomicInteger batchesReceived = new AtomicInteger();
     private final List<Welcome> welcomes = new CopyOnWriteArrayList<>();
 
+    /** Batches above this sequence are taken in but neither persisted nor answered (an intake that hangs). */
+    private volatile long holdAbove = Long.MAX_VALUE;
+    private final Set<String> agentsHeld = ConcurrentHashMap.newKeySet();
+
     FakeIntake(BiPredicate<String, Long> retryFirstAttempt, BiPredicate<String, Long> killAfterPersisting) {
         this.retryFirstAttempt = retryFirstAttempt;
         this.killAfterPersisting = killAfterPersisting;
@@ -61,6 +65,10 @@ final class FakeIntake extends IntakeServiceGrpc.IntakeServiceImplBase {
                 EventBatch batch = message.getBatch();
                 batchesReceived.incrementAndGet();
                 long seq = batch.getBatchSeq();
+                if (seq > holdAbove) {
+                    agentsHeld.add(agent);
+                    return;
+                }
                 int attempt = receipts.computeIfAbsent(key(agent, seq), k -> new AtomicInteger()).incrementAndGet();
                 Set<Long> mine = persisted.computeIfAbsent(agent, a -> ConcurrentHashMap.newKeySet());
                 if (mine.contains(seq)) {
@@ -123,6 +131,20 @@ final class FakeIntake extends IntakeServiceGrpc.IntakeServiceImplBase {
 
     int resentAfterPersisted() {
         return resentAfterPersisted.get();
+    }
+
+    /** From now on, batches above {@code seq} get no answer until {@link #answerAll()}. */
+    void holdAbove(long seq) {
+        holdAbove = seq;
+    }
+
+    void answerAll() {
+        holdAbove = Long.MAX_VALUE;
+    }
+
+    /** How many agents have a batch this intake took in and never answered. */
+    int agentsHeld() {
+        return agentsHeld.size();
     }
 
     int batchesReceived() {
