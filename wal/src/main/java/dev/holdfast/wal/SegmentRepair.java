@@ -85,6 +85,12 @@ final class SegmentRepair {
                 }
 
                 @Override
+                public void indexDamaged(long position, String reason) {
+                    // derived data: the rewrite below builds a fresh index from the records, nothing to keep
+                    damage.add(new WalReader.Corrupt(firstIndex, name, position, reason + " (index rebuilt)"));
+                }
+
+                @Override
                 public void damaged(long ordinal, long from, long to, String reason, byte[] raw) {
                     damage.add(new WalReader.Corrupt(firstIndex + ordinal, name, from, reason));
                     try {

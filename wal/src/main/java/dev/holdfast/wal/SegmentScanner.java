@@ -49,6 +49,14 @@ final class SegmentScanner {
         default void damaged(long ordinal, long from, long to, String reason, byte[] raw) {
         }
 
+        /**
+         * Chronicle's index of this segment disagrees with its records (see {@link SegmentIndexCheck}); told once,
+         * after the records, and only by a whole walk that found no other damage. Records stay readable one by
+         * one; a seek by index is what the repair makes safe again.
+         */
+        default void indexDamaged(long position, String reason) {
+        }
+
         /** Asked before each document: true ends the walk there (its summary's end and nextOrdinal resume it). */
         default boolean stop() {
             return false;
@@ -62,12 +70,13 @@ final class SegmentScanner {
      * @param endOfCycle      the segment ends with Chronicle's end-of-cycle marker (the writer rolled past it)
      * @param writePosition   the writer's last complete record per the file header, or -1 if unreadable
      * @param tornTail        a record the writer never completed lies at the end (never acknowledged; not damage)
+     * @param indexDamaged    Chronicle's index arrays are garbled or point at the wrong records (whole walks only)
      */
     record Summary(long records, long damagedRecords, long damagedHeaders, long skippedRanges, long skippedBytes,
                    long end, long writePosition, boolean tornTail, String firstDamage, long firstDamagePosition,
-                   long firstDamageOrdinal, long nextOrdinal, boolean endOfCycle) {
+                   long firstDamageOrdinal, long nextOrdinal, boolean endOfCycle, boolean indexDamaged) {
         boolean damaged() {
-            return damagedRecords + damagedHeaders + skippedRanges > 0;
+            return damagedRecords + damagedHeaders + skippedRanges > 0 || indexDamaged;
         }
 
         /**
@@ -76,7 +85,7 @@ final class SegmentScanner {
          * passes it, reporting it.
          */
         boolean needsRepair() {
-            return damagedHeaders + skippedRanges > 0;
+            return damagedHeaders + skippedRanges > 0 || indexDamaged;
         }
     }
 
@@ -185,6 +194,8 @@ final class SegmentScanner {
         private long firstDamagePosition = -1, firstDamageOrdinal = -1;
         private boolean landedOnWritePosition;
         private long unresolvedFrom = -1, unresolvedOrdinal;
+        private SegmentIndexCheck index; // whole walks only: an index array is checked against every record
+        private long lastRecordStart = -1;
 
         Walk(SegmentBytes bytes, long decodeFrom, Visitor visitor, long startPosition, long startOrdinal) {
             this.bytes = bytes;
@@ -203,6 +214,10 @@ final class SegmentScanner {
                 pos = skip(0, size == 0 ? "segment is empty (0 bytes)" : "segment header unreadable");
             } else {
                 writePosition = writePosition(header, size);
+                if (startPosition == 0) {
+                    index = new SegmentIndexCheck();
+                    index.header(header);
+                }
             }
             boolean stopped = false;
             boolean endOfCycle = false;
@@ -256,6 +271,9 @@ final class SegmentScanner {
                         continue;
                     }
                     landedOnWritePosition |= pos == writePosition;
+                    if (index != null && pos > 0 && SegmentIndexCheck.isArray(bytes.read(pos + 4, Math.min(len, 16)))) {
+                        index.array(pos, len <= SegmentIndexCheck.MAX_ARRAY_BYTES ? bytes.read(pos + 4, len) : null);
+                    }
                     pos = next; // the file header or an index array
                     continue;
                 }
@@ -267,6 +285,7 @@ final class SegmentScanner {
                 }
                 if (!decode && !headerDamaged) {
                     landedOnWritePosition |= pos == writePosition;
+                    indexed(pos);
                     records++;
                     ordinal++;
                     pos = next;
@@ -291,6 +310,7 @@ final class SegmentScanner {
                 }
                 records++;
                 landedOnWritePosition |= pos == writePosition;
+                indexed(pos);
                 visitor.record(ordinal, pos, raw, record, headerDamaged);
                 ordinal++;
                 pos = next;
@@ -306,9 +326,25 @@ final class SegmentScanner {
                 // every header looked right, yet the chain never reached the writer's last record: one of them lied
                 damage(end, end, "the headers do not lead to the writer's last record at byte " + writePosition, null);
             }
+            boolean indexDamaged = false;
+            if (index != null && !stopped && firstDamage == null) {
+                SegmentIndexCheck.Problem problem = index.verify(records, lastRecordStart);
+                if (problem != null) {
+                    indexDamaged = true;
+                    noteFirst(problem.position(), problem.reason());
+                    visitor.indexDamaged(problem.position(), problem.reason());
+                }
+            }
             return new Summary(records, damagedRecords, damagedHeaders, skippedRanges, skippedBytes,
                     pos < 0 ? unresolvedFrom : end, writePosition, tornTail, firstDamage, firstDamagePosition,
-                    firstDamageOrdinal, pos < 0 ? unresolvedOrdinal : ordinal, endOfCycle);
+                    firstDamageOrdinal, pos < 0 ? unresolvedOrdinal : ordinal, endOfCycle, indexDamaged);
+        }
+
+        private void indexed(long pos) {
+            lastRecordStart = pos;
+            if (index != null) {
+                index.record(ordinal, pos);
+            }
         }
 
         /** The structure of our record fits a document of this length (cheap: a few fields, no CRC). */

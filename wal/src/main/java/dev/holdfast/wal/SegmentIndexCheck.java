@@ -1,0 +1,258 @@
+package dev.holdfast.wal;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks Chronicle's index of one segment against the records a {@link SegmentScanner} walk found. Chronicle seeks
+ * by index (the forwarder's resume, {@code toEnd}) through two levels of arrays it keeps in the segment itself:
+ * a garbled array makes every seek throw ("Capacity … is negative") and so stops the WAL from opening; a wrong
+ * position in it would send a seek to the wrong record. Neither shows in the records' own headers, so the walk
+ * alone cannot see it.
+ *
+ * <p>The layout, as far as it is needed here: the file header names {@code indexCount}, {@code indexSpacing} and
+ * {@code index2Index} (the position of the first-level array). Each array is a metadata document whose named field
+ * ({@code index2index} or {@code index}) holds an int64 array: type 0x8D, capacity, used, then capacity values.
+ * Entry {@code i} of the first level is the position of the {@code i}-th second-level array; entry {@code j} of
+ * that array is the position of record number {@code (i * indexCount + j) * indexSpacing}; 0 means "not indexed
+ * yet" (Chronicle then scans from an earlier entry). A writer killed mid-append may leave an entry for the record
+ * it never completed: an entry past the last record walked may point only past it.
+ */
+final class SegmentIndexCheck {
+    private static final byte[] INDEX_COUNT = "indexCount".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] INDEX_SPACING = "indexSpacing".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] INDEX_2_INDEX = "index2Index".getBytes(StandardCharsets.US_ASCII);
+    private static final int I64_ARRAY = 0x8D;
+
+    /** Where the index is wrong, and how. */
+    record Problem(long position, String reason) {
+    }
+
+    private record Array(long position, long capacity, long used, long[] values) {
+    }
+
+    private long indexCount = -1;
+    private long indexSpacing = -1;
+    private long index2IndexAt = -1;
+    private String headerProblem;
+    private Array firstLevel;
+    private final List<Array> secondLevel = new ArrayList<>();
+    private final Map<Long, Long> positionOfIndexed = new HashMap<>();
+    private Problem arrayProblem;
+
+    /** The file header's indexing fields; called once, before any document. */
+    void header(byte[] header) {
+        indexCount = field(header, INDEX_COUNT);
+        indexSpacing = field(header, INDEX_SPACING);
+        index2IndexAt = field(header, INDEX_2_INDEX);
+        if (indexCount <= 0 || indexSpacing <= 0 || index2IndexAt < 0
+                || Long.bitCount(indexCount) != 1 || Long.bitCount(indexSpacing) != 1 || indexCount > (1 << 20)) {
+            headerProblem = "the file header's index fields are unreadable (indexCount " + indexCount
+                    + ", indexSpacing " + indexSpacing + ", index2Index " + index2IndexAt + ")";
+        }
+    }
+
+    /** An index array's document is at most this long: a capacity of 2^20 entries, name and padding. */
+    static final int MAX_ARRAY_BYTES = (8 << 20) + 64;
+
+    /** Whether a metadata document opening with {@code head} is one of the index arrays. */
+    static boolean isArray(byte[] head) {
+        return name(head) != null;
+    }
+
+    /** An index array's document (see {@link #isArray}), its body as read; null when it is too long to be one. */
+    void array(long position, byte[] body) {
+        if (arrayProblem != null) {
+            return;
+        }
+        String name = body == null ? "index" : name(body);
+        Array array = body == null ? null : array(position, body, 2 + name.length());
+        boolean first = name.equals("index2index");
+        if (array == null) {
+            arrayProblem = new Problem(position, "Chronicle's " + name + " array is unreadable (its length,"
+                    + " capacity or used are out of range)");
+        } else if (first && firstLevel != null) {
+            arrayProblem = new Problem(position, "a second index2index array (the first is at byte "
+                    + firstLevel.position + ")");
+        } else if (first) {
+            firstLevel = array;
+        } else {
+            secondLevel.add(array);
+        }
+    }
+
+    private static String name(byte[] head) {
+        if (head.length < 3 || (head[0] & 0xff) != 0xB9) {
+            return null;
+        }
+        int nameLen = head[1] & 0xff;
+        if (2 + nameLen > head.length) {
+            return null;
+        }
+        String name = new String(head, 2, nameLen, StandardCharsets.US_ASCII);
+        return name.equals("index2index") || name.equals("index") ? name : null;
+    }
+
+    /** An intact record of the walk, in order. */
+    void record(long ordinal, long position) {
+        if (indexSpacing > 0 && ordinal % indexSpacing == 0) {
+            positionOfIndexed.put(ordinal, position);
+        }
+    }
+
+    /**
+     * The first place the index disagrees with the records walked, or null.
+     *
+     * @param records         records the walk found (ordinals 0 .. records-1, exact: the walk found no damage)
+     * @param lastRecordStart position of the last record walked, or -1 when there is none
+     */
+    Problem verify(long records, long lastRecordStart) {
+        if (headerProblem != null) {
+            return new Problem(0, headerProblem);
+        }
+        if (arrayProblem != null) {
+            return arrayProblem;
+        }
+        if (firstLevel == null) {
+            return secondLevel.isEmpty() ? null
+                    : new Problem(secondLevel.get(0).position, "an index array but no index2index array");
+        }
+        if (index2IndexAt != firstLevel.position) {
+            return new Problem(0, "the file header puts index2index at byte " + index2IndexAt + ", it is at byte "
+                    + firstLevel.position);
+        }
+        for (Array a : secondLevel) {
+            if (a.capacity != indexCount) {
+                return new Problem(a.position, "index array of capacity " + a.capacity + ", the header says "
+                        + indexCount);
+            }
+        }
+        if (firstLevel.capacity != indexCount) {
+            return new Problem(firstLevel.position, "index2index of capacity " + firstLevel.capacity
+                    + ", the header says " + indexCount);
+        }
+        int linked = 0;
+        for (int i = 0; i < firstLevel.values.length; i++) {
+            long at = firstLevel.values[i];
+            if (at == 0) {
+                continue;
+            }
+            if (linked >= secondLevel.size() || secondLevel.get(linked).position != at) {
+                return new Problem(firstLevel.position, "index2index entry " + i + " points at byte " + at
+                        + ", where no index array is expected");
+            }
+            Problem p = verifyEntries(i, secondLevel.get(linked), records, lastRecordStart);
+            if (p != null) {
+                return p;
+            }
+            linked++;
+        }
+        if (linked != secondLevel.size()) {
+            return new Problem(secondLevel.get(linked).position, "an index array index2index does not point at");
+        }
+        return null;
+    }
+
+    private Problem verifyEntries(int arrayNumber, Array array, long records, long lastRecordStart) {
+        for (int j = 0; j < array.values.length; j++) {
+            long at = array.values[j];
+            if (at == 0) {
+                continue;
+            }
+            long ordinal = ((long) arrayNumber * indexCount + j) * indexSpacing;
+            Long expected = positionOfIndexed.get(ordinal);
+            boolean right = ordinal < records ? expected != null && expected == at : at > lastRecordStart;
+            if (!right) {
+                return new Problem(array.position, "index entry for record " + ordinal + " points at byte " + at
+                        + (expected == null ? ", past the records" : ", the record is at byte " + expected));
+            }
+        }
+        return null;
+    }
+
+    /** The int64 array after a field name at {@code from}: padding, 0x8D, capacity, used, values. */
+    private static Array array(long position, byte[] body, int from) {
+        ByteBuffer b = ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN);
+        int p = skipPadding(body, b, from);
+        if (p < 0 || p + 17 > body.length || (body[p] & 0xff) != I64_ARRAY) {
+            return null;
+        }
+        long capacity = b.getLong(p + 1);
+        long used = b.getLong(p + 9);
+        int values = p + 17;
+        if (capacity <= 0 || used < 0 || used > capacity || capacity > (body.length - values) / 8) {
+            return null;
+        }
+        long[] v = new long[(int) capacity];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = b.getLong(values + 8 * i);
+            if (v[i] < 0) {
+                return null;
+            }
+        }
+        return new Array(position, capacity, used, v);
+    }
+
+    /** A named numeric field of the header (small ints, int8/16/32/64, unsigned 8/16/32), or -1. */
+    private static long field(byte[] header, byte[] name) {
+        int at = indexOf(header, name);
+        if (at < 1 || (header[at - 1] & 0xff) != (0xC0 | name.length)) {
+            return -1; // a field name is 0xC0 + its length, then the name
+        }
+        ByteBuffer b = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+        int p = skipPadding(header, b, at + name.length);
+        if (p < 0 || p >= header.length) {
+            return -1;
+        }
+        int code = header[p] & 0xff;
+        int left = header.length - p - 1;
+        if (code < 0x80) {
+            return code;
+        }
+        return switch (code) {
+            case 0xA1 -> left >= 1 ? header[p + 1] & 0xff : -1;
+            case 0xA2 -> left >= 2 ? b.getShort(p + 1) & 0xffff : -1;
+            case 0xA3 -> left >= 4 ? b.getInt(p + 1) & 0xffffffffL : -1;
+            case 0xA4 -> left >= 1 ? header[p + 1] : -1;
+            case 0xA5 -> left >= 2 ? b.getShort(p + 1) : -1;
+            case 0xA6 -> left >= 4 ? b.getInt(p + 1) : -1;
+            case 0xA7 -> left >= 8 ? b.getLong(p + 1) : -1;
+            default -> -1;
+        };
+    }
+
+    /** Skips Chronicle's padding: 0x8F single bytes, 0x8E and a 4-byte count. -1 when it runs off the end. */
+    private static int skipPadding(byte[] bytes, ByteBuffer b, int p) {
+        while (p < bytes.length) {
+            int code = bytes[p] & 0xff;
+            if (code == 0x8F) {
+                p++;
+            } else if (code == 0x8E && p + 5 <= bytes.length) {
+                int n = b.getInt(p + 1);
+                if (n < 0 || n > bytes.length) {
+                    return -1;
+                }
+                p += 5 + n;
+            } else {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) continue outer;
+            }
+            return i;
+        }
+        return -1;
+    }
+}
