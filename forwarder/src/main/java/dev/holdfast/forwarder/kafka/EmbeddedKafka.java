@@ -59,6 +59,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final int requestedPort;
     private final Map<String, String> extraProperties;
     private final ClusterMember member;
+    private final List<Listener> listeners;
 
     private KafkaRaftServer server;
     private int port;
@@ -86,6 +87,15 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @param member node id, controller port, voters and cluster id; {@code null} for a single-node cluster
      */
     public EmbeddedKafka(Path dataDir, String host, int port, ClusterMember member, Map<String, String> extraProperties) {
+        this(dataDir, host, port, member, extraProperties, List.of());
+    }
+
+    /**
+     * As above, with client listeners besides the plaintext one (which stays the broker's {@link #bootstrap()} and
+     * inter-broker listener): e.g. SSL and SASL_SSL for the security tests, see {@link SecureListeners}.
+     */
+    public EmbeddedKafka(Path dataDir, String host, int port, ClusterMember member, Map<String, String> extraProperties,
+                         List<Listener> listeners) {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, was " + port);
         }
@@ -97,6 +107,38 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.requestedPort = port;
         this.member = member;
         this.extraProperties = Map.copyOf(extraProperties);
+        this.listeners = List.copyOf(listeners);
+    }
+
+    /**
+     * An additional client listener named after its security protocol ({@code SSL}, {@code SASL_SSL} or
+     * {@code SASL_PLAINTEXT}) on a fixed port; its TLS and SASL settings are {@code listener.name.<name>.*}
+     * broker properties.
+     */
+    public record Listener(String protocol, int port) {
+        public Listener {
+            if (!List.of("SSL", "SASL_SSL", "SASL_PLAINTEXT").contains(protocol)) {
+                throw new IllegalArgumentException("listener protocol must be SSL, SASL_SSL or SASL_PLAINTEXT, was "
+                        + protocol);
+            }
+            if (port <= 0 || port > 65535) {
+                throw new IllegalArgumentException("listener port must be 1..65535, was " + port);
+            }
+        }
+
+        /** {@code PROTOCOL:PORT}, as {@code --listener} takes it. */
+        public static Listener parse(String text) {
+            int colon = text.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("--listener wants PROTOCOL:PORT, got " + text);
+            }
+            return new Listener(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
+        }
+
+        @Override
+        public String toString() {
+            return protocol + ":" + port;
+        }
     }
 
     /**
@@ -153,6 +195,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         Map<String, String> props = member != null
                 ? brokerProperties(dataDir, host, port, member, extraProperties)
                 : brokerProperties(dataDir, host, port, controllerPort, extraProperties);
+        props = withListeners(props, host, listeners);
         KafkaConfig config = new KafkaConfig(props, false);
 
         Files.createDirectories(dataDir);
@@ -283,6 +326,19 @@ public final class EmbeddedKafka implements AutoCloseable {
         return p;
     }
 
+    /** {@code props} with the extra listeners added to the listener lists and the protocol map. */
+    static Map<String, String> withListeners(Map<String, String> props, String host, List<Listener> extra) {
+        Map<String, String> p = new LinkedHashMap<>(props);
+        for (Listener l : extra) {
+            String at = l.protocol() + "://" + host + ":" + l.port();
+            p.put("listeners", p.get("listeners") + "," + at);
+            p.put("advertised.listeners", p.get("advertised.listeners") + "," + at);
+            p.put("listener.security.protocol.map", p.get("listener.security.protocol.map") + "," + l.protocol()
+                    + ":" + l.protocol());
+        }
+        return p;
+    }
+
     /**
      * Formats the log directory on first use (a cluster member with its cluster's id); afterwards reads the cluster
      * id it recorded, which for a member must be its cluster's.
@@ -347,7 +403,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         throw new IOException("broker at " + bootstrap() + " did not answer describeCluster within " + READY_TIMEOUT, last);
     }
 
-    private static int freePort(String host) throws IOException {
+    static int freePort(String host) throws IOException {
         try (ServerSocket s = new ServerSocket()) {
             s.bind(new InetSocketAddress(host, 0));
             return s.getLocalPort();
@@ -376,7 +432,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /**
-     * {@code --data DIR [--port N] [--host H] [--prop KEY=VALUE]... [--exit-with-pid PID]}, and for a member of a
+     * {@code --data DIR [--port N] [--host H] [--prop KEY=VALUE]... [--listener PROTOCOL:PORT]... [--exit-with-pid PID]}, and for a member of a
      * multi-node cluster {@code --node-id N --controller-port C --voters ID@HOST:PORT,... --cluster-id ID}.
      * {@code --exit-with-pid} lets a parent that spawned this broker (tests, {@link KafkaCluster}) make sure it
      * cannot outlive the parent, even one killed by SIGKILL.
@@ -391,6 +447,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         Integer controllerPort = null;
         String voters = null;
         String clusterId = null;
+        List<Listener> listeners = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             if (value == null) {
@@ -412,6 +469,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 case "--controller-port" -> controllerPort = Integer.parseInt(value);
                 case "--voters" -> voters = value;
                 case "--cluster-id" -> clusterId = value;
+                case "--listener" -> listeners.add(Listener.parse(value));
                 default -> usage("unknown option " + args[i]);
             }
             i++;
@@ -431,7 +489,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         try {
             ClusterMember member = allMemberOptions ? new ClusterMember(nodeId, controllerPort, voters, clusterId) : null;
-            serveUntilShutdown(new EmbeddedKafka(data, host, port, member, extra), System.out);
+            serveUntilShutdown(new EmbeddedKafka(data, host, port, member, extra, listeners), System.out);
         } catch (Exception e) {
             // exit explicitly: a broker that failed half-way may leave non-daemon threads behind
             e.printStackTrace();
@@ -464,7 +522,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static void usage(String problem) {
         System.err.println(problem);
         System.err.println("usage: EmbeddedKafka --data DIR [--port N] [--host H] [--prop KEY=VALUE]... [--exit-with-pid PID]"
-                + " [--node-id N --controller-port C --voters ID@HOST:PORT,... --cluster-id ID]");
+                + " [--node-id N --controller-port C --voters ID@HOST:PORT,... --cluster-id ID] [--listener PROTOCOL:PORT]...");
         System.exit(2);
     }
 }

@@ -31,6 +31,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     private final String host;
     private final EmbeddedKafka.ClusterMember member;
     private final List<String> jvmArgs;
+    private final List<EmbeddedKafka.Listener> listeners;
     private int port;
     private Process process;
     private String bootstrap;
@@ -53,6 +54,14 @@ public final class KafkaBrokerProcess implements AutoCloseable {
      */
     public KafkaBrokerProcess(Path dataDir, String host, int port, EmbeddedKafka.ClusterMember member,
                               Map<String, String> extraProperties, List<String> jvmArgs) {
+        this(dataDir, host, port, member, extraProperties, jvmArgs, List.of());
+    }
+
+    /** As above, with client listeners besides the plaintext one (e.g. {@link SecureListeners#listeners()}). */
+    public KafkaBrokerProcess(Path dataDir, String host, int port, EmbeddedKafka.ClusterMember member,
+                              Map<String, String> extraProperties, List<String> jvmArgs,
+                              List<EmbeddedKafka.Listener> listeners) {
+        this.listeners = List.copyOf(listeners);
         this.dataDir = dataDir.toAbsolutePath();
         this.log = this.dataDir.resolveSibling(this.dataDir.getFileName() + ".log");
         this.host = host;
@@ -102,6 +111,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
                     "--voters", member.voters(), "--cluster-id", member.clusterId()));
         }
         extraProperties.forEach((k, v) -> cmd.addAll(List.of("--prop", k + "=" + v)));
+        listeners.forEach(l -> cmd.addAll(List.of("--listener", l.toString())));
         return cmd;
     }
 
