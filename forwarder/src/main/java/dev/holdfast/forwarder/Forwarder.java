@@ -58,6 +58,7 @@ public final class Forwarder implements AutoCloseable {
     private BacklogLane backlog;
     private CircuitBreaker breaker;
     private ScheduledExecutorService housekeeping;
+    private AuthenticationFailures authenticationFailures;
 
     public Forwarder(ForwarderConfig config, Wal wal, MeterRegistry registry) {
         this(config, wal, registry, Clock.systemUTC(), new ForwardLimit(config.producerProperties(), config.nodeId(),
@@ -92,17 +93,18 @@ public final class Forwarder implements AutoCloseable {
                 .build());
         breaker.getEventPublisher().onStateTransition(e -> log.warn("Kafka circuit breaker: {}", e.getStateTransition()));
 
+        authenticationFailures = new AuthenticationFailures(config.bootstrap(), config.security());
         EventRecords mapper = new EventRecords(config.topic(), config.nodeId(), config.encoding());
         liveProducer = Producers.create(config.bootstrap(), "holdfast-" + config.nodeId() + "-live",
-                config.producerProperties());
+                config.producerProperties(), config.security());
         backlogProducer = Producers.create(config.bootstrap(), "holdfast-" + config.nodeId() + "-backlog",
-                config.producerProperties());
+                config.producerProperties(), config.security());
         deadLetterProducer = Producers.create(config.bootstrap(), "holdfast-" + config.nodeId() + "-dead-letters",
-                config.producerProperties());
+                config.producerProperties(), config.security());
         deadLetters = new DeadLetters(config.deadLetterTopic(), deadLetterProducer,
                 DeadLetterFile.open(config.deadLetterDir()), registry, clock);
         LaneContext lanes = new LaneContext(wal, progress, mapper, breaker, deadLetters, () -> topicsChecked,
-                () -> topicUnavailable, metrics);
+                () -> topicUnavailable, metrics, authenticationFailures);
         live = new LiveLane(lanes, liveProducer, config.maxInflightBytes(), config.liveMaxLag().toMillis());
         backlog = new BacklogLane(lanes, backlogProducer, config.maxInflightBytes(), config.backlogMinShare(), live);
         bindGauges();
@@ -120,8 +122,8 @@ public final class Forwarder implements AutoCloseable {
         topicSetup.start();
         live.start();
         backlog.start();
-        log.info("forwarding WAL to Kafka {} topic {} ({} confirmed ranges restored, {}); dead letters to {} or {}",
-                config.bootstrap(), config.topic(), saved.confirmed().size(), saved.highestSent() < 0
+        log.info("forwarding WAL to Kafka {} ({}) topic {} ({} confirmed ranges restored, {}); dead letters to {} or {}",
+                config.bootstrap(), config.security(), config.topic(), saved.confirmed().size(), saved.highestSent() < 0
                         ? "nothing sent before" : "last run sent up to index " + Long.toHexString(saved.highestSent()),
                 config.deadLetterTopic(), config.deadLetterDir().resolve(DeadLetterFile.NAME));
         return this;
@@ -135,7 +137,8 @@ public final class Forwarder implements AutoCloseable {
      */
     private void setUpTopics() {
         long backoff = 500;
-        try (Admin admin = Admin.create(Producers.adminProperties(config.bootstrap(), config.producerProperties()))) {
+        try (Admin admin = Admin.create(Producers.adminProperties(config.bootstrap(), config.producerProperties(),
+                config.security()))) {
             TopicManager topics = new TopicManager(admin);
             List<TopicSpec> specs = List.of(spec(config.topic()), spec(config.deadLetterTopic()));
             while (!closed) {
@@ -156,8 +159,10 @@ public final class Forwarder implements AutoCloseable {
                     break;
                 }
                 long pause = ThreadLocalRandom.current().nextLong(backoff / 2, backoff + 1); // no thundering herd
-                log.warn("Kafka not reachable to create topics ({}); trying again in {} ms",
-                        r.unavailable().get(0).message(), pause);
+                if (!authenticationFailures.report(r.unavailable().get(0).cause())) {
+                    log.warn("Kafka not reachable to create topics ({}); trying again in {} ms",
+                            r.unavailable().get(0).message(), pause);
+                }
                 Thread.sleep(pause);
                 backoff = Math.min(backoff * 2, 30_000);
             }

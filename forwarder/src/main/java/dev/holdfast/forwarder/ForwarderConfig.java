@@ -1,5 +1,7 @@
 package dev.holdfast.forwarder;
 
+import dev.holdfast.forwarder.kafka.KafkaClientSecurity;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -19,11 +21,14 @@ import java.util.Objects;
  * @param deadLetterTopic     where events Kafka refuses for good go (default {@code <topic>.dlq})
  * @param topicSettings       how the forwarder creates its topics
  * @param encoding            record values as the agent's protobuf bytes or as JSON
+ * @param security            TLS and SASL for every Kafka client of the forwarder (secrets already read; its
+ *                            toString shows none)
  */
 public record ForwarderConfig(String bootstrap, String topic, String nodeId, Path dataDir, long maxInflightBytes,
                               double backlogMinShare, Duration liveMaxLag, Duration retention,
                               Duration progressInterval, Map<String, String> producerProperties,
-                              String deadLetterTopic, TopicSettings topicSettings, ValueEncoding encoding) {
+                              String deadLetterTopic, TopicSettings topicSettings, ValueEncoding encoding,
+                              KafkaClientSecurity security) {
 
     /**
      * How topics are created when missing (an existing topic is used as it is, with a warning for each difference).
@@ -41,6 +46,7 @@ public record ForwarderConfig(String bootstrap, String topic, String nodeId, Pat
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(topicSettings, "topicSettings");
         Objects.requireNonNull(encoding, "encoding");
+        Objects.requireNonNull(security, "security");
         producerProperties = Map.copyOf(producerProperties);
         if (deadLetterTopic == null || deadLetterTopic.isEmpty()) {
             deadLetterTopic = topic + ".dlq";
@@ -56,7 +62,7 @@ public record ForwarderConfig(String bootstrap, String topic, String nodeId, Pat
     public static ForwarderConfig defaults(String bootstrap, String topic, String nodeId, Path dataDir) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, 8L << 20, 0.2, Duration.ofSeconds(2),
                 Duration.ofHours(1), Duration.ofMillis(50), Map.of(), null, TopicSettings.DEFAULTS,
-                ValueEncoding.PROTOBUF);
+                ValueEncoding.PROTOBUF, KafkaClientSecurity.NONE);
     }
 
     /** RocksDB's directory for confirmed progress. */
@@ -71,26 +77,31 @@ public record ForwarderConfig(String bootstrap, String topic, String nodeId, Pat
 
     public ForwarderConfig withRetention(Duration newRetention) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                newRetention, progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding);
+                newRetention, progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding, security);
     }
 
     public ForwarderConfig withProducerProperties(Map<String, String> props) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, props, deadLetterTopic, topicSettings, encoding);
+                retention, progressInterval, props, deadLetterTopic, topicSettings, encoding, security);
     }
 
     public ForwarderConfig withTopicSettings(TopicSettings settings) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, producerProperties, deadLetterTopic, settings, encoding);
+                retention, progressInterval, producerProperties, deadLetterTopic, settings, encoding, security);
     }
 
     public ForwarderConfig withDeadLetterTopic(String name) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, producerProperties, name, topicSettings, encoding);
+                retention, progressInterval, producerProperties, name, topicSettings, encoding, security);
     }
 
     public ForwarderConfig withEncoding(ValueEncoding newEncoding) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, newEncoding);
+                retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, newEncoding, security);
+    }
+
+    public ForwarderConfig withSecurity(KafkaClientSecurity newSecurity) {
+        return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
+                retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding, newSecurity);
     }
 }

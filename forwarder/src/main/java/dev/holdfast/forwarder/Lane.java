@@ -38,6 +38,7 @@ abstract class Lane implements Runnable, AutoCloseable {
     private final DeadLetters deadLetters;
     private final java.util.function.BooleanSupplier topicsChecked;
     private final java.util.function.BooleanSupplier topicUnavailable;
+    private final AuthenticationFailures authenticationFailures;
     final AtomicLong inflightBytes = new AtomicLong();
     /** Set by a failed send; the lane reacts on its own thread (live: re-anchor, backlog: rescan). */
     final AtomicBoolean sendFailed = new AtomicBoolean();
@@ -57,6 +58,7 @@ abstract class Lane implements Runnable, AutoCloseable {
         this.deadLetters = context.deadLetters();
         this.topicsChecked = context.topicsChecked();
         this.topicUnavailable = context.topicUnavailable();
+        this.authenticationFailures = context.authenticationFailures();
         this.metrics = context.metrics();
         this.thread = new Thread(this, "forwarder-" + name);
         this.thread.setDaemon(true);
@@ -160,7 +162,7 @@ abstract class Lane implements Runnable, AutoCloseable {
                         Runnable eventDone) {
         SendErrors.Permanent permanent = SendErrors.permanent(error, topicUnavailable.getAsBoolean());
         if (permanent == null) {
-            if (failed.compareAndSet(false, true)) {
+            if (failed.compareAndSet(false, true) && !authenticationFailures.report(error)) {
                 log.warn("{} lane: send of WAL record {} failed, will send again: {}", name, Long.toHexString(index),
                         error.toString());
             }
@@ -193,6 +195,7 @@ abstract class Lane implements Runnable, AutoCloseable {
             metrics.sendErrors.increment();
         } else {
             breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+            authenticationFailures.succeeded();
             metrics.confirmed(name, events, bytes, System.currentTimeMillis() * 1_000_000L - receivedAtNanos);
         }
     }

@@ -13,7 +13,9 @@ import java.util.function.BooleanSupplier;
  *                         before, so the broker never auto-creates them with its own settings
  * @param topicUnavailable true while the topic could not be created and the broker will not create it, so "not in
  *                         metadata" is a permanent error
+ * @param authenticationFailures says once that Kafka refused the credentials, rather than once per record
  */
 record LaneContext(Wal wal, Progress progress, EventRecords mapper, CircuitBreaker breaker, DeadLetters deadLetters,
-                   BooleanSupplier topicsChecked, BooleanSupplier topicUnavailable, ForwarderMetrics metrics) {
+                   BooleanSupplier topicsChecked, BooleanSupplier topicUnavailable, ForwarderMetrics metrics,
+                   AuthenticationFailures authenticationFailures) {
 }

@@ -1,5 +1,6 @@
 package dev.holdfast.forwarder;
 
+import dev.holdfast.forwarder.kafka.KafkaClientSecurity;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -17,7 +18,14 @@ public final class Producers {
      * the record is sent again later. Anything in {@code overrides} wins.
      */
     public static Properties properties(String bootstrap, String clientId, java.util.Map<String, String> overrides) {
+        return properties(bootstrap, clientId, overrides, KafkaClientSecurity.NONE);
+    }
+
+    /** As {@link #properties(String, String, java.util.Map)}, connecting with {@code security} (TLS, SASL). */
+    public static Properties properties(String bootstrap, String clientId, java.util.Map<String, String> overrides,
+                                        KafkaClientSecurity security) {
         Properties p = new Properties();
+        p.putAll(security.properties());
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -40,7 +48,13 @@ public final class Producers {
      * protocol, TLS, SASL) as the producers, none of the producer-only ones.
      */
     public static Properties adminProperties(String bootstrap, java.util.Map<String, String> producerOverrides) {
+        return adminProperties(bootstrap, producerOverrides, KafkaClientSecurity.NONE);
+    }
+
+    public static Properties adminProperties(String bootstrap, java.util.Map<String, String> producerOverrides,
+                                             KafkaClientSecurity security) {
         Properties p = new Properties();
+        p.putAll(security.properties());
         p.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
         p.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
@@ -55,7 +69,13 @@ public final class Producers {
 
     public static KafkaProducer<byte[], byte[]> create(String bootstrap, String clientId,
                                                        java.util.Map<String, String> overrides) {
-        return new KafkaProducer<>(properties(bootstrap, clientId, overrides), new ByteArraySerializer(),
+        return create(bootstrap, clientId, overrides, KafkaClientSecurity.NONE);
+    }
+
+    public static KafkaProducer<byte[], byte[]> create(String bootstrap, String clientId,
+                                                       java.util.Map<String, String> overrides,
+                                                       KafkaClientSecurity security) {
+        return new KafkaProducer<>(properties(bootstrap, clientId, overrides, security), new ByteArraySerializer(),
                 new ByteArraySerializer());
     }
 }

@@ -1,6 +1,7 @@
 package dev.holdfast.forwarder;
 
 import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.InvalidTimestampException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
@@ -14,7 +15,9 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * Sorts a failed send into the errors that will recur however often the record is sent again (permanent: the record
  * is dead-lettered and forwarding moves on) and those that pass (transient: the record is sent again later, and the
  * circuit breaker counts them). Anything not known to be permanent is transient: dead-lettering a record Kafka would
- * have taken a minute later is worse than retrying one it never will.
+ * have taken a minute later is worse than retrying one it never will. In particular a failed authentication (wrong
+ * password, refused certificate, failed TLS handshake) is transient for the record: the records wait in the WAL until
+ * the operator fixes the configuration, and nothing is dead-lettered.
  */
 public final class SendErrors {
     /** Why a record was dead-lettered; the metric's {@code reason} tag. */
@@ -60,6 +63,16 @@ public final class SendErrors {
             if (topicUnavailable && (t instanceof UnknownTopicOrPartitionException
                     || t instanceof TimeoutException && String.valueOf(t.getMessage()).contains("not present in metadata"))) {
                 return Permanent.UNKNOWN_TOPIC;
+            }
+        }
+        return null;
+    }
+
+    /** The authentication failure (SASL or TLS) in {@code error}'s causes, or null. */
+    public static AuthenticationException authentication(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof AuthenticationException a) {
+                return a;
             }
         }
         return null;

@@ -92,7 +92,8 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
                     forwarderDir(config), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
                     f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopicName(),
                     new ForwarderConfig.TopicSettings(t.partitions(), t.replicationFactor(), t.minInsyncReplicas(),
-                            (int) Math.min(Integer.MAX_VALUE, t.maxMessageBytes())), f.valueEncoding());
+                            (int) Math.min(Integer.MAX_VALUE, t.maxMessageBytes())), f.valueEncoding(),
+                    dev.holdfast.forwarder.kafka.KafkaClientSecurity.NONE);
             Forwarder fw = new Forwarder(fc, wal, registry, Clock.systemUTC(), limit);
             synchronized (this) {
                 if (closed) {

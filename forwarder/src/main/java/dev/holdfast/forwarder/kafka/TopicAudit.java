@@ -34,7 +34,13 @@ public final class TopicAudit implements AutoCloseable {
     private long outOfOrder;
 
     public TopicAudit(String bootstrap, String topic) {
+        this(bootstrap, topic, KafkaClientSecurity.NONE);
+    }
+
+    /** Reads through a listener that needs TLS or SASL, with the same settings as the forwarder's. */
+    public TopicAudit(String bootstrap, String topic, KafkaClientSecurity security) {
         Properties p = new Properties();
+        p.putAll(security.properties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

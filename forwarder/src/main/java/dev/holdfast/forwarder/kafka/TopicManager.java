@@ -434,7 +434,10 @@ public final class TopicManager {
             return new Refused(topic, prefix + "not authorized to " + action + ": " + c.getMessage(), c);
         }
         if (c instanceof AuthenticationException) {
-            return new Refused(topic, prefix + "authentication failed, could not " + action + ": " + c.getMessage(), c);
+            // wrong credentials or a refused certificate: fixed by the operator, then retried. Not Refused: that
+            // would let the forwarder send and take "topic not in metadata" for permanent, dead-lettering records
+            return new Unavailable(topic, prefix + "authentication failed, could not " + action + ": "
+                    + c.getMessage(), c);
         }
         return new Refused(topic, prefix + "Kafka refused to " + action + ": " + c.getClass().getSimpleName() + ": "
                 + c.getMessage(), c);
