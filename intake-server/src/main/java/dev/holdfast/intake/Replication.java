@@ -4,6 +4,7 @@ import dev.holdfast.forwarder.Forwarder;
 import dev.holdfast.forwarder.ForwardLimit;
 import dev.holdfast.forwarder.ForwarderConfig;
 import dev.holdfast.forwarder.kafka.EmbeddedKafka;
+import dev.holdfast.forwarder.kafka.KafkaClientSecurity;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.wal.Wal;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,12 +35,18 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
     private volatile boolean closed;
 
     private final ForwardLimit limit;
+    private final KafkaClientSecurity security;
 
+    /**
+     * @throws dev.holdfast.config.InvalidConfigException a file or environment variable of {@code forwarder.security}
+     *                                                    missing or unreadable: found at start, not in the background
+     */
     Replication(IntakeConfig config, Wal wal, MeterRegistry registry) {
         this.config = config;
         this.wal = wal;
         this.registry = registry;
         this.limit = config.forwarder().forwardLimit(config.nodeId()); // the forwarder tightens it once it knows more
+        this.security = config.forwarder().security().resolve("forwarder.security", System::getenv);
     }
 
     /** What the forwarder can get into Kafka; the intake's door refuses larger events. */
@@ -92,8 +99,7 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
                     forwarderDir(config), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
                     f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopicName(),
                     new ForwarderConfig.TopicSettings(t.partitions(), t.replicationFactor(), t.minInsyncReplicas(),
-                            (int) Math.min(Integer.MAX_VALUE, t.maxMessageBytes())), f.valueEncoding(),
-                    dev.holdfast.forwarder.kafka.KafkaClientSecurity.NONE);
+                            (int) Math.min(Integer.MAX_VALUE, t.maxMessageBytes())), f.valueEncoding(), security);
             Forwarder fw = new Forwarder(fc, wal, registry, Clock.systemUTC(), limit);
             synchronized (this) {
                 if (closed) {

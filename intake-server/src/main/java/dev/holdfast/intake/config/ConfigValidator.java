@@ -110,6 +110,28 @@ final class ConfigValidator {
         if (t.maxMessageBytes() != 0) {
             sizeRange(p, "forwarder.topicSettings.maxMessageBytes", t.maxMessageBytes(), 4096, GIB);
         }
+        security(p, f);
+    }
+
+    /**
+     * {@code forwarder.security} is the one place for TLS and SASL: the producer map may not hold a password
+     * (it would sit in the config file) nor contradict the section.
+     */
+    private static void security(List<String> p, Forwarding f) {
+        p.addAll(f.security().problems("forwarder.security"));
+        if (f.kafka().equals("embedded") && f.security().protocol() != dev.holdfast.forwarder.kafka.KafkaSecurity.Protocol.PLAINTEXT) {
+            p.add("forwarder.security.protocol: " + f.security().protocol() + " with forwarder.kafka embedded, whose"
+                    + " broker listens in plaintext on 127.0.0.1; set forwarder.kafka to the brokers' host:port list");
+        }
+        for (String key : new java.util.TreeSet<>(f.producer().keySet())) {
+            if (key.equals("sasl.jaas.config") || key.endsWith(".password")) {
+                p.add("forwarder.producer." + key + ": holds a secret in the config file; use forwarder.security"
+                        + " (sasl.passwordFile or sasl.passwordEnv, tls.cert and tls.key)");
+            } else if (f.security().protocol() != dev.holdfast.forwarder.kafka.KafkaSecurity.Protocol.PLAINTEXT
+                    && (key.equals("security.protocol") || key.startsWith("ssl.") || key.startsWith("sasl."))) {
+                p.add("forwarder.producer." + key + ": set by forwarder.security; remove it here");
+            }
+        }
     }
 
     /**

@@ -80,19 +80,23 @@ public record IntakeConfig(
      * @param deadLetterTopic  where events Kafka refuses for good go; empty = {@code <topic>.dlq}
      * @param encoding         record values: {@code protobuf} (the agent's bytes) or {@code json}
      * @param topicSettings    how the forwarder creates its topics when they are missing
+     * @param security         TLS and SASL towards Kafka (for the forwarder and {@code wal replay}): files and names,
+     *                         the password itself is read at start
      */
     public record Forwarding(boolean enabled, String kafka, String topic, long maxInflightBytes,
                              double backlogMinShare, Duration liveMaxLag, Duration retention,
                              Duration progressInterval, java.util.Map<String, String> producer,
-                             String deadLetterTopic, String encoding, TopicSettings topicSettings) {
+                             String deadLetterTopic, String encoding, TopicSettings topicSettings,
+                             dev.holdfast.forwarder.kafka.KafkaSecurity security) {
         public Forwarding {
             producer = java.util.Map.copyOf(producer);
+            Objects.requireNonNull(security, "forwarder.security");
         }
 
         /** A copy with another bootstrap and topic (command-line overrides). */
         public Forwarding withKafka(String newKafka, String newTopic) {
             return new Forwarding(enabled, newKafka, newTopic, maxInflightBytes, backlogMinShare, liveMaxLag,
-                    retention, progressInterval, producer, deadLetterTopic, encoding, topicSettings);
+                    retention, progressInterval, producer, deadLetterTopic, encoding, topicSettings, security);
         }
 
         /** The record value encoding; validated, so an unknown name never gets here. */
@@ -183,7 +187,7 @@ public record IntakeConfig(
         return new IntakeConfig(nodeId, dataDir, durability, grpc, http, limits, wal,
                 new Forwarding(false, f.kafka(), f.topic(), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
                         f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopic(), f.encoding(),
-                        f.topicSettings()));
+                        f.topicSettings(), f.security()));
     }
 
     /** A copy with the given overrides applied and validated. */
@@ -209,7 +213,7 @@ public record IntakeConfig(
                         8L << 20, RollCycle.FAST_HOURLY, 64L << 20),
                 new Forwarding(true, "embedded", "holdfast.events", 8L << 20, 0.2, Duration.ofSeconds(2),
                         Duration.ofHours(1), Duration.ofMillis(50), java.util.Map.of(), "", "protobuf",
-                        new TopicSettings(3, 0, 0, 0)));
+                        new TopicSettings(3, 0, 0, 0), dev.holdfast.forwarder.kafka.KafkaSecurity.PLAINTEXT));
     }
 
     static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.holdfast.config.ConfigText;
 import dev.holdfast.config.YamlFile;
 import dev.holdfast.config.YamlSection;
+import dev.holdfast.forwarder.kafka.KafkaSecurity;
 import dev.holdfast.intake.config.IntakeConfig.Endpoint;
 import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
@@ -115,9 +116,52 @@ final class YamlConfigReader {
                 s.stringMap("producer", d.producer()),
                 s.string("deadLetterTopic", d.deadLetterTopic()),
                 s.string("encoding", d.encoding()),
-                topicSettings(s.section("topicSettings"), d.topicSettings()));
+                topicSettings(s.section("topicSettings"), d.topicSettings()),
+                security(s.section("security"), d.security()));
         s.rejectUnknownKeys();
         return f;
+    }
+
+    /** {@code forwarder.security}: absent sub-sections (all their keys absent) are null. */
+    private static KafkaSecurity security(YamlSection s, KafkaSecurity d) {
+        KafkaSecurity.Protocol protocol = s.oneOf("protocol", d.protocol(), KafkaSecurity.Protocol.allowed(),
+                n -> KafkaSecurity.Protocol.find(n).orElse(null));
+        YamlSection t = s.section("tls");
+        Path ca = file(t, "ca");
+        Path cert = file(t, "cert");
+        Path key = file(t, "key");
+        t.rejectUnknownKeys();
+        KafkaSecurity.Tls tls = ca == null && cert == null && key == null ? d.tls() : new KafkaSecurity.Tls(ca, cert, key);
+        YamlSection a = s.section("sasl");
+        KafkaSecurity.Mechanism mechanism = a.oneOf("mechanism", null, KafkaSecurity.Mechanism.allowed(),
+                n -> KafkaSecurity.Mechanism.find(n).orElse(null));
+        String username = a.string("username", null);
+        Path passwordFile = file(a, "passwordFile");
+        String passwordEnv = a.string("passwordEnv", null);
+        if (a.string("password", null) != null) {
+            // the value is not repeated: it is a secret
+            a.problem("password", "a password is not taken inline (it would sit in this file, its backups and"
+                    + " diffs); put it in a file readable only by Holdfast (passwordFile) or an environment variable"
+                    + " (passwordEnv)");
+        }
+        a.rejectUnknownKeys();
+        KafkaSecurity.Sasl sasl = mechanism == null && username == null && passwordFile == null && passwordEnv == null
+                ? d.sasl() : new KafkaSecurity.Sasl(mechanism, username, passwordFile, passwordEnv);
+        s.rejectUnknownKeys();
+        return new KafkaSecurity(protocol, tls, sasl);
+    }
+
+    private static Path file(YamlSection s, String key) {
+        String text = s.string(key, null);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            s.problem(key, ConfigText.quote(text) + " is not a valid path: " + e.getReason());
+            return null;
+        }
     }
 
     private static TopicSettings topicSettings(YamlSection s, TopicSettings d) {
