@@ -11,6 +11,8 @@ import dev.holdfast.forwarder.WalReplay;
 import dev.holdfast.forwarder.deadletter.DeadLetter;
 import dev.holdfast.forwarder.deadletter.DeadLetterFile;
 import dev.holdfast.forwarder.deadletter.DeadLetterReplay;
+import dev.holdfast.forwarder.kafka.KafkaClientSecurity;
+import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.protocol.v1.Event;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import dev.holdfast.protocol.v1.EventBatch;
@@ -174,8 +176,13 @@ public final class WalCommand {
         RangeOptions range = new RangeOptions();
         @Option(names = "--topic", description = "Default: holdfast.events (with --dead-letters: each one's own topic)")
         String topic;
-        @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092", description = "Default: ${DEFAULT-VALUE}")
+        @Option(names = "--bootstrap", description = "Default: the --config file's forwarder.kafka (a host:port list),"
+                + " else 127.0.0.1:9092")
         String bootstrap;
+        @Option(names = "--config", description = "An intake YAML file: its forwarder section gives the bootstrap"
+                + " servers, the topic and how to connect (forwarder.security: TLS, SASL; passwords from their file"
+                + " or environment variable); --bootstrap and --topic override it")
+        Path config;
         @Option(names = "--node", defaultValue = "replay", description = "intake_node header value. Default: ${DEFAULT-VALUE}")
         String node;
         @Option(names = "--dry-run", description = "Count what would be sent; send nothing")
@@ -190,13 +197,21 @@ public final class WalCommand {
                 }
                 return replayDeadLetters();
             }
-            String topic = this.topic != null ? this.topic : "holdfast.events";
+            Connection kafka = connection();
+            String bootstrap = kafka.bootstrap();
+            String topic = this.topic != null ? this.topic : kafka.topic();
             WalReplay.Range r = range.range();
             try (WalInspector wal = WalInspector.open(dir.walDir());
                  KafkaProducer<byte[], byte[]> producer = dryRun ? null
-                         : Producers.create(bootstrap, "holdfast-replay", java.util.Map.of())) {
-                WalReplay.Result result = WalReplay.run(wal, r, new EventRecords(topic, node), producer,
-                        sent -> System.err.printf("\r%s %,d events", dryRun ? "counted" : "sent", sent));
+                         : Producers.create(bootstrap, "holdfast-replay", java.util.Map.of(), kafka.security())) {
+                WalReplay.Result result;
+                try {
+                    result = WalReplay.run(wal, r, new EventRecords(topic, node), producer,
+                            sent -> System.err.printf("\r%s %,d events", dryRun ? "counted" : "sent", sent));
+                } catch (IOException e) {
+                    kafka.explainAuthenticationFailure(e);
+                    throw e;
+                }
                 System.err.println();
                 System.out.printf("%s %,d records, %,d events, %,d bytes in %.1f s (%,.0f events/s); %d corrupt records skipped%n",
                         dryRun ? "would replay" : "replayed to " + bootstrap + " topic " + topic, result.records(),
@@ -206,6 +221,21 @@ public final class WalCommand {
             }
         }
 
+        /**
+         * The same connection settings as the intake's forwarder when {@code --config} names its file (read and
+         * validated like the intake does: an invalid file is exit 2, each problem in one line).
+         */
+        Connection connection() {
+            if (config == null) {
+                return new Connection(bootstrap != null ? bootstrap : "127.0.0.1:9092", "holdfast.events",
+                        KafkaClientSecurity.NONE);
+            }
+            IntakeConfig.Forwarding f = IntakeConfig.load(config).forwarder();
+            String fromFile = f.kafka().equals("embedded") || f.kafka().equals("none") ? "127.0.0.1:9092" : f.kafka();
+            return new Connection(bootstrap != null ? bootstrap : fromFile, f.topic(),
+                    f.security().resolve("forwarder.security", System::getenv));
+        }
+
         private Integer replayDeadLetters() throws IOException {
             Path file = deadLetterFile(dir.data);
             DeadLetterFile.Contents c = DeadLetterFile.read(file);
@@ -213,13 +243,28 @@ public final class WalCommand {
                 System.out.printf("would replay %d dead letters from %s%n", c.entries().size(), file);
                 return 0;
             }
+            Connection kafka = connection();
+            String bootstrap = kafka.bootstrap();
             try (KafkaProducer<byte[], byte[]> producer = Producers.create(bootstrap, "holdfast-replay",
-                    java.util.Map.of("max.request.size", Integer.toString(maxRequestSize(c.entries()))))) {
+                    java.util.Map.of("max.request.size", Integer.toString(maxRequestSize(c.entries()))),
+                    kafka.security())) {
                 DeadLetterReplay.Result result = DeadLetterReplay.run(c.entries(), topic, producer);
                 System.out.printf("replayed %d of %d dead letters from %s to %s%s%n", result.sent(),
                         c.entries().size(), file, bootstrap, result.failed() == 0 ? ""
                                 : "; " + result.failed() + " refused again, first: " + result.firstError());
                 return result.failed() == 0 ? 0 : 1;
+            }
+        }
+    }
+
+    /** Where and how replay connects: bootstrap, default topic, and TLS/SASL with the secrets already read. */
+    record Connection(String bootstrap, String topic, KafkaClientSecurity security) {
+        /** Throws an authentication failure (wrong password, refused certificate) as one line naming whom. */
+        void explainAuthenticationFailure(Exception e) {
+            org.apache.kafka.common.errors.AuthenticationException auth = dev.holdfast.forwarder.SendErrors.authentication(e);
+            if (auth != null) {
+                throw new OperatorError(ExitCodes.FAILED, "Kafka authentication failed at " + bootstrap + " ("
+                        + security.who() + "): " + auth.getMessage() + "; check forwarder.security", e);
             }
         }
     }
