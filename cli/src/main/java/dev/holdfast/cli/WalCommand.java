@@ -264,7 +264,8 @@ public final class WalCommand {
             org.apache.kafka.common.errors.AuthenticationException auth = dev.holdfast.forwarder.SendErrors.authentication(e);
             if (auth != null) {
                 throw new OperatorError(ExitCodes.FAILED, "Kafka authentication failed at " + bootstrap + " ("
-                        + security.who() + "): " + auth.getMessage() + "; check forwarder.security", e);
+                        + security.who() + "): " + dev.holdfast.forwarder.SendErrors.describe(auth)
+                        + "; check forwarder.security", e);
             }
         }
     }

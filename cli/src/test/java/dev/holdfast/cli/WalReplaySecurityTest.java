@@ -108,7 +108,8 @@ class WalReplaySecurityTest {
         assertEquals(1, r.exitCode(), r.toString());
         assertEquals(1, r.reportLines().size(), r.toString());
         assertTrue(r.report().contains("Kafka authentication failed at " + listeners.saslSslBootstrap()
-                + " (SASL_SSL SCRAM-SHA-512 as user replayer): Authentication failed"), r.report());
+                + " (SASL_SSL SCRAM-SHA-512 as user replayer): SaslAuthenticationException: Authentication failed"),
+                r.report());
         assertFalse(r.toString().contains(PASSWORD), "the password was printed");
     }
 

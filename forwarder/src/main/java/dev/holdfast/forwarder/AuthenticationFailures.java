@@ -33,9 +33,9 @@ final class AuthenticationFailures {
         }
         if (reported.compareAndSet(false, true)) {
             // the exception's message, never the client properties: it names the mechanism, not the password
-            log.error("Kafka authentication failed at {} ({}): {}: {}; records wait in the WAL, nothing is"
-                            + " dead-lettered; fix forwarder.security and restart", bootstrap, security.who(),
-                    auth.getClass().getSimpleName(), auth.getMessage());
+            log.error("Kafka authentication failed at {} ({}): {}; records wait in the WAL, nothing is"
+                    + " dead-lettered; fix forwarder.security and restart", bootstrap, security.who(),
+                    SendErrors.describe(auth));
         }
         return true;
     }

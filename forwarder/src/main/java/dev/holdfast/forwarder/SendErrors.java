@@ -77,4 +77,18 @@ public final class SendErrors {
         }
         return null;
     }
+
+    /**
+     * The failure's class and message, and the deepest cause's when it says more: Kafka's "SSL handshake failed" hides
+     * why (a certificate from another CA, a missing client certificate) in its cause.
+     */
+    public static String describe(AuthenticationException auth) {
+        Throwable root = auth;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String text = auth.getClass().getSimpleName() + ": " + auth.getMessage();
+        return root == auth || root.getMessage() == null || String.valueOf(auth.getMessage()).contains(root.getMessage())
+                ? text : text + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+    }
 }

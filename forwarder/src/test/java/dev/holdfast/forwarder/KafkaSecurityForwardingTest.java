@@ -216,6 +216,34 @@ class KafkaSecurityForwardingTest {
         }
     }
 
+    /** A failed TLS handshake is an authentication failure too: nothing is forwarded, nothing dead-lettered. */
+    @Test
+    void aBrokerCertificateFromAnotherCaOrNoClientCertificateForwardsAndDeadLettersNothing() throws Exception {
+        TestPki otherCa = TestPki.create(tmp.resolve("other-pki"), "other-ca");
+        KafkaClientSecurity wrongCa = new KafkaSecurity(KafkaSecurity.Protocol.SSL,
+                new KafkaSecurity.Tls(otherCa.caCert(), client.cert(), client.key()), null)
+                .resolve("forwarder.security", System::getenv);
+        KafkaClientSecurity noClientCert = new KafkaSecurity(KafkaSecurity.Protocol.SSL,
+                new KafkaSecurity.Tls(pki.caCert(), null, null), null).resolve("forwarder.security", System::getenv);
+        int topic = 0;
+        for (KafkaClientSecurity refused : List.of(wrongCa, noClientCert)) {
+            try (Wal wal = Wal.open(WalConfig.defaults(tmp.resolve("wal-" + topic), false), CommitListener.NONE)) {
+                append(wal, "a", 3, 2);
+                ForwarderConfig config = ForwarderConfig.defaults(listeners.sslBootstrap(), "sec-tls-" + topic++,
+                        "node-s", tmp.resolve("fw-" + topic)).withSecurity(refused);
+                try (Forwarder fw = new Forwarder(config, wal, new SimpleMeterRegistry()).start()) {
+                    Thread.sleep(6_000);
+                    assertFalse(fw.isConfirmed(wal.lastIndex()), refused + ": nothing can have been forwarded");
+                }
+                Path deadLetters = config.deadLetterDir().resolve(DeadLetterFile.NAME);
+                assertTrue(!Files.exists(deadLetters) || DeadLetterFile.read(deadLetters).entries().isEmpty(),
+                        refused + ": nothing may be dead-lettered for a failed handshake");
+            }
+        }
+        assertEquals(2, logs().lines().filter(l -> l.contains("Kafka authentication failed at "
+                + listeners.sslBootstrap() + " (SSL)")).count(), logs());
+    }
+
     @Test
     void walReplayGoesOverMutualTls() throws Exception {
         String topic = "sec-replay";

@@ -20,5 +20,8 @@ class SendErrorsTest {
             assertNotNull(SendErrors.authentication(e), e.toString());
         }
         assertNull(SendErrors.authentication(new KafkaException("other")));
+        assertEquals("SslAuthenticationException: SSL handshake failed (SSLHandshakeException: PKIX path building"
+                        + " failed)", SendErrors.describe(new SslAuthenticationException("SSL handshake failed",
+                new javax.net.ssl.SSLHandshakeException("PKIX path building failed"))));
     }
 }

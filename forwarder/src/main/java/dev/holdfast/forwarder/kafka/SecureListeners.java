@@ -38,6 +38,13 @@ public record SecureListeners(String host, Path ca, Path serverCert, Path server
         plainUsers = Map.copyOf(plainUsers);
     }
 
+    /** Without the PLAIN users' passwords. */
+    @Override
+    public String toString() {
+        return "SecureListeners[SSL " + sslBootstrap() + ", SASL_SSL " + saslSslBootstrap() + ", SASL_PLAINTEXT "
+                + saslPlaintextBootstrap() + ", PLAIN users " + plainUsers.keySet() + "]";
+    }
+
     /** The listeners on free ports of {@code host}. */
     public static SecureListeners onFreePorts(String host, Path ca, Path serverCert, Path serverKey,
                                               Map<String, String> plainUsers) throws IOException {
