@@ -7,6 +7,7 @@ import com.google.protobuf.util.JsonFormat;
 import dev.holdfast.forwarder.EventRecords;
 import dev.holdfast.forwarder.ForwardLimit;
 import dev.holdfast.forwarder.Producers;
+import dev.holdfast.forwarder.SendErrors;
 import dev.holdfast.forwarder.WalReplay;
 import dev.holdfast.forwarder.deadletter.DeadLetter;
 import dev.holdfast.forwarder.deadletter.DeadLetterFile;
@@ -15,6 +16,7 @@ import dev.holdfast.forwarder.kafka.KafkaClientSecurity;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.protocol.v1.Event;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.errors.AuthenticationException;
 import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.wal.UnusableDirectoryException;
 import dev.holdfast.wal.WalDirectory;
@@ -261,10 +263,10 @@ public final class WalCommand {
     record Connection(String bootstrap, String topic, KafkaClientSecurity security) {
         /** Throws an authentication failure (wrong password, refused certificate) as one line naming whom. */
         void explainAuthenticationFailure(Exception e) {
-            org.apache.kafka.common.errors.AuthenticationException auth = dev.holdfast.forwarder.SendErrors.authentication(e);
+            AuthenticationException auth = SendErrors.authentication(e);
             if (auth != null) {
                 throw new OperatorError(ExitCodes.FAILED, "Kafka authentication failed at " + bootstrap + " ("
-                        + security.who() + "): " + dev.holdfast.forwarder.SendErrors.describe(auth)
+                        + security.who() + "): " + SendErrors.describe(auth)
                         + "; check forwarder.security", e);
             }
         }

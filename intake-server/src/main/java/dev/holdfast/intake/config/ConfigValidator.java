@@ -7,6 +7,7 @@ import dev.holdfast.config.ConfigText;
 import dev.holdfast.config.Durations;
 import dev.holdfast.forwarder.ForwardLimit;
 import dev.holdfast.forwarder.ValueEncoding;
+import dev.holdfast.forwarder.kafka.KafkaSecurity;
 import dev.holdfast.intake.config.IntakeConfig.Endpoint;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
@@ -119,15 +120,15 @@ final class ConfigValidator {
      */
     private static void security(List<String> p, Forwarding f) {
         p.addAll(f.security().problems("forwarder.security"));
-        if (f.kafka().equals("embedded") && f.security().protocol() != dev.holdfast.forwarder.kafka.KafkaSecurity.Protocol.PLAINTEXT) {
+        if (f.kafka().equals("embedded") && f.security().protocol() != KafkaSecurity.Protocol.PLAINTEXT) {
             p.add("forwarder.security.protocol: " + f.security().protocol() + " with forwarder.kafka embedded, whose"
                     + " broker listens in plaintext on 127.0.0.1; set forwarder.kafka to the brokers' host:port list");
         }
         for (String key : new java.util.TreeSet<>(f.producer().keySet())) {
-            if (key.equals("sasl.jaas.config") || key.endsWith(".password")) {
+            if (key.equals("sasl.jaas.config") || key.equals("ssl.keystore.key") || key.endsWith(".password")) {
                 p.add("forwarder.producer." + key + ": holds a secret in the config file; use forwarder.security"
                         + " (sasl.passwordFile or sasl.passwordEnv, tls.cert and tls.key)");
-            } else if (f.security().protocol() != dev.holdfast.forwarder.kafka.KafkaSecurity.Protocol.PLAINTEXT
+            } else if (f.security().protocol() != KafkaSecurity.Protocol.PLAINTEXT
                     && (key.equals("security.protocol") || key.startsWith("ssl.") || key.startsWith("sasl."))) {
                 p.add("forwarder.producer." + key + ": set by forwarder.security; remove it here");
             }

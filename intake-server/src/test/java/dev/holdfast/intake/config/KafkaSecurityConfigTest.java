@@ -77,6 +77,12 @@ class KafkaSecurityConfigTest {
                         + " SASL_SSL"),
                 problems("protocol: SASL_PLAINTEXT\n    tls: {ca: /ca.pem}\n    sasl: {mechanism: PLAIN, username: u,"
                         + " passwordEnv: P}"));
+        assertEquals(List.of("forwarder.security.protocol: SSL with forwarder.kafka embedded, whose broker listens in"
+                + " plaintext on 127.0.0.1; set forwarder.kafka to the brokers' host:port list"),
+                problemsOf("forwarder:\n  security: {protocol: SSL}\n"));
+        assertEquals(List.of("forwarder.producer.ssl.keystore.key: holds a secret in the config file; use"
+                        + " forwarder.security (sasl.passwordFile or sasl.passwordEnv, tls.cert and tls.key)"),
+                problemsOf("forwarder:\n  kafka: k:9092\n  producer: {ssl.keystore.key: x}\n"));
         assertEquals(List.of("forwarder.producer.ssl.truststore.location: set by forwarder.security; remove it here"),
                 problemsOf("forwarder:\n  kafka: k:9092\n  producer: {ssl.truststore.location: /x}\n"
                         + "  security: {protocol: SSL}\n"));
