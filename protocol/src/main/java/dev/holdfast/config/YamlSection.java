@@ -223,6 +223,14 @@ public final class YamlSection {
         return out;
     }
 
+    /**
+     * Whether {@code key} is set, to anything but null, without checking its value: for a value that must not be
+     * repeated in a message, such as a secret given where none is taken.
+     */
+    public boolean has(String key) {
+        return value(key) != null;
+    }
+
     /** Records a problem about {@code key} of this section, named by its full YAML path. */
     public void problem(String key, String message) {
         problems.add(field(key) + ": " + message);

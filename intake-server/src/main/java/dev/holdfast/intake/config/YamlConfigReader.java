@@ -138,7 +138,7 @@ final class YamlConfigReader {
         String username = a.string("username", null);
         Path passwordFile = file(a, "passwordFile");
         String passwordEnv = a.string("passwordEnv", null);
-        if (a.string("password", null) != null) {
+        if (a.has("password")) { // whatever its type: a number must not be echoed either
             // the value is not repeated: it is a secret
             a.problem("password", "a password is not taken inline (it would sit in this file, its backups and"
                     + " diffs); put it in a file readable only by Holdfast (passwordFile) or an environment variable"

@@ -53,6 +53,12 @@ class KafkaSecurityConfigTest {
         assertTrue(e.problems().get(0).startsWith("forwarder.security.sasl.password: a password is not taken inline"),
                 e.getMessage());
         assertFalse(e.getMessage().contains("hunter2"));
+        InvalidConfigException number = assertThrows(InvalidConfigException.class, () -> load("forwarder:\n"
+                + "  kafka: k:9092\n  security:\n    protocol: SASL_SSL\n"
+                + "    sasl: {mechanism: PLAIN, username: u, password: 8675309, passwordEnv: KAFKA_PW}\n"));
+        assertTrue(number.problems().get(0).startsWith("forwarder.security.sasl.password: a password is not taken"),
+                number.getMessage());
+        assertFalse(number.getMessage().contains("8675309"));
         InvalidConfigException jaas = assertThrows(InvalidConfigException.class, () -> load("forwarder:\n"
                 + "  kafka: k:9092\n  producer: {sasl.jaas.config: 'x required password=\"hunter2\";'}\n"));
         assertTrue(jaas.problems().get(0).startsWith("forwarder.producer.sasl.jaas.config: holds a secret"),
