@@ -93,6 +93,8 @@ public final class IntakeServer implements AutoCloseable {
         for (Path dir : writtenDirectories(config)) {
             WalDirectory.checkWritable(dir);
         }
+        // Likewise a token file that cannot be used, named with its line, before anything starts
+        auth = GrpcAuth.start(config.auth(), registry, Clock.systemUTC());
         log.info("starting {} ms after JVM start", uptimeMillis());
         IntakeMetrics metrics = new IntakeMetrics(registry);
         // Recovery and the network stack initialise in parallel: a restart is ready sooner, and /healthz answers
@@ -142,7 +144,6 @@ public final class IntakeServer implements AutoCloseable {
         });
         int frameLimit = (int) Math.min(Integer.MAX_VALUE - TRANSPORT_SLACK_BYTES,
                 limits.maxBatchBytes() * 2) + TRANSPORT_SLACK_BYTES;
-        auth = GrpcAuth.start(config.auth(), registry, Clock.systemUTC()); // a bad token file stops the start here
         grpc = transport.apply(NettyServerBuilder.forAddress(new InetSocketAddress(config.grpc().host(), config.grpc().port())))
                 .executor(grpcExecutor)
                 .maxInboundMessageSize(frameLimit)
