@@ -4,6 +4,7 @@ import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.intake.auth.GrpcAuth;
 import dev.holdfast.intake.grpc.IntakeGrpcService;
+import dev.holdfast.intake.http.HttpAccess;
 import dev.holdfast.intake.http.HttpEndpoints;
 import dev.holdfast.intake.http.Metrics;
 import dev.holdfast.intake.http.Readiness;
@@ -108,7 +109,8 @@ public final class IntakeServer implements AutoCloseable {
             }
         }, "wal-recovery");
         opener.start();
-        http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness);
+        http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness,
+                new HttpAccess(config.auth().httpToken()));
         http.start();
         try {
             wal = opening.get();

@@ -46,7 +46,7 @@ record ConfigDraft(
             f = f.withKafka(o.kafka() != null ? o.kafka() : f.kafka(), o.topic() != null ? o.topic() : f.topic());
         }
         IntakeConfig.Auth newAuth = o.authTokens() != null
-                ? new IntakeConfig.Auth(auth.require(), o.authTokens(), auth.agents()) : auth;
+                ? new IntakeConfig.Auth(auth.require(), o.authTokens(), auth.agents(), auth.httpToken()) : auth;
         problems.addAll(ConfigValidator.problems(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f));
         problems.addAll(ConfigValidator.authProblems(newAuth));
         if (!problems.isEmpty()) {

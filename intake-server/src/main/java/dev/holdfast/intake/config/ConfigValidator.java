@@ -82,6 +82,11 @@ final class ConfigValidator {
         if (auth.tokens() != null && auth.tokens().toString().isBlank()) {
             p.add("auth.tokens: must not be blank (leave it out for no tokens)");
         }
+        if (!auth.httpToken().isEmpty() && !auth.httpToken().matches("sha256:[0-9a-fA-F]{64}")) {
+            // never quoted: it could be the token itself, pasted by mistake
+            p.add("auth.httpToken: must be sha256:<64 hex digits>, the hash of the token (holdfast token hash);"
+                    + " a plaintext token is not accepted");
+        }
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (int i = 0; i < auth.agents().size(); i++) {
             IntakeConfig.AgentRule rule = auth.agents().get(i);

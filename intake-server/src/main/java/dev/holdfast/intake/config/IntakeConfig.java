@@ -161,14 +161,22 @@ public record IntakeConfig(
      *                {@code token} (a bearer token from {@code tokens}) or {@code any} (either)
      * @param tokens  the token file (hashes, never the tokens; reloaded when it changes); null = no tokens
      * @param agents  identities that may send as agent ids other than their own (globs, {@code *} and {@code ?})
+     * @param httpToken "sha256:&lt;hex&gt;" of the bearer token /metrics and /readyz ask of clients that are not on
+     *                  loopback; empty = none asked
      */
-    public record Auth(Require require, Path tokens, List<AgentRule> agents) {
+    public record Auth(Require require, Path tokens, List<AgentRule> agents, String httpToken) {
         /** No authentication: the behaviour before the section existed. */
-        public static final Auth NONE = new Auth(Require.NONE, null, List.of());
+        public static final Auth NONE = new Auth(Require.NONE, null, List.of(), "");
 
         public Auth {
             Objects.requireNonNull(require, "require");
+            Objects.requireNonNull(httpToken, "httpToken");
             agents = List.copyOf(agents);
+        }
+
+        /** Without a token for the HTTP port. */
+        public Auth(Require require, Path tokens, List<AgentRule> agents) {
+            this(require, tokens, agents, "");
         }
 
         /** Whether any caller is ever identified (a credential is required, or tokens can be presented). */

@@ -153,8 +153,9 @@ final class YamlConfigReader {
                 r.rejectUnknownKeys();
             }
         }
+        String httpToken = s.string("httpToken", d.httpToken());
         s.rejectUnknownKeys();
-        return new IntakeConfig.Auth(require, tokens, agents);
+        return new IntakeConfig.Auth(require, tokens, agents, httpToken);
     }
 
     private static RollCycle rollCycle(String name) {

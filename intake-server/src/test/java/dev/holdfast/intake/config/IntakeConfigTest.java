@@ -261,6 +261,13 @@ class IntakeConfigTest {
                         + " 1..4096 printable characters without spaces",
                 "auth.agents[2].identity: \"gw\" has a rule already; merge their agentIds"), e.problems());
 
+        InvalidConfigException plain = assertThrows(InvalidConfigException.class,
+                () -> load("auth: {httpToken: hunter2}\n"));
+        assertEquals(List.of("auth.httpToken: must be sha256:<64 hex digits>, the hash of the token (holdfast token"
+                + " hash); a plaintext token is not accepted"), plain.problems());
+        String hash = "sha256:" + "ab".repeat(32);
+        assertEquals(hash, load("auth: {httpToken: '" + hash + "'}\n").auth().httpToken());
+
         InvalidConfigException noTokens = assertThrows(InvalidConfigException.class,
                 () -> load("auth: {require: any}\n"));
         assertEquals(List.of("auth.tokens: must be set when auth.require is any (a file of token hashes; see"
