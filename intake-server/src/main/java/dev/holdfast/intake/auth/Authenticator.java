@@ -9,7 +9,6 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * Turns what a call presents (its TLS session's verified client certificate, its {@code authorization: Bearer}
@@ -70,8 +69,7 @@ public final class Authenticator {
         if (entry == null) {
             throw new UnauthenticatedException("unknown bearer token (not in auth.tokens)");
         }
-        List<Pattern> globs = entry.agentIds().stream().map(AgentGlob::compile).toList();
-        return rules.caller(List.of(entry.identity()), "token", globs);
+        return rules.caller(List.of(entry.identity()), "token", entry.globs());
     }
 
     private static List<String> certificateNames(SSLSession tls) {

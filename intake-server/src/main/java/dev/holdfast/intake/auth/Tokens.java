@@ -26,8 +26,11 @@ public final class Tokens {
     private static final String PREFIX = "sha256:";
     private static final Pattern NAME = Pattern.compile("[\\x21-\\x7e]{1,4096}");
 
-    /** @param line where it was read, for messages */
-    record Entry(byte[] sha256, String identity, List<String> agentIds, int line) {
+    /**
+     * @param globs the agentIds, compiled once here rather than at every call
+     * @param line  where it was read, for messages
+     */
+    record Entry(byte[] sha256, String identity, List<String> agentIds, List<Pattern> globs, int line) {
     }
 
     /** A token file that cannot be used, with the line that says why. */
@@ -100,7 +103,8 @@ public final class Tokens {
                     globs.add(f[j]);
                 }
             }
-            entries.add(new Entry(HexFormat.of().parseHex(f[0].substring(PREFIX.length())), f[1], globs, i + 1));
+            entries.add(new Entry(HexFormat.of().parseHex(f[0].substring(PREFIX.length())), f[1], globs,
+                    globs.stream().map(AgentGlob::compile).toList(), i + 1));
         }
         return new Tokens(entries);
     }

@@ -3,6 +3,7 @@ package dev.holdfast.intake.grpc;
 import dev.holdfast.intake.BatchIntake;
 import dev.holdfast.intake.BatchValidator;
 import dev.holdfast.intake.auth.Caller;
+import dev.holdfast.intake.auth.Quote;
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.IntakeMessage;
 import dev.holdfast.protocol.v1.Welcome;
@@ -116,8 +117,8 @@ final class AgentStream implements StreamObserver<InboundMessage> {
         }
         if (earlier != null) {
             // Its batches are already bound to the first agent id; a new Hello needs a new stream.
-            fail(Status.FAILED_PRECONDITION.withDescription("a second Hello on one stream (this stream said Hello as \""
-                    + earlier + "\"): a stream carries exactly one Hello, first; open a new stream to say Hello again"));
+            fail(Status.FAILED_PRECONDITION.withDescription("a second Hello on one stream (this stream said Hello as "
+                    + Quote.prefix(earlier) + "): a stream carries exactly one Hello, first; open a new stream to say Hello again"));
             return;
         }
         send(IntakeMessage.newBuilder().setWelcome(welcome.apply(agent, acknowledgedThrough)).build());
