@@ -124,6 +124,50 @@ class MutualTlsAuthTest {
                 intake.walContents().keySet());
     }
 
+    /**
+     * require: any over TLS where a client certificate is optional: a certificate or a token identifies the caller,
+     * a token wins over a certificate, and a TLS connection with neither is refused.
+     */
+    @Test
+    void eitherCredentialOverTlsWithOptionalClientCertificates() throws Exception {
+        TestPki.Issued server = pki.server("intake2", "localhost", "127.0.0.1");
+        java.nio.file.Path tokens = java.nio.file.Files.writeString(tmp.resolve("tokens"),
+                dev.holdfast.intake.auth.Tokens.hash("t-9") + " agent-9\n");
+        try (IntakeFixture optional = new IntakeFixture(tmp.resolve("data2"), new IntakeConfig.Auth(
+                IntakeConfig.Auth.Require.ANY, tokens, List.of()), b -> {
+            try {
+                return b.sslContext(GrpcSslContexts.forServer(server.cert().toFile(), server.key().toFile())
+                        .trustManager(pki.caCert().toFile()).clientAuth(ClientAuth.OPTIONAL).build());
+            } catch (SSLException e) {
+                throw new UncheckedIOException(e);
+            }
+        })) {
+            optional.start();
+            int port = optional.server().grpcPort();
+            io.grpc.Metadata md = new io.grpc.Metadata();
+            md.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer t-9");
+            TestClient bare = optional.track(new TestClient(NettyChannelBuilder.forAddress("localhost", port)
+                    .sslContext(GrpcSslContexts.forClient().trustManager(pki.caCert().toFile()).build()).build()));
+            assertEquals(Status.Code.UNAUTHENTICATED, code(() -> bare.blocking().send(batch("agent-9", 1))));
+            TestClient token = optional.track(new TestClient(NettyChannelBuilder.forAddress("localhost", port)
+                    .sslContext(GrpcSslContexts.forClient().trustManager(pki.caCert().toFile()).build()).build(),
+                    io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(md)));
+            assertEquals(BatchAck.Status.PERSISTED, token.blocking().send(batch("agent-9", 1)).getStatus());
+            TestPki.Issued seven = pki.client("agent-7");
+            TestClient cert = optional.track(new TestClient(NettyChannelBuilder.forAddress("localhost", port)
+                    .sslContext(GrpcSslContexts.forClient().trustManager(pki.caCert().toFile())
+                            .keyManager(seven.cert().toFile(), seven.key().toFile()).build()).build()));
+            assertEquals(BatchAck.Status.PERSISTED, cert.blocking().send(batch("agent-7", 1)).getStatus());
+            TestClient both = optional.track(new TestClient(NettyChannelBuilder.forAddress("localhost", port)
+                    .sslContext(GrpcSslContexts.forClient().trustManager(pki.caCert().toFile())
+                            .keyManager(seven.cert().toFile(), seven.key().toFile()).build()).build(),
+                    io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(md)));
+            assertEquals(Status.Code.PERMISSION_DENIED, code(() -> both.blocking().send(batch("agent-7", 2))),
+                    "the token decides");
+            assertEquals(Set.of("agent-9#1", "agent-7#1"), optional.walContents().keySet());
+        }
+    }
+
     @Test
     void aGatewayCertificateSendsAsTheAgentsItIsGranted() throws Exception {
         TestClient gw = as(pki.client("gw", "dns:gw.example", "uri:spiffe://example/gw"));
