@@ -16,7 +16,7 @@ import picocli.CommandLine.ScopeType;
                 "             this machine and prove nothing acknowledged is lost",
                 "             (./holdfast chaos --help, docs/CHAOS.md)."},
         subcommands = {NodeCommand.class, IntakeCommand.class, ShipperCommand.class, WalCommand.class, BenchCommand.class, KafkaCommand.class,
-                CommandLine.HelpCommand.class})
+                TokenCommand.class, CommandLine.HelpCommand.class})
 public final class HoldfastCommand implements Runnable {
 
     @CommandLine.Spec

@@ -29,6 +29,10 @@ public final class IntakeCommand implements Callable<Integer> {
     String kafka;
     @Option(names = "--topic", description = "Kafka topic for events (default holdfast.events)")
     String topic;
+    @Option(names = "--auth-tokens", paramLabel = "FILE", description = "Bearer token file (auth.tokens): lines of "
+            + "'sha256:<hex> IDENTITY [AGENT-ID-GLOB...]' made with 'holdfast token hash'; reloaded when it changes. "
+            + "Callers presenting a token may send only as its identity (or its globs); see docs/SECURITY-auth.md")
+    Path authTokens;
     @Option(names = "--check", description = "Start (recover the WAL, bind the ports), report, and exit: "
             + "a pre-flight check for a configuration and data directory")
     boolean check;
@@ -36,7 +40,7 @@ public final class IntakeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ChronicleWarmup.start();
-        Overrides overrides = new Overrides(data, grpcPort, httpPort, durability, kafka, topic);
+        Overrides overrides = new Overrides(data, grpcPort, httpPort, durability, kafka, topic, authTokens);
         // failures (an invalid configuration, a data directory it cannot use, a port in use) are reported by
         // ErrorReporter: one line each and their exit code
         IntakeConfig cfg = config == null ? IntakeConfig.defaults().withOverrides(overrides)

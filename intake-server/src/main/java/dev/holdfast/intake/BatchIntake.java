@@ -59,6 +59,11 @@ public final class BatchIntake {
         return validator.agentIdProblem(field, agentId);
     }
 
+    /** Counts a Hello, Resume or batch refused because its caller may not send as its agent (nothing was written). */
+    public void permissionDenied() {
+        metrics.rejected("permission_denied");
+    }
+
     /** A batch from the unary Send: any agent, no claim. */
     public CompletableFuture<BatchAck> accept(byte[] bytes) {
         return accept(bytes, null, 0);

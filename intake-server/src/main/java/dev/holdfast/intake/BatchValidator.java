@@ -3,6 +3,7 @@ package dev.holdfast.intake;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
+import dev.holdfast.intake.auth.Quote;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.Priority;
@@ -71,8 +72,9 @@ public final class BatchValidator {
         }
         int agentBytes = agent.getBytes(StandardCharsets.UTF_8).length;
         if (expectedAgentId != null && !expectedAgentId.equals(agent)) {
-            return new Invalid(seq, "agent_id \"" + agent + "\" does not match the stream's hello.agent_id \""
-                    + expectedAgentId + "\"");
+            // quoted short: the ids come from the client and can be limits.maxAgentIdBytes long
+            return new Invalid(seq, "agent_id " + Quote.prefix(agent) + " does not match the stream's hello.agent_id "
+                    + Quote.prefix(expectedAgentId) + "; a stream carries only its Hello's agent; nothing was written");
         }
         if (seq == 0) {
             return new Invalid(0, "batch_seq must be at least 1");
@@ -113,6 +115,30 @@ public final class BatchValidator {
             return 0;
         }
         return n;
+    }
+
+    /**
+     * The agent_id of EventBatch bytes as the full parse will read it (the last occurrence of the field wins, as in
+     * protobuf), for deciding whether the caller may send as that agent before anything else is done with the batch;
+     * null when the bytes are too broken to tell.
+     */
+    public static String peekAgentId(byte[] eventBatch) {
+        try {
+            CodedInputStream in = CodedInputStream.newInstance(eventBatch);
+            String agent = "";
+            int tag;
+            while ((tag = in.readTag()) != 0) {
+                if (WireFormat.getTagFieldNumber(tag) == EventBatch.AGENT_ID_FIELD_NUMBER
+                        && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                    agent = in.readStringRequireUtf8();
+                } else {
+                    in.skipField(tag);
+                }
+            }
+            return agent;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /**

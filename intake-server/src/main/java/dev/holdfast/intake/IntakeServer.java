@@ -2,7 +2,9 @@ package dev.holdfast.intake;
 
 import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;
+import dev.holdfast.intake.auth.GrpcAuth;
 import dev.holdfast.intake.grpc.IntakeGrpcService;
+import dev.holdfast.intake.http.HttpAccess;
 import dev.holdfast.intake.http.HttpEndpoints;
 import dev.holdfast.intake.http.Metrics;
 import dev.holdfast.intake.http.Readiness;
@@ -19,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -26,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * One intake node: the WAL, the gRPC intake service and the HTTP endpoints, started in that order (nothing is
@@ -45,10 +49,18 @@ public final class IntakeServer implements AutoCloseable {
     private ExecutorService grpcExecutor;
     private volatile boolean ready;
     private Replication replication;
+    private GrpcAuth auth;
+    /** Test seam: adds a transport (e.g. mTLS) to the gRPC server; identity while none is configured. */
+    private final UnaryOperator<NettyServerBuilder> transport;
 
     public IntakeServer(IntakeConfig config, PrometheusMeterRegistry registry) {
+        this(config, registry, UnaryOperator.identity());
+    }
+
+    IntakeServer(IntakeConfig config, PrometheusMeterRegistry registry, UnaryOperator<NettyServerBuilder> transport) {
         this.config = config;
         this.registry = registry;
+        this.transport = transport;
     }
 
     public static WalConfig walConfig(IntakeConfig config) {
@@ -82,6 +94,8 @@ public final class IntakeServer implements AutoCloseable {
         for (Path dir : writtenDirectories(config)) {
             WalDirectory.checkWritable(dir);
         }
+        // Likewise a token file that cannot be used, named with its line, before anything starts
+        auth = GrpcAuth.start(config.auth(), registry, Clock.systemUTC());
         log.info("starting {} ms after JVM start", uptimeMillis());
         IntakeMetrics metrics = new IntakeMetrics(registry);
         // Recovery and the network stack initialise in parallel: a restart is ready sooner, and /healthz answers
@@ -95,7 +109,8 @@ public final class IntakeServer implements AutoCloseable {
             }
         }, "wal-recovery");
         opener.start();
-        http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness);
+        http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness,
+                new HttpAccess(config.auth().httpToken()));
         http.start();
         try {
             wal = opening.get();
@@ -131,20 +146,20 @@ public final class IntakeServer implements AutoCloseable {
         });
         int frameLimit = (int) Math.min(Integer.MAX_VALUE - TRANSPORT_SLACK_BYTES,
                 limits.maxBatchBytes() * 2) + TRANSPORT_SLACK_BYTES;
-        grpc = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpc().host(), config.grpc().port()))
+        grpc = transport.apply(NettyServerBuilder.forAddress(new InetSocketAddress(config.grpc().host(), config.grpc().port())))
                 .executor(grpcExecutor)
                 .maxInboundMessageSize(frameLimit)
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 // gRPC's default advertises 2^31-1 concurrent streams: one connection could open any number of
                 // streams, each holding buffers and an agent's state; agents need one (the shipper) or a few
                 .maxConcurrentCallsPerConnection(MAX_CONCURRENT_STREAMS)
-                .addService(new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition())
+                .addService(auth.intercept(new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition()))
                 .build()
                 .start();
         ready = true;
-        log.info("intake {} ready {} ms after JVM start: gRPC on {}:{}, HTTP on {}:{}, WAL {} ({} durability)",
+        log.info("intake {} ready {} ms after JVM start: gRPC on {}:{}, HTTP on {}:{}, WAL {} ({} durability), auth {}",
                 config.nodeId(), uptimeMillis(), config.grpc().host(), grpcPort(), config.http().host(), http.port(),
-                wal.config().dir(), config.durability().name().toLowerCase());
+                wal.config().dir(), config.durability().name().toLowerCase(), auth.describe());
         return this;
     }
 
@@ -173,6 +188,11 @@ public final class IntakeServer implements AutoCloseable {
         return http.port();
     }
 
+    /** The auth in force (its token file, for tests that reload it). */
+    GrpcAuth auth() {
+        return auth;
+    }
+
     public Wal wal() {
         return wal;
     }
@@ -196,6 +216,9 @@ public final class IntakeServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 grpc.shutdownNow();
             }
+        }
+        if (auth != null) {
+            auth.close();
         }
         if (http != null) {
             http.close();

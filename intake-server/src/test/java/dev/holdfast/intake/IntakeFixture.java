@@ -24,17 +24,27 @@ final class IntakeFixture implements AutoCloseable {
     private final Path data;
     private final List<AutoCloseable> open = new ArrayList<>();
     private IntakeServer server;
+    private final IntakeConfig.Auth auth;
+    private final java.util.function.UnaryOperator<io.grpc.netty.NettyServerBuilder> transport;
 
     IntakeFixture(Path data) {
+        this(data, IntakeConfig.Auth.NONE, java.util.function.UnaryOperator.identity());
+    }
+
+    /** With an auth: section, and a transport for the gRPC server (e.g. mTLS; identity = plaintext). */
+    IntakeFixture(Path data, IntakeConfig.Auth auth,
+                  java.util.function.UnaryOperator<io.grpc.netty.NettyServerBuilder> transport) {
         this.data = data;
+        this.auth = auth;
+        this.transport = transport;
     }
 
     IntakeServer start() throws Exception {
         IntakeConfig d = IntakeConfig.defaults();
         IntakeConfig cfg = new IntakeConfig("test-node", data, Durability.FSYNC,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0),
-                d.limits(), d.wal(), d.forwarder()).withoutForwarder();
-        server = new IntakeServer(cfg, IntakeServer.newRegistry()).start();
+                d.limits(), d.wal(), d.forwarder(), auth).withoutForwarder();
+        server = new IntakeServer(cfg, IntakeServer.newRegistry(), transport).start();
         open.add(server);
         return server;
     }
@@ -59,9 +69,17 @@ final class IntakeFixture implements AutoCloseable {
     }
 
     TestClient client() {
-        TestClient c = new TestClient(server.grpcPort());
+        return track(new TestClient(server.grpcPort()));
+    }
+
+    /** A client closed with the fixture. */
+    TestClient track(TestClient c) {
         open.add(c);
         return c;
+    }
+
+    IntakeServer server() {
+        return server;
     }
 
     /** Every valid record in the WAL, as "agent#unsigned seq" → bytes. Fails on a batch written twice. */

@@ -24,10 +24,25 @@ import java.util.concurrent.TimeUnit;
 /** A real gRPC client on loopback, as an agent would use it. */
 final class TestClient implements AutoCloseable {
     private static final ByteArrayMarshaller RAW = new ByteArrayMarshaller();
-    final ManagedChannel channel;
+    private final ManagedChannel managed;
+    final io.grpc.Channel channel;
 
     TestClient(int port) {
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        this(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build());
+    }
+
+    /** Over a channel of the test's making (TLS, a client certificate), with interceptors (a bearer token). */
+    TestClient(ManagedChannel managed, io.grpc.ClientInterceptor... interceptors) {
+        this.managed = managed;
+        this.channel = io.grpc.ClientInterceptors.intercept(managed, interceptors);
+    }
+
+    /** A plaintext client that sends {@code authorization: Bearer <token>} on every call. */
+    static TestClient withToken(int port, String token) {
+        io.grpc.Metadata md = new io.grpc.Metadata();
+        md.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        return new TestClient(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build(),
+                io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(md));
     }
 
     /**
@@ -142,6 +157,6 @@ final class TestClient implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        managed.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
 }

@@ -18,11 +18,11 @@ import java.util.Objects;
  */
 record ConfigDraft(
         String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http, Limits limits, Wal wal,
-        Forwarding forwarder) {
+        Forwarding forwarder, IntakeConfig.Auth auth) {
 
     static ConfigDraft of(IntakeConfig c) {
         return new ConfigDraft(c.nodeId(), c.dataDir(), c.durability(), c.grpc(), c.http(), c.limits(), c.wal(),
-                c.forwarder());
+                c.forwarder(), c.auth());
     }
 
     /** Applies the overrides, validates, and throws with {@code earlierProblems} first if anything is wrong. */
@@ -45,10 +45,13 @@ record ConfigDraft(
         if (o.kafka() != null || o.topic() != null) {
             f = f.withKafka(o.kafka() != null ? o.kafka() : f.kafka(), o.topic() != null ? o.topic() : f.topic());
         }
+        IntakeConfig.Auth newAuth = o.authTokens() != null
+                ? new IntakeConfig.Auth(auth.require(), o.authTokens(), auth.agents(), auth.httpToken()) : auth;
         problems.addAll(ConfigValidator.problems(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f));
+        problems.addAll(ConfigValidator.authProblems(newAuth));
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
         }
-        return new IntakeConfig(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f);
+        return new IntakeConfig(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f, newAuth);
     }
 }

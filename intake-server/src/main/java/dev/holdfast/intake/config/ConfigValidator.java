@@ -70,6 +70,48 @@ final class ConfigValidator {
         return p;
     }
 
+    /** An identity or agent-id glob: printable, no spaces (they are compared with what certificates and agents say). */
+    private static final Pattern AUTH_NAME = Pattern.compile("[\\x21-\\x7e]{1,4096}");
+
+    static List<String> authProblems(IntakeConfig.Auth auth) {
+        List<String> p = new ArrayList<>();
+        IntakeConfig.Auth.Require r = auth.require();
+        if ((r == IntakeConfig.Auth.Require.TOKEN || r == IntakeConfig.Auth.Require.ANY) && auth.tokens() == null) {
+            p.add("auth.tokens: must be set when auth.require is " + r.name().toLowerCase()
+                    + " (a file of token hashes; see docs/SECURITY-auth.md)");
+        }
+        if (auth.tokens() != null && auth.tokens().toString().isBlank()) {
+            p.add("auth.tokens: must not be blank (leave it out for no tokens)");
+        }
+        if (!auth.httpToken().isEmpty() && !auth.httpToken().matches("sha256:[0-9a-fA-F]{64}")) {
+            // never quoted: it could be the token itself, pasted by mistake
+            p.add("auth.httpToken: must be sha256:<64 hex digits>, the hash of the token (holdfast token hash);"
+                    + " a plaintext token is not accepted");
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < auth.agents().size(); i++) {
+            IntakeConfig.AgentRule rule = auth.agents().get(i);
+            String at = "auth.agents[" + i + "]";
+            if (!AUTH_NAME.matcher(rule.identity()).matches()) {
+                p.add(at + ".identity: " + quote(rule.identity()) + " must be a certificate CN or SAN or a token's"
+                        + " identity: 1..4096 printable characters without spaces");
+            } else if (!seen.add(rule.identity())) {
+                p.add(at + ".identity: " + quote(rule.identity()) + " has a rule already; merge their agentIds");
+            }
+            if (rule.agentIds().isEmpty()) {
+                p.add(at + ".agentIds: must list at least one agent id or glob (e.g. \"edge-*\")");
+            }
+            for (int j = 0; j < rule.agentIds().size(); j++) {
+                String glob = rule.agentIds().get(j);
+                if (!AUTH_NAME.matcher(glob).matches()) {
+                    p.add(at + ".agentIds[" + j + "]: " + quote(glob) + " must be an agent id or a glob (* any"
+                            + " characters, ? one): 1..4096 printable characters without spaces");
+                }
+            }
+        }
+        return p;
+    }
+
     private static final java.util.regex.Pattern TOPIC = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,249}");
     private static final java.util.regex.Pattern BOOTSTRAP =
             java.util.regex.Pattern.compile("[A-Za-z0-9.\\-\\[\\]:]+:\\d{1,5}(,[A-Za-z0-9.\\-\\[\\]:]+:\\d{1,5})*");

@@ -25,7 +25,17 @@ public record IntakeConfig(
         Endpoint http,
         Limits limits,
         Wal wal,
-        Forwarding forwarder) {
+        Forwarding forwarder,
+        Auth auth) {
+
+    /**
+     * Without an {@code auth} section: no authentication, as before it existed (callers that predate it keep
+     * compiling).
+     */
+    public IntakeConfig(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
+                        Limits limits, Wal wal, Forwarding forwarder) {
+        this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, Auth.NONE);
+    }
 
     /** A listening address; port 0 asks the OS for a free port (tests, side-by-side instances). */
     public record Endpoint(String host, int port) {}
@@ -147,6 +157,62 @@ public record IntakeConfig(
     }
 
 
+    /**
+     * Who may call the gRPC intake, and as which agents.
+     *
+     * @param require what a caller must present: {@code none} (anything, or nothing: a caller without credentials
+     *                may send as any agent, as before), {@code certificate} (a verified client certificate),
+     *                {@code token} (a bearer token from {@code tokens}) or {@code any} (either)
+     * @param tokens  the token file (hashes, never the tokens; reloaded when it changes); null = no tokens
+     * @param agents  identities that may send as agent ids other than their own (globs, {@code *} and {@code ?})
+     * @param httpToken "sha256:&lt;hex&gt;" of the bearer token /metrics and /readyz ask of clients that are not on
+     *                  loopback; empty = none asked
+     */
+    public record Auth(Require require, Path tokens, List<AgentRule> agents, String httpToken) {
+        /** No authentication: the behaviour before the section existed. */
+        public static final Auth NONE = new Auth(Require.NONE, null, List.of(), "");
+
+        public Auth {
+            Objects.requireNonNull(require, "require");
+            Objects.requireNonNull(httpToken, "httpToken");
+            agents = List.copyOf(agents);
+        }
+
+        /** Without a token for the HTTP port. */
+        public Auth(Require require, Path tokens, List<AgentRule> agents) {
+            this(require, tokens, agents, "");
+        }
+
+        /** Whether any caller is ever identified (a credential is required, or tokens can be presented). */
+        public boolean active() {
+            return require != Require.NONE || tokens != null;
+        }
+
+        public enum Require {
+            NONE, CERTIFICATE, TOKEN, ANY;
+
+            static String allowed() {
+                return "none|certificate|token|any";
+            }
+
+            static Require parse(String s) {
+                for (Require r : values()) {
+                    if (r.name().equalsIgnoreCase(s)) {
+                        return r;
+                    }
+                }
+                return null;
+            }
+        }
+    }
+
+    /** {@code identity} (a certificate's CN or SAN, or a token's identity) may send as any agent id matching a glob. */
+    public record AgentRule(String identity, List<String> agentIds) {
+        public AgentRule {
+            agentIds = List.copyOf(agentIds);
+        }
+    }
+
     public IntakeConfig {
         Objects.requireNonNull(nodeId, "nodeId");
         Objects.requireNonNull(dataDir, "dataDir");
@@ -156,8 +222,10 @@ public record IntakeConfig(
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(wal, "wal");
         Objects.requireNonNull(forwarder, "forwarder");
+        Objects.requireNonNull(auth, "auth");
         List<String> problems = ConfigValidator.problems(nodeId, dataDir, durability, grpc, http, limits, wal,
                 forwarder);
+        problems.addAll(ConfigValidator.authProblems(auth));
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
         }
@@ -187,7 +255,7 @@ public record IntakeConfig(
         return new IntakeConfig(nodeId, dataDir, durability, grpc, http, limits, wal,
                 new Forwarding(false, f.kafka(), f.topic(), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
                         f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopic(), f.encoding(),
-                        f.topicSettings(), f.security()));
+                        f.topicSettings(), f.security()), auth);
     }
 
     /** A copy with the given overrides applied and validated. */
@@ -213,7 +281,8 @@ public record IntakeConfig(
                         8L << 20, RollCycle.FAST_HOURLY, 64L << 20),
                 new Forwarding(true, "embedded", "holdfast.events", 8L << 20, 0.2, Duration.ofSeconds(2),
                         Duration.ofHours(1), Duration.ofMillis(50), java.util.Map.of(), "", "protobuf",
-                        new TopicSettings(3, 0, 0, 0), dev.holdfast.forwarder.kafka.KafkaSecurity.PLAINTEXT));
+                        new TopicSettings(3, 0, 0, 0), dev.holdfast.forwarder.kafka.KafkaSecurity.PLAINTEXT),
+                Auth.NONE);
     }
 
     static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {

@@ -13,10 +13,16 @@ import java.nio.file.Path;
  * @param grpcPort   {@code --grpc-port}
  * @param httpPort   {@code --http-port}
  * @param durability {@code --durability}, {@code written} or {@code fsync}
+ * @param authTokens {@code --auth-tokens}: the token file ({@code auth.tokens})
  */
 public record Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability, String kafka,
-                        String topic) {
+                        String topic, Path authTokens) {
 
     /** No overrides at all. */
-    public static final Overrides NONE = new Overrides(null, null, null, null, null, null);
+    public static final Overrides NONE = new Overrides(null, null, null, null, null, null, null);
+
+    /** Without {@code --auth-tokens}. */
+    public Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability, String kafka, String topic) {
+        this(dataDir, grpcPort, httpPort, durability, kafka, topic, null);
+    }
 }

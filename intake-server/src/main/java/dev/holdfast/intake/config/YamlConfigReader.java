@@ -50,8 +50,10 @@ final class YamlConfigReader {
         Limits limits = limits(top.section("limits"), defaults.limits());
         Wal wal = wal(top.section("wal"), defaults.wal());
         Forwarding forwarder = forwarder(top.section("forwarder"), defaults.forwarder());
+        IntakeConfig.Auth auth = auth(top.section("auth"), defaults.auth());
         top.rejectUnknownKeys();
-        return new Result(new ConfigDraft(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder), problems);
+        return new Result(new ConfigDraft(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, auth),
+                problems);
     }
 
     private static JsonNode parse(Path file) {
@@ -172,6 +174,32 @@ final class YamlConfigReader {
                 s.size("maxMessageBytes", d.maxMessageBytes()));
         s.rejectUnknownKeys();
         return t;
+    }
+
+    private static IntakeConfig.Auth auth(YamlSection s, IntakeConfig.Auth d) {
+        IntakeConfig.Auth.Require require = s.oneOf("require", d.require(), IntakeConfig.Auth.Require.allowed(),
+                IntakeConfig.Auth.Require::parse);
+        String tokensText = s.string("tokens", d.tokens() == null ? null : d.tokens().toString());
+        Path tokens = d.tokens();
+        if (tokensText != null) {
+            try {
+                tokens = tokensText.isEmpty() ? null : Path.of(tokensText);
+            } catch (InvalidPathException e) {
+                s.problem("tokens", ConfigText.quote(tokensText) + " is not a valid path: " + e.getReason());
+            }
+        }
+        List<IntakeConfig.AgentRule> agents = d.agents();
+        List<YamlSection> rules = s.sectionList("agents");
+        if (rules != null) {
+            agents = new ArrayList<>();
+            for (YamlSection r : rules) {
+                agents.add(new IntakeConfig.AgentRule(r.string("identity", ""), r.stringList("agentIds", List.of())));
+                r.rejectUnknownKeys();
+            }
+        }
+        String httpToken = s.string("httpToken", d.httpToken());
+        s.rejectUnknownKeys();
+        return new IntakeConfig.Auth(require, tokens, agents, httpToken);
     }
 
     private static RollCycle rollCycle(String name) {

@@ -2,6 +2,8 @@ package dev.holdfast.intake.grpc;
 
 import dev.holdfast.intake.BatchIntake;
 import dev.holdfast.intake.BatchValidator;
+import dev.holdfast.intake.auth.Caller;
+import dev.holdfast.intake.auth.Quote;
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.IntakeMessage;
 import dev.holdfast.protocol.v1.Welcome;
@@ -28,6 +30,8 @@ final class AgentStream implements StreamObserver<InboundMessage> {
     /** (agent id, acknowledged through) → the agent's resume point */
     private final BiFunction<String, Long, Welcome> welcome;
     private final ServerCallStreamObserver<IntakeMessage> out;
+    /** Who opened the stream: its Hello must name an agent this caller may send as. */
+    private final Caller caller;
     /** Set by the Hello; gRPC delivers a stream's messages one at a time, in order. */
     private String agentId;
     private long claimedThrough;
@@ -38,8 +42,10 @@ final class AgentStream implements StreamObserver<InboundMessage> {
     private boolean requested;
     static final int MAX_OUTSTANDING = 64;
 
-    AgentStream(BatchIntake intake, BiFunction<String, Long, Welcome> welcome, ServerCallStreamObserver<IntakeMessage> out) {
+    AgentStream(BatchIntake intake, BiFunction<String, Long, Welcome> welcome, ServerCallStreamObserver<IntakeMessage> out,
+                Caller caller) {
         this.intake = intake;
+        this.caller = caller;
         this.welcome = welcome;
         this.out = out;
         out.setOnCancelHandler(() -> {
@@ -93,6 +99,14 @@ final class AgentStream implements StreamObserver<InboundMessage> {
             fail(Status.INVALID_ARGUMENT.withDescription(problem));
             return;
         }
+        // Refused before the Hello binds the stream or computes a Welcome: another agent's state is neither read
+        // nor changed. The stream's batches must then carry this agent (BatchValidator), so they need no check.
+        String refusal = caller.refusal("hello.agent_id", agent);
+        if (refusal != null) {
+            intake.permissionDenied();
+            fail(Status.PERMISSION_DENIED.withDescription(refusal));
+            return;
+        }
         String earlier;
         synchronized (this) {
             earlier = agentId;
@@ -103,8 +117,8 @@ final class AgentStream implements StreamObserver<InboundMessage> {
         }
         if (earlier != null) {
             // Its batches are already bound to the first agent id; a new Hello needs a new stream.
-            fail(Status.FAILED_PRECONDITION.withDescription("a second Hello on one stream (this stream said Hello as \""
-                    + earlier + "\"): a stream carries exactly one Hello, first; open a new stream to say Hello again"));
+            fail(Status.FAILED_PRECONDITION.withDescription("a second Hello on one stream (this stream said Hello as "
+                    + Quote.prefix(earlier) + "): a stream carries exactly one Hello, first; open a new stream to say Hello again"));
             return;
         }
         send(IntakeMessage.newBuilder().setWelcome(welcome.apply(agent, acknowledgedThrough)).build());

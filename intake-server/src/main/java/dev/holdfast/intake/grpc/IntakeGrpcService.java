@@ -1,6 +1,8 @@
 package dev.holdfast.intake.grpc;
 
 import dev.holdfast.intake.BatchIntake;
+import dev.holdfast.intake.BatchValidator;
+import dev.holdfast.intake.auth.Caller;
 import dev.holdfast.protocol.ByteArrayMarshaller;
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.Hello;
@@ -53,7 +55,9 @@ public final class IntakeGrpcService {
     }
 
     private StreamObserver<InboundMessage> openStream(StreamObserver<IntakeMessage> responses) {
-        return new AgentStream(intake, this::welcome, (ServerCallStreamObserver<IntakeMessage>) responses);
+        // the caller is read here, while the call's context is current; the stream checks its Hello against it
+        return new AgentStream(intake, this::welcome, (ServerCallStreamObserver<IntakeMessage>) responses,
+                Caller.current());
     }
 
     /**
@@ -73,6 +77,13 @@ public final class IntakeGrpcService {
             out.onError(Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException());
             return;
         }
+        // Read-only, yet another agent's resume point is not the caller's to see
+        String refusal = Caller.current().refusal("agent_id", hello.getAgentId());
+        if (refusal != null) {
+            intake.permissionDenied();
+            out.onError(Status.PERMISSION_DENIED.withDescription(refusal).asRuntimeException());
+            return;
+        }
         out.onNext(welcome(hello.getAgentId(), hello.getAcknowledgedThrough()));
         out.onCompleted();
     }
@@ -82,7 +93,24 @@ public final class IntakeGrpcService {
      * becomes INVALID_ARGUMENT, so plain gRPC clients back off or fail loudly. The ack rides in the trailers too.
      */
     private void send(byte[] batch, StreamObserver<BatchAck> out) {
-        intake.accept(batch).whenComplete((ack, error) -> {
+        Caller caller = Caller.current();
+        String agent = null;
+        if (!caller.unrestricted()) {
+            // Decided before the batch is validated or admitted, on the agent id the full parse will read; the
+            // intake is then told to expect exactly that agent, so the two readings can never differ.
+            // Bytes too broken to tell fail the parse too; "" then makes sure nothing unchecked is ever written.
+            // An id the validator refuses anyway (empty, too long) gets its precise INVALID from it.
+            String peeked = BatchValidator.peekAgentId(batch);
+            agent = peeked == null ? "" : peeked;
+            String refusal = peeked == null || intake.agentIdProblem("agent_id", peeked) != null ? null
+                    : caller.refusal("agent_id", peeked);
+            if (refusal != null) {
+                intake.permissionDenied();
+                out.onError(Status.PERMISSION_DENIED.withDescription(refusal).asRuntimeException());
+                return;
+            }
+        }
+        intake.accept(batch, agent, 0).whenComplete((ack, error) -> {
             if (error != null) {
                 out.onError(Status.INTERNAL.withDescription(error.toString()).asRuntimeException());
                 return;

@@ -46,10 +46,16 @@ public final class HttpEndpoints implements AutoCloseable {
     private boolean closed;
 
     public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness) {
+        this(host, port, registry, readiness, HttpAccess.OPEN);
+    }
+
+    /** @param access who may read /metrics and /readyz from other addresses than loopback */
+    public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness,
+                         HttpAccess access) {
         this.host = Objects.requireNonNull(host, "host");
         this.requestedPort = port;
-        this.handler = new HttpRequestHandler(
-                Objects.requireNonNull(registry, "registry"), Objects.requireNonNull(readiness, "readiness"));
+        this.handler = new HttpRequestHandler(Objects.requireNonNull(registry, "registry"),
+                Objects.requireNonNull(readiness, "readiness"), Objects.requireNonNull(access, "access"));
     }
 
     /**

@@ -42,10 +42,12 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
 
     private final PrometheusMeterRegistry registry;
     private final Supplier<Readiness> readiness;
+    private final HttpAccess access;
 
-    HttpRequestHandler(PrometheusMeterRegistry registry, Supplier<Readiness> readiness) {
+    HttpRequestHandler(PrometheusMeterRegistry registry, Supplier<Readiness> readiness, HttpAccess access) {
         this.registry = registry;
         this.readiness = readiness;
+        this.access = access;
     }
 
     @Override
@@ -57,10 +59,10 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        ctx.writeAndFlush(route(request));
+        ctx.writeAndFlush(route(request, ctx.channel().remoteAddress()));
     }
 
-    private FullHttpResponse route(FullHttpRequest request) {
+    private FullHttpResponse route(FullHttpRequest request, java.net.SocketAddress remote) {
         String path = new QueryStringDecoder(request.uri()).path();
         if (!path.equals("/metrics") && !path.equals("/healthz") && !path.equals("/readyz")) {
             return text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /healthz or /readyz\n");
@@ -68,6 +70,12 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         if (!HttpMethod.GET.equals(request.method())) {
             FullHttpResponse response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is allowed\n");
             response.headers().set(HttpHeaderNames.ALLOW, HttpMethod.GET.name());
+            return response;
+        }
+        if (!access.allowed(path, remote, request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+            FullHttpResponse response = text(HttpResponseStatus.UNAUTHORIZED,
+                    "a bearer token is required from other addresses than loopback (auth.httpToken)\n");
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
             return response;
         }
         return switch (path) {

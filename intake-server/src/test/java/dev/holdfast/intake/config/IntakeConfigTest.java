@@ -161,7 +161,7 @@ class IntakeConfigTest {
         assertEquals(List.of(
                 "wal.maxByte: unknown key; known keys in wal: maxBytes, minFreeBytes, bulkWatermark, "
                         + "normalWatermark, retryAfter, groupCommitMaxDelay, groupCommitMaxBytes, rollCycle, blockSize",
-                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal, forwarder"),
+                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, auth"),
                 e.problems());
     }
 
@@ -238,6 +238,44 @@ class IntakeConfigTest {
         InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> IntakeConfig.load(file));
         assertTrue(e.getMessage().contains("line 3"), e.getMessage());
         assertTrue(e.getMessage().contains("port"), e.getMessage());
+    }
+
+    @Test
+    void authSectionIsReadAndValidated() throws Exception {
+        assertEquals(IntakeConfig.Auth.NONE, IntakeConfig.defaults(NO_ENV).auth());
+        IntakeConfig c = load("auth:\n  require: token\n  tokens: /etc/holdfast/tokens\n"
+                + "  agents: [{identity: gw, agentIds: ['edge-*', 'lab-?']}]\n");
+        assertEquals(new IntakeConfig.Auth(IntakeConfig.Auth.Require.TOKEN, Path.of("/etc/holdfast/tokens"),
+                List.of(new IntakeConfig.AgentRule("gw", List.of("edge-*", "lab-?")))), c.auth());
+
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> load(
+                "auth:\n  require: always\n  agents: [{identity: 'a b', agentIds: []}, {identity: gw, agentIds: ['x y']},"
+                        + " {identity: gw, agentIds: [y]}, {identity: z, agentIds: [q], agent: w}]\n"));
+        assertEquals(List.of(
+                "auth.require: \"always\" is not one of none|certificate|token|any",
+                "auth.agents[3].agent: unknown key; known keys in auth.agents[3]: identity, agentIds",
+                "auth.agents[0].identity: \"a b\" must be a certificate CN or SAN or a token's identity: 1..4096"
+                        + " printable characters without spaces",
+                "auth.agents[0].agentIds: must list at least one agent id or glob (e.g. \"edge-*\")",
+                "auth.agents[1].agentIds[0]: \"x y\" must be an agent id or a glob (* any characters, ? one):"
+                        + " 1..4096 printable characters without spaces",
+                "auth.agents[2].identity: \"gw\" has a rule already; merge their agentIds"), e.problems());
+
+        InvalidConfigException plain = assertThrows(InvalidConfigException.class,
+                () -> load("auth: {httpToken: hunter2}\n"));
+        assertEquals(List.of("auth.httpToken: must be sha256:<64 hex digits>, the hash of the token (holdfast token"
+                + " hash); a plaintext token is not accepted"), plain.problems());
+        String hash = "sha256:" + "ab".repeat(32);
+        assertEquals(hash, load("auth: {httpToken: '" + hash + "'}\n").auth().httpToken());
+
+        InvalidConfigException noTokens = assertThrows(InvalidConfigException.class,
+                () -> load("auth: {require: any}\n"));
+        assertEquals(List.of("auth.tokens: must be set when auth.require is any (a file of token hashes; see"
+                + " docs/SECURITY-auth.md)"), noTokens.problems());
+        // --auth-tokens supplies the file the section asks for
+        IntakeConfig fixed = IntakeConfig.load(write("auth: {require: token}\n"),
+                new Overrides(null, null, null, null, null, null, Path.of("/run/tokens")), NO_ENV);
+        assertEquals(Path.of("/run/tokens"), fixed.auth().tokens());
     }
 
     private IntakeConfig load(String yaml) throws IOException {
