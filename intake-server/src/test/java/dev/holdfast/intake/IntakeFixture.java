@@ -30,10 +30,15 @@ final class IntakeFixture implements AutoCloseable {
     }
 
     IntakeServer start() throws Exception {
+        return start(IntakeConfig.Tls.OFF);
+    }
+
+    /** With this TLS configuration on the loopback listeners. */
+    IntakeServer start(IntakeConfig.Tls tls) throws Exception {
         IntakeConfig d = IntakeConfig.defaults();
         IntakeConfig cfg = new IntakeConfig("test-node", data, Durability.FSYNC,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0),
-                d.limits(), d.wal(), d.forwarder()).withoutForwarder();
+                d.limits(), d.wal(), d.forwarder(), tls).withoutForwarder();
         server = new IntakeServer(cfg, IntakeServer.newRegistry()).start();
         open.add(server);
         return server;
@@ -59,9 +64,21 @@ final class IntakeFixture implements AutoCloseable {
     }
 
     TestClient client() {
-        TestClient c = new TestClient(server.grpcPort());
+        return client(new TestClient(server.grpcPort()));
+    }
+
+    /** A client over {@code channel}, closed with the fixture. */
+    TestClient client(io.grpc.ManagedChannel channel) {
+        return client(new TestClient(channel));
+    }
+
+    private TestClient client(TestClient c) {
         open.add(c);
         return c;
+    }
+
+    IntakeServer server() {
+        return server;
     }
 
     /** Every valid record in the WAL, as "agent#unsigned seq" → bytes. Fails on a batch written twice. */

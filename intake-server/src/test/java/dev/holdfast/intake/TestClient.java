@@ -27,7 +27,12 @@ final class TestClient implements AutoCloseable {
     final ManagedChannel channel;
 
     TestClient(int port) {
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        this(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build());
+    }
+
+    /** Over a channel built elsewhere (TLS, another authority). */
+    TestClient(ManagedChannel channel) {
+        this.channel = channel;
     }
 
     /**

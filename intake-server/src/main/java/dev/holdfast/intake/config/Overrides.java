@@ -13,10 +13,19 @@ import java.nio.file.Path;
  * @param grpcPort   {@code --grpc-port}
  * @param httpPort   {@code --http-port}
  * @param durability {@code --durability}, {@code written} or {@code fsync}
+ * @param tlsCert     {@code --tls-cert}
+ * @param tlsKey      {@code --tls-key}
+ * @param tlsClientCa {@code --tls-client-ca}
+ * @param insecure    {@code --insecure}: allow plaintext listeners on non-loopback addresses
  */
 public record Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability, String kafka,
-                        String topic) {
+                        String topic, Path tlsCert, Path tlsKey, Path tlsClientCa, Boolean insecure) {
 
     /** No overrides at all. */
     public static final Overrides NONE = new Overrides(null, null, null, null, null, null);
+
+    /** Without TLS overrides. */
+    public Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability, String kafka, String topic) {
+        this(dataDir, grpcPort, httpPort, durability, kafka, topic, null, null, null, null);
+    }
 }
