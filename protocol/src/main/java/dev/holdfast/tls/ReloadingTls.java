@@ -37,6 +37,7 @@ public final class ReloadingTls implements AutoCloseable {
     private final ReloadingTrustManager trustManager;
     private final List<Watched<?>> watched;
     private volatile ScheduledFuture<?> polling;
+    private ScheduledExecutorService ownThread;
 
     private ReloadingTls(TlsFiles files, Clock clock, TlsListener listener) {
         this.files = files;
@@ -112,11 +113,28 @@ public final class ReloadingTls implements AutoCloseable {
         }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * {@link #watch} on a daemon thread of its own, stopped by {@link #close()}: for clients (shipper, bench), which
+     * have no scheduler to share. Daemon, because how long the process lives is not the watcher's decision.
+     */
+    public synchronized ReloadingTls watchOnOwnThread(Duration interval) {
+        ownThread = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "holdfast-tls-reload");
+            t.setDaemon(true);
+            return t;
+        });
+        watch(ownThread, interval);
+        return this;
+    }
+
     /** Stops watching; the managers keep working with what they hold. */
     @Override
     public synchronized void close() {
         if (polling != null) {
             polling.cancel(false);
+        }
+        if (ownThread != null) {
+            ownThread.shutdownNow();
         }
     }
 
