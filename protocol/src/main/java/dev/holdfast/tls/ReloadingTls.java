@@ -37,6 +37,7 @@ public final class ReloadingTls implements AutoCloseable {
     private final ReloadingTrustManager trustManager;
     private final List<Watched<?>> watched;
     private volatile ScheduledFuture<?> polling;
+    private final List<Runnable> onReload = new java.util.concurrent.CopyOnWriteArrayList<>();
     private ScheduledExecutorService ownThread;
 
     private ReloadingTls(TlsFiles files, Clock clock, TlsListener listener) {
@@ -48,6 +49,7 @@ public final class ReloadingTls implements AutoCloseable {
                     c -> KeyMaterial.parse(files.cert(), c[0], files.key(), c[1], clock.instant()),
                     m -> {
                         keyManager().update(m);
+                        onReload.forEach(Runnable::run);
                         listener.certificateReloaded(m.leaf());
                         log.info("TLS: now presenting {} (subject {}, valid until {})", files.cert(),
                                 m.leaf().getSubjectX500Principal().getName(), m.leaf().getNotAfter().toInstant());
@@ -57,6 +59,7 @@ public final class ReloadingTls implements AutoCloseable {
             trust = new Watched<>(List.of(files.ca()), c -> ReloadingTrustManager.parse(files.ca(), c[0]),
                     t -> {
                         trustManager().update(t);
+                        onReload.forEach(Runnable::run);
                         listener.trustReloaded();
                         log.info("TLS: now trusting the CA bundle {}", files.ca());
                     }, listener);
@@ -89,6 +92,11 @@ public final class ReloadingTls implements AutoCloseable {
     /** Trust in the configured CA bundle; {@code null} when none is configured. */
     public ReloadingTrustManager trustManager() {
         return trustManager;
+    }
+
+    /** Runs {@code action} after each reload that took effect (e.g. to forget cached TLS sessions). */
+    public void onReload(Runnable action) {
+        onReload.add(Objects.requireNonNull(action, "action"));
     }
 
     /** Re-reads the files and swaps in what changed and is good. */

@@ -22,13 +22,22 @@ public final class TlsChannels implements Endpoints.ChannelFactory {
     public static final Duration RELOAD_INTERVAL = Duration.ofSeconds(2);
 
     private final ReloadingTls tls;
-    private final SslContext context;
     private final String serverName;
+    private volatile SslContext context;
 
     TlsChannels(ReloadingTls tls, String serverName) throws SSLException {
         this.tls = tls;
         this.context = TlsContexts.grpcClient(tls);
         this.serverName = serverName;
+        // A new context, with an empty session cache, after each reload: a connection resuming a cached TLS session
+        // skips the certificates, so the intake would go on seeing the old client certificate.
+        tls.onReload(() -> {
+            try {
+                context = TlsContexts.grpcClient(tls);
+            } catch (SSLException e) {
+                throw new IllegalStateException("cannot rebuild the TLS context after a reload: " + e.getMessage(), e);
+            }
+        });
     }
 
     /**
