@@ -70,6 +70,10 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
             return new Failure(ExitCodes.USAGE,
                     c.problems().stream().map(p -> "invalid configuration: " + oneLine(p)).toList(), false);
         }
+        if (e instanceof dev.holdfast.tls.TlsFileException t) {
+            // a certificate, key or CA file that cannot be used: missing, unparseable, expired, key not matching
+            return expected(ExitCodes.UNUSABLE_PATH, t.getMessage());
+        }
         if (e instanceof EbpfUnavailableException u) {
             String why = u.getMessage().startsWith("eBPF unavailable") ? u.getMessage() : "eBPF unavailable: " + u.getMessage();
             return expected(ExitCodes.EBPF_UNAVAILABLE, why

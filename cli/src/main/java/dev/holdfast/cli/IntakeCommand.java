@@ -29,22 +29,38 @@ public final class IntakeCommand implements Callable<Integer> {
     String kafka;
     @Option(names = "--topic", description = "Kafka topic for events (default holdfast.events)")
     String topic;
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain (leaf first): TLS on the "
+            + "gRPC port; re-read when it changes (config tls.cert)")
+    Path tlsCert;
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM PKCS#8 private key of --tls-cert (config tls.key)")
+    Path tlsKey;
+    @Option(names = "--tls-client-ca", paramLabel = "FILE", description = "PEM CA bundle: clients must present a "
+            + "certificate it signed, mutual TLS (config tls.clientCa, tls.clientAuth)")
+    Path tlsClientCa;
+    @Option(names = "--insecure", description = "Allow plaintext listeners on non-loopback addresses; without TLS, "
+            + "listen on all interfaces (config tls.allowInsecure)")
+    boolean insecure;
     @Option(names = "--auth-tokens", paramLabel = "FILE", description = "Bearer token file (auth.tokens): lines of "
             + "'sha256:<hex> IDENTITY [AGENT-ID-GLOB...]' made with 'holdfast token hash'; reloaded when it changes. "
-            + "Callers presenting a token may send only as its identity (or its globs); see docs/SECURITY-auth.md")
+            + "Callers presenting a token may send only as its identity (or its globs); see docs/SECURITY.md")
     Path authTokens;
     @Option(names = "--check", description = "Start (recover the WAL, bind the ports), report, and exit: "
             + "a pre-flight check for a configuration and data directory")
     boolean check;
 
+    /** Reloading reads the files again later: pin them to where they were when the intake started. */
+    private static Path absolute(Path p) {
+        return p == null ? null : p.toAbsolutePath();
+    }
+
     @Override
     public Integer call() throws Exception {
         ChronicleWarmup.start();
-        Overrides overrides = new Overrides(data, grpcPort, httpPort, durability, kafka, topic, authTokens);
-        // failures (an invalid configuration, a data directory it cannot use, a port in use) are reported by
-        // ErrorReporter: one line each and their exit code
-        IntakeConfig cfg = config == null ? IntakeConfig.defaults().withOverrides(overrides)
-                : IntakeConfig.load(config, overrides);
+        Overrides overrides = new Overrides(data, grpcPort, httpPort, durability, kafka, topic, absolute(tlsCert),
+                absolute(tlsKey), absolute(tlsClientCa), insecure ? Boolean.TRUE : null, authTokens);
+        // failures (an invalid configuration, a data directory it cannot use, a port in use, an unusable certificate
+        // or token file) are reported by ErrorReporter: one line each and their exit code
+        IntakeConfig cfg = config == null ? IntakeConfig.defaults(overrides) : IntakeConfig.load(config, overrides);
         CountDownLatch stopped = new CountDownLatch(1);
         IntakeServer server = new IntakeServer(cfg, IntakeServer.newRegistry());
         try {
@@ -64,10 +80,12 @@ public final class IntakeCommand implements Callable<Integer> {
         }, "intake-shutdown"));
         // One stable line for humans and for scripts that wait for readiness.
         System.out.printf("holdfast intake %s listening: grpc=%s:%d http=%s:%d wal=%s durability=%s kafka=%s "
-                        + "topic=%s recovery=\"%s\"%n",
+                        + "topic=%s recovery=\"%s\" tls=%s%n",
                 cfg.nodeId(), cfg.grpc().host(), server.grpcPort(), cfg.http().host(), server.httpPort(),
                 IntakeServer.walDir(cfg.dataDir()).toAbsolutePath(), cfg.durability().name().toLowerCase(),
-                server.kafka(), cfg.forwarder().topic(), server.wal().recovery());
+                server.kafka(), cfg.forwarder().topic(), server.wal().recovery(),
+                !cfg.tls().enabled() ? "off" : (cfg.tls().clientCa() == null ? "tls" : "mtls")
+                        + (cfg.tls().onHttp() ? "+http" : ""));
         System.out.flush();
         if (check) {
             System.exit(0); // the shutdown hook closes the server cleanly

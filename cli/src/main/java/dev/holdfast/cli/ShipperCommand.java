@@ -41,6 +41,8 @@ public final class ShipperCommand implements Callable<Integer> {
     Integer metricsPort;
     @Option(names = "--agent-id", description = "Agent id sent with every batch (default: the host name)")
     String agentId;
+    @picocli.CommandLine.Mixin
+    ClientTlsOptions tls = new ClientTlsOptions();
     @Option(names = "--status-interval", defaultValue = "5", description = "Seconds between status lines (0 = none)")
     int statusSeconds;
 
@@ -106,7 +108,8 @@ public final class ShipperCommand implements Callable<Integer> {
         if (spoolDir == null && config == null) {
             spoolDir = Path.of(System.getenv().getOrDefault("HOLDFAST_HOME", "."), "data", "spool");
         }
-        Overrides o = new Overrides(targets, absolute(watch), absolute(exclude), spoolDir, kind, metricsPort, agentId);
+        Overrides o = new Overrides(targets, absolute(watch), absolute(exclude), spoolDir, kind, metricsPort, agentId,
+                tls.toTls());
         if (config == null && targets.isEmpty()) {
             throw new InvalidConfigException(List.of("--intake: give at least one HOST:PORT (or intake.endpoints in --config)"));
         }

@@ -9,6 +9,7 @@ import dev.holdfast.shipper.intake.Backoff;
 import dev.holdfast.shipper.source.EbpfSource;
 import dev.holdfast.shipper.source.FallbackSource;
 import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.shipper.intake.TlsChannels;
 import dev.holdfast.shipper.intake.IntakeSession;
 import dev.holdfast.shipper.source.EventSource;
 import dev.holdfast.shipper.spool.Spool;
@@ -87,11 +88,24 @@ public final class Shipper implements AutoCloseable {
             throw e;
         }
         ShipperConfig.Intake in = config.intake();
-        Endpoints endpoints = Endpoints.standard(in.endpoints(), in.dnsRefresh().toNanos());
+        Endpoints endpoints;
+        try {
+            endpoints = Endpoints.standard(in.endpoints(), in.dnsRefresh().toNanos(), channels(in.tls()));
+        } catch (IOException | RuntimeException e) {
+            source.close();
+            spool.close();
+            throw e;
+        }
         Backoff backoff = new Backoff(in.backoffBase().toMillis(), in.backoffCap().toMillis(), new SplittableRandom());
         ShipperConfig.Batch b = config.batch();
         return new Shipper(config.agentId(), source, spool, endpoints, IntakeSession.Options.of(in.window()), backoff,
                 new Batching(b.maxEvents(), (int) b.maxBytes(), b.maxDelay().toNanos()), config.priority(), log);
+    }
+
+    /** Plaintext, or TLS with the client certificate re-read when its files change. */
+    private static Endpoints.ChannelFactory channels(ShipperConfig.Tls tls) throws IOException {
+        return tls.enabled() ? TlsChannels.open(tls.files(), tls.serverName(), java.time.Clock.systemUTC())
+                : Endpoints::plaintextChannel;
     }
 
     private static EventSource openSource(ShipperConfig config, PrintStream log)

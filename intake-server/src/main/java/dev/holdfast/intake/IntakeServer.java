@@ -12,7 +12,11 @@ import dev.holdfast.wal.DiskGuard;
 import dev.holdfast.wal.Wal;
 import dev.holdfast.wal.WalConfig;
 import dev.holdfast.wal.WalDirectory;
+import dev.holdfast.tls.ReloadingTls;
+import dev.holdfast.tls.TlsContexts;
 import io.grpc.Server;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
 import io.grpc.netty.NettyServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
@@ -26,10 +30,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.time.Clock;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.UnaryOperator;
 
 /**
  * One intake node: the WAL, the gRPC intake service and the HTTP endpoints, started in that order (nothing is
@@ -43,6 +48,9 @@ public final class IntakeServer implements AutoCloseable {
 
     private final IntakeConfig config;
     private final PrometheusMeterRegistry registry;
+    private final Clock clock;
+    private ReloadingTls tls;
+    private ScheduledExecutorService tlsWatcher;
     private Wal wal;
     private Server grpc;
     private HttpEndpoints http;
@@ -50,17 +58,16 @@ public final class IntakeServer implements AutoCloseable {
     private volatile boolean ready;
     private Replication replication;
     private GrpcAuth auth;
-    /** Test seam: adds a transport (e.g. mTLS) to the gRPC server; identity while none is configured. */
-    private final UnaryOperator<NettyServerBuilder> transport;
 
     public IntakeServer(IntakeConfig config, PrometheusMeterRegistry registry) {
-        this(config, registry, UnaryOperator.identity());
+        this(config, registry, Clock.systemUTC());
     }
 
-    IntakeServer(IntakeConfig config, PrometheusMeterRegistry registry, UnaryOperator<NettyServerBuilder> transport) {
+    /** @param clock judges certificate expiry (at load and for the expiry gauge) and token-file reloads */
+    public IntakeServer(IntakeConfig config, PrometheusMeterRegistry registry, Clock clock) {
         this.config = config;
         this.registry = registry;
-        this.transport = transport;
+        this.clock = clock;
     }
 
     public static WalConfig walConfig(IntakeConfig config) {
@@ -95,8 +102,27 @@ public final class IntakeServer implements AutoCloseable {
             WalDirectory.checkWritable(dir);
         }
         // Likewise a token file that cannot be used, named with its line, before anything starts
-        auth = GrpcAuth.start(config.auth(), registry, Clock.systemUTC());
+        auth = GrpcAuth.start(config.auth(), registry, clock);
         log.info("starting {} ms after JVM start", uptimeMillis());
+        // bad certificate files are the operator's to fix too, and found before anything starts
+        SslContext grpcTls = null;
+        SslContext httpTls = null;
+        IntakeConfig.Tls tlsConfig = config.tls();
+        if (tlsConfig.enabled()) {
+            TlsMetrics tlsMetrics = new TlsMetrics(registry, clock);
+            tls = ReloadingTls.load(tlsConfig.files(), clock, tlsMetrics);
+            tlsMetrics.bind(tls);
+            ClientAuth auth = tlsConfig.clientAuth() == IntakeConfig.Tls.ClientAuth.OPTIONAL ? ClientAuth.OPTIONAL
+                    : ClientAuth.REQUIRE;
+            grpcTls = TlsContexts.grpcServer(tls, auth);
+            httpTls = tlsConfig.onHttp() ? TlsContexts.httpServer(tls, auth) : null;
+            tlsWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread th = new Thread(r, "holdfast-tls-reload");
+                th.setDaemon(true);
+                return th;
+            });
+            tls.watch(tlsWatcher, tlsConfig.reloadInterval());
+        }
         IntakeMetrics metrics = new IntakeMetrics(registry);
         // Recovery and the network stack initialise in parallel: a restart is ready sooner, and /healthz answers
         // (with /readyz saying "recovering") while the WAL is still being checked.
@@ -110,7 +136,7 @@ public final class IntakeServer implements AutoCloseable {
         }, "wal-recovery");
         opener.start();
         http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness,
-                new HttpAccess(config.auth().httpToken()));
+                new HttpAccess(config.auth().httpToken()), httpTls);
         http.start();
         try {
             wal = opening.get();
@@ -146,7 +172,12 @@ public final class IntakeServer implements AutoCloseable {
         });
         int frameLimit = (int) Math.min(Integer.MAX_VALUE - TRANSPORT_SLACK_BYTES,
                 limits.maxBatchBytes() * 2) + TRANSPORT_SLACK_BYTES;
-        grpc = transport.apply(NettyServerBuilder.forAddress(new InetSocketAddress(config.grpc().host(), config.grpc().port())))
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(
+                new InetSocketAddress(config.grpc().host(), config.grpc().port()));
+        if (grpcTls != null) {
+            builder.sslContext(grpcTls); // peers' certificates reach calls as Grpc.TRANSPORT_ATTR_SSL_SESSION
+        }
+        grpc = builder
                 .executor(grpcExecutor)
                 .maxInboundMessageSize(frameLimit)
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
@@ -157,10 +188,23 @@ public final class IntakeServer implements AutoCloseable {
                 .build()
                 .start();
         ready = true;
-        log.info("intake {} ready {} ms after JVM start: gRPC on {}:{}, HTTP on {}:{}, WAL {} ({} durability), auth {}",
-                config.nodeId(), uptimeMillis(), config.grpc().host(), grpcPort(), config.http().host(), http.port(),
-                wal.config().dir(), config.durability().name().toLowerCase(), auth.describe());
+        log.info("intake {} ready {} ms after JVM start: gRPC on {}:{} ({}), HTTP on {}:{} ({}), WAL {} ({} durability),"
+                        + " auth {}",
+                config.nodeId(), uptimeMillis(), config.grpc().host(), grpcPort(), security(grpcTls != null),
+                config.http().host(), http.port(), security(httpTls != null), wal.config().dir(),
+                config.durability().name().toLowerCase(), auth.describe());
         return this;
+    }
+
+    private String security(boolean tlsOn) {
+        if (!tlsOn) return "plaintext";
+        IntakeConfig.Tls t = config.tls();
+        return t.clientCa() == null ? "TLS" : "mutual TLS, client certificate " + t.clientAuth().name().toLowerCase();
+    }
+
+    /** The TLS material in use; {@code null} without TLS. */
+    public ReloadingTls tls() {
+        return tls;
     }
 
     private static long uptimeMillis() {
@@ -231,6 +275,10 @@ public final class IntakeServer implements AutoCloseable {
         }
         if (grpcExecutor != null) {
             grpcExecutor.shutdown();
+        }
+        if (tlsWatcher != null) {
+            tls.close();
+            tlsWatcher.shutdownNow();
         }
     }
 

@@ -25,26 +25,28 @@ final class IntakeFixture implements AutoCloseable {
     private final List<AutoCloseable> open = new ArrayList<>();
     private IntakeServer server;
     private final IntakeConfig.Auth auth;
-    private final java.util.function.UnaryOperator<io.grpc.netty.NettyServerBuilder> transport;
 
     IntakeFixture(Path data) {
-        this(data, IntakeConfig.Auth.NONE, java.util.function.UnaryOperator.identity());
+        this(data, IntakeConfig.Auth.NONE);
     }
 
-    /** With an auth: section, and a transport for the gRPC server (e.g. mTLS; identity = plaintext). */
-    IntakeFixture(Path data, IntakeConfig.Auth auth,
-                  java.util.function.UnaryOperator<io.grpc.netty.NettyServerBuilder> transport) {
+    /** With an auth: section (its TLS, if any, is given to {@link #start(IntakeConfig.Tls)}). */
+    IntakeFixture(Path data, IntakeConfig.Auth auth) {
         this.data = data;
         this.auth = auth;
-        this.transport = transport;
     }
 
     IntakeServer start() throws Exception {
+        return start(IntakeConfig.Tls.OFF);
+    }
+
+    /** With this TLS configuration on the loopback listeners. */
+    IntakeServer start(IntakeConfig.Tls tls) throws Exception {
         IntakeConfig d = IntakeConfig.defaults();
         IntakeConfig cfg = new IntakeConfig("test-node", data, Durability.FSYNC,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0),
-                d.limits(), d.wal(), d.forwarder(), auth).withoutForwarder();
-        server = new IntakeServer(cfg, IntakeServer.newRegistry(), transport).start();
+                d.limits(), d.wal(), d.forwarder(), tls, auth).withoutForwarder();
+        server = new IntakeServer(cfg, IntakeServer.newRegistry()).start();
         open.add(server);
         return server;
     }
@@ -70,6 +72,11 @@ final class IntakeFixture implements AutoCloseable {
 
     TestClient client() {
         return track(new TestClient(server.grpcPort()));
+    }
+
+    /** A client over {@code channel}, closed with the fixture. */
+    TestClient client(io.grpc.ManagedChannel channel) {
+        return track(new TestClient(channel));
     }
 
     /** A client closed with the fixture. */

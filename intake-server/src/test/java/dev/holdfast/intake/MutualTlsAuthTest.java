@@ -11,8 +11,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.NettyServerBuilder;
-import io.netty.handler.ssl.ClientAuth;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,11 +18,9 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -42,17 +38,15 @@ class MutualTlsAuthTest {
     void start() throws Exception {
         pki = TestPki.create(tmp.resolve("pki"), "ca");
         TestPki.Issued server = pki.server("intake", "localhost", "127.0.0.1");
-        UnaryOperator<NettyServerBuilder> mtls = b -> {
-            try {
-                return b.sslContext(GrpcSslContexts.forServer(server.cert().toFile(), server.key().toFile())
-                        .trustManager(pki.caCert().toFile()).clientAuth(ClientAuth.REQUIRE).build());
-            } catch (SSLException e) {
-                throw new UncheckedIOException(e);
-            }
-        };
         intake = new IntakeFixture(tmp.resolve("data"), new IntakeConfig.Auth(IntakeConfig.Auth.Require.CERTIFICATE,
-                null, List.of(new IntakeConfig.AgentRule("gw", List.of("edge-*")))), mtls);
-        intake.start();
+                null, List.of(new IntakeConfig.AgentRule("gw", List.of("edge-*")))));
+        intake.start(mtls(server, IntakeConfig.Tls.ClientAuth.REQUIRE));
+    }
+
+    /** The intake's own TLS configuration: its certificate, and client certificates signed by the test CA. */
+    private IntakeConfig.Tls mtls(TestPki.Issued server, IntakeConfig.Tls.ClientAuth clientAuth) {
+        return new IntakeConfig.Tls(server.cert(), server.key(), pki.caCert(), clientAuth, false, false,
+                java.time.Duration.ofSeconds(2));
     }
 
     @AfterEach
@@ -134,15 +128,8 @@ class MutualTlsAuthTest {
         java.nio.file.Path tokens = java.nio.file.Files.writeString(tmp.resolve("tokens"),
                 dev.holdfast.intake.auth.Tokens.hash("t-9") + " agent-9\n");
         try (IntakeFixture optional = new IntakeFixture(tmp.resolve("data2"), new IntakeConfig.Auth(
-                IntakeConfig.Auth.Require.ANY, tokens, List.of()), b -> {
-            try {
-                return b.sslContext(GrpcSslContexts.forServer(server.cert().toFile(), server.key().toFile())
-                        .trustManager(pki.caCert().toFile()).clientAuth(ClientAuth.OPTIONAL).build());
-            } catch (SSLException e) {
-                throw new UncheckedIOException(e);
-            }
-        })) {
-            optional.start();
+                IntakeConfig.Auth.Require.ANY, tokens, List.of()))) {
+            optional.start(mtls(server, IntakeConfig.Tls.ClientAuth.OPTIONAL));
             int port = optional.server().grpcPort();
             io.grpc.Metadata md = new io.grpc.Metadata();
             md.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer t-9");

@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -35,7 +34,7 @@ class TokenAuthOverGrpcTest {
     private IntakeFixture start(IntakeConfig.Auth.Require require, String tokenFile) throws Exception {
         tokens = Files.writeString(tmp.resolve("tokens"), tokenFile);
         intake = new IntakeFixture(tmp.resolve("data"), new IntakeConfig.Auth(require, tokens,
-                List.of(new IntakeConfig.AgentRule("gw", List.of("edge-*")))), UnaryOperator.identity());
+                List.of(new IntakeConfig.AgentRule("gw", List.of("edge-*")))));
         intake.start();
         return intake;
     }

@@ -34,11 +34,20 @@ final class IngestBench implements AutoCloseable {
     private volatile boolean abortRequested;
     private volatile boolean finishRequested;
 
+    private final Endpoints.ChannelFactory channels;
+
     IngestBench(IngestConfig config, AckSink ackSink, PrintStream log, LongSupplier clock) {
+        this(config, ackSink, log, clock, Endpoints::plaintextChannel);
+    }
+
+    /** @param channels how each agent connects (plaintext, TLS); owned: closed with the bench */
+    IngestBench(IngestConfig config, AckSink ackSink, PrintStream log, LongSupplier clock,
+                Endpoints.ChannelFactory channels) {
         this.config = config;
         this.ackSink = ackSink;
         this.log = log;
         this.clock = clock;
+        this.channels = channels;
     }
 
     BenchReport run() throws InterruptedException {
@@ -66,7 +75,7 @@ final class IngestBench implements AutoCloseable {
         for (int i = 0; i < config.agents(); i++) {
             // One Endpoints (so one HTTP/2 connection per intake) per agent, as real agents would have.
             Endpoints agentEndpoints = new Endpoints(config.targets(), TimeUnit.SECONDS.toNanos(config.dnsRefreshSeconds()),
-                    InetAddress::getAllByName, Endpoints::plaintextChannel, clock);
+                    InetAddress::getAllByName, channels.shared(), clock);
             endpoints.add(agentEndpoints);
             GeneratedBatches batches = new GeneratedBatches(config.agentId(i), encoder, control, ackSink, log,
                     config.batchIntervalNanos());
@@ -187,5 +196,6 @@ final class IngestBench implements AutoCloseable {
         for (Endpoints e : endpoints) {
             e.close();
         }
+        channels.close();
     }
 }

@@ -29,6 +29,9 @@ public final class IngestBenchCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Mixin
+    dev.holdfast.cli.ClientTlsOptions tls = new dev.holdfast.cli.ClientTlsOptions();
+
     @Option(names = "--target", required = true, paramLabel = "HOST:PORT[,HOST:PORT...]",
             description = "Intake gRPC address(es): IPs or DNS names (resolved with a cached last known good set); "
                     + "agents fail over between them.")
@@ -89,12 +92,13 @@ public final class IngestBenchCommand implements Callable<Integer> {
     Long warmupSeconds;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, java.io.IOException {
         IngestConfig config = toConfig();
+        dev.holdfast.shipper.intake.Endpoints.ChannelFactory channels = tls.channels(); // a bad file: one line, exit 4
         PrintStream out = System.out;
         AckSink sink = config.ackedLog() == null ? AckSink.none() : AckedLog.open(config.ackedLog());
         CountDownLatch finished = new CountDownLatch(1);
-        try (IngestBench bench = new IngestBench(config, sink, System.err, System::nanoTime)) {
+        try (IngestBench bench = new IngestBench(config, sink, System.err, System::nanoTime, channels)) {
             // Ctrl-C: abandon outstanding batches but still print the summary and flush the acked log.
             Thread hook = new Thread(() -> {
                 bench.abort();

@@ -17,16 +17,24 @@ import java.util.List;
  * @param source      replaces source.kind
  * @param metricsPort replaces metrics.port
  * @param agentId     replaces agentId
+ * @param tls         its non-null fields replace intake.tls's
  */
 public record Overrides(List<Endpoints.Target> endpoints, List<String> watch, List<String> exclude, Path spoolDir,
-                        SourceKind source, Integer metricsPort, String agentId) {
+                        SourceKind source, Integer metricsPort, String agentId, ShipperConfig.Tls tls) {
 
     public static final Overrides NONE = new Overrides(List.of(), List.of(), List.of(), null, null, null, null);
+
+    /** Without TLS flags. */
+    public Overrides(List<Endpoints.Target> endpoints, List<String> watch, List<String> exclude, Path spoolDir,
+                     SourceKind source, Integer metricsPort, String agentId) {
+        this(endpoints, watch, exclude, spoolDir, source, metricsPort, agentId, ShipperConfig.Tls.OFF);
+    }
 
     public Overrides {
         endpoints = endpoints == null ? List.of() : List.copyOf(endpoints);
         watch = watch == null ? List.of() : List.copyOf(watch);
         exclude = exclude == null ? List.of() : List.copyOf(exclude);
+        tls = tls == null ? ShipperConfig.Tls.OFF : tls;
     }
 
     String agentId(String current) {
@@ -34,8 +42,12 @@ public record Overrides(List<Endpoints.Target> endpoints, List<String> watch, Li
     }
 
     ShipperConfig.Intake intake(ShipperConfig.Intake in) {
-        return endpoints.isEmpty() ? in : new ShipperConfig.Intake(endpoints, in.dnsRefresh(), in.connectTimeout(),
-                in.backoffBase(), in.backoffCap(), in.window());
+        ShipperConfig.Intake out = endpoints.isEmpty() ? in : new ShipperConfig.Intake(endpoints, in.dnsRefresh(),
+                in.connectTimeout(), in.backoffBase(), in.backoffCap(), in.window(), in.tls());
+        ShipperConfig.Tls t = out.tls();
+        return tls.equals(ShipperConfig.Tls.OFF) ? out : out.withTls(new ShipperConfig.Tls(
+                tls.ca() != null ? tls.ca() : t.ca(), tls.cert() != null ? tls.cert() : t.cert(),
+                tls.key() != null ? tls.key() : t.key(), tls.serverName() != null ? tls.serverName() : t.serverName()));
     }
 
     ShipperConfig.Spool spool(ShipperConfig.Spool s) {

@@ -41,11 +41,45 @@ public record ShipperConfig(
      * @param backoffBase    first reconnect delay, doubled per failure ...
      * @param backoffCap     ... up to this
      * @param window         batches sent and not yet acknowledged, per connection
+     * @param tls            TLS to the intakes; {@link Tls#OFF} = plaintext
      */
     public record Intake(List<Endpoints.Target> endpoints, Duration dnsRefresh, Duration connectTimeout,
-                         Duration backoffBase, Duration backoffCap, int window) {
+                         Duration backoffBase, Duration backoffCap, int window, Tls tls) {
         public Intake {
             endpoints = List.copyOf(endpoints);
+            Objects.requireNonNull(tls, "tls");
+        }
+
+        /** Plaintext. */
+        public Intake(List<Endpoints.Target> endpoints, Duration dnsRefresh, Duration connectTimeout,
+                      Duration backoffBase, Duration backoffCap, int window) {
+            this(endpoints, dnsRefresh, connectTimeout, backoffBase, backoffCap, window, Tls.OFF);
+        }
+
+        /** A copy with other TLS settings. */
+        public Intake withTls(Tls newTls) {
+            return new Intake(endpoints, dnsRefresh, connectTimeout, backoffBase, backoffCap, window, newTls);
+        }
+    }
+
+    /**
+     * TLS to the intakes: on when a CA bundle or a client certificate is given. The intake's certificate is verified
+     * against each endpoint's host name, or {@code serverName}. The files are re-read when they change.
+     *
+     * @param ca         PEM CA bundle to verify the intake's certificate; null = the JDK's default trust store
+     * @param cert       PEM client certificate chain for mutual TLS; null = none
+     * @param key        its PKCS#8 private key
+     * @param serverName the name the intake's certificate must carry; null = each endpoint's host
+     */
+    public record Tls(Path ca, Path cert, Path key, String serverName) {
+        public static final Tls OFF = new Tls(null, null, null, null);
+
+        public boolean enabled() {
+            return ca != null || cert != null || key != null;
+        }
+
+        public dev.holdfast.tls.TlsFiles files() {
+            return new dev.holdfast.tls.TlsFiles(cert, key, ca);
         }
     }
 

@@ -90,9 +90,34 @@ final class ShipperConfigReader {
                 s.duration("connectTimeout", d.connectTimeout()),
                 s.duration("backoffBase", d.backoffBase()),
                 s.duration("backoffCap", d.backoffCap()),
-                (int) s.integer("window", d.window()));
+                (int) s.integer("window", d.window()),
+                tls(s.section("tls")));
         s.rejectUnknownKeys();
         return in;
+    }
+
+    private static ShipperConfig.Tls tls(YamlSection s) {
+        ShipperConfig.Tls t = new ShipperConfig.Tls(file(s, "ca"), file(s, "cert"), file(s, "key"),
+                blankToNull(s.string("serverName", null)));
+        s.rejectUnknownKeys();
+        return t;
+    }
+
+    private static Path file(YamlSection s, String key) {
+        String text = blankToNull(s.string(key, null));
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Path.of(text);
+        } catch (java.nio.file.InvalidPathException e) {
+            s.problem(key, "\"" + text + "\" is not a valid path: " + e.getReason());
+            return null;
+        }
+    }
+
+    private static String blankToNull(String text) {
+        return text == null || text.isBlank() ? null : text;
     }
 
     private static Batch batch(YamlSection s) {

@@ -56,6 +56,15 @@ final class ShipperConfigValidator {
             p.add("intake.endpoints: at least one " + Endpoints.Target.SYNTAX + " is required");
         }
         range(p, "intake.dnsRefresh", in.dnsRefresh(), Duration.ofSeconds(1), Duration.ofHours(1));
+        ShipperConfig.Tls t = in.tls();
+        if (t.cert() != null && t.key() == null) {
+            p.add("intake.tls.key: missing; intake.tls.cert is set and needs its private key (--tls-key)");
+        } else if (t.cert() == null && t.key() != null) {
+            p.add("intake.tls.cert: missing; intake.tls.key is set and needs its certificate (--tls-cert)");
+        }
+        if (t.serverName() != null && !t.enabled()) {
+            p.add("intake.tls.serverName: set, but TLS is off; give intake.tls.ca (--tls-ca) or a client certificate");
+        }
         range(p, "intake.connectTimeout", in.connectTimeout(), Duration.ofMillis(100), Duration.ofMinutes(5));
         range(p, "intake.backoffBase", in.backoffBase(), Duration.ofMillis(1), Duration.ofMinutes(1));
         range(p, "intake.backoffCap", in.backoffCap(), Duration.ofMillis(1), Duration.ofHours(1));

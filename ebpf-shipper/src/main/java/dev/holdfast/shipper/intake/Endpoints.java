@@ -110,8 +110,33 @@ public final class Endpoints implements AutoCloseable {
 
     /** Builds the channel for one address. */
     @FunctionalInterface
-    public interface ChannelFactory {
+    public interface ChannelFactory extends AutoCloseable {
         ManagedChannel create(InetSocketAddress address);
+
+        /** For one resolved endpoint; a TLS factory verifies the server's certificate against the target's name. */
+        default ManagedChannel create(Endpoint endpoint) {
+            return create(endpoint.address());
+        }
+
+        /** Releases what the factory holds (a TLS factory: its certificate watcher); channels are closed apart. */
+        @Override
+        default void close() {}
+
+        /** A view for one of several {@link Endpoints} sharing this factory: closing it leaves the factory open. */
+        default ChannelFactory shared() {
+            ChannelFactory owner = this;
+            return new ChannelFactory() {
+                @Override
+                public ManagedChannel create(InetSocketAddress address) {
+                    return owner.create(address);
+                }
+
+                @Override
+                public ManagedChannel create(Endpoint endpoint) {
+                    return owner.create(endpoint);
+                }
+            };
+        }
     }
 
     private final List<Target> targets;
@@ -143,8 +168,12 @@ public final class Endpoints implements AutoCloseable {
 
     /** System DNS (and /etc/hosts), plaintext Netty channels calling back on the transport thread. */
     public static Endpoints standard(List<Target> targets, long refreshNanos) {
-        return new Endpoints(targets, refreshNanos, InetAddress::getAllByName, Endpoints::plaintextChannel,
-                System::nanoTime);
+        return standard(targets, refreshNanos, Endpoints::plaintextChannel);
+    }
+
+    /** System DNS (and /etc/hosts), channels from {@code channels} (e.g. {@link TlsChannels}). */
+    public static Endpoints standard(List<Target> targets, long refreshNanos, ChannelFactory channels) {
+        return new Endpoints(targets, refreshNanos, InetAddress::getAllByName, channels, System::nanoTime);
     }
 
     /**
@@ -166,7 +195,7 @@ public final class Endpoints implements AutoCloseable {
 
     /** The channel for an endpoint returned by {@link #next()}. */
     public ManagedChannel channel(Endpoint endpoint) {
-        return open.computeIfAbsent(endpoint.address(), channels::create);
+        return open.computeIfAbsent(endpoint.address(), a -> channels.create(endpoint));
     }
 
     /** The endpoint did not answer or lost the stream: the next dial goes to the next address. */
@@ -260,6 +289,7 @@ public final class Endpoints implements AutoCloseable {
 
     @Override
     public void close() {
+        channels.close();
         for (ManagedChannel c : open.values()) {
             c.shutdownNow();
         }

@@ -6,6 +6,7 @@ import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
 import dev.holdfast.intake.config.IntakeConfig.Forwarding;
+import dev.holdfast.intake.config.IntakeConfig.Tls;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,11 +19,11 @@ import java.util.Objects;
  */
 record ConfigDraft(
         String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http, Limits limits, Wal wal,
-        Forwarding forwarder, IntakeConfig.Auth auth) {
+        Forwarding forwarder, Tls tls, IntakeConfig.Auth auth) {
 
     static ConfigDraft of(IntakeConfig c) {
         return new ConfigDraft(c.nodeId(), c.dataDir(), c.durability(), c.grpc(), c.http(), c.limits(), c.wal(),
-                c.forwarder(), c.auth());
+                c.forwarder(), c.tls(), c.auth());
     }
 
     /** Applies the overrides, validates, and throws with {@code earlierProblems} first if anything is wrong. */
@@ -45,13 +46,31 @@ record ConfigDraft(
         if (o.kafka() != null || o.topic() != null) {
             f = f.withKafka(o.kafka() != null ? o.kafka() : f.kafka(), o.topic() != null ? o.topic() : f.topic());
         }
+        Tls newTls = tls(o);
+        newGrpc = withHost(newGrpc, newTls.enabled() || newTls.allowInsecure());
+        newHttp = withHost(newHttp, newTls.onHttp() || newTls.allowInsecure());
         IntakeConfig.Auth newAuth = o.authTokens() != null
                 ? new IntakeConfig.Auth(auth.require(), o.authTokens(), auth.agents(), auth.httpToken()) : auth;
-        problems.addAll(ConfigValidator.problems(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f));
-        problems.addAll(ConfigValidator.authProblems(newAuth));
+        problems.addAll(ConfigValidator.problems(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f,
+                newTls));
+        problems.addAll(ConfigValidator.authProblems(newAuth, newTls));
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
         }
-        return new IntakeConfig(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f, newAuth);
+        return new IntakeConfig(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f, newTls, newAuth);
+    }
+
+    private Tls tls(Overrides o) {
+        if (o.tlsCert() == null && o.tlsKey() == null && o.tlsClientCa() == null && o.insecure() == null) {
+            return tls;
+        }
+        return new Tls(o.tlsCert() != null ? o.tlsCert() : tls.cert(), o.tlsKey() != null ? o.tlsKey() : tls.key(),
+                o.tlsClientCa() != null ? o.tlsClientCa() : tls.clientCa(), tls.clientAuth(), tls.http(),
+                o.insecure() != null ? o.insecure() : tls.allowInsecure(), tls.reloadInterval());
+    }
+
+    /** A host left unset listens on every interface only where that is safe or explicitly allowed. */
+    private static Endpoint withHost(Endpoint e, boolean network) {
+        return e.host() != null ? e : new Endpoint(network ? "0.0.0.0" : "127.0.0.1", e.port());
     }
 }

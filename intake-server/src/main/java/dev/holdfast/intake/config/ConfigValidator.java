@@ -36,7 +36,7 @@ final class ConfigValidator {
     private ConfigValidator() {}
 
     static List<String> problems(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
-                                 Limits limits, Wal wal, Forwarding forwarder) {
+                                 Limits limits, Wal wal, Forwarding forwarder, IntakeConfig.Tls tls) {
         List<String> p = new ArrayList<>();
         if (!NODE_ID.matcher(nodeId).matches()) {
             // It names WAL files and shows up in acks and metrics, so keep it to file-name-safe characters.
@@ -67,18 +67,24 @@ final class ConfigValidator {
         if (durability == Durability.REPLICATED && !forwarder.active()) {
             p.add("durability: replicated needs the forwarder (forwarder.enabled: true and forwarder.kafka not none)");
         }
+        tls(p, tls, grpc, http);
         return p;
     }
 
     /** An identity or agent-id glob: printable, no spaces (they are compared with what certificates and agents say). */
     private static final Pattern AUTH_NAME = Pattern.compile("[\\x21-\\x7e]{1,4096}");
 
-    static List<String> authProblems(IntakeConfig.Auth auth) {
+    static List<String> authProblems(IntakeConfig.Auth auth, IntakeConfig.Tls tls) {
         List<String> p = new ArrayList<>();
         IntakeConfig.Auth.Require r = auth.require();
+        if (r == IntakeConfig.Auth.Require.CERTIFICATE && tls.clientCa() == null) {
+            // without mutual TLS no caller could ever present a certificate: every call would be refused
+            p.add("auth.require: certificate needs mutual TLS: set tls.cert, tls.key and tls.clientCa"
+                    + " (--tls-cert, --tls-key, --tls-client-ca)");
+        }
         if ((r == IntakeConfig.Auth.Require.TOKEN || r == IntakeConfig.Auth.Require.ANY) && auth.tokens() == null) {
             p.add("auth.tokens: must be set when auth.require is " + r.name().toLowerCase()
-                    + " (a file of token hashes; see docs/SECURITY-auth.md)");
+                    + " (a file of token hashes; see docs/SECURITY.md)");
         }
         if (auth.tokens() != null && auth.tokens().toString().isBlank()) {
             p.add("auth.tokens: must not be blank (leave it out for no tokens)");
@@ -110,6 +116,54 @@ final class ConfigValidator {
             }
         }
         return p;
+    }
+
+    private static void tls(List<String> p, IntakeConfig.Tls t, Endpoint grpc, Endpoint http) {
+        if (t.cert() == null && t.key() != null) {
+            p.add("tls.cert: missing; tls.key is set and needs its certificate (--tls-cert)");
+        } else if (t.cert() != null && t.key() == null) {
+            p.add("tls.key: missing; tls.cert is set and needs its private key (--tls-key)");
+        }
+        if (t.cert() == null && t.clientCa() != null) {
+            p.add("tls.clientCa: needs tls.cert and tls.key (--tls-cert, --tls-key): mutual TLS is TLS first");
+        }
+        if (t.cert() == null && t.http()) {
+            p.add("tls.http: true needs tls.cert and tls.key (--tls-cert, --tls-key)");
+        }
+        if (t.clientAuth() == null) {
+            p.add("tls.clientAuth: must be one of require|optional");
+        }
+        durationRange(p, "tls.reloadInterval", t.reloadInterval(), Duration.ofMillis(100), Duration.ofHours(1));
+        if (!t.allowInsecure()) {
+            // The listeners carry agents' data and the metrics; in plaintext they belong on loopback unless the
+            // operator says otherwise, in so many words.
+            if (!t.enabled() && !isLoopback(grpc.host()) && !blank(grpc.host())) {
+                p.add("grpc.host: " + quote(grpc.host()) + " is not a loopback address and TLS is off; set tls.cert and"
+                        + " tls.key (--tls-cert, --tls-key), listen on 127.0.0.1, or allow plaintext on the network with"
+                        + " tls.allowInsecure: true (--insecure)");
+            }
+            if (!t.onHttp() && !isLoopback(http.host()) && !blank(http.host())) {
+                p.add("http.host: " + quote(http.host()) + " is not a loopback address and the HTTP port is plaintext;"
+                        + (t.enabled() ? " set tls.http: true," : " set tls.cert, tls.key and tls.http: true,")
+                        + " listen on 127.0.0.1, or allow plaintext on the network with tls.allowInsecure: true"
+                        + " (--insecure)");
+            }
+        }
+    }
+
+    /** A blank host is already reported by {@link #endpoint}. */
+    private static boolean blank(String host) {
+        return host == null || host.isBlank();
+    }
+
+    /** By the text alone: this class does no name lookups, so a host name other than localhost counts as network. */
+    static boolean isLoopback(String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        return h.equals("localhost") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1")
+                || h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
 
     private static final java.util.regex.Pattern TOPIC = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,249}");

@@ -26,19 +26,62 @@ public record IntakeConfig(
         Limits limits,
         Wal wal,
         Forwarding forwarder,
+        Tls tls,
         Auth auth) {
 
     /**
-     * Without an {@code auth} section: no authentication, as before it existed (callers that predate it keep
-     * compiling).
+     * Without {@code tls} and {@code auth} sections: plaintext on loopback, no authentication (tests, embedded use;
+     * callers that predate them keep compiling).
      */
     public IntakeConfig(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
                         Limits limits, Wal wal, Forwarding forwarder) {
-        this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, Auth.NONE);
+        this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, Tls.OFF, Auth.NONE);
     }
 
-    /** A listening address; port 0 asks the OS for a free port (tests, side-by-side instances). */
+    /** Without an {@code auth} section: no authentication. */
+    public IntakeConfig(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
+                        Limits limits, Wal wal, Forwarding forwarder, Tls tls) {
+        this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, Auth.NONE);
+    }
+
+    /**
+     * A listening address; port 0 asks the OS for a free port (tests, side-by-side instances). In a draft, a
+     * {@code null} host means "not set": 127.0.0.1 in plaintext, all interfaces with TLS or {@code tls.allowInsecure}.
+     */
     public record Endpoint(String host, int port) {}
+
+    /**
+     * TLS on the listeners.
+     *
+     * @param cert           PEM certificate chain, leaf first; {@code null} = no TLS
+     * @param key            its PEM PKCS#8 private key
+     * @param clientCa       PEM CA bundle; given, clients must present a certificate it signed (mutual TLS)
+     * @param clientAuth     with a client CA: {@code REQUIRE} a client certificate, or accept clients without one
+     *                       ({@code OPTIONAL}, for token-only clients) while still checking any one presented
+     * @param http           TLS on the HTTP metrics/health port too (same certificate and client CA)
+     * @param allowInsecure  allow a plaintext listener on a non-loopback address
+     * @param reloadInterval how often the files are checked for new content
+     */
+    public record Tls(Path cert, Path key, Path clientCa, ClientAuth clientAuth, boolean http, boolean allowInsecure,
+                      Duration reloadInterval) {
+        /** No TLS; plaintext listeners only on loopback. */
+        public static final Tls OFF = new Tls(null, null, null, ClientAuth.REQUIRE, false, false, Duration.ofSeconds(2));
+
+        public enum ClientAuth { REQUIRE, OPTIONAL }
+
+        public boolean enabled() {
+            return cert != null;
+        }
+
+        /** Whether the HTTP port speaks TLS. */
+        public boolean onHttp() {
+            return enabled() && http;
+        }
+
+        public dev.holdfast.tls.TlsFiles files() {
+            return new dev.holdfast.tls.TlsFiles(cert, key, clientCa);
+        }
+    }
 
     /**
      * Per-request and global caps that protect the heap from oversized or too many batches.
@@ -222,10 +265,11 @@ public record IntakeConfig(
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(wal, "wal");
         Objects.requireNonNull(forwarder, "forwarder");
+        Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(auth, "auth");
         List<String> problems = ConfigValidator.problems(nodeId, dataDir, durability, grpc, http, limits, wal,
-                forwarder);
-        problems.addAll(ConfigValidator.authProblems(auth));
+                forwarder, tls);
+        problems.addAll(ConfigValidator.authProblems(auth, tls));
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
         }
@@ -234,6 +278,14 @@ public record IntakeConfig(
     /** Everything at its default; {@code nodeId} is this host's name, {@code dataDir} follows {@code HOLDFAST_HOME}. */
     public static IntakeConfig defaults() {
         return defaults(System::getenv);
+    }
+
+    /**
+     * The defaults with command-line overrides; unlike {@code defaults().withOverrides(o)}, listener hosts not set
+     * follow the TLS flags (all interfaces with TLS or {@code --insecure}, else loopback).
+     */
+    public static IntakeConfig defaults(Overrides overrides) {
+        return defaultDraft(System::getenv).build(overrides, List.of());
     }
 
     /** Reads a YAML file; fields it leaves out keep their defaults. */
@@ -255,7 +307,7 @@ public record IntakeConfig(
         return new IntakeConfig(nodeId, dataDir, durability, grpc, http, limits, wal,
                 new Forwarding(false, f.kafka(), f.topic(), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
                         f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopic(), f.encoding(),
-                        f.topicSettings(), f.security()), auth);
+                        f.topicSettings(), f.security()), tls, auth);
     }
 
     /** A copy with the given overrides applied and validated. */
@@ -274,15 +326,16 @@ public record IntakeConfig(
                 LocalHost.name(),
                 defaultDataDir(getenv),
                 Durability.FSYNC,
-                new Endpoint("0.0.0.0", 4317),
-                new Endpoint("0.0.0.0", 8080),
+                // hosts not set: loopback unless TLS (or an explicit tls.allowInsecure) makes the network safe
+                new Endpoint(null, 4317),
+                new Endpoint(null, 8080),
                 new Limits(4L << 20, 10_000, 256, 64L << 20, 0),
                 new Wal(10L << 30, 512L << 20, 0.80, 0.90, Duration.ofSeconds(1), Duration.ofMillis(2),
                         8L << 20, RollCycle.FAST_HOURLY, 64L << 20),
                 new Forwarding(true, "embedded", "holdfast.events", 8L << 20, 0.2, Duration.ofSeconds(2),
                         Duration.ofHours(1), Duration.ofMillis(50), java.util.Map.of(), "", "protobuf",
                         new TopicSettings(3, 0, 0, 0), dev.holdfast.forwarder.kafka.KafkaSecurity.PLAINTEXT),
-                Auth.NONE);
+                Tls.OFF, Auth.NONE);
     }
 
     static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {

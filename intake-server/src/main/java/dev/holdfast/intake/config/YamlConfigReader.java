@@ -12,6 +12,7 @@ import dev.holdfast.intake.config.IntakeConfig.RollCycle;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
 import dev.holdfast.intake.config.IntakeConfig.Forwarding;
 import dev.holdfast.intake.config.IntakeConfig.TopicSettings;
+import dev.holdfast.intake.config.IntakeConfig.Tls;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,9 +51,10 @@ final class YamlConfigReader {
         Limits limits = limits(top.section("limits"), defaults.limits());
         Wal wal = wal(top.section("wal"), defaults.wal());
         Forwarding forwarder = forwarder(top.section("forwarder"), defaults.forwarder());
+        Tls tls = tls(top.section("tls"), defaults.tls(), problems);
         IntakeConfig.Auth auth = auth(top.section("auth"), defaults.auth());
         top.rejectUnknownKeys();
-        return new Result(new ConfigDraft(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, auth),
+        return new Result(new ConfigDraft(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth),
                 problems);
     }
 
@@ -71,6 +73,41 @@ final class YamlConfigReader {
             problems.add("dataDir: " + ConfigText.quote(text) + " is not a valid path: " + e.getReason());
             return dflt;
         }
+    }
+
+    private static Tls tls(YamlSection s, Tls d, List<String> problems) {
+        Tls t = new Tls(
+                file(s, "cert", d.cert(), problems),
+                file(s, "key", d.key(), problems),
+                file(s, "clientCa", d.clientCa(), problems),
+                s.oneOf("clientAuth", d.clientAuth(), "require|optional", YamlConfigReader::clientAuth),
+                s.bool("http", d.http()),
+                s.bool("allowInsecure", d.allowInsecure()),
+                s.duration("reloadInterval", d.reloadInterval()));
+        s.rejectUnknownKeys();
+        return t;
+    }
+
+    /** An empty or missing value is "no file". */
+    private static Path file(YamlSection s, String key, Path dflt, List<String> problems) {
+        String text = s.string(key, dflt == null ? null : dflt.toString());
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            problems.add("tls." + key + ": " + ConfigText.quote(text) + " is not a valid path: " + e.getReason());
+            return dflt;
+        }
+    }
+
+    private static Tls.ClientAuth clientAuth(String name) {
+        return switch (name) {
+            case "require" -> Tls.ClientAuth.REQUIRE;
+            case "optional" -> Tls.ClientAuth.OPTIONAL;
+            default -> null;
+        };
     }
 
     private static Endpoint endpoint(YamlSection s, Endpoint d) {

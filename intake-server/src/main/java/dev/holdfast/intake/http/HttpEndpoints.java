@@ -12,6 +12,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,6 +39,7 @@ public final class HttpEndpoints implements AutoCloseable {
     private final String host;
     private final int requestedPort;
     private final HttpRequestHandler handler;
+    private final SslContext tls;
 
     private EventLoopGroup boss;
     private EventLoopGroup worker;
@@ -46,12 +48,22 @@ public final class HttpEndpoints implements AutoCloseable {
     private boolean closed;
 
     public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness) {
-        this(host, port, registry, readiness, HttpAccess.OPEN);
+        this(host, port, registry, readiness, HttpAccess.OPEN, null);
     }
 
     /** @param access who may read /metrics and /readyz from other addresses than loopback */
     public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness,
                          HttpAccess access) {
+        this(host, port, registry, readiness, access, null);
+    }
+
+    /**
+     * @param access who may read /metrics and /readyz from other addresses than loopback
+     * @param tls    HTTPS with this context (its reloading managers pick up new certificates); {@code null} = plain
+     */
+    public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness,
+                         HttpAccess access, SslContext tls) {
+        this.tls = tls;
         this.host = Objects.requireNonNull(host, "host");
         this.requestedPort = port;
         this.handler = new HttpRequestHandler(Objects.requireNonNull(registry, "registry"),
@@ -78,6 +90,9 @@ public final class HttpEndpoints implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpServerKeepAliveHandler())

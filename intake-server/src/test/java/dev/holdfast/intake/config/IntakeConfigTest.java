@@ -51,8 +51,9 @@ class IntakeConfigTest {
         IntakeConfig c = IntakeConfig.defaults(NO_ENV);
         assertEquals(Path.of("data"), c.dataDir());
         assertEquals(Durability.FSYNC, c.durability());
-        assertEquals(new IntakeConfig.Endpoint("0.0.0.0", 4317), c.grpc());
-        assertEquals(new IntakeConfig.Endpoint("0.0.0.0", 8080), c.http());
+        // secure by default: without TLS both listeners stay on loopback
+        assertEquals(new IntakeConfig.Endpoint("127.0.0.1", 4317), c.grpc());
+        assertEquals(new IntakeConfig.Endpoint("127.0.0.1", 8080), c.http());
         assertEquals(new IntakeConfig.Limits(4L << 20, 10_000, 256, 64L << 20, 0), c.limits());
         assertEquals(10L << 30, c.wal().maxBytes());
         assertEquals(512L << 20, c.wal().minFreeBytes());
@@ -161,7 +162,7 @@ class IntakeConfigTest {
         assertEquals(List.of(
                 "wal.maxByte: unknown key; known keys in wal: maxBytes, minFreeBytes, bulkWatermark, "
                         + "normalWatermark, retryAfter, groupCommitMaxDelay, groupCommitMaxBytes, rollCycle, blockSize",
-                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, auth"),
+                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth"),
                 e.problems());
     }
 
@@ -271,7 +272,7 @@ class IntakeConfigTest {
         InvalidConfigException noTokens = assertThrows(InvalidConfigException.class,
                 () -> load("auth: {require: any}\n"));
         assertEquals(List.of("auth.tokens: must be set when auth.require is any (a file of token hashes; see"
-                + " docs/SECURITY-auth.md)"), noTokens.problems());
+                + " docs/SECURITY.md)"), noTokens.problems());
         // --auth-tokens supplies the file the section asks for
         IntakeConfig fixed = IntakeConfig.load(write("auth: {require: token}\n"),
                 new Overrides(null, null, null, null, null, null, Path.of("/run/tokens")), NO_ENV);
