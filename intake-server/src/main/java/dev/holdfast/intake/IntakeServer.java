@@ -11,7 +11,17 @@ import dev.holdfast.wal.Wal;
 import dev.holdfast.wal.WalConfig;
 import dev.holdfast.wal.WalDirectory;
 import io.grpc.Server;
+import dev.holdfast.intake.net.ConnectionGate;
+import dev.holdfast.intake.net.GatedServerChannel;
+import dev.holdfast.intake.net.OpenFiles;
+import dev.holdfast.intake.net.PrefaceDeadline;
+import dev.holdfast.intake.net.RefusalLog;
 import io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.Gauge;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +29,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +55,8 @@ public final class IntakeServer implements AutoCloseable {
     private Server grpc;
     private HttpEndpoints http;
     private ExecutorService grpcExecutor;
+    private EventLoopGroup grpcBoss;
+    private EventLoopGroup grpcWorkers;
     private volatile boolean ready;
     private Replication replication;
 
@@ -95,7 +109,12 @@ public final class IntakeServer implements AutoCloseable {
             }
         }, "wal-recovery");
         opener.start();
-        http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness);
+        IntakeConfig.Connections connections = config.limits().connections();
+        OpenFiles files = OpenFiles.ofThisProcess();
+        // HTTP keeps half the reserve: when gRPC starts refusing for descriptors, /healthz still answers
+        ConnectionGate httpGate = gate("http", connections, connections.fdReserve() / 2, files);
+        http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness, httpGate,
+                connections.requestTimeout());
         http.start();
         try {
             wal = opening.get();
@@ -131,8 +150,23 @@ public final class IntakeServer implements AutoCloseable {
         });
         int frameLimit = (int) Math.min(Integer.MAX_VALUE - TRANSPORT_SLACK_BYTES,
                 limits.maxBatchBytes() * 2) + TRANSPORT_SLACK_BYTES;
+        ConnectionGate grpcGate = gate("grpc", connections, connections.fdReserve(), files);
+        PrefaceDeadline preface = new PrefaceDeadline(connections.requestTimeout());
+        grpcBoss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("intake-grpc-accept", true),
+                NioIoHandler.newFactory());
+        grpcWorkers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("intake-grpc-io", true),
+                NioIoHandler.newFactory());
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(config.grpc().host(), config.grpc().port()))
+                .channelFactory(() -> new GatedServerChannel(grpcGate, preface))
+                .addTransportFilter(preface)
+                .bossEventLoopGroup(grpcBoss)
+                .workerEventLoopGroup(grpcWorkers)
                 .executor(grpcExecutor)
+                // a connection with no call in progress is closed (GOAWAY) after this; agents stream all the time
+                .maxConnectionIdle(connections.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                // a peer that vanished without a FIN is found by pings, not by a connection held forever
+                .keepAliveTime(60, TimeUnit.SECONDS)
+                .keepAliveTimeout(20, TimeUnit.SECONDS)
                 .maxInboundMessageSize(frameLimit)
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 // gRPC's default advertises 2^31-1 concurrent streams: one connection could open any number of
@@ -146,6 +180,14 @@ public final class IntakeServer implements AutoCloseable {
                 config.nodeId(), uptimeMillis(), config.grpc().host(), grpcPort(), config.http().host(), http.port(),
                 wal.config().dir(), config.durability().name().toLowerCase());
         return this;
+    }
+
+    private ConnectionGate gate(String port, IntakeConfig.Connections c, int fdReserve, OpenFiles files) {
+        ConnectionGate gate = new ConnectionGate(port, new ConnectionGate.Limits(c.max(), c.maxPerAddress(), fdReserve),
+                files, new RefusalLog(port, registry, Clock.systemUTC(), Duration.ofSeconds(10)));
+        Gauge.builder("connections.open", gate, ConnectionGate::open).tag("port", port)
+                .description("Connections open on this port").register(registry);
+        return gate;
     }
 
     private static long uptimeMillis() {
@@ -208,6 +250,10 @@ public final class IntakeServer implements AutoCloseable {
         }
         if (grpcExecutor != null) {
             grpcExecutor.shutdown();
+        }
+        if (grpcBoss != null) {
+            grpcBoss.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+            grpcWorkers.shutdownGracefully(0, 5, TimeUnit.SECONDS);
         }
     }
 

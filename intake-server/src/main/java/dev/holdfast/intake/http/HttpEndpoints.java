@@ -8,7 +8,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
+import dev.holdfast.intake.config.IntakeConfig;
+import dev.holdfast.intake.net.ConnectionGate;
+import dev.holdfast.intake.net.GatedServerChannel;
+import dev.holdfast.intake.net.OpenFiles;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
@@ -17,6 +20,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -38,6 +42,8 @@ public final class HttpEndpoints implements AutoCloseable {
     private final String host;
     private final int requestedPort;
     private final HttpRequestHandler handler;
+    private final ConnectionGate gate;
+    private final Duration requestTimeout;
 
     private EventLoopGroup boss;
     private EventLoopGroup worker;
@@ -45,11 +51,29 @@ public final class HttpEndpoints implements AutoCloseable {
     private int boundPort = -1;
     private boolean closed;
 
+    /** With the default connection limits. */
     public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness) {
+        this(host, port, registry, readiness, defaultGate(), IntakeConfig.Connections.DEFAULTS.requestTimeout());
+    }
+
+    /**
+     * @param gate           admits each connection (shared limits, the file-descriptor reserve)
+     * @param requestTimeout a request must arrive whole within this, from the connection's start or the last response
+     */
+    public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness,
+                         ConnectionGate gate, Duration requestTimeout) {
         this.host = Objects.requireNonNull(host, "host");
         this.requestedPort = port;
         this.handler = new HttpRequestHandler(
                 Objects.requireNonNull(registry, "registry"), Objects.requireNonNull(readiness, "readiness"));
+        this.gate = Objects.requireNonNull(gate, "gate");
+        this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout");
+    }
+
+    private static ConnectionGate defaultGate() {
+        IntakeConfig.Connections d = IntakeConfig.Connections.DEFAULTS;
+        return new ConnectionGate("http", new ConnectionGate.Limits(d.max(), d.maxPerAddress(), d.fdReserve() / 2),
+                OpenFiles.ofThisProcess(), ConnectionGate.Listener.NONE);
     }
 
     /**
@@ -68,7 +92,7 @@ public final class HttpEndpoints implements AutoCloseable {
                 NioIoHandler.newFactory());
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, worker)
-                .channel(NioServerSocketChannel.class)
+                .channelFactory(() -> new GatedServerChannel(gate))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -76,6 +100,7 @@ public final class HttpEndpoints implements AutoCloseable {
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpServerKeepAliveHandler())
                                 .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
+                                .addLast(new RequestDeadline(requestTimeout))
                                 .addLast(handler);
                     }
                 });
