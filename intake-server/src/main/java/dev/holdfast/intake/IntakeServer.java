@@ -17,7 +17,17 @@ import dev.holdfast.tls.TlsContexts;
 import io.grpc.Server;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
+import dev.holdfast.intake.net.ConnectionGate;
+import dev.holdfast.intake.net.GatedServerChannel;
+import dev.holdfast.intake.net.OpenFiles;
+import dev.holdfast.intake.net.PrefaceDeadline;
+import dev.holdfast.intake.net.RefusalLog;
 import io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.Gauge;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +36,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -55,6 +66,8 @@ public final class IntakeServer implements AutoCloseable {
     private Server grpc;
     private HttpEndpoints http;
     private ExecutorService grpcExecutor;
+    private EventLoopGroup grpcBoss;
+    private EventLoopGroup grpcWorkers;
     private volatile boolean ready;
     private Replication replication;
     private GrpcAuth auth;
@@ -135,8 +148,12 @@ public final class IntakeServer implements AutoCloseable {
             }
         }, "wal-recovery");
         opener.start();
+        IntakeConfig.Connections connections = config.limits().connections();
+        OpenFiles files = OpenFiles.ofThisProcess();
+        // HTTP keeps half the reserve: when gRPC starts refusing for descriptors, /healthz still answers
+        ConnectionGate httpGate = gate("http", connections, connections.fdReserve() / 2, files);
         http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness,
-                new HttpAccess(config.auth().httpToken()), httpTls);
+                new HttpAccess(config.auth().httpToken()), httpTls, httpGate, connections.requestTimeout());
         http.start();
         try {
             wal = opening.get();
@@ -172,13 +189,29 @@ public final class IntakeServer implements AutoCloseable {
         });
         int frameLimit = (int) Math.min(Integer.MAX_VALUE - TRANSPORT_SLACK_BYTES,
                 limits.maxBatchBytes() * 2) + TRANSPORT_SLACK_BYTES;
+        ConnectionGate grpcGate = gate("grpc", connections, connections.fdReserve(), files);
+        // with TLS, the deadline covers the TLS handshake too: transportReady comes after both
+        PrefaceDeadline preface = new PrefaceDeadline(connections.requestTimeout());
+        grpcBoss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("intake-grpc-accept", true),
+                NioIoHandler.newFactory());
+        grpcWorkers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("intake-grpc-io", true),
+                NioIoHandler.newFactory());
         NettyServerBuilder builder = NettyServerBuilder.forAddress(
                 new InetSocketAddress(config.grpc().host(), config.grpc().port()));
         if (grpcTls != null) {
             builder.sslContext(grpcTls); // peers' certificates reach calls as Grpc.TRANSPORT_ATTR_SSL_SESSION
         }
         grpc = builder
+                .channelFactory(() -> new GatedServerChannel(grpcGate, preface))
+                .addTransportFilter(preface)
+                .bossEventLoopGroup(grpcBoss)
+                .workerEventLoopGroup(grpcWorkers)
                 .executor(grpcExecutor)
+                // a connection with no call in progress is closed (GOAWAY) after this; agents stream all the time
+                .maxConnectionIdle(connections.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                // a peer that vanished without a FIN is found by pings, not by a connection held forever
+                .keepAliveTime(60, TimeUnit.SECONDS)
+                .keepAliveTimeout(20, TimeUnit.SECONDS)
                 .maxInboundMessageSize(frameLimit)
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 // gRPC's default advertises 2^31-1 concurrent streams: one connection could open any number of
@@ -205,6 +238,14 @@ public final class IntakeServer implements AutoCloseable {
     /** The TLS material in use; {@code null} without TLS. */
     public ReloadingTls tls() {
         return tls;
+    }
+
+    private ConnectionGate gate(String port, IntakeConfig.Connections c, int fdReserve, OpenFiles files) {
+        ConnectionGate gate = new ConnectionGate(port, new ConnectionGate.Limits(c.max(), c.maxPerAddress(), fdReserve),
+                files, new RefusalLog(port, registry, clock, Duration.ofSeconds(10)));
+        Gauge.builder("connections.open", gate, ConnectionGate::open).tag("port", port)
+                .description("Connections open on this port").register(registry);
+        return gate;
     }
 
     private static long uptimeMillis() {
@@ -279,6 +320,10 @@ public final class IntakeServer implements AutoCloseable {
         if (tlsWatcher != null) {
             tls.close();
             tlsWatcher.shutdownNow();
+        }
+        if (grpcBoss != null) {
+            grpcBoss.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+            grpcWorkers.shutdownGracefully(0, 5, TimeUnit.SECONDS);
         }
     }
 

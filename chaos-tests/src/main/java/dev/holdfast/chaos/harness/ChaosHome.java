@@ -41,6 +41,11 @@ public final class ChaosHome {
                 + Path.of("").toAbsolutePath() + ": run `mvn -B package -DskipTests` (or ./holdfast once) first");
     }
 
+    /** The extra JVM flags the launcher gives {@code holdfast intake} (heap and direct memory bounds). */
+    public List<String> intakeJvmFlags() throws IOException {
+        return List.of(Files.readString(root.resolve("cli/target/intake.jvm.options")).trim().split("\\s+"));
+    }
+
     public Path root() {
         return root;
     }

@@ -84,13 +84,22 @@ public final class IntakeNode implements AutoCloseable {
 
     /** Starts the process and waits for /readyz; returns the milliseconds from spawn to ready. */
     public long start() throws IOException, InterruptedException {
+        return start(List.of("-Xmx256m", "-XX:+UseSerialGC"), List.of());
+    }
+
+    /**
+     * Starts the process with these JVM options, its command line prefixed by {@code wrapper} (e.g. {@code prlimit
+     * --nofile=N --}, which execs the JVM: the pid stays the intake's), and waits for /readyz.
+     */
+    public long start(List<String> jvmOptions, List<String> wrapper) throws IOException, InterruptedException {
         if (process != null && process.alive()) {
             throw new IllegalStateException(id + " is already running");
         }
         long t0 = System.nanoTime();
         starts++;
-        process = ChildProcess.start(id, home.command(List.of("-Xmx256m", "-XX:+UseSerialGC"),
-                List.of("intake", "--config", config.toString())), log(), Map.of());
+        List<String> command = new java.util.ArrayList<>(wrapper);
+        command.addAll(home.command(jvmOptions, List.of("intake", "--config", config.toString())));
+        process = ChildProcess.start(id, command, log(), Map.of());
         awaitReady(Duration.ofSeconds(60));
         return (System.nanoTime() - t0) / 1_000_000;
     }
@@ -109,6 +118,14 @@ public final class IntakeNode implements AutoCloseable {
 
     public boolean alive() {
         return process != null && process.alive();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public int httpPort() {
+        return httpPort;
     }
 
     public int starts() {

@@ -287,6 +287,13 @@ final class ConfigValidator {
         if (l.maxEventBytes() != 0) {
             sizeRange(p, "limits.maxEventBytes", l.maxEventBytes(), 1, l.maxBatchBytes());
         }
+        IntakeConfig.Connections c = l.connections();
+        intRange(p, "limits.connections.max", c.max(), 1, 1_000_000);
+        intRange(p, "limits.connections.maxPerAddress", c.maxPerAddress(), 1, c.max() >= 1 ? c.max() : 1_000_000);
+        intRange(p, "limits.connections.fdReserve", c.fdReserve(), 0, 100_000);
+        durationRange(p, "limits.connections.idleTimeout", c.idleTimeout(), Duration.ofSeconds(1), Duration.ofDays(1));
+        durationRange(p, "limits.connections.requestTimeout", c.requestTimeout(), Duration.ofMillis(100),
+                Duration.ofMinutes(10));
         if (l.maxInflightBytes() < l.maxBatchBytes()) {
             // Otherwise a single maximal batch could never be admitted.
             p.add("limits.maxInflightBytes: " + ByteSizes.format(l.maxInflightBytes())

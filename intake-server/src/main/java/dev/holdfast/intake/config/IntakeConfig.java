@@ -91,7 +91,30 @@ public record IntakeConfig(
      *                      start: the intake must not acknowledge what it can never forward.
      */
     public record Limits(long maxBatchBytes, int maxEventsPerBatch, int maxAgentIdBytes, long maxInflightBytes,
-                         long maxEventBytes) {}
+                         long maxEventBytes, Connections connections) {
+        /** With the default connection limits. */
+        public Limits(long maxBatchBytes, int maxEventsPerBatch, int maxAgentIdBytes, long maxInflightBytes,
+                      long maxEventBytes) {
+            this(maxBatchBytes, maxEventsPerBatch, maxAgentIdBytes, maxInflightBytes, maxEventBytes,
+                    Connections.DEFAULTS);
+        }
+    }
+
+    /**
+     * What connections may hold, on the gRPC and the HTTP port alike (each port counts its own).
+     *
+     * @param max            open connections in total; more are closed as soon as they are accepted
+     * @param maxPerAddress  open connections from one remote address (one host cannot take them all)
+     * @param fdReserve      file descriptors kept free for the WAL, checkpoints and {@code /healthz}: new gRPC
+     *                       connections are refused while fewer are free, HTTP ones only below half of it
+     * @param idleTimeout    a connection with no call in progress this long is closed (gRPC: GOAWAY)
+     * @param requestTimeout an HTTP request must arrive whole within this (slowloris)
+     */
+    public record Connections(int max, int maxPerAddress, int fdReserve, Duration idleTimeout,
+                              Duration requestTimeout) {
+        public static final Connections DEFAULTS =
+                new Connections(4096, 512, 128, Duration.ofMinutes(5), Duration.ofSeconds(10));
+    }
 
     /**
      * Write-ahead-log settings.

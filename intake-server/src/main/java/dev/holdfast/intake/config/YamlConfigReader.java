@@ -122,9 +122,21 @@ final class YamlConfigReader {
                 (int) s.integer("maxEventsPerBatch", d.maxEventsPerBatch()),
                 (int) s.integer("maxAgentIdBytes", d.maxAgentIdBytes()),
                 s.size("maxInflightBytes", d.maxInflightBytes()),
-                s.size("maxEventBytes", d.maxEventBytes()));
+                s.size("maxEventBytes", d.maxEventBytes()),
+                connections(s.section("connections"), d.connections()));
         s.rejectUnknownKeys();
         return l;
+    }
+
+    private static IntakeConfig.Connections connections(YamlSection s, IntakeConfig.Connections d) {
+        IntakeConfig.Connections c = new IntakeConfig.Connections(
+                (int) s.integer("max", d.max()),
+                (int) s.integer("maxPerAddress", d.maxPerAddress()),
+                (int) s.integer("fdReserve", d.fdReserve()),
+                s.duration("idleTimeout", d.idleTimeout()),
+                s.duration("requestTimeout", d.requestTimeout()));
+        s.rejectUnknownKeys();
+        return c;
     }
 
     private static Wal wal(YamlSection s, Wal d) {

@@ -8,7 +8,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
+import dev.holdfast.intake.config.IntakeConfig;
+import dev.holdfast.intake.net.ConnectionGate;
+import dev.holdfast.intake.net.GatedServerChannel;
+import dev.holdfast.intake.net.OpenFiles;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
@@ -18,6 +21,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -40,6 +44,8 @@ public final class HttpEndpoints implements AutoCloseable {
     private final int requestedPort;
     private final HttpRequestHandler handler;
     private final SslContext tls;
+    private final ConnectionGate gate;
+    private final Duration requestTimeout;
 
     private EventLoopGroup boss;
     private EventLoopGroup worker;
@@ -47,6 +53,7 @@ public final class HttpEndpoints implements AutoCloseable {
     private int boundPort = -1;
     private boolean closed;
 
+    /** With the default connection limits. */
     public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness) {
         this(host, port, registry, readiness, HttpAccess.OPEN, null);
     }
@@ -57,17 +64,34 @@ public final class HttpEndpoints implements AutoCloseable {
         this(host, port, registry, readiness, access, null);
     }
 
-    /**
-     * @param access who may read /metrics and /readyz from other addresses than loopback
-     * @param tls    HTTPS with this context (its reloading managers pick up new certificates); {@code null} = plain
-     */
+    /** With the default connection limits. */
     public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness,
                          HttpAccess access, SslContext tls) {
+        this(host, port, registry, readiness, access, tls, defaultGate(),
+                IntakeConfig.Connections.DEFAULTS.requestTimeout());
+    }
+
+    /**
+     * @param access         who may read /metrics and /readyz from other addresses than loopback
+     * @param tls            HTTPS with this context (its reloading managers pick up new certificates); null = plain
+     * @param gate           admits each connection (shared limits, the file-descriptor reserve)
+     * @param requestTimeout a request must arrive whole within this, from the connection's start or the last response
+     */
+    public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness,
+                         HttpAccess access, SslContext tls, ConnectionGate gate, Duration requestTimeout) {
         this.tls = tls;
         this.host = Objects.requireNonNull(host, "host");
         this.requestedPort = port;
         this.handler = new HttpRequestHandler(Objects.requireNonNull(registry, "registry"),
                 Objects.requireNonNull(readiness, "readiness"), Objects.requireNonNull(access, "access"));
+        this.gate = Objects.requireNonNull(gate, "gate");
+        this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout");
+    }
+
+    private static ConnectionGate defaultGate() {
+        IntakeConfig.Connections d = IntakeConfig.Connections.DEFAULTS;
+        return new ConnectionGate("http", new ConnectionGate.Limits(d.max(), d.maxPerAddress(), d.fdReserve() / 2),
+                OpenFiles.ofThisProcess(), ConnectionGate.Listener.NONE);
     }
 
     /**
@@ -86,7 +110,7 @@ public final class HttpEndpoints implements AutoCloseable {
                 NioIoHandler.newFactory());
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, worker)
-                .channel(NioServerSocketChannel.class)
+                .channelFactory(() -> new GatedServerChannel(gate))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -97,6 +121,7 @@ public final class HttpEndpoints implements AutoCloseable {
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpServerKeepAliveHandler())
                                 .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
+                                .addLast(new RequestDeadline(requestTimeout))
                                 .addLast(handler);
                     }
                 });

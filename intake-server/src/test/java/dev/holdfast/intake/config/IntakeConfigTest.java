@@ -87,6 +87,7 @@ class IntakeConfigTest {
                   maxEventsPerBatch: 500
                   maxAgentIdBytes: 64
                   maxInflightBytes: 1048576
+                  connections: {max: 200, maxPerAddress: 20, fdReserve: 32, idleTimeout: 2m, requestTimeout: 5s}
                 wal:
                   maxBytes: 2GiB
                   minFreeBytes: 64MB
@@ -103,7 +104,8 @@ class IntakeConfigTest {
         assertEquals(Durability.WRITTEN, c.durability());
         assertEquals(new IntakeConfig.Endpoint("127.0.0.1", 0), c.grpc());
         assertEquals(new IntakeConfig.Endpoint("localhost", 9090), c.http());
-        assertEquals(new IntakeConfig.Limits(512 * 1024, 500, 64, 1 << 20, 0), c.limits());
+        assertEquals(new IntakeConfig.Limits(512 * 1024, 500, 64, 1 << 20, 0, new IntakeConfig.Connections(200, 20, 32,
+                Duration.ofMinutes(2), Duration.ofSeconds(5))), c.limits());
         assertEquals(new IntakeConfig.Wal(2L << 30, 64_000_000, 0.5, 0.5, Duration.ofMillis(250),
                 Duration.ofNanos(500_000), 1 << 20, RollCycle.FIVE_MINUTELY, 16L << 20), c.wal());
     }
@@ -129,6 +131,10 @@ class IntakeConfigTest {
             nodeId: 7                             => nodeId: expected a string, got 7; quote it
             limits: {maxBatchBytes: 4XB}          => limits.maxBatchBytes: "4XB" is not a size; use a number of bytes or a number with unit B|KB|MB|GB|TB|KiB|MiB|GiB|TiB
             limits: {maxBatchBytes: 2GiB, maxInflightBytes: 4GiB} => limits.maxBatchBytes: 2GiB is outside 1B..1GiB
+            limits: {connections: {max: 0}}      => limits.connections.max: 0 is outside 1..1000000
+            limits: {connections: {max: 10, maxPerAddress: 11}} => limits.connections.maxPerAddress: 11 is outside 1..10
+            limits: {connections: {idleTimeout: 10ms}} => limits.connections.idleTimeout: 10ms is outside 1s..24h
+            limits: {connections: {requestTimeout: 1h}} => limits.connections.requestTimeout: 1h is outside 100ms..10m
             limits: {maxEventsPerBatch: 0}        => limits.maxEventsPerBatch: 0 is outside 1..1000000
             limits: {maxAgentIdBytes: 5000}       => limits.maxAgentIdBytes: 5000 is outside 1..4096
             limits: {maxInflightBytes: 1MiB}      => limits.maxInflightBytes: 1MiB must be >= limits.maxBatchBytes (4MiB)

@@ -1,0 +1,538 @@
+package dev.holdfast.chaos;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.holdfast.chaos.harness.ChaosHome;
+import dev.holdfast.chaos.harness.IntakeNode;
+import dev.holdfast.chaos.harness.Rss;
+import dev.holdfast.protocol.ByteArrayMarshaller;
+import dev.holdfast.protocol.v1.AgentMessage;
+import dev.holdfast.protocol.v1.BatchAck;
+import dev.holdfast.protocol.v1.Event;
+import dev.holdfast.protocol.v1.EventBatch;
+import dev.holdfast.protocol.v1.FileEvent;
+import dev.holdfast.protocol.v1.Hello;
+import dev.holdfast.protocol.v1.IntakeMessage;
+import dev.holdfast.protocol.v1.IntakeServiceGrpc;
+import dev.holdfast.protocol.v1.Priority;
+import io.grpc.CallOptions;
+import io.grpc.KnownLength;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The abuse suite: hostile clients against a running intake in its own JVM, started with the launcher's intake flags
+ * (heap and direct memory capped) and a file-descriptor limit of {@value #FD_LIMIT}. Each case runs while a canary
+ * agent sends a small batch every 20 ms, and asserts that the intake stays ready, the canary is served without a
+ * failure and with its latency bounded, and the intake's RSS stays under {@value #RSS_BOUND_MIB} MiB. Figures per case
+ * go to target/abuse-report.md.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AbuseSuiteIT {
+    static final int FD_LIMIT = 1024;
+    static final long RSS_BOUND_MIB = 768;
+    private static final long MIB = 1 << 20;
+
+    private IntakeNode intake;
+    private List<String> jvm;
+    private Canary canary;
+    private final List<String> report = new ArrayList<>();
+
+    @BeforeAll
+    void startIntake() throws Exception {
+        Path work = Files.createTempDirectory(Files.createDirectories(Path.of("target", "abuse-work")).toAbsolutePath(),
+                "run");
+        ChaosHome home = ChaosHome.locate();
+        jvm = home.intakeJvmFlags(); // what `holdfast intake` runs with
+        intake = new IntakeNode(home, "abused", work, work.resolve("data"), "none", "unused",
+                Map.of("minFreeBytes", "64MiB"), "written");
+        intake.start(jvm, List.of("prlimit", "--nofile=" + FD_LIMIT, "--"));
+        canary = new Canary(intake.grpcPort());
+        Thread.sleep(1_000); // a baseline for the canary before any attack
+        report.add("| case | RSS before | RSS peak | RSS after | canary sent | canary failed | canary p50 | canary p99 "
+                + "| canary max | attacker's figures |");
+        report.add("|---|---|---|---|---|---|---|---|---|---|");
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (canary != null) canary.close();
+        if (intake != null) intake.close();
+        Files.writeString(Path.of("target", "abuse-report.md"), "# Abuse suite\n\nIntake JVM flags " + jvm
+                + ", fd limit " + FD_LIMIT + ", RSS bound " + RSS_BOUND_MIB + " MiB.\n\n" + String.join("\n", report)
+                + "\n");
+        System.out.println(String.join("\n", report));
+    }
+
+    /** Runs one attack for its duration under watch, then checks and reports. */
+    private void underAttack(String name, Duration length, Attack attack) throws Exception {
+        long before = Rss.now(intake.pid());
+        canary.mark();
+        AtomicInteger notReady = new AtomicInteger();
+        String figures;
+        try (Rss rss = new Rss(intake.pid())) {
+            AtomicBoolean done = new AtomicBoolean();
+            Thread watcher = new Thread(() -> {
+                while (!done.get()) {
+                    try {
+                        if (intake.status("/readyz") != 200) notReady.incrementAndGet();
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            watcher.start();
+            try {
+                figures = attack.run(length);
+            } finally {
+                done.set(true);
+                watcher.join();
+            }
+            Thread.sleep(1_000); // what the attack left behind
+            long peak = rss.peak();
+            long after = rss.current();
+            Canary.Stats s = canary.stats();
+            report.add(String.format("| %s | %d MiB | %d MiB | %d MiB | %d | %d | %d ms | %d ms | %d ms | %s |", name,
+                    before / MIB, peak / MIB, after / MIB, s.sent(), s.failed(), s.p50(), s.p99(), s.max(), figures));
+            System.out.println(report.get(report.size() - 1));
+            assertTrue(intake.alive(), name + ": the intake died; its log: " + intake.log());
+            assertEquals(0, notReady.get(), name + ": /readyz was not 200 during the attack");
+            assertEquals(0, s.failed(), name + ": the canary's batches failed: " + s.errors());
+            assertTrue(s.sent() > 10, name + ": the canary was barely served: " + s);
+            assertTrue(s.p99() < 2_000, name + ": canary p99 " + s.p99() + " ms");
+            assertTrue(peak < RSS_BOUND_MIB * MIB, name + ": RSS peaked at " + peak / MIB + " MiB");
+        }
+    }
+
+    @FunctionalInterface
+    interface Attack {
+        /** Attacks for {@code length}, cleans up, returns the attacker's figures for the report. */
+        String run(Duration length) throws Exception;
+    }
+
+    @Test
+    @Order(1)
+    void clientsThatNeverReadTheirAcks() throws Exception {
+        underAttack("20 streams that never read their acks", Duration.ofSeconds(8), length -> {
+            List<ManagedChannel> channels = new ArrayList<>();
+            AtomicLong sent = new AtomicLong();
+            byte[] batchPad = new byte[32 << 10];
+            try {
+                for (int c = 0; c < 20; c++) {
+                    ManagedChannel ch = channel(intake.grpcPort());
+                    channels.add(ch);
+                    String agent = "never-reads-" + c;
+                    ClientCallStreamObserver<byte[]>[] holder = new ClientCallStreamObserver[1];
+                    ClientCalls.asyncBidiStreamingCall(ch.newCall(RAW_STREAM, CallOptions.DEFAULT),
+                            new ClientResponseObserver<byte[], IntakeMessage>() {
+                                @Override
+                                public void beforeStart(ClientCallStreamObserver<byte[]> requests) {
+                                    requests.disableAutoRequestWithInitial(0); // never reads a single ack
+                                    holder[0] = requests;
+                                }
+
+                                @Override public void onNext(IntakeMessage value) { }
+                                @Override public void onError(Throwable t) { }
+                                @Override public void onCompleted() { }
+                            });
+                    holder[0].onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agent)).build()
+                            .toByteArray());
+                    new Thread(() -> {
+                        long seq = 0;
+                        long end = System.nanoTime() + length.toNanos();
+                        while (System.nanoTime() < end) {
+                            if (holder[0].isReady()) {
+                                holder[0].onNext(AgentMessage.newBuilder().setBatch(batch(agent, ++seq, 1, batchPad.length))
+                                        .build().toByteArray());
+                                sent.incrementAndGet();
+                            } else {
+                                sleep(5);
+                            }
+                        }
+                    }).start();
+                }
+                Thread.sleep(length.toMillis());
+            } finally {
+                channels.forEach(ManagedChannel::shutdownNow);
+            }
+            return sent.get() + " batches sent, none of their acks read";
+        });
+    }
+
+    @Test
+    @Order(2)
+    void tenThousandStreamsOnOneConnection() throws Exception {
+        underAttack("10,000 streams on one connection", Duration.ofSeconds(6), length -> {
+            ManagedChannel ch = channel(intake.grpcPort());
+            AtomicInteger welcomed = new AtomicInteger();
+            try {
+                for (int i = 0; i < 10_000; i++) {
+                    StreamObserver<byte[]> out = ClientCalls.asyncBidiStreamingCall(
+                            ch.newCall(RAW_STREAM, CallOptions.DEFAULT), new StreamObserver<>() {
+                                @Override public void onNext(IntakeMessage m) { if (m.hasWelcome()) welcomed.incrementAndGet(); }
+                                @Override public void onError(Throwable t) { }
+                                @Override public void onCompleted() { }
+                            });
+                    out.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId("many-" + i)).build()
+                            .toByteArray());
+                }
+                Thread.sleep(length.toMillis());
+            } finally {
+                ch.shutdownNow();
+            }
+            assertTrue(welcomed.get() <= 100, "at most 100 concurrent streams per connection, got " + welcomed.get());
+            return "10,000 opened, " + welcomed.get() + " served at once (the rest wait in the client)";
+        });
+    }
+
+    @Test
+    @Order(3)
+    void almostCompleteMessagesOnManyConnections() throws Exception {
+        // 2 x limits.maxBatchBytes + 1 MiB is the gRPC frame limit; each message stops one byte short of it
+        int size = (int) (9 * MIB) - 1;
+        underAttack("100 connections each holding a 9 MiB message minus one byte", Duration.ofSeconds(10), length -> {
+            List<ManagedChannel> channels = new ArrayList<>();
+            CountDownLatch release = new CountDownLatch(1);
+            AtomicLong streamed = new AtomicLong();
+            AtomicInteger failed = new AtomicInteger();
+            List<Thread> threads = new ArrayList<>();
+            try {
+                for (int c = 0; c < 100; c++) {
+                    ManagedChannel ch = channel(intake.grpcPort());
+                    channels.add(ch);
+                    Thread t = new Thread(() -> {
+                        try {
+                            ClientCalls.blockingUnaryCall(ch, RAW_SEND_STREAM, CallOptions.DEFAULT
+                                    .withDeadlineAfter(length.toMillis() + 5_000, TimeUnit.MILLISECONDS),
+                                    new StallingBody(size, release, streamed));
+                        } catch (RuntimeException e) {
+                            failed.incrementAndGet();
+                        }
+                    });
+                    t.setDaemon(true);
+                    t.start();
+                    threads.add(t);
+                }
+                Thread.sleep(length.toMillis());
+            } finally {
+                channels.forEach(ManagedChannel::shutdownNow);
+                release.countDown();
+            }
+            return streamed.get() / MIB + " MiB streamed in, " + failed.get() + " calls failed";
+        });
+    }
+
+    @Test
+    @Order(4)
+    void hugeAgentIdsAndBatchesOfMillionsOfEmptyEvents() throws Exception {
+        underAttack("1 MiB agent ids; 4 MB batches of 2 million empty events", Duration.ofSeconds(6), length -> {
+            ManagedChannel ch = channel(intake.grpcPort());
+            int invalid = 0;
+            int other = 0;
+            try {
+                byte[] empties = emptyEvents("empties", 2_000_000);
+                String huge = "h".repeat(1 << 20);
+                long end = System.nanoTime() + length.toNanos();
+                while (System.nanoTime() < end) {
+                    try {
+                        ClientCalls.blockingUnaryCall(ch, RAW_SEND, CallOptions.DEFAULT.withDeadlineAfter(10,
+                                TimeUnit.SECONDS), empties);
+                        other++;
+                    } catch (StatusRuntimeException e) {
+                        if (e.getStatus().getCode() == io.grpc.Status.Code.INVALID_ARGUMENT) invalid++; else other++;
+                    }
+                    try {
+                        IntakeServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+                                .resume(Hello.newBuilder().setAgentId(huge).build());
+                        other++;
+                    } catch (StatusRuntimeException e) {
+                        if (e.getStatus().getCode() == io.grpc.Status.Code.INVALID_ARGUMENT) invalid++; else other++;
+                    }
+                }
+            } finally {
+                ch.shutdownNow();
+            }
+            assertEquals(0, other, "every such request is refused as invalid");
+            return invalid + " refused as INVALID_ARGUMENT";
+        });
+    }
+
+    @Test
+    @Order(5)
+    void slowlorisOnTheHttpPort() throws Exception {
+        underAttack("300 HTTP requests trickled a byte a second", Duration.ofSeconds(13), length -> {
+            List<Socket> sockets = new ArrayList<>();
+            int cutOff = 0;
+            try {
+                for (int i = 0; i < 300; i++) {
+                    Socket s = new Socket();
+                    s.bind(new InetSocketAddress("127.0.0.3", 0));
+                    s.connect(new InetSocketAddress("127.0.0.1", intake.httpPort()), 2_000);
+                    s.getOutputStream().write("GET /metrics HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+                    sockets.add(s);
+                }
+                long end = System.nanoTime() + length.toNanos();
+                while (System.nanoTime() < end) {
+                    for (Socket s : sockets) {
+                        try {
+                            s.getOutputStream().write('X');
+                        } catch (IOException e) {
+                            // cut off by the request deadline
+                        }
+                    }
+                    Thread.sleep(1_000);
+                }
+                for (Socket s : sockets) {
+                    s.setSoTimeout(100);
+                    try {
+                        if (s.getInputStream().read() < 0) cutOff++;
+                    } catch (IOException e) {
+                        cutOff++;
+                    }
+                }
+            } finally {
+                for (Socket s : sockets) s.close();
+            }
+            assertEquals(300, cutOff, "every trickled request is cut off by limits.connections.requestTimeout");
+            return "300 opened, " + cutOff + " cut off";
+        });
+    }
+
+    @Test
+    @Order(6)
+    void aConnectionFloodUpToTheDescriptorLimit() throws Exception {
+        underAttack("connection flood against a " + FD_LIMIT + "-descriptor limit", Duration.ofSeconds(5), length -> {
+            List<Socket> sockets = new ArrayList<>();
+            int held = 0;
+            try {
+                for (int i = 0; i < FD_LIMIT + 200; i++) {
+                    Socket s = new Socket();
+                    s.bind(new InetSocketAddress("127.0.1." + (1 + i / 250), 0)); // under maxPerAddress
+                    s.connect(new InetSocketAddress("127.0.0.1", intake.grpcPort()), 2_000);
+                    sockets.add(s);
+                }
+                Thread.sleep(length.toMillis());
+                for (Socket s : sockets) {
+                    s.setSoTimeout(20);
+                    try {
+                        s.getInputStream().read();
+                        // EOF or data: EOF means refused
+                    } catch (java.net.SocketTimeoutException e) {
+                        held++; // open, waiting
+                    } catch (IOException e) {
+                        // reset: refused
+                    }
+                }
+                assertEquals(200, intake.status("/healthz"), "/healthz answers with the descriptors exhausted by gRPC");
+            } finally {
+                for (Socket s : sockets) s.close();
+            }
+            assertTrue(held < FD_LIMIT, "connections the intake kept: " + held);
+            return (FD_LIMIT + 200) + " opened, " + held + " kept by the intake";
+        });
+    }
+
+    // --- clients
+
+    private static final ByteArrayMarshaller BYTES = new ByteArrayMarshaller();
+    private static final MethodDescriptor<byte[], IntakeMessage> RAW_STREAM = IntakeServiceGrpc.getStreamMethod()
+            .toBuilder(BYTES, ProtoUtils.marshaller(IntakeMessage.getDefaultInstance())).build();
+    private static final MethodDescriptor<byte[], byte[]> RAW_SEND = IntakeServiceGrpc.getSendMethod()
+            .toBuilder(BYTES, BYTES).build();
+    private static final MethodDescriptor<InputStream, byte[]> RAW_SEND_STREAM = IntakeServiceGrpc.getSendMethod()
+            .toBuilder(new MethodDescriptor.Marshaller<InputStream>() {
+                @Override public InputStream stream(InputStream value) { return value; }
+                @Override public InputStream parse(InputStream stream) { return stream; }
+            }, BYTES).build();
+
+    private static ManagedChannel channel(int port) {
+        return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
+                .maxInboundMessageSize(16 << 20).build();
+    }
+
+    static EventBatch batch(String agent, long seq, int events, int padBytes) {
+        EventBatch.Builder b = EventBatch.newBuilder().setAgentId(agent).setBatchSeq(seq);
+        for (int i = 0; i < events; i++) {
+            b.addEvents(Event.newBuilder().setTimeUnixNano(1_700_000_000_000_000_000L + i).setPriority(Priority.NORMAL)
+                    .setFile(FileEvent.newBuilder().setKind(FileEvent.Kind.MODIFY).setPath("/abuse/" + seq)
+                            .setPid(1).setComm("canary"))
+                    .putAttributes("pad", "x".repeat(padBytes)));
+        }
+        return b.build();
+    }
+
+    /** A batch of {@code n} empty events (field 3, length 0), written by hand: protobuf would not build it cheaply. */
+    private static byte[] emptyEvents(String agent, int n) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(n * 2 + 64);
+        CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        out.writeString(1, agent);
+        out.writeUInt64(2, 1);
+        for (int i = 0; i < n; i++) {
+            out.writeTag(3, 2);
+            out.writeUInt32NoTag(0);
+        }
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A request body of a known length that stops one byte short until released: gRPC frames it as it is read. */
+    private static final class StallingBody extends InputStream implements KnownLength {
+        private final CountDownLatch release;
+        private final AtomicLong streamed;
+        private int left;
+
+        StallingBody(int size, CountDownLatch release, AtomicLong streamed) {
+            this.left = size;
+            this.release = release;
+            this.streamed = streamed;
+        }
+
+        @Override
+        public int available() {
+            return left;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (left == 0) {
+                return -1;
+            }
+            if (left == 1) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new IOException("interrupted");
+                }
+                throw new IOException("the attack is over");
+            }
+            int n = Math.min(len, left - 1);
+            java.util.Arrays.fill(b, off, off + n, (byte) 'x');
+            left -= n;
+            streamed.addAndGet(n);
+            return n;
+        }
+    }
+
+    /** A well-behaved agent: one small batch every 20 ms over its own connection, latency of each recorded. */
+    static final class Canary implements AutoCloseable {
+        record Stats(int sent, int failed, long p50, long p99, long max, List<String> errors) {
+        }
+
+        private final ManagedChannel channel;
+        private final EventLoopGroup loop;
+        private final Thread thread;
+        private final List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+        private final List<String> errors = Collections.synchronizedList(new ArrayList<>());
+        private volatile boolean stopped;
+
+        Canary(int port) {
+            // its own I/O thread: the attackers live in this JVM too, and must not slow the canary's side
+            loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+            channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().eventLoopGroup(loop)
+                    .channelType(NioSocketChannel.class).directExecutor().build();
+            thread = new Thread(() -> {
+                long seq = 0;
+                IntakeServiceGrpc.IntakeServiceBlockingStub stub = IntakeServiceGrpc.newBlockingStub(channel);
+                while (!stopped) {
+                    EventBatch b = batch("canary", ++seq, 5, 100);
+                    long t0 = System.nanoTime();
+                    try {
+                        BatchAck ack = stub.withDeadlineAfter(5, TimeUnit.SECONDS).send(b);
+                        if (ack.getStatus() != BatchAck.Status.PERSISTED) errors.add(ack.getStatus() + " " + ack.getMessage());
+                    } catch (StatusRuntimeException e) {
+                        if (!stopped) errors.add(e.getStatus().toString());
+                    }
+                    latencies.add((System.nanoTime() - t0) / 1_000_000);
+                    AbuseSuiteIT.sleep(20);
+                }
+            }, "canary");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void mark() {
+            latencies.clear();
+            errors.clear();
+        }
+
+        Stats stats() {
+            List<Long> l;
+            synchronized (latencies) {
+                l = new ArrayList<>(latencies);
+            }
+            Collections.sort(l);
+            long p50 = l.isEmpty() ? 0 : l.get(l.size() / 2);
+            long p99 = l.isEmpty() ? 0 : l.get(Math.min(l.size() - 1, (int) Math.ceil(l.size() * 0.99) - 1));
+            long max = l.isEmpty() ? 0 : l.get(l.size() - 1);
+            List<String> e;
+            synchronized (errors) {
+                e = new ArrayList<>(errors.subList(0, Math.min(5, errors.size())));
+            }
+            return new Stats(l.size(), errors.size(), p50, p99, max, e);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stopped = true;
+            thread.join(10_000);
+            channel.shutdownNow();
+            loop.shutdownGracefully();
+        }
+    }
+}
