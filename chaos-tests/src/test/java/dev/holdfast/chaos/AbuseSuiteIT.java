@@ -316,6 +316,36 @@ class AbuseSuiteIT {
 
     @Test
     @Order(5)
+    void gzipBombs() throws Exception {
+        // gRPC accepts gzip-compressed messages: 64 MiB of zeros compress to about 64 KiB; the message limit applies to
+        // the inflated size, so the intake must stop inflating at it instead of holding 64 MiB per call
+        underAttack("gzip bombs: 64 KiB inflating to 64 MiB", Duration.ofSeconds(6), length -> {
+            ManagedChannel ch = channel(intake.grpcPort());
+            int refused = 0;
+            int other = 0;
+            try {
+                byte[] zeros = new byte[64 << 20];
+                long end = System.nanoTime() + length.toNanos();
+                while (System.nanoTime() < end) {
+                    try {
+                        ClientCalls.blockingUnaryCall(ch, RAW_SEND, CallOptions.DEFAULT.withCompression("gzip")
+                                .withDeadlineAfter(10, TimeUnit.SECONDS), zeros);
+                        other++;
+                    } catch (StatusRuntimeException e) {
+                        if (e.getStatus().getCode() == io.grpc.Status.Code.RESOURCE_EXHAUSTED) refused++; else other++;
+                    }
+                }
+            } finally {
+                ch.shutdownNow();
+            }
+            assertEquals(0, other, "every bomb is refused for its inflated size");
+            assertTrue(refused > 0);
+            return refused + " refused as RESOURCE_EXHAUSTED (message larger than the limit once inflated)";
+        });
+    }
+
+    @Test
+    @Order(6)
     void slowlorisOnTheHttpPort() throws Exception {
         underAttack("300 HTTP requests trickled a byte a second", Duration.ofSeconds(13), length -> {
             List<Socket> sockets = new ArrayList<>();
@@ -356,7 +386,7 @@ class AbuseSuiteIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aConnectionFloodUpToTheDescriptorLimit() throws Exception {
         underAttack("connection flood against a " + FD_LIMIT + "-descriptor limit", Duration.ofSeconds(5), length -> {
             List<Socket> sockets = new ArrayList<>();

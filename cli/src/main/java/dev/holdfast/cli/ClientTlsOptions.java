@@ -1,6 +1,7 @@
 package dev.holdfast.cli;
 
 import dev.holdfast.shipper.config.ShipperConfig;
+import dev.holdfast.shipper.intake.BearerToken;
 import dev.holdfast.shipper.intake.Endpoints;
 import dev.holdfast.shipper.intake.TlsChannels;
 import java.io.IOException;
@@ -8,7 +9,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import picocli.CommandLine.Option;
 
-/** The TLS flags of commands that connect to an intake ({@code shipper}, {@code bench ingest}). */
+/** The TLS and token flags of commands that connect to an intake ({@code shipper}, {@code bench ingest}). */
 public final class ClientTlsOptions {
     @Option(names = "--tls-ca", paramLabel = "FILE", description = "PEM CA bundle the intake's certificate must chain "
             + "to; turns TLS on (without it, with --tls-cert: the JDK's trust store)")
@@ -21,14 +22,35 @@ public final class ClientTlsOptions {
     @Option(names = "--tls-server-name", paramLabel = "NAME", description = "Name the intake's certificate must "
             + "carry (default: each endpoint's host)")
     String serverName;
+    @Option(names = "--token-file", paramLabel = "FILE", description = "File holding a bearer token sent on every "
+            + "call (the intake's auth.tokens has its hash; holdfast token generate makes one); re-read when it changes")
+    Path tokenFile;
+
+    /** The token file, absolute; null = none. */
+    public Path tokenFile() {
+        return absolute(tokenFile);
+    }
 
     /** As configuration; paths made absolute, because reloading reads them again later. */
     public ShipperConfig.Tls toTls() {
         return new ShipperConfig.Tls(absolute(ca), absolute(cert), absolute(key), serverName);
     }
 
-    /** Plaintext channels, or TLS ones watching the files. */
+    /** Plaintext channels, or TLS ones watching the files; with the bearer token when one is given. */
     public Endpoints.ChannelFactory channels() throws IOException {
+        Endpoints.ChannelFactory channels = transport();
+        if (tokenFile == null) {
+            return channels;
+        }
+        try {
+            return channels.intercepted(BearerToken.fromFile(tokenFile(), Clock.systemUTC()));
+        } catch (IOException e) {
+            channels.close();
+            throw new OperatorError(ExitCodes.UNUSABLE_PATH, "--token-file: " + e.getMessage(), null);
+        }
+    }
+
+    private Endpoints.ChannelFactory transport() throws IOException {
         ShipperConfig.Tls t = toTls();
         if (!t.enabled()) {
             if (serverName != null) {

@@ -109,7 +109,7 @@ public final class ShipperCommand implements Callable<Integer> {
             spoolDir = Path.of(System.getenv().getOrDefault("HOLDFAST_HOME", "."), "data", "spool");
         }
         Overrides o = new Overrides(targets, absolute(watch), absolute(exclude), spoolDir, kind, metricsPort, agentId,
-                tls.toTls());
+                tls.toTls(), tls.tokenFile());
         if (config == null && targets.isEmpty()) {
             throw new InvalidConfigException(List.of("--intake: give at least one HOST:PORT (or intake.endpoints in --config)"));
         }

@@ -9,6 +9,7 @@ import dev.holdfast.shipper.intake.Backoff;
 import dev.holdfast.shipper.source.EbpfSource;
 import dev.holdfast.shipper.source.FallbackSource;
 import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.shipper.intake.BearerToken;
 import dev.holdfast.shipper.intake.TlsChannels;
 import dev.holdfast.shipper.intake.IntakeSession;
 import dev.holdfast.shipper.source.EventSource;
@@ -90,7 +91,7 @@ public final class Shipper implements AutoCloseable {
         ShipperConfig.Intake in = config.intake();
         Endpoints endpoints;
         try {
-            endpoints = Endpoints.standard(in.endpoints(), in.dnsRefresh().toNanos(), channels(in.tls()));
+            endpoints = Endpoints.standard(in.endpoints(), in.dnsRefresh().toNanos(), channels(in));
         } catch (IOException | RuntimeException e) {
             source.close();
             spool.close();
@@ -102,10 +103,17 @@ public final class Shipper implements AutoCloseable {
                 new Batching(b.maxEvents(), (int) b.maxBytes(), b.maxDelay().toNanos()), config.priority(), log);
     }
 
-    /** Plaintext, or TLS with the client certificate re-read when its files change. */
-    private static Endpoints.ChannelFactory channels(ShipperConfig.Tls tls) throws IOException {
-        return tls.enabled() ? TlsChannels.open(tls.files(), tls.serverName(), java.time.Clock.systemUTC())
+    /**
+     * Plaintext, or TLS with the client certificate re-read when its files change; with a bearer token on every call
+     * when a token file is configured.
+     */
+    private static Endpoints.ChannelFactory channels(ShipperConfig.Intake in) throws IOException {
+        ShipperConfig.Tls tls = in.tls();
+        Endpoints.ChannelFactory channels = tls.enabled()
+                ? TlsChannels.open(tls.files(), tls.serverName(), java.time.Clock.systemUTC())
                 : Endpoints::plaintextChannel;
+        return in.tokenFile() == null ? channels
+                : channels.intercepted(BearerToken.fromFile(in.tokenFile(), java.time.Clock.systemUTC()));
     }
 
     private static EventSource openSource(ShipperConfig config, PrintStream log)

@@ -18,9 +18,17 @@ import java.util.List;
  * @param metricsPort replaces metrics.port
  * @param agentId     replaces agentId
  * @param tls         its non-null fields replace intake.tls's
+ * @param tokenFile   replaces intake.tokenFile ({@code --token-file})
  */
 public record Overrides(List<Endpoints.Target> endpoints, List<String> watch, List<String> exclude, Path spoolDir,
-                        SourceKind source, Integer metricsPort, String agentId, ShipperConfig.Tls tls) {
+                        SourceKind source, Integer metricsPort, String agentId, ShipperConfig.Tls tls,
+                        Path tokenFile) {
+
+    /** Without a token file. */
+    public Overrides(List<Endpoints.Target> endpoints, List<String> watch, List<String> exclude, Path spoolDir,
+                     SourceKind source, Integer metricsPort, String agentId, ShipperConfig.Tls tls) {
+        this(endpoints, watch, exclude, spoolDir, source, metricsPort, agentId, tls, null);
+    }
 
     public static final Overrides NONE = new Overrides(List.of(), List.of(), List.of(), null, null, null, null);
 
@@ -43,7 +51,10 @@ public record Overrides(List<Endpoints.Target> endpoints, List<String> watch, Li
 
     ShipperConfig.Intake intake(ShipperConfig.Intake in) {
         ShipperConfig.Intake out = endpoints.isEmpty() ? in : new ShipperConfig.Intake(endpoints, in.dnsRefresh(),
-                in.connectTimeout(), in.backoffBase(), in.backoffCap(), in.window(), in.tls());
+                in.connectTimeout(), in.backoffBase(), in.backoffCap(), in.window(), in.tls(), in.tokenFile());
+        if (tokenFile != null) {
+            out = out.withTokenFile(tokenFile);
+        }
         ShipperConfig.Tls t = out.tls();
         return tls.equals(ShipperConfig.Tls.OFF) ? out : out.withTls(new ShipperConfig.Tls(
                 tls.ca() != null ? tls.ca() : t.ca(), tls.cert() != null ? tls.cert() : t.cert(),

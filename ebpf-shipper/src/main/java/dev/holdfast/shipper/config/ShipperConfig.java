@@ -42,12 +42,19 @@ public record ShipperConfig(
      * @param backoffCap     ... up to this
      * @param window         batches sent and not yet acknowledged, per connection
      * @param tls            TLS to the intakes; {@link Tls#OFF} = plaintext
+     * @param tokenFile      a file holding the bearer token sent on every call (the intake's auth.tokens); null = none
      */
     public record Intake(List<Endpoints.Target> endpoints, Duration dnsRefresh, Duration connectTimeout,
-                         Duration backoffBase, Duration backoffCap, int window, Tls tls) {
+                         Duration backoffBase, Duration backoffCap, int window, Tls tls, Path tokenFile) {
         public Intake {
             endpoints = List.copyOf(endpoints);
             Objects.requireNonNull(tls, "tls");
+        }
+
+        /** Without a bearer token. */
+        public Intake(List<Endpoints.Target> endpoints, Duration dnsRefresh, Duration connectTimeout,
+                      Duration backoffBase, Duration backoffCap, int window, Tls tls) {
+            this(endpoints, dnsRefresh, connectTimeout, backoffBase, backoffCap, window, tls, null);
         }
 
         /** Plaintext. */
@@ -58,7 +65,14 @@ public record ShipperConfig(
 
         /** A copy with other TLS settings. */
         public Intake withTls(Tls newTls) {
-            return new Intake(endpoints, dnsRefresh, connectTimeout, backoffBase, backoffCap, window, newTls);
+            return new Intake(endpoints, dnsRefresh, connectTimeout, backoffBase, backoffCap, window, newTls,
+                    tokenFile);
+        }
+
+        /** A copy with another bearer token file. */
+        public Intake withTokenFile(Path newTokenFile) {
+            return new Intake(endpoints, dnsRefresh, connectTimeout, backoffBase, backoffCap, window, tls,
+                    newTokenFile);
         }
     }
 

@@ -91,7 +91,8 @@ final class ShipperConfigReader {
                 s.duration("backoffBase", d.backoffBase()),
                 s.duration("backoffCap", d.backoffCap()),
                 (int) s.integer("window", d.window()),
-                tls(s.section("tls")));
+                tls(s.section("tls")),
+                file(s, "tokenFile"));
         s.rejectUnknownKeys();
         return in;
     }

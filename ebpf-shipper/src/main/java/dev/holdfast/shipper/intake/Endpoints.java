@@ -137,6 +137,27 @@ public final class Endpoints implements AutoCloseable {
                 }
             };
         }
+
+        /** Every call on this factory's channels goes through {@code interceptor} (e.g. a bearer token). */
+        default ChannelFactory intercepted(io.grpc.ClientInterceptor interceptor) {
+            ChannelFactory owner = this;
+            return new ChannelFactory() {
+                @Override
+                public ManagedChannel create(InetSocketAddress address) {
+                    return new InterceptedChannel(owner.create(address), interceptor);
+                }
+
+                @Override
+                public ManagedChannel create(Endpoint endpoint) {
+                    return new InterceptedChannel(owner.create(endpoint), interceptor);
+                }
+
+                @Override
+                public void close() {
+                    owner.close();
+                }
+            };
+        }
     }
 
     private final List<Target> targets;
