@@ -65,7 +65,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The abuse suite: hostile clients against a running intake in its own JVM, started with the launcher's intake flags
  * (heap and direct memory capped) and a file-descriptor limit of {@value #FD_LIMIT}. Each case runs while a canary
  * agent sends a small batch every 20 ms, and asserts that the intake stays ready, the canary is served without a
- * failure and with its latency bounded, and the intake's RSS stays under {@value #RSS_BOUND_MIB} MiB. Figures per case
+ * failure and with its p99 under 2 s, and the intake's RSS stays under {@value #RSS_BOUND_MIB} MiB. Figures per case
  * go to target/abuse-report.md.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -109,14 +109,6 @@ class AbuseSuiteIT {
 
     /** Runs one attack for its duration under watch, then checks and reports. */
     private void underAttack(String name, Duration length, Attack attack) throws Exception {
-        underAttack(name, length, true, attack);
-    }
-
-    /**
-     * @param latencyChecked whether the canary's p99 is asserted; where the attack costs this machine's CPUs more than
-     *                       the intake (the attacker shares them with the canary here), it is only reported
-     */
-    private void underAttack(String name, Duration length, boolean latencyChecked, Attack attack) throws Exception {
         long before = Rss.now(intake.pid());
         canary.mark();
         AtomicInteger notReady = new AtomicInteger();
@@ -150,10 +142,8 @@ class AbuseSuiteIT {
             assertTrue(intake.alive(), name + ": the intake died; its log: " + intake.log());
             assertEquals(0, notReady.get(), name + ": /readyz was not 200 during the attack");
             assertEquals(0, s.failed(), name + ": the canary's batches failed: " + s.errors());
-            if (latencyChecked) {
-                assertTrue(s.sent() > 10, name + ": the canary was barely served: " + s);
-                assertTrue(s.p99() < 2_000, name + ": canary p99 " + s.p99() + " ms");
-            }
+            assertTrue(s.sent() > 10, name + ": the canary was barely served: " + s);
+            assertTrue(s.p99() < 2_000, name + ": canary p99 " + s.p99() + " ms");
             assertTrue(peak < RSS_BOUND_MIB * MIB, name + ": RSS peaked at " + peak / MIB + " MiB");
         }
     }
@@ -176,27 +166,28 @@ class AbuseSuiteIT {
                     ManagedChannel ch = channel(intake.grpcPort());
                     channels.add(ch);
                     String agent = "never-reads-" + c;
-                    ClientCallStreamObserver<byte[]>[] holder = new ClientCallStreamObserver[1];
+                    java.util.concurrent.atomic.AtomicReference<ClientCallStreamObserver<byte[]>> holder =
+                            new java.util.concurrent.atomic.AtomicReference<>();
                     ClientCalls.asyncBidiStreamingCall(ch.newCall(RAW_STREAM, CallOptions.DEFAULT),
                             new ClientResponseObserver<byte[], IntakeMessage>() {
                                 @Override
                                 public void beforeStart(ClientCallStreamObserver<byte[]> requests) {
                                     requests.disableAutoRequestWithInitial(0); // never reads a single ack
-                                    holder[0] = requests;
+                                    holder.set(requests);
                                 }
 
                                 @Override public void onNext(IntakeMessage value) { }
                                 @Override public void onError(Throwable t) { }
                                 @Override public void onCompleted() { }
                             });
-                    holder[0].onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agent)).build()
+                    holder.get().onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setAgentId(agent)).build()
                             .toByteArray());
                     new Thread(() -> {
                         long seq = 0;
                         long end = System.nanoTime() + length.toNanos();
                         while (System.nanoTime() < end) {
-                            if (holder[0].isReady()) {
-                                holder[0].onNext(AgentMessage.newBuilder().setBatch(batch(agent, ++seq, 1, batchPad.length))
+                            if (holder.get().isReady()) {
+                                holder.get().onNext(AgentMessage.newBuilder().setBatch(batch(agent, ++seq, 1, batchPad.length))
                                         .build().toByteArray());
                                 sent.incrementAndGet();
                             } else {
@@ -244,39 +235,52 @@ class AbuseSuiteIT {
     void almostCompleteMessagesOnManyConnections() throws Exception {
         // 2 x limits.maxBatchBytes + 1 MiB is the gRPC frame limit; each message stops one byte short of it
         int size = (int) (9 * MIB) - 1;
-        // What is asserted here is the intake's memory (the 2.5 GB) and readiness; the canary's latency only
-        // reported: pushing 900 MB through 100 client transports takes this machine's CPUs from the canary too
-        underAttack("100 connections each holding a 9 MiB message minus one byte", Duration.ofSeconds(10), false,
-                length -> {
-            List<ManagedChannel> channels = new ArrayList<>();
+        // The attacker runs in its own JVM: 100 client transports holding 900 MB would otherwise share this JVM's
+        // allocator and threads with the canary, and the canary would measure the test instead of the intake
+        underAttack("100 connections each holding a 9 MiB message minus one byte", Duration.ofSeconds(10), length -> {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-XX:MaxDirectMemorySize=2g", "-cp", System.getProperty("java.class.path"),
+                    PartialMessages.class.getName(), Integer.toString(intake.grpcPort()), "100",
+                    Integer.toString(size), Long.toString(length.toSeconds())));
+            Process attacker = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(attacker.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            assertTrue(attacker.waitFor(30, TimeUnit.SECONDS), "the attacker process did not end");
+            assertEquals(0, attacker.exitValue(), out);
+            return out;
+        });
+    }
+
+    /** The attacker of {@link #almostCompleteMessagesOnManyConnections}, in its own JVM: PORT CONNECTIONS SIZE SECONDS. */
+    public static final class PartialMessages {
+        public static void main(String[] args) throws Exception {
+            int port = Integer.parseInt(args[0]);
+            int connections = Integer.parseInt(args[1]);
+            int size = Integer.parseInt(args[2]);
+            long seconds = Long.parseLong(args[3]);
             CountDownLatch release = new CountDownLatch(1);
             AtomicLong streamed = new AtomicLong();
             AtomicInteger failed = new AtomicInteger();
-            List<Thread> threads = new ArrayList<>();
-            try {
-                for (int c = 0; c < 100; c++) {
-                    ManagedChannel ch = channel(intake.grpcPort());
-                    channels.add(ch);
-                    Thread t = new Thread(() -> {
-                        try {
-                            ClientCalls.blockingUnaryCall(ch, RAW_SEND_STREAM, CallOptions.DEFAULT
-                                    .withDeadlineAfter(length.toMillis() + 5_000, TimeUnit.MILLISECONDS),
-                                    new StallingBody(size, release, streamed));
-                        } catch (RuntimeException e) {
-                            failed.incrementAndGet();
-                        }
-                    });
-                    t.setDaemon(true);
-                    t.start();
-                    threads.add(t);
-                }
-                Thread.sleep(length.toMillis());
-            } finally {
-                channels.forEach(ManagedChannel::shutdownNow);
-                release.countDown();
+            List<ManagedChannel> channels = new ArrayList<>();
+            for (int c = 0; c < connections; c++) {
+                ManagedChannel ch = channel(port);
+                channels.add(ch);
+                Thread t = new Thread(() -> {
+                    try {
+                        ClientCalls.blockingUnaryCall(ch, RAW_SEND_STREAM, CallOptions.DEFAULT
+                                .withDeadlineAfter(seconds + 5, TimeUnit.SECONDS), new StallingBody(size, release, streamed));
+                    } catch (RuntimeException e) {
+                        failed.incrementAndGet();
+                    }
+                });
+                t.setDaemon(true);
+                t.start();
             }
-            return streamed.get() / MIB + " MiB streamed in, " + failed.get() + " calls failed";
-        });
+            Thread.sleep(seconds * 1000);
+            System.out.println(streamed.get() / MIB + " MiB written by " + connections + " calls, "
+                    + failed.get() + " failed before the end");
+            System.out.flush();
+            Runtime.getRuntime().halt(0); // the stalled calls end with the process, as an attacker's would
+        }
     }
 
     @Test
@@ -317,8 +321,8 @@ class AbuseSuiteIT {
     @Test
     @Order(5)
     void gzipBombs() throws Exception {
-        // gRPC accepts gzip-compressed messages: 64 MiB of zeros compress to about 64 KiB; the message limit applies to
-        // the inflated size, so the intake must stop inflating at it instead of holding 64 MiB per call
+        // gzip-compressed holdfast.v1 messages (64 KiB inflating to 64 MiB): agents never compress, so the intake
+        // accepts no compression there and refuses them unread, UNIMPLEMENTED, without inflating a byte
         underAttack("gzip bombs: 64 KiB inflating to 64 MiB", Duration.ofSeconds(6), length -> {
             ManagedChannel ch = channel(intake.grpcPort());
             int refused = 0;
@@ -332,15 +336,15 @@ class AbuseSuiteIT {
                                 .withDeadlineAfter(10, TimeUnit.SECONDS), zeros);
                         other++;
                     } catch (StatusRuntimeException e) {
-                        if (e.getStatus().getCode() == io.grpc.Status.Code.RESOURCE_EXHAUSTED) refused++; else other++;
+                        if (e.getStatus().getCode() == io.grpc.Status.Code.UNIMPLEMENTED) refused++; else other++;
                     }
                 }
             } finally {
                 ch.shutdownNow();
             }
-            assertEquals(0, other, "every bomb is refused for its inflated size");
+            assertEquals(0, other, "every compressed message is refused unread");
             assertTrue(refused > 0);
-            return refused + " refused as RESOURCE_EXHAUSTED (message larger than the limit once inflated)";
+            return refused + " refused as UNIMPLEMENTED (no decompressor: nothing inflated)";
         });
     }
 
@@ -531,6 +535,8 @@ class AbuseSuiteIT {
         private final List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
         private final List<String> errors = Collections.synchronizedList(new ArrayList<>());
         private volatile boolean stopped;
+        /** Calls started before this belong to the previous case: not counted in this one. */
+        private volatile long markNanos = Long.MIN_VALUE;
 
         Canary(int port) {
             // its own I/O thread: the attackers live in this JVM too, and must not slow the canary's side
@@ -543,13 +549,17 @@ class AbuseSuiteIT {
                 while (!stopped) {
                     EventBatch b = batch("canary", ++seq, 5, 100);
                     long t0 = System.nanoTime();
+                    String error = null;
                     try {
                         BatchAck ack = stub.withDeadlineAfter(5, TimeUnit.SECONDS).send(b);
-                        if (ack.getStatus() != BatchAck.Status.PERSISTED) errors.add(ack.getStatus() + " " + ack.getMessage());
+                        if (ack.getStatus() != BatchAck.Status.PERSISTED) error = ack.getStatus() + " " + ack.getMessage();
                     } catch (StatusRuntimeException e) {
-                        if (!stopped) errors.add(e.getStatus().toString());
+                        error = stopped ? null : e.getStatus().toString();
                     }
-                    latencies.add((System.nanoTime() - t0) / 1_000_000);
+                    if (t0 - markNanos >= 0) {
+                        latencies.add((System.nanoTime() - t0) / 1_000_000);
+                        if (error != null) errors.add(error);
+                    }
                     AbuseSuiteIT.sleep(20);
                 }
             }, "canary");
@@ -558,6 +568,7 @@ class AbuseSuiteIT {
         }
 
         void mark() {
+            markNanos = System.nanoTime();
             latencies.clear();
             errors.clear();
         }

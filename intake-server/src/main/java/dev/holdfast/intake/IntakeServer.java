@@ -14,6 +14,7 @@ import dev.holdfast.wal.WalConfig;
 import dev.holdfast.wal.WalDirectory;
 import dev.holdfast.tls.ReloadingTls;
 import dev.holdfast.tls.TlsContexts;
+import io.grpc.DecompressorRegistry;
 import io.grpc.Server;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
@@ -213,6 +214,9 @@ public final class IntakeServer implements AutoCloseable {
                 .keepAliveTime(60, TimeUnit.SECONDS)
                 .keepAliveTimeout(20, TimeUnit.SECONDS)
                 .maxInboundMessageSize(frameLimit)
+                // holdfast.v1 agents never compress: a compressed message (a gzip bomb, say) is refused unread,
+                // UNIMPLEMENTED, instead of inflated up to the frame limit; OTLP's gzip comes with its own limits
+                .decompressorRegistry(DecompressorRegistry.emptyInstance())
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 // gRPC's default advertises 2^31-1 concurrent streams: one connection could open any number of
                 // streams, each holding buffers and an agent's state; agents need one (the shipper) or a few
