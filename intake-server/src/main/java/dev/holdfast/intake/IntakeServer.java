@@ -126,10 +126,10 @@ public final class IntakeServer implements AutoCloseable {
             TlsMetrics tlsMetrics = new TlsMetrics(registry, clock);
             tls = ReloadingTls.load(tlsConfig.files(), clock, tlsMetrics);
             tlsMetrics.bind(tls);
-            ClientAuth auth = tlsConfig.clientAuth() == IntakeConfig.Tls.ClientAuth.OPTIONAL ? ClientAuth.OPTIONAL
+            ClientAuth clientAuth = tlsConfig.clientAuth() == IntakeConfig.Tls.ClientAuth.OPTIONAL ? ClientAuth.OPTIONAL
                     : ClientAuth.REQUIRE;
-            grpcTls = TlsContexts.grpcServer(tls, auth);
-            httpTls = tlsConfig.onHttp() ? TlsContexts.httpServer(tls, auth) : null;
+            grpcTls = TlsContexts.grpcServer(tls, clientAuth);
+            httpTls = tlsConfig.onHttp() ? TlsContexts.httpServer(tls, clientAuth) : null;
             tlsWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread th = new Thread(r, "holdfast-tls-reload");
                 th.setDaemon(true);
