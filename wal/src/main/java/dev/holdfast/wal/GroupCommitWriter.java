@@ -8,16 +8,14 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The only thread that writes the WAL. Callers hand it batches; it takes every batch waiting (up to a byte budget,
- * lingering at most {@code maxDelay} for more when the group is small), appends them, makes the whole group durable
- * with one msync, and only then completes their futures. Many concurrent batches therefore share one sync, and no
- * caller thread ever touches the disk.
+ * The only thread that writes the WAL. Callers hand it batches; it takes the batches waiting (in turn between agents,
+ * see {@link RoundRobinQueue}; up to a byte budget, lingering at most {@code maxDelay} for more when the group is
+ * small), appends them, makes the whole group durable with one msync, and only then completes their futures. Many
+ * concurrent batches therefore share one sync, and no caller thread ever touches the disk.
  */
 final class GroupCommitWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
@@ -33,7 +31,8 @@ final class GroupCommitWriter implements AutoCloseable {
     private final DiskGuard guard;
     private final CommitListener listener;
     private final SequenceSnapshots snapshots;
-    private final BlockingQueue<Request> pending = new LinkedBlockingQueue<>();
+    /** Round robin between agents: one agent's flood does not queue another agent's batch behind it. */
+    private final RoundRobinQueue<Request> pending = new RoundRobinQueue<>(r -> r.header().agentId());
     private final Thread thread;
     private volatile boolean accepting = true;
     private volatile boolean running = true;

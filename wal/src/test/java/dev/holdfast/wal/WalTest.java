@@ -26,6 +26,48 @@ class WalTest {
     }
 
     @Test
+    void anotherAgentsBatchIsWrittenInTheNextGroupNotBehindAFlood() throws Exception {
+        // the writer is held in its first group's commit while one agent queues 300 batches and another one
+        CountDownLatch firstCommit = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CommitListener holdFirst = (batches, events, bytes, syncNanos) -> {
+            if (firstCommit.getCount() > 0) {
+                firstCommit.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        WalConfig cfg = new WalConfig(tmp.resolve("wal"), true, 0, 256 << 10, "FAST_HOURLY", 1L << 20,
+                WalConfig.defaults(tmp, true).limits(), WalConfig.CHECKPOINT_INTERVAL_MILLIS);
+        try (Wal wal = Wal.open(cfg, holdFirst)) {
+            List<CompletableFuture<AppendResult>> flood = new ArrayList<>();
+            flood.add(wal.append(header("flood", 1, BatchPriority.NORMAL), payload("flood", 1, 32 << 10)));
+            assertTrue(firstCommit.await(10, TimeUnit.SECONDS));
+            for (int seq = 2; seq <= 300; seq++) {
+                flood.add(wal.append(header("flood", seq, BatchPriority.NORMAL), payload("flood", seq, 32 << 10)));
+            }
+            CompletableFuture<AppendResult> canary = wal.append(header("canary", 1, BatchPriority.NORMAL),
+                    payload("canary", 1, 100));
+            release.countDown();
+            long canaryIndex = canary.get(10, TimeUnit.SECONDS).index();
+            // a group holds at most 256 KiB: 8 of the flood's 32 KiB batches; FIFO would put the canary after 300
+            long floodIndex10 = flood.get(9).get(10, TimeUnit.SECONDS).index();
+            assertTrue(canaryIndex < floodIndex10, "the canary was written at " + canaryIndex
+                    + ", after the flood's 10th batch at " + floodIndex10);
+            long prev = -1;
+            for (CompletableFuture<AppendResult> f : flood) {
+                AppendResult r = f.get(10, TimeUnit.SECONDS);
+                assertEquals(AppendResult.Status.PERSISTED, r.status());
+                assertTrue(r.index() > prev, "the flood's own batches stay in order");
+                prev = r.index();
+            }
+        }
+    }
+
+    @Test
     void roundTripKeepsHeaderAndExactBytes() throws Exception {
         try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
             List<CompletableFuture<AppendResult>> acks = new ArrayList<>();
