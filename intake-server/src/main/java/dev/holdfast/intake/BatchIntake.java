@@ -92,11 +92,15 @@ public final class BatchIntake {
             metrics.rejected("disk_pressure");
             return done(ack(seq, BatchAck.Status.RETRY_LATER, jitter(wal.guard().retryAfterMs()), refusal), receivedNanos);
         }
-        int ticket = inflight.tryAcquire(bytes.length);
-        if (ticket < 0) {
-            metrics.rejected("overload");
-            return done(ack(seq, BatchAck.Status.RETRY_LATER, jitter(overloadRetryAfterMs),
-                    "intake overloaded: in-flight byte limit reached (limits.maxInflightBytes)"), receivedNanos);
+        String agentId = valid.header().agentId();
+        int admitted = bytes.length;
+        InflightBytes.Refusal overload = inflight.tryAcquire(agentId, admitted);
+        if (overload != InflightBytes.Refusal.NONE) {
+            boolean share = overload == InflightBytes.Refusal.AGENT_SHARE;
+            metrics.rejected(share ? "overload_agent_share" : "overload");
+            return done(ack(seq, BatchAck.Status.RETRY_LATER, jitter(overloadRetryAfterMs), share
+                    ? "intake busy: this agent holds its share of the in-flight byte limit (limits.maxInflightBytes)"
+                    : "intake overloaded: in-flight byte limit reached (limits.maxInflightBytes)"), receivedNanos);
         }
         return wal.append(valid.header(), valid.bytes())
                 .thenCompose(r -> switch (r.status()) {
@@ -105,7 +109,7 @@ public final class BatchIntake {
                     case CONFLICT, TOO_LARGE, REJECTED -> CompletableFuture.completedFuture(r);
                 })
                 .handle((r, error) -> {
-                    inflight.release(ticket);
+                    inflight.release(agentId, admitted);
                     BatchAck ack;
                     if (error != null) {
                         metrics.rejected("wal_error");
