@@ -14,9 +14,8 @@ import dev.holdfast.protocol.v1.Hello;
 import dev.holdfast.protocol.v1.IntakeMessage;
 import dev.holdfast.protocol.v1.IntakeServiceGrpc;
 import dev.holdfast.protocol.v1.Priority;
+import dev.holdfast.testkit.StallingMessage;
 import io.grpc.CallOptions;
-import io.grpc.Drainable;
-import io.grpc.KnownLength;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
@@ -41,7 +40,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -238,16 +236,31 @@ class AbuseSuiteIT {
         // The attacker runs in its own JVM: 100 client transports holding 900 MB would otherwise share this JVM's
         // allocator and threads with the canary, and the canary would measure the test instead of the intake
         underAttack("100 connections each holding a 9 MiB message minus one byte", Duration.ofSeconds(10), length -> {
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            // at the lowest CPU priority: on a network the attacker has a machine of its own; on these two cores,
+            // pushing 900 MB through gRPC would otherwise take the CPU from the intake and the canary alike
+            List<String> cmd = new ArrayList<>(List.of("nice", "-n", "19",
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx256m", "-XX:MaxDirectMemorySize=2g", "-cp", System.getProperty("java.class.path"),
                     PartialMessages.class.getName(), Integer.toString(intake.grpcPort()), "100",
                     Integer.toString(size), Long.toString(length.toSeconds())));
+            double perConnectionBefore = closedFor("partial_bytes");
+            double totalBefore = closedFor("partial_bytes_total");
             Process attacker = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(attacker.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             assertTrue(attacker.waitFor(30, TimeUnit.SECONDS), "the attacker process did not end");
             assertEquals(0, attacker.exitValue(), out);
-            return out;
+            long perConnection = Math.round(closedFor("partial_bytes") - perConnectionBefore);
+            long total = Math.round(closedFor("partial_bytes_total") - totalBefore);
+            // the messages really reached the intake: it had to close connections for them
+            assertTrue(total > 0, "no connection was closed for limits.connections.partialMessageBytesTotal: " + out);
+            return out + "; the intake closed " + total + " connections for the total budget (96 MiB), "
+                    + perConnection + " for their own";
         });
+    }
+
+    private double closedFor(String reason) throws InterruptedException {
+        double v = intake.metric("holdfast_connections_refused_total{port=\"grpc\",reason=\"" + reason + "\"}");
+        return Double.isNaN(v) ? 0 : v;
     }
 
     /** The attacker of {@link #almostCompleteMessagesOnManyConnections}, in its own JVM: PORT CONNECTIONS SIZE SECONDS. */
@@ -264,10 +277,14 @@ class AbuseSuiteIT {
             for (int c = 0; c < connections; c++) {
                 ManagedChannel ch = channel(port);
                 channels.add(ch);
+                StallingMessage.awaitReady(ch, Duration.ofSeconds(10));
+                StallingMessage.flushEvery(Duration.ofMillis(50), () -> IntakeServiceGrpc.newBlockingStub(ch)
+                        .withDeadlineAfter(2, TimeUnit.SECONDS).resume(Hello.newBuilder().setAgentId("flusher").build()),
+                        release);
                 Thread t = new Thread(() -> {
                     try {
                         ClientCalls.blockingUnaryCall(ch, RAW_SEND_STREAM, CallOptions.DEFAULT
-                                .withDeadlineAfter(seconds + 5, TimeUnit.SECONDS), new StallingBody(size, release, streamed));
+                                .withDeadlineAfter(seconds + 5, TimeUnit.SECONDS), new StallingMessage(size, release, streamed));
                     } catch (RuntimeException e) {
                         failed.incrementAndGet();
                     }
@@ -425,10 +442,7 @@ class AbuseSuiteIT {
     private static final MethodDescriptor<byte[], byte[]> RAW_SEND = IntakeServiceGrpc.getSendMethod()
             .toBuilder(BYTES, BYTES).build();
     private static final MethodDescriptor<InputStream, byte[]> RAW_SEND_STREAM = IntakeServiceGrpc.getSendMethod()
-            .toBuilder(new MethodDescriptor.Marshaller<InputStream>() {
-                @Override public InputStream stream(InputStream value) { return value; }
-                @Override public InputStream parse(InputStream stream) { return stream; }
-            }, BYTES).build();
+            .toBuilder(StallingMessage.marshaller(), BYTES).build();
 
     private static ManagedChannel channel(int port) {
         return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
@@ -488,42 +502,6 @@ class AbuseSuiteIT {
      * drains the body into its framer in one write (cheap for the attacker, whose CPU the canary shares here), then the
      * body blocks where its last byte would be.
      */
-    private static final class StallingBody extends InputStream implements KnownLength, Drainable {
-        private static final byte[] SHARED = new byte[(int) (9 * MIB)];
-        private final int size;
-        private final CountDownLatch release;
-        private final AtomicLong streamed;
-
-        StallingBody(int size, CountDownLatch release, AtomicLong streamed) {
-            this.size = size;
-            this.release = release;
-            this.streamed = streamed;
-        }
-
-        @Override
-        public int available() {
-            return size;
-        }
-
-        @Override
-        public int drainTo(OutputStream target) throws IOException {
-            target.write(SHARED, 0, size - 1);
-            target.flush();
-            streamed.addAndGet(size - 1);
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            throw new IOException("the attack is over");
-        }
-
-        @Override
-        public int read() throws IOException {
-            throw new IOException("drained, not read");
-        }
-    }
-
     /** A well-behaved agent: one small batch every 20 ms over its own connection, latency of each recorded. */
     static final class Canary implements AutoCloseable {
         record Stats(int sent, int failed, long p50, long p99, long max, List<String> errors) {

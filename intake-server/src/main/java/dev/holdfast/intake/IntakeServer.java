@@ -21,6 +21,7 @@ import io.netty.handler.ssl.SslContext;
 import dev.holdfast.intake.net.ConnectionGate;
 import dev.holdfast.intake.net.GatedServerChannel;
 import dev.holdfast.intake.net.OpenFiles;
+import dev.holdfast.intake.net.PartialMessages;
 import dev.holdfast.intake.net.PrefaceDeadline;
 import dev.holdfast.intake.net.RefusalLog;
 import io.grpc.netty.NettyServerBuilder;
@@ -54,8 +55,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class IntakeServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IntakeServer.class);
-    /** gRPC's own frame limit sits above ours so that an oversize batch gets a precise INVALID, not a reset. */
-    private static final int TRANSPORT_SLACK_BYTES = 1 << 20;
     static final long OVERLOAD_RETRY_AFTER_MS = 200;
 
     private final IntakeConfig config;
@@ -188,11 +187,14 @@ public final class IntakeServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        int frameLimit = (int) Math.min(Integer.MAX_VALUE - TRANSPORT_SLACK_BYTES,
-                limits.maxBatchBytes() * 2) + TRANSPORT_SLACK_BYTES;
+        int frameLimit = (int) limits.messageBytes();
         ConnectionGate grpcGate = gate("grpc", connections, connections.fdReserve(), files);
         // with TLS, the deadline covers the TLS handshake too: transportReady comes after both
         PrefaceDeadline preface = new PrefaceDeadline(connections.requestTimeout());
+        PartialMessages partial = new PartialMessages(connections.partialMessageBytes(),
+                connections.partialMessageBytesTotal(), grpcGate.listener());
+        Gauge.builder("partial.message.bytes", partial, PartialMessages::heldBytes).baseUnit("bytes")
+                .description("Bytes of gRPC messages still being received, over all connections").register(registry);
         grpcBoss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("intake-grpc-accept", true),
                 NioIoHandler.newFactory());
         grpcWorkers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("intake-grpc-io", true),
@@ -203,8 +205,9 @@ public final class IntakeServer implements AutoCloseable {
             builder.sslContext(grpcTls); // peers' certificates reach calls as Grpc.TRANSPORT_ATTR_SSL_SESSION
         }
         grpc = builder
-                .channelFactory(() -> new GatedServerChannel(grpcGate, preface))
+                .channelFactory(() -> new GatedServerChannel(grpcGate, preface, partial))
                 .addTransportFilter(preface)
+                .addStreamTracerFactory(partial)
                 .bossEventLoopGroup(grpcBoss)
                 .workerEventLoopGroup(grpcWorkers)
                 .executor(grpcExecutor)

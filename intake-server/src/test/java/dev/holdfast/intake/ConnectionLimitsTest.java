@@ -4,6 +4,7 @@ import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.Priority;
+import dev.holdfast.testkit.StallingMessage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +24,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -46,11 +50,15 @@ class ConnectionLimitsTest {
     }
 
     private IntakeServer start(IntakeConfig.Connections connections) throws Exception {
+        return start(IntakeConfig.defaults().limits().maxBatchBytes(), connections);
+    }
+
+    private IntakeServer start(long maxBatchBytes, IntakeConfig.Connections connections) throws Exception {
         IntakeConfig d = IntakeConfig.defaults();
         IntakeConfig.Limits l = d.limits();
         IntakeConfig cfg = new IntakeConfig("limits", tmp.resolve("data"), Durability.WRITTEN,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0),
-                new IntakeConfig.Limits(l.maxBatchBytes(), l.maxEventsPerBatch(), l.maxAgentIdBytes(),
+                new IntakeConfig.Limits(maxBatchBytes, l.maxEventsPerBatch(), l.maxAgentIdBytes(),
                         l.maxInflightBytes(), l.maxEventBytes(), connections),
                 d.wal(), d.forwarder()).withoutForwarder();
         IntakeServer s = new IntakeServer(cfg, IntakeServer.newRegistry()).start();
@@ -140,6 +148,98 @@ class ConnectionLimitsTest {
                 URI.create("http://127.0.0.1:" + server.httpPort() + "/healthz")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, healthz.statusCode());
+    }
+
+    @Test
+    void aConnectionHoldingTooManyUnfinishedMessagesIsClosedAndOthersAreServed() throws Exception {
+        // 1 MiB batches: the largest message read is 2 x 1 MiB + 1 MiB; a connection may hold 5 MiB of messages in
+        // progress, all connections 9 MiB
+        IntakeServer server = start(1 << 20, new IntakeConfig.Connections(50, 50, 0, Duration.ofMinutes(5),
+                Duration.ofSeconds(10), 5 << 20, 9 << 20));
+        int size = 3 << 20; // 3 MiB minus one byte reach the intake
+        String held = "holdfast_partial_message_bytes";
+        CountDownLatch releaseOne = new CountDownLatch(1);
+        try (Stalled oneConnection = new Stalled(server.grpcPort(), 1, 3, size, releaseOne)) {
+            // two messages fit the connection's budget, the third does not: the connection is closed
+            assertEquals(1.0, awaitMetric(server, refused("partial_bytes"), 1.0));
+            // (the client reconnects, for its other calls: a connection is closed, not an address banned)
+            assertEquals(0.0, awaitMetric(server, held, 0.0), "the closed connection's streams gave their bytes back");
+            assertPersisted(server, "well-behaved");
+        } finally {
+            releaseOne.countDown();
+        }
+        CountDownLatch releaseFive = new CountDownLatch(1);
+        try (Stalled fiveConnections = new Stalled(server.grpcPort(), 5, 1, size, releaseFive)) {
+            // each connection is within its budget, 3 MiB each; the fourth and the fifth take all of them over
+            // 9 MiB: two connections are closed, one at a time, and three stay
+            assertEquals(2.0, awaitMetric(server, refused("partial_bytes_total"), 2.0));
+            double left = metric(server, held);
+            assertTrue(left > 6 << 20 && left <= 9 << 20, "three connections hold their 3 MiB each: " + left);
+            assertPersisted(server, "well-behaved-2");
+            assertEquals(1.0, metric(server, refused("partial_bytes")), "no connection went over its own budget");
+        } finally {
+            releaseFive.countDown();
+        }
+        assertEquals(0.0, awaitMetric(server, held, 0.0), "closed calls give their bytes back");
+    }
+
+    private static String refused(String reason) {
+        return "holdfast_connections_refused_total{port=\"grpc\",reason=\"" + reason + "\"}";
+    }
+
+    /** Calls that each send a message one byte short of {@code size} and stall, over {@code connections}. */
+    private static final class Stalled implements AutoCloseable {
+        private static final io.grpc.MethodDescriptor<InputStream, byte[]> SEND = dev.holdfast.protocol.v1
+                .IntakeServiceGrpc.getSendMethod().toBuilder(StallingMessage.marshaller(),
+                        new dev.holdfast.protocol.ByteArrayMarshaller()).build();
+        private final List<io.grpc.ManagedChannel> channels = new ArrayList<>();
+
+        Stalled(int port, int connections, int callsEach, int size, CountDownLatch release)
+                throws InterruptedException {
+            AtomicLong streamed = new AtomicLong();
+            for (int c = 0; c < connections; c++) {
+                io.grpc.ManagedChannel ch = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", port)
+                        .usePlaintext().build();
+                channels.add(ch);
+                StallingMessage.awaitReady(ch, Duration.ofSeconds(10));
+                StallingMessage.flushEvery(Duration.ofMillis(50), () -> dev.holdfast.protocol.v1.IntakeServiceGrpc
+                        .newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS)
+                        .resume(dev.holdfast.protocol.v1.Hello.newBuilder().setAgentId("flusher").build()), release);
+                for (int i = 0; i < callsEach; i++) {
+                    Thread t = new Thread(() -> {
+                        try {
+                            io.grpc.stub.ClientCalls.blockingUnaryCall(ch, SEND, io.grpc.CallOptions.DEFAULT
+                                    .withDeadlineAfter(60, TimeUnit.SECONDS), new StallingMessage(size, release, streamed));
+                        } catch (RuntimeException e) {
+                            // released, or its connection closed: the intake's metrics say which
+                        }
+                    });
+                    t.setDaemon(true);
+                    t.start();
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            channels.forEach(io.grpc.ManagedChannel::shutdownNow);
+        }
+    }
+
+    private static double metric(IntakeServer server, String series) throws Exception {
+        String prefix = series + " ";
+        return metrics(server).lines().filter(l -> l.startsWith(prefix)).mapToDouble(
+                l -> Double.parseDouble(l.substring(prefix.length()).trim())).findFirst().orElse(Double.NaN);
+    }
+
+    private static double awaitMetric(IntakeServer server, String series, double expected) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        double value = metric(server, series);
+        while (value != expected && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            value = metric(server, series);
+        }
+        return value;
     }
 
     private void assertPersisted(IntakeServer server, String agent) throws Exception {

@@ -294,6 +294,17 @@ final class ConfigValidator {
         durationRange(p, "limits.connections.idleTimeout", c.idleTimeout(), Duration.ofSeconds(1), Duration.ofDays(1));
         durationRange(p, "limits.connections.requestTimeout", c.requestTimeout(), Duration.ofMillis(100),
                 Duration.ofMinutes(10));
+        if (l.maxBatchBytes() >= 1 && l.maxBatchBytes() <= GIB && c.partialMessageBytes() < l.messageBytes()) {
+            // otherwise the largest message the transport takes would have its connection closed half-way
+            p.add("limits.connections.partialMessageBytes: " + ByteSizes.format(c.partialMessageBytes())
+                    + " must be >= 2 x limits.maxBatchBytes + 1MiB (" + ByteSizes.format(l.messageBytes())
+                    + "), the largest message the intake reads");
+        }
+        if (c.partialMessageBytesTotal() < c.partialMessageBytes()) {
+            p.add("limits.connections.partialMessageBytesTotal: " + ByteSizes.format(c.partialMessageBytesTotal())
+                    + " must be >= limits.connections.partialMessageBytes ("
+                    + ByteSizes.format(c.partialMessageBytes()) + ")");
+        }
         if (l.maxInflightBytes() < l.maxBatchBytes()) {
             // Otherwise a single maximal batch could never be admitted.
             p.add("limits.maxInflightBytes: " + ByteSizes.format(l.maxInflightBytes())

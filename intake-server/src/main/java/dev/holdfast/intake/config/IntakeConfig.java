@@ -98,6 +98,15 @@ public record IntakeConfig(
             this(maxBatchBytes, maxEventsPerBatch, maxAgentIdBytes, maxInflightBytes, maxEventBytes,
                     Connections.DEFAULTS);
         }
+
+        /**
+         * The largest gRPC message the transport takes: above {@code maxBatchBytes} (twice it, plus 1 MiB) so that
+         * an oversize batch is read and answered INVALID with a precise message rather than reset unread.
+         */
+        public long messageBytes() {
+            long slack = 1 << 20;
+            return Math.min(Integer.MAX_VALUE - slack, maxBatchBytes * 2) + slack;
+        }
     }
 
     /**
@@ -109,11 +118,21 @@ public record IntakeConfig(
      *                       connections are refused while fewer are free, HTTP ones only below half of it
      * @param idleTimeout    a connection with no call in progress this long is closed (gRPC: GOAWAY)
      * @param requestTimeout an HTTP request must arrive whole within this (slowloris)
+     * @param partialMessageBytes      bytes of gRPC messages still being received that one connection may hold;
+     *                                 a connection over it is closed (at least {@link Limits#messageBytes()})
+     * @param partialMessageBytesTotal the same over all connections; over it the connection holding the most is
+     *                                 closed
      */
     public record Connections(int max, int maxPerAddress, int fdReserve, Duration idleTimeout,
-                              Duration requestTimeout) {
+                              Duration requestTimeout, long partialMessageBytes, long partialMessageBytesTotal) {
         public static final Connections DEFAULTS =
-                new Connections(4096, 512, 128, Duration.ofMinutes(5), Duration.ofSeconds(10));
+                new Connections(4096, 512, 128, Duration.ofMinutes(5), Duration.ofSeconds(10), 16L << 20, 96L << 20);
+
+        /** With the default budgets for partly received messages. */
+        public Connections(int max, int maxPerAddress, int fdReserve, Duration idleTimeout, Duration requestTimeout) {
+            this(max, maxPerAddress, fdReserve, idleTimeout, requestTimeout, DEFAULTS.partialMessageBytes,
+                    DEFAULTS.partialMessageBytesTotal);
+        }
     }
 
     /**

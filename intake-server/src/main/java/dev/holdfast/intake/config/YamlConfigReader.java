@@ -117,13 +117,21 @@ final class YamlConfigReader {
     }
 
     private static Limits limits(YamlSection s, Limits d) {
+        long maxBatchBytes = s.size("maxBatchBytes", d.maxBatchBytes());
+        // a larger maxBatchBytes raises the default budget for messages in progress with it, so that it still
+        // holds the largest message read (a value set explicitly is validated instead)
+        long messageBytes = new Limits(maxBatchBytes, 1, 1, 1, 0).messageBytes();
+        IntakeConfig.Connections dc = d.connections();
+        long partial = Math.max(dc.partialMessageBytes(), messageBytes);
+        IntakeConfig.Connections defaults = new IntakeConfig.Connections(dc.max(), dc.maxPerAddress(), dc.fdReserve(),
+                dc.idleTimeout(), dc.requestTimeout(), partial, Math.max(dc.partialMessageBytesTotal(), partial));
         Limits l = new Limits(
-                s.size("maxBatchBytes", d.maxBatchBytes()),
+                maxBatchBytes,
                 (int) s.integer("maxEventsPerBatch", d.maxEventsPerBatch()),
                 (int) s.integer("maxAgentIdBytes", d.maxAgentIdBytes()),
                 s.size("maxInflightBytes", d.maxInflightBytes()),
                 s.size("maxEventBytes", d.maxEventBytes()),
-                connections(s.section("connections"), d.connections()));
+                connections(s.section("connections"), defaults));
         s.rejectUnknownKeys();
         return l;
     }
@@ -134,7 +142,9 @@ final class YamlConfigReader {
                 (int) s.integer("maxPerAddress", d.maxPerAddress()),
                 (int) s.integer("fdReserve", d.fdReserve()),
                 s.duration("idleTimeout", d.idleTimeout()),
-                s.duration("requestTimeout", d.requestTimeout()));
+                s.duration("requestTimeout", d.requestTimeout()),
+                s.size("partialMessageBytes", d.partialMessageBytes()),
+                s.size("partialMessageBytesTotal", d.partialMessageBytesTotal()));
         s.rejectUnknownKeys();
         return c;
     }

@@ -15,7 +15,9 @@ import java.util.Map;
 public final class ConnectionGate {
     /** Why a connection was refused; the metric's {@code reason} tag. */
     public enum Refusal {
-        TOTAL("total"), PER_ADDRESS("per_address"), FD_RESERVE("fd_reserve");
+        TOTAL("total"), PER_ADDRESS("per_address"), FD_RESERVE("fd_reserve"),
+        /** Closed later, not at accept: see {@link PartialMessages}. */
+        PARTIAL_BYTES("partial_bytes"), PARTIAL_BYTES_TOTAL("partial_bytes_total");
 
         private final String tag;
 
@@ -49,6 +51,11 @@ public final class ConnectionGate {
     private final Listener listener;
     private final Map<InetAddress, Integer> perAddress = new HashMap<>();
     private int open;
+
+    /** Who is told of this port's refusals; connections closed later for a limit are told to it too. */
+    public Listener listener() {
+        return listener;
+    }
 
     /** @param port what the log and metrics call this listener ({@code grpc}, {@code http}) */
     public ConnectionGate(String port, Limits limits, OpenFiles files, Listener listener) {

@@ -15,15 +15,20 @@ import java.util.List;
 public final class GatedServerChannel extends NioServerSocketChannel {
     private final ConnectionGate gate;
     private final PrefaceDeadline preface;
+    private final PartialMessages partial;
 
     public GatedServerChannel(ConnectionGate gate) {
-        this(gate, null);
+        this(gate, null, null);
     }
 
-    /** @param preface closes gRPC connections that do not finish their handshake in time; null for HTTP */
-    public GatedServerChannel(ConnectionGate gate, PrefaceDeadline preface) {
+    /**
+     * @param preface closes gRPC connections that do not finish their handshake in time; null for HTTP
+     * @param partial closes gRPC connections that hold too many bytes of messages in progress; null for HTTP
+     */
+    public GatedServerChannel(ConnectionGate gate, PrefaceDeadline preface, PartialMessages partial) {
         this.gate = gate;
         this.preface = preface;
+        this.partial = partial;
     }
 
     @Override
@@ -42,6 +47,9 @@ public final class GatedServerChannel extends NioServerSocketChannel {
                 child.closeFuture().addListener(f -> gate.release(address));
                 if (preface != null) {
                     preface.watch(child, eventLoop());
+                }
+                if (partial != null) {
+                    partial.opened(child);
                 }
             }
         }

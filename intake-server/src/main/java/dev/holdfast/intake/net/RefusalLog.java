@@ -38,7 +38,7 @@ public final class RefusalLog implements ConnectionGate.Listener {
     @Override
     public void refused(ConnectionGate.Refusal refusal, InetAddress remote) {
         counters.computeIfAbsent(refusal, r -> Counter.builder("connections.refused").tag("port", port)
-                .tag("reason", r.tag()).description("Connections closed as soon as accepted, by limit")
+                .tag("reason", r.tag()).description("Connections refused at accept, or closed later, by limit")
                 .register(registry)).increment();
         long pending = sinceLogged.computeIfAbsent(refusal, r -> new AtomicLong()).incrementAndGet();
         Instant now = clock.instant();
@@ -46,11 +46,16 @@ public final class RefusalLog implements ConnectionGate.Listener {
         if (last == null || !now.isBefore(last.plus(interval))) {
             lastLogged.put(refusal, now);
             sinceLogged.get(refusal).addAndGet(-pending);
-            log.warn("{} port: refused {} connection(s) at limits.connections ({}), the latest from {}", port, pending,
+            log.warn("{} port: {} {} connection(s) at limits.connections ({}), the latest from {}", port,
+                    refusal == ConnectionGate.Refusal.PARTIAL_BYTES || refusal == ConnectionGate.Refusal.PARTIAL_BYTES_TOTAL
+                            ? "closed" : "refused", pending,
                     switch (refusal) {
                         case TOTAL -> "max open connections reached";
                         case PER_ADDRESS -> "maxPerAddress reached for that address";
                         case FD_RESERVE -> "fewer free file descriptors than fdReserve";
+                        case PARTIAL_BYTES -> "partialMessageBytes held in messages not yet complete";
+                        case PARTIAL_BYTES_TOTAL -> "partialMessageBytesTotal held over all connections; this one held"
+                                + " the most";
                     }, remote.getHostAddress());
         }
     }

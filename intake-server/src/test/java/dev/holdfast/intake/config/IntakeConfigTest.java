@@ -47,6 +47,15 @@ class IntakeConfigTest {
     }
 
     @Test
+    void aLargerBatchLimitRaisesTheDefaultBudgetForMessagesInProgress() throws Exception {
+        IntakeConfig.Connections c = load("limits: {maxBatchBytes: 12MiB}\n").limits().connections();
+        assertEquals(25L << 20, c.partialMessageBytes(), "2 x 12 MiB + 1 MiB, the largest message read");
+        assertEquals(96L << 20, c.partialMessageBytesTotal());
+        IntakeConfig.Connections d = load("limits: {maxBatchBytes: 1MiB}\n").limits().connections();
+        assertEquals(IntakeConfig.Connections.DEFAULTS, d, "a smaller one leaves the defaults");
+    }
+
+    @Test
     void defaultsAreValidAndMatchTheDocumentedValues() {
         IntakeConfig c = IntakeConfig.defaults(NO_ENV);
         assertEquals(Path.of("data"), c.dataDir());
@@ -135,6 +144,9 @@ class IntakeConfigTest {
             limits: {connections: {max: 10, maxPerAddress: 11}} => limits.connections.maxPerAddress: 11 is outside 1..10
             limits: {connections: {idleTimeout: 10ms}} => limits.connections.idleTimeout: 10ms is outside 1s..24h
             limits: {connections: {requestTimeout: 1h}} => limits.connections.requestTimeout: 1h is outside 100ms..10m
+            limits: {connections: {partialMessageBytes: 8MiB}} => limits.connections.partialMessageBytes: 8MiB must be >= 2 x limits.maxBatchBytes + 1MiB (9MiB), the largest message the intake reads
+            limits: {maxBatchBytes: 8MiB, connections: {partialMessageBytes: 16MiB}} => limits.connections.partialMessageBytes: 16MiB must be >= 2 x limits.maxBatchBytes + 1MiB (17MiB), the largest message the intake reads
+            limits: {connections: {partialMessageBytesTotal: 10MiB}} => limits.connections.partialMessageBytesTotal: 10MiB must be >= limits.connections.partialMessageBytes (16MiB)
             limits: {maxEventsPerBatch: 0}        => limits.maxEventsPerBatch: 0 is outside 1..1000000
             limits: {maxAgentIdBytes: 5000}       => limits.maxAgentIdBytes: 5000 is outside 1..4096
             limits: {maxInflightBytes: 1MiB}      => limits.maxInflightBytes: 1MiB must be >= limits.maxBatchBytes (4MiB)
