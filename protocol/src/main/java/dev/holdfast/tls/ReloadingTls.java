@@ -1,20 +1,16 @@
 package dev.holdfast.tls;
 
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.holdfast.config.ReloadedFiles;
+
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,9 +19,8 @@ import org.slf4j.LoggerFactory;
  * few seconds by {@link #watch}) re-reads the files and, when their content changed, swaps the new material in for new
  * handshakes. Connections already established keep theirs.
  *
- * <p>Files are compared by content hash, not by modification time: a Kubernetes secret volume replaces its files by
- * swapping a {@code ..data} symlink, which leaves the paths' own times unchanged, and reading through the path
- * follows the swap. A certificate and its key are loaded together, so a half-finished rotation (new certificate, old
+ * <p>Files are compared by content hash ({@link ReloadedFiles}, as for every file re-read at run time). A certificate
+ * and its key are loaded together, so a half-finished rotation (new certificate, old
  * key) is refused and retried when the other file changes. A file that cannot be used keeps the last good material,
  * logs one WARN line naming it and why, and tells the {@link TlsListener}, once per new content.
  */
@@ -146,81 +141,42 @@ public final class ReloadingTls implements AutoCloseable {
         }
     }
 
-    /** Files loaded together into one value, and the hash of the content last tried. */
+    /** Files loaded together into one value ({@link ReloadedFiles}), and what to do with a new one. */
     private static final class Watched<T> {
-        private final List<Path> paths;
-        private final Function<byte[][], T> parse;
+        private final ReloadedFiles<T> files;
         private final Consumer<T> apply;
         private final TlsListener listener;
-        private byte[] lastTried;
 
-        Watched(List<Path> paths, Function<byte[][], T> parse, Consumer<T> apply, TlsListener listener) {
-            this.paths = paths;
-            this.parse = parse;
+        Watched(List<Path> paths, ReloadedFiles.Parser<T> parse, Consumer<T> apply, TlsListener listener) {
+            try {
+                this.files = ReloadedFiles.load(paths, parse);
+            } catch (ReloadedFiles.UnreadableFileException e) {
+                throw new TlsFileException(e.file(), e.reason(), e);
+            } catch (TlsFileException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("parsing " + paths + " failed: " + e, e); // parsers throw TlsFileException
+            }
             this.apply = apply;
             this.listener = listener;
         }
 
         T loadFirst() {
-            byte[][] content = read();
-            lastTried = hash(content);
-            return parse.apply(content);
+            return files.value();
         }
 
-        synchronized void check() {
-            byte[][] content;
-            try {
-                content = read();
-            } catch (TlsFileException e) {
-                // e.g. a file replaced by delete-then-create, caught in between: retried on the next check
-                failed(("unreadable:" + e.getMessage()).getBytes(java.nio.charset.StandardCharsets.UTF_8), e);
-                return;
-            }
-            byte[] h = hash(content);
-            if (Arrays.equals(h, lastTried)) {
-                return;
-            }
-            T value;
-            try {
-                value = parse.apply(content);
-            } catch (TlsFileException e) {
-                failed(h, e);
-                return;
-            }
-            lastTried = h;
-            apply.accept(value);
-        }
-
-        private void failed(byte[] h, TlsFileException e) {
-            if (Arrays.equals(h, lastTried)) {
-                return; // said once for this content already
-            }
-            lastTried = h;
-            log.warn("TLS reload refused, keeping the material in use: {}", e.getMessage());
-            listener.reloadFailed(e.file(), e.reason());
-        }
-
-        private byte[][] read() {
-            byte[][] out = new byte[paths.size()][];
-            for (int i = 0; i < out.length; i++) {
-                try {
-                    out[i] = Files.readAllBytes(paths.get(i));
-                } catch (IOException e) {
-                    throw new TlsFileException(paths.get(i), "cannot read: " + e, e);
-                }
-            }
-            return out;
-        }
-
-        private static byte[] hash(byte[][] content) {
-            try {
-                MessageDigest d = MessageDigest.getInstance("SHA-256");
-                for (byte[] c : content) {
-                    d.update(MessageDigest.getInstance("SHA-256").digest(c));
-                }
-                return d.digest();
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("SHA-256 is required of every JDK", e);
+        void check() {
+            ReloadedFiles.Check<T> c = files.check();
+            if (c instanceof ReloadedFiles.Loaded<T> loaded) {
+                apply.accept(loaded.value());
+            } else if (c instanceof ReloadedFiles.Refused<T> refused) {
+                Exception cause = refused.cause();
+                TlsFileException e = cause instanceof ReloadedFiles.UnreadableFileException u
+                        ? new TlsFileException(u.file(), u.reason(), u)
+                        : cause instanceof TlsFileException t ? t
+                        : new TlsFileException(files.paths().get(0), cause.toString(), cause);
+                log.warn("TLS reload refused, keeping the material in use: {}", e.getMessage());
+                listener.reloadFailed(e.file(), e.reason());
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.holdfast.shipper.intake;
 
+import dev.holdfast.config.ReloadedFiles;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -10,32 +11,31 @@ import io.grpc.MethodDescriptor;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Sends {@code authorization: Bearer <token>} on every call, the token read from a file (the intake's
- * {@code auth.tokens} holds only its hash). The file is read again, at most every {@link #RECHECK}, so a rotated
- * token is used without a restart; a file that becomes unusable keeps the last good token in use (the intake will
- * say UNAUTHENTICATED if that one is revoked). The token is never logged or put in a message.
+ * {@code auth.tokens} holds only its hash). The file is checked again ({@link ReloadedFiles}), at most every
+ * {@link #RECHECK}, so a rotated token is used without a restart; a file that becomes unusable keeps the last good
+ * token in use (the intake will say UNAUTHENTICATED if that one is revoked). The token is never logged or put in a
+ * message.
  */
 public final class BearerToken implements ClientInterceptor {
     static final Duration RECHECK = Duration.ofSeconds(2);
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
-    private final Path file;
+    private final ReloadedFiles<String> file;
     private final Clock clock;
-    private volatile String token;
     private volatile Instant checked;
 
-    private BearerToken(Path file, Clock clock, String token) {
+    private BearerToken(ReloadedFiles<String> file, Clock clock) {
         this.file = file;
         this.clock = clock;
-        this.token = token;
         this.checked = clock.instant();
     }
 
@@ -45,21 +45,20 @@ public final class BearerToken implements ClientInterceptor {
      * @throws IOException naming the file and what is wrong with it (never quoting its content)
      */
     public static BearerToken fromFile(Path file, Clock clock) throws IOException {
-        return new BearerToken(file, clock, read(file));
+        try {
+            return new BearerToken(ReloadedFiles.load(List.of(file), c -> parse(file, c[0])), clock);
+        } catch (ReloadedFiles.UnreadableFileException e) {
+            throw new IOException("token file " + file + ": " + e.reason(), e);
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("reading " + file + " failed: " + e, e); // a bug: parse throws IOException
+        }
     }
 
     /** One token on one line: visible ASCII, no spaces (RFC 6750's token characters and a few more). */
-    static String read(Path file) throws IOException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.US_ASCII).strip();
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new IOException("token file " + file + ": not ASCII text");
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new IOException("token file " + file + ": no such file");
-        } catch (java.nio.file.AccessDeniedException e) {
-            throw new IOException("token file " + file + ": permission denied");
-        }
+    private static String parse(Path file, byte[] content) throws IOException {
+        String text = new String(content, StandardCharsets.ISO_8859_1).strip();
         if (text.isEmpty()) {
             throw new IOException("token file " + file + ": empty");
         }
@@ -70,18 +69,14 @@ public final class BearerToken implements ClientInterceptor {
         return text;
     }
 
-    /** The token in use; re-read from the file when it is due. */
+    /** The token in use; the file checked again when that is due. */
     String current() {
         Instant now = clock.instant();
         if (!now.isBefore(checked.plus(RECHECK))) {
             checked = now;
-            try {
-                token = read(file);
-            } catch (IOException e) {
-                // last good token stays: a half-written or removed file must not cut the agent off
-            }
+            file.check(); // a half-written or removed file keeps the last good token: it must not cut the agent off
         }
-        return token;
+        return file.value();
     }
 
     @Override
