@@ -53,6 +53,7 @@ class TokenIngestBenchTest {
                     "--duration", "3", "--agent-prefix", "other", "--token-file", tokenFile.toString());
             assertNotEquals(0, other.exitCode(), other.toString());
             assertTrue(other.everythingOnStderr().contains("PERMISSION_DENIED"), other.toString());
+            assertTrue(other.everythingOnStderr().contains("refused this agent"), "says what would fix it: " + other);
             assertEquals(2, intake.wal().sequences().agentCount(), "a refused agent leaves no trace");
 
             // and without the token at all
@@ -60,6 +61,7 @@ class TokenIngestBenchTest {
                     "--duration", "3");
             assertNotEquals(0, none.exitCode(), none.toString());
             assertTrue(none.everythingOnStderr().contains("UNAUTHENTICATED"), none.toString());
+            assertTrue(none.everythingOnStderr().contains("check its token file or client certificate"), none.toString());
             assertEquals(2, intake.wal().sequences().agentCount());
         }
     }

@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
@@ -38,7 +40,8 @@ final class ShipperMetrics implements SessionListener, AutoCloseable {
     final Counter ackedEvents = counter("holdfast.shipper.acknowledged.events", "Events the intake persisted");
     private final Counter retryLater = counter("holdfast.shipper.retry.later", "RETRY_LATER answers (intake shedding)");
     private final Counter reconnects = counter("holdfast.shipper.reconnects", "Streams re-established after a loss");
-    private final Counter streamFailures = counter("holdfast.shipper.stream.failures", "Streams lost or failed to open");
+    /** By gRPC status code: UNAUTHENTICATED and PERMISSION_DENIED (refused credentials) need an operator. */
+    private final Map<Status.Code, Counter> streamFailures = new ConcurrentHashMap<>();
     private final AtomicLong acknowledgedEvents = new AtomicLong();
     private HttpServer http;
 
@@ -139,7 +142,9 @@ final class ShipperMetrics implements SessionListener, AutoCloseable {
 
     @Override
     public void streamFailed(Status status) {
-        streamFailures.increment();
+        streamFailures.computeIfAbsent(status.getCode(), code -> Counter.builder("holdfast.shipper.stream.failures")
+                .description("Streams lost or failed to open, by gRPC status code").tag("code", code.name())
+                .register(registry)).increment();
     }
 
     @Override

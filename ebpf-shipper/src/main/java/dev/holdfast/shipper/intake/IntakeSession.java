@@ -365,10 +365,23 @@ public final class IntakeSession implements Runnable {
         // One line per outage, not per failed attempt, or a restart would flood the terminal.
         if (wasActive || !failureLogged) {
             failureLogged = true;
-            log.printf("agent %s: stream to %s %s (%s%s), %d unacked, reconnecting with backoff%n", agentId,
-                    endpointDescription(), wasActive ? "lost" : "failed", status.getCode(),
-                    status.getDescription() == null ? "" : ": " + status.getDescription(), pending.size());
+            if (refusedCredentials(status)) {
+                // waiting does not heal this one, so say what would; retrying still resumes it once fixed
+                log.printf("agent %s: %s refused this agent (%s%s): check its token file or client certificate and"
+                                + " the intake's auth rules; %d unacked batches are kept and sent once it is accepted%n",
+                        agentId, endpointDescription(), status.getCode(),
+                        status.getDescription() == null ? "" : ": " + status.getDescription(), pending.size());
+            } else {
+                log.printf("agent %s: stream to %s %s (%s%s), %d unacked, reconnecting with backoff%n", agentId,
+                        endpointDescription(), wasActive ? "lost" : "failed", status.getCode(),
+                        status.getDescription() == null ? "" : ": " + status.getDescription(), pending.size());
+            }
         }
+    }
+
+    /** The intake does not accept this agent's credentials, or not for this agent id. */
+    static boolean refusedCredentials(Status status) {
+        return status.getCode() == Status.Code.UNAUTHENTICATED || status.getCode() == Status.Code.PERMISSION_DENIED;
     }
 
     private void releaseDueRetries(long now) {
