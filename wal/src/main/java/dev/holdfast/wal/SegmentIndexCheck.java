@@ -1,7 +1,6 @@
 package dev.holdfast.wal;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,7 +26,6 @@ final class SegmentIndexCheck {
     private static final byte[] INDEX_COUNT = "indexCount".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] INDEX_SPACING = "indexSpacing".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] INDEX_2_INDEX = "index2Index".getBytes(StandardCharsets.US_ASCII);
-    private static final int I64_ARRAY = 0x8D;
 
     /** Where the index is wrong, and how. */
     record Problem(long position, String reason) {
@@ -47,9 +45,9 @@ final class SegmentIndexCheck {
 
     /** The file header's indexing fields; called once, before any document. */
     void header(byte[] header) {
-        indexCount = field(header, INDEX_COUNT);
-        indexSpacing = field(header, INDEX_SPACING);
-        index2IndexAt = field(header, INDEX_2_INDEX);
+        indexCount = ChronicleWire.field(header, INDEX_COUNT);
+        indexSpacing = ChronicleWire.field(header, INDEX_SPACING);
+        index2IndexAt = ChronicleWire.field(header, INDEX_2_INDEX);
         if (indexCount <= 0 || indexSpacing <= 0 || index2IndexAt < 0
                 || Long.bitCount(indexCount) != 1 || Long.bitCount(indexSpacing) != 1 || indexCount > (1 << 20)) {
             headerProblem = "the file header's index fields are unreadable (indexCount " + indexCount
@@ -177,14 +175,14 @@ final class SegmentIndexCheck {
 
     /** The int64 array after a field name at {@code from}: padding, 0x8D, capacity, used, values. */
     private static Array array(long position, byte[] body, int from) {
-        ByteBuffer b = ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN);
-        int p = skipPadding(body, b, from);
-        if (p < 0 || p + 17 > body.length || (body[p] & 0xff) != I64_ARRAY) {
+        int p = ChronicleWire.int64Array(body, from);
+        if (p < 0) {
             return null;
         }
+        ByteBuffer b = ChronicleWire.littleEndian(body);
         long capacity = b.getLong(p + 1);
         long used = b.getLong(p + 9);
-        int values = p + 17;
+        int values = p + ChronicleWire.ARRAY_HEADER_BYTES;
         if (capacity <= 0 || used < 0 || used > capacity || capacity > (body.length - values) / 8) {
             return null;
         }
@@ -196,63 +194,5 @@ final class SegmentIndexCheck {
             }
         }
         return new Array(position, capacity, used, v);
-    }
-
-    /** A named numeric field of the header (small ints, int8/16/32/64, unsigned 8/16/32), or -1. */
-    private static long field(byte[] header, byte[] name) {
-        int at = indexOf(header, name);
-        if (at < 1 || (header[at - 1] & 0xff) != (0xC0 | name.length)) {
-            return -1; // a field name is 0xC0 + its length, then the name
-        }
-        ByteBuffer b = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-        int p = skipPadding(header, b, at + name.length);
-        if (p < 0 || p >= header.length) {
-            return -1;
-        }
-        int code = header[p] & 0xff;
-        int left = header.length - p - 1;
-        if (code < 0x80) {
-            return code;
-        }
-        return switch (code) {
-            case 0xA1 -> left >= 1 ? header[p + 1] & 0xff : -1;
-            case 0xA2 -> left >= 2 ? b.getShort(p + 1) & 0xffff : -1;
-            case 0xA3 -> left >= 4 ? b.getInt(p + 1) & 0xffffffffL : -1;
-            case 0xA4 -> left >= 1 ? header[p + 1] : -1;
-            case 0xA5 -> left >= 2 ? b.getShort(p + 1) : -1;
-            case 0xA6 -> left >= 4 ? b.getInt(p + 1) : -1;
-            case 0xA7 -> left >= 8 ? b.getLong(p + 1) : -1;
-            default -> -1;
-        };
-    }
-
-    /** Skips Chronicle's padding: 0x8F single bytes, 0x8E and a 4-byte count. -1 when it runs off the end. */
-    private static int skipPadding(byte[] bytes, ByteBuffer b, int p) {
-        while (p < bytes.length) {
-            int code = bytes[p] & 0xff;
-            if (code == 0x8F) {
-                p++;
-            } else if (code == 0x8E && p + 5 <= bytes.length) {
-                int n = b.getInt(p + 1);
-                if (n < 0 || n > bytes.length) {
-                    return -1;
-                }
-                p += 5 + n;
-            } else {
-                return p;
-            }
-        }
-        return -1;
-    }
-
-    private static int indexOf(byte[] hay, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= hay.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) continue outer;
-            }
-            return i;
-        }
-        return -1;
     }
 }

@@ -1,8 +1,6 @@
 package dev.holdfast.wal;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -136,42 +134,18 @@ final class SegmentScanner {
             return null;
         }
         byte[] body = bytes.read(4, len);
-        return indexOf(body, STORE_MARK, 0) >= 0 ? body : null;
+        return ChronicleWire.indexOf(body, STORE_MARK, 0) >= 0 ? body : null;
     }
 
-    /**
-     * The writer's position from the file header: after the field name "writePosition" comes optional padding
-     * (0x8F, or 0x8E and a 4-byte count), then an int64 array (0x8D, capacity, used) whose first value it is.
-     */
-    static long writePosition(byte[] header, long fileSize) {
-        int at = indexOf(header, WRITE_POSITION, 0);
-        if (at < 0) {
+    /** The writer's position from the file header: the first value of the int64 array named "writePosition". */
+    static long writePosition(byte[] header) {
+        int at = ChronicleWire.indexOf(header, WRITE_POSITION, 0);
+        int p = at < 0 ? -1 : ChronicleWire.int64Array(header, at + WRITE_POSITION.length);
+        if (p < 0 || p + ChronicleWire.ARRAY_HEADER_BYTES + 8 > header.length) {
             return -1;
         }
-        ByteBuffer b = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-        int p = at + WRITE_POSITION.length;
-        while (p < header.length && (header[p] & 0xff) == 0x8F) {
-            p++;
-        }
-        if (p + 5 <= header.length && (header[p] & 0xff) == 0x8E) {
-            p += 5 + b.getInt(p + 1);
-        }
-        if (p < 0 || p + 1 + 24 > header.length || (header[p] & 0xff) != 0x8D) {
-            return -1;
-        }
-        long value = b.getLong(p + 1 + 16);
+        long value = ChronicleWire.littleEndian(header).getLong(p + ChronicleWire.ARRAY_HEADER_BYTES);
         return value > 0 && value < (1L << 42) ? value : -1;
-    }
-
-    private static int indexOf(byte[] hay, byte[] needle, int from) {
-        outer:
-        for (int i = from; i + needle.length <= hay.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) continue outer;
-            }
-            return i;
-        }
-        return -1;
     }
 
     private static long align(long position) {
@@ -213,7 +187,7 @@ final class SegmentScanner {
                 // not even the file header is readable: look for records from the very start
                 pos = skip(0, size == 0 ? "segment is empty (0 bytes)" : "segment header unreadable");
             } else {
-                writePosition = writePosition(header, size);
+                writePosition = writePosition(header);
                 if (startPosition == 0) {
                     index = new SegmentIndexCheck();
                     index.header(header);
