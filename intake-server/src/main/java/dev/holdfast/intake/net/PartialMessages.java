@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -52,7 +53,12 @@ public final class PartialMessages extends ServerStreamTracer.Factory {
         }
         Connection c = new Connection(channel, remote);
         connections.put(remote, c);
-        channel.closeFuture().addListener(f -> connections.remove(remote, c));
+        channel.closeFuture().addListener(f -> {
+            connections.remove(remote, c);
+            // its streams give their bytes back as they close, which clears this; should one never do so, the
+            // total budget must not stay switched off
+            channel.eventLoop().schedule(() -> closingForTotal.compareAndSet(c, null), 1, TimeUnit.SECONDS);
+        });
     }
 
     /** Bytes of messages in progress on every connection now. */
