@@ -3,6 +3,7 @@ package dev.holdfast.intake;
 import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.intake.auth.GrpcAuth;
+import dev.holdfast.intake.grpc.GrpcListener;
 import dev.holdfast.intake.grpc.IntakeGrpcService;
 import dev.holdfast.intake.http.HttpAccess;
 import dev.holdfast.intake.http.HttpEndpoints;
@@ -14,28 +15,17 @@ import dev.holdfast.wal.WalConfig;
 import dev.holdfast.wal.WalDirectory;
 import dev.holdfast.tls.ReloadingTls;
 import dev.holdfast.tls.TlsContexts;
-import io.grpc.DecompressorRegistry;
-import io.grpc.Server;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import dev.holdfast.intake.net.ConnectionGate;
-import dev.holdfast.intake.net.GatedServerChannel;
 import dev.holdfast.intake.net.OpenFiles;
-import dev.holdfast.intake.net.PartialMessages;
-import dev.holdfast.intake.net.PrefaceDeadline;
 import dev.holdfast.intake.net.RefusalLog;
-import io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.Gauge;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,11 +33,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.time.Clock;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One intake node: the WAL, the gRPC intake service and the HTTP endpoints, started in that order (nothing is
@@ -61,13 +46,9 @@ public final class IntakeServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final Clock clock;
     private ReloadingTls tls;
-    private ScheduledExecutorService tlsWatcher;
     private Wal wal;
-    private Server grpc;
+    private GrpcListener grpc;
     private HttpEndpoints http;
-    private ExecutorService grpcExecutor;
-    private EventLoopGroup grpcBoss;
-    private EventLoopGroup grpcWorkers;
     private volatile boolean ready;
     private Replication replication;
     private GrpcAuth auth;
@@ -93,8 +74,6 @@ public final class IntakeServer implements AutoCloseable {
                 WalConfig.CHECKPOINT_INTERVAL_MILLIS);
     }
 
-    /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: more calls on one connection wait in the client for a free one. */
-    static final int MAX_CONCURRENT_STREAMS = 100;
 
     public static Path walDir(Path dataDir) {
         return dataDir.resolve("wal");
@@ -118,24 +97,9 @@ public final class IntakeServer implements AutoCloseable {
         auth = GrpcAuth.start(config.auth(), registry, clock);
         log.info("starting {} ms after JVM start", uptimeMillis());
         // bad certificate files are the operator's to fix too, and found before anything starts
-        SslContext grpcTls = null;
-        SslContext httpTls = null;
-        IntakeConfig.Tls tlsConfig = config.tls();
-        if (tlsConfig.enabled()) {
-            TlsMetrics tlsMetrics = new TlsMetrics(registry, clock);
-            tls = ReloadingTls.load(tlsConfig.files(), clock, tlsMetrics);
-            tlsMetrics.bind(tls);
-            ClientAuth clientAuth = tlsConfig.clientAuth() == IntakeConfig.Tls.ClientAuth.OPTIONAL ? ClientAuth.OPTIONAL
-                    : ClientAuth.REQUIRE;
-            grpcTls = TlsContexts.grpcServer(tls, clientAuth);
-            httpTls = tlsConfig.onHttp() ? TlsContexts.httpServer(tls, clientAuth) : null;
-            tlsWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread th = new Thread(r, "holdfast-tls-reload");
-                th.setDaemon(true);
-                return th;
-            });
-            tls.watch(tlsWatcher, tlsConfig.reloadInterval());
-        }
+        ListenerTls listenerTls = startTls();
+        SslContext grpcTls = listenerTls.grpc();
+        SslContext httpTls = listenerTls.http();
         IntakeMetrics metrics = new IntakeMetrics(registry);
         // Recovery and the network stack initialise in parallel: a restart is ready sooner, and /healthz answers
         // (with /readyz saying "recovering") while the WAL is still being checked.
@@ -168,65 +132,22 @@ public final class IntakeServer implements AutoCloseable {
         InflightBytes inflight = new InflightBytes(limits.maxInflightBytes());
         metrics.bindWal(wal.guard(), wal::queuedBatches, inflight);
         metrics.bindRecovery(wal.recovery());
-        BatchIntake.ReplicationGate gate = BatchIntake.ReplicationGate.NONE;
+        BatchIntake.ReplicationGate replicated = BatchIntake.ReplicationGate.NONE;
         if (config.forwarder().active()) {
             replication = new Replication(config, wal, registry);
             replication.start();
             if (config.durability() == Durability.REPLICATED) {
-                gate = replication;
+                replicated = replication;
             }
         }
         BatchValidator validator = new BatchValidator(new BatchValidator.Limits(
                 (int) limits.maxBatchBytes(), limits.maxEventsPerBatch(), limits.maxAgentIdBytes()),
                 new EventSizeLimit(limits.maxEventBytes(), replication == null ? null : replication.limit()));
-        BatchIntake intake = new BatchIntake(wal, validator, inflight, metrics, OVERLOAD_RETRY_AFTER_MS, gate);
+        BatchIntake intake = new BatchIntake(wal, validator, inflight, metrics, OVERLOAD_RETRY_AFTER_MS, replicated);
 
-        // Handlers only validate and enqueue, so two threads keep up; the WAL writer owns the disk.
-        grpcExecutor = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "intake-grpc");
-            t.setDaemon(true);
-            return t;
-        });
-        int frameLimit = (int) limits.messageBytes();
-        ConnectionGate grpcGate = gate("grpc", connections, connections.fdReserve(), files);
-        // with TLS, the deadline covers the TLS handshake too: transportReady comes after both
-        PrefaceDeadline preface = new PrefaceDeadline(connections.requestTimeout());
-        PartialMessages partial = new PartialMessages(connections.partialMessageBytes(),
-                connections.partialMessageBytesTotal(), grpcGate.listener());
-        Gauge.builder("partial.message.bytes", partial, PartialMessages::heldBytes).baseUnit("bytes")
-                .description("Bytes of gRPC messages still being received, over all connections").register(registry);
-        grpcBoss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("intake-grpc-accept", true),
-                NioIoHandler.newFactory());
-        grpcWorkers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("intake-grpc-io", true),
-                NioIoHandler.newFactory());
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(
-                new InetSocketAddress(config.grpc().host(), config.grpc().port()));
-        if (grpcTls != null) {
-            builder.sslContext(grpcTls); // peers' certificates reach calls as Grpc.TRANSPORT_ATTR_SSL_SESSION
-        }
-        grpc = builder
-                .channelFactory(() -> new GatedServerChannel(grpcGate, preface, partial))
-                .addTransportFilter(preface)
-                .addStreamTracerFactory(partial)
-                .bossEventLoopGroup(grpcBoss)
-                .workerEventLoopGroup(grpcWorkers)
-                .executor(grpcExecutor)
-                // a connection with no call in progress is closed (GOAWAY) after this; agents stream all the time
-                .maxConnectionIdle(connections.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                // a peer that vanished without a FIN is found by pings, not by a connection held forever
-                .keepAliveTime(60, TimeUnit.SECONDS)
-                .keepAliveTimeout(20, TimeUnit.SECONDS)
-                .maxInboundMessageSize(frameLimit)
-                // holdfast.v1 agents never compress: a compressed message (a gzip bomb, say) is refused unread,
-                // UNIMPLEMENTED, instead of inflated up to the frame limit; OTLP's gzip comes with its own limits
-                .decompressorRegistry(DecompressorRegistry.emptyInstance())
-                .permitKeepAliveTime(10, TimeUnit.SECONDS)
-                // gRPC's default advertises 2^31-1 concurrent streams: one connection could open any number of
-                // streams, each holding buffers and an agent's state; agents need one (the shipper) or a few
-                .maxConcurrentCallsPerConnection(MAX_CONCURRENT_STREAMS)
-                .addService(auth.intercept(new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition()))
-                .build()
-                .start();
+        grpc = GrpcListener.start(config.grpc(), limits, grpcTls,
+                gate("grpc", connections, connections.fdReserve(), files), registry,
+                auth.intercept(new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition()));
         ready = true;
         log.info("intake {} ready {} ms after JVM start: gRPC on {}:{} ({}), HTTP on {}:{} ({}), WAL {} ({} durability),"
                         + " auth {}",
@@ -234,6 +155,27 @@ public final class IntakeServer implements AutoCloseable {
                 config.http().host(), http.port(), security(httpTls != null), wal.config().dir(),
                 config.durability().name().toLowerCase(), auth.describe());
         return this;
+    }
+
+    /** The TLS contexts of the two listeners; null where a listener is plaintext. */
+    private record ListenerTls(SslContext grpc, SslContext http) {
+    }
+
+    /** Loads the certificate files and starts watching them; no contexts without {@code tls:}. */
+    private ListenerTls startTls() throws IOException {
+        IntakeConfig.Tls tlsConfig = config.tls();
+        if (!tlsConfig.enabled()) {
+            return new ListenerTls(null, null);
+        }
+        TlsMetrics tlsMetrics = new TlsMetrics(registry, clock);
+        tls = ReloadingTls.load(tlsConfig.files(), clock, tlsMetrics);
+        tlsMetrics.bind(tls);
+        ClientAuth clientAuth = tlsConfig.clientAuth() == IntakeConfig.Tls.ClientAuth.OPTIONAL ? ClientAuth.OPTIONAL
+                : ClientAuth.REQUIRE;
+        ListenerTls contexts = new ListenerTls(TlsContexts.grpcServer(tls, clientAuth),
+                tlsConfig.onHttp() ? TlsContexts.httpServer(tls, clientAuth) : null);
+        tls.watchOnOwnThread(tlsConfig.reloadInterval());
+        return contexts;
     }
 
     private String security(boolean tlsOn) {
@@ -273,7 +215,7 @@ public final class IntakeServer implements AutoCloseable {
     }
 
     public int grpcPort() {
-        return grpc.getPort();
+        return grpc.port();
     }
 
     public int httpPort() {
@@ -299,15 +241,7 @@ public final class IntakeServer implements AutoCloseable {
     public void close() throws IOException {
         ready = false;
         if (grpc != null) {
-            grpc.shutdown();
-            try {
-                if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
-                    grpc.shutdownNow();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                grpc.shutdownNow();
-            }
+            grpc.shutdown(); // the calls in progress get their acks
         }
         if (auth != null) {
             auth.close();
@@ -321,16 +255,11 @@ public final class IntakeServer implements AutoCloseable {
         if (wal != null) {
             wal.close();
         }
-        if (grpcExecutor != null) {
-            grpcExecutor.shutdown();
+        if (grpc != null) {
+            grpc.close();
         }
-        if (tlsWatcher != null) {
+        if (tls != null) {
             tls.close();
-            tlsWatcher.shutdownNow();
-        }
-        if (grpcBoss != null) {
-            grpcBoss.shutdownGracefully(0, 5, TimeUnit.SECONDS);
-            grpcWorkers.shutdownGracefully(0, 5, TimeUnit.SECONDS);
         }
     }
 

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * What one client can make the intake hold, over real gRPC: agent ids in Hello and Resume are bounded like those in
  * batches (and never echoed back), a batch of millions of empty events is refused before it is parsed, and one
- * connection cannot open more than {@link IntakeServer#MAX_CONCURRENT_STREAMS} streams at once.
+ * connection cannot open more than {@link dev.holdfast.intake.grpc.GrpcListener#MAX_CONCURRENT_STREAMS} streams at once.
  */
 class BoundedResourcesTest {
     @TempDir
@@ -118,7 +118,7 @@ class BoundedResourcesTest {
     void aConnectionGetsAtMostAHundredStreamsAtOnce() throws Exception {
         IntakeServer server = start();
         TestClient c = client(server);
-        int n = IntakeServer.MAX_CONCURRENT_STREAMS + 1;
+        int n = dev.holdfast.intake.grpc.GrpcListener.MAX_CONCURRENT_STREAMS + 1;
         List<TestClient.Stream> streams = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             TestClient.Stream s = c.stream();
@@ -137,7 +137,7 @@ class BoundedResourcesTest {
                 waiting.add(s);
             }
         }
-        assertEquals(IntakeServer.MAX_CONCURRENT_STREAMS, welcomed, "streams served at once on one connection");
+        assertEquals(dev.holdfast.intake.grpc.GrpcListener.MAX_CONCURRENT_STREAMS, welcomed, "streams served at once on one connection");
         assertEquals(1, waiting.size());
         // one ends: the waiting one is served
         TestClient.Stream first = streams.stream().filter(s -> !waiting.contains(s)).findFirst().orElseThrow();
