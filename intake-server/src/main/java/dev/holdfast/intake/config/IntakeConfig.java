@@ -104,6 +104,11 @@ public record IntakeConfig(
          * an oversize batch is read and answered INVALID with a precise message rather than reset unread.
          */
         public long messageBytes() {
+            return messageBytes(maxBatchBytes);
+        }
+
+        /** {@link #messageBytes()} for a given {@code maxBatchBytes}. */
+        public static long messageBytes(long maxBatchBytes) {
             long slack = 1 << 20;
             return Math.min(Integer.MAX_VALUE - slack, maxBatchBytes * 2) + slack;
         }

@@ -120,7 +120,7 @@ final class YamlConfigReader {
         long maxBatchBytes = s.size("maxBatchBytes", d.maxBatchBytes());
         // a larger maxBatchBytes raises the default budget for messages in progress with it, so that it still
         // holds the largest message read (a value set explicitly is validated instead)
-        long messageBytes = new Limits(maxBatchBytes, 1, 1, 1, 0).messageBytes();
+        long messageBytes = Limits.messageBytes(maxBatchBytes);
         IntakeConfig.Connections dc = d.connections();
         long partial = Math.max(dc.partialMessageBytes(), messageBytes);
         IntakeConfig.Connections defaults = new IntakeConfig.Connections(dc.max(), dc.maxPerAddress(), dc.fdReserve(),

@@ -85,9 +85,9 @@ public final class PartialMessages extends ServerStreamTracer.Factory {
         void close(ConnectionGate.Refusal reason) {
             if (closing.compareAndSet(false, true)) {
                 listener.refused(reason, remote.getAddress());
-                // Not channel.close(): gRPC turns that into a graceful GOAWAY that waits for the streams in progress,
-                // and these never finish. Closed at the socket, its streams end and their tracers give the bytes back.
-                channel.eventLoop().execute(() -> channel.unsafe().close(channel.unsafe().voidPromise()));
+                // its streams never finish, so no graceful close: they end with the socket, and their tracers give
+                // the bytes back
+                PrefaceDeadline.closeNow(channel);
             }
         }
     }

@@ -38,11 +38,18 @@ public final class PrefaceDeadline extends ServerTransportFilter {
         child.closeFuture().addListener(f -> waiting.remove(remote, child));
         timers.schedule(() -> {
             if (waiting.remove(remote, child)) {
-                // not channel.close(): HTTP/2's handler would turn that into a graceful GOAWAY that waits up to its
-                // shutdown timeout; a connection that never finished its handshake has nothing to drain
-                child.eventLoop().execute(() -> child.unsafe().close(child.unsafe().voidPromise()));
+                closeNow(child); // a connection that never finished its handshake has nothing to drain
             }
         }, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Closes a gRPC connection at the socket, on its own event loop. Not {@code channel.close()}: gRPC's HTTP/2
+     * handler turns that into a graceful GOAWAY that waits for the streams in progress (up to its shutdown timeout),
+     * and the connections closed here have nothing worth waiting for.
+     */
+    static void closeNow(Channel channel) {
+        channel.eventLoop().execute(() -> channel.unsafe().close(channel.unsafe().voidPromise()));
     }
 
     @Override
