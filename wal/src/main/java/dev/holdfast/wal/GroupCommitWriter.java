@@ -14,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The only thread that writes the WAL. Callers hand it batches; it takes the batches waiting (in turn between agents,
  * see {@link RoundRobinQueue}; up to a byte budget, lingering at most {@code maxDelay} for more when the group is
- * small), appends them, makes the whole group durable with one msync, and only then completes their futures. Many
- * concurrent batches therefore share one sync, and no caller thread ever touches the disk.
+ * small and the last commit had company), appends them, makes the whole group durable with one msync, and only then
+ * completes their futures. Many concurrent batches therefore share one sync, and no caller thread ever touches the
+ * disk.
  */
 final class GroupCommitWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
@@ -38,6 +39,13 @@ final class GroupCommitWriter implements AutoCloseable {
     private volatile boolean running = true;
     private volatile Throwable failure;
     private volatile long lastIndexAppended = -1;
+    /**
+     * Whether batches arrived while the last group was being written and synced. Only then does a small group
+     * linger for more (the commit-siblings rule of databases): when nothing came during a whole sync, nothing is
+     * likely to come within {@code maxDelay} either, and lingering would add that delay to every ack of a quiet
+     * intake. Under load, batches arrive during every sync and groups linger as before. Writer thread only.
+     */
+    private boolean lastCommitHadCompany;
 
     GroupCommitWriter(SingleChronicleQueue queue, WalConfig config, AgentSequences sequences, DiskGuard guard,
                       CommitListener listener, SequenceSnapshots snapshots) {
@@ -102,6 +110,7 @@ final class GroupCommitWriter implements AutoCloseable {
                     collect(group, first.encodedSize());
                     commit(appender, group);
                     group.clear();
+                    lastCommitHadCompany = !pending.isEmpty();
                 }
                 if (System.currentTimeMillis() >= nextSnapshot) {
                     snapshots.save(sequences, lastIndexAppended);
@@ -124,14 +133,17 @@ final class GroupCommitWriter implements AutoCloseable {
         }
     }
 
-    /** Adds whatever is already waiting; a small group lingers up to maxDelay so that more batches share a sync. */
+    /**
+     * Adds whatever is already waiting; a small group lingers up to maxDelay so that more batches share a sync, if
+     * the last commit had company (see {@link #lastCommitHadCompany}).
+     */
     private void collect(List<Request> group, long bytes) throws InterruptedException {
         long deadline = System.nanoTime() + config.groupCommitMaxDelayNanos();
         while (bytes < config.groupCommitMaxBytes()) {
             Request next = pending.poll();
             if (next == null) {
                 long wait = deadline - System.nanoTime();
-                if (!config.fsync() || wait <= 0) {
+                if (!config.fsync() || !lastCommitHadCompany || wait <= 0) {
                     return;
                 }
                 next = pending.poll(wait, TimeUnit.NANOSECONDS);

@@ -260,6 +260,57 @@ class WalTest {
         }
     }
 
+    /** fsync with a long linger, so that whether a group waited for company shows in the groups' sizes. */
+    private WalConfig lingering() {
+        WalConfig d = config(true);
+        return new WalConfig(d.dir(), true, TimeUnit.SECONDS.toNanos(2), d.groupCommitMaxBytes(), d.rollCycle(),
+                d.blockSize(), d.limits(), d.snapshotIntervalMillis());
+    }
+
+    @Test
+    void aQuietWalSyncsAtOnceInsteadOfLingeringForCompany() throws Exception {
+        List<Integer> groups = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Wal wal = Wal.open(lingering(), (batches, events, bytes, nanos) -> groups.add(batches))) {
+            CompletableFuture<AppendResult> first = wal.append(header("q", 1, BatchPriority.NORMAL), payload("q", 1, 100));
+            Thread.sleep(300); // well inside the 2 s linger: a lingering group would take the next batch too
+            CompletableFuture<AppendResult> second = wal.append(header("q", 2, BatchPriority.NORMAL), payload("q", 2, 100));
+            assertEquals(AppendResult.Status.PERSISTED, first.get(10, TimeUnit.SECONDS).status());
+            assertEquals(AppendResult.Status.PERSISTED, second.get(10, TimeUnit.SECONDS).status());
+        }
+        assertEquals(List.of(1, 1), groups, "nothing arrived during the last sync, so no group waits for company");
+    }
+
+    @Test
+    void aBusyWalStillLingersSoThatMoreBatchesShareASync() throws Exception {
+        CountDownLatch commitEntered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Integer> groups = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CommitListener holdFirst = (batches, events, bytes, nanos) -> {
+            groups.add(batches);
+            commitEntered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        try (Wal wal = Wal.open(lingering(), holdFirst)) {
+            List<CompletableFuture<AppendResult>> acks = new ArrayList<>();
+            acks.add(wal.append(header("b", 1, BatchPriority.NORMAL), payload("b", 1, 100)));
+            assertTrue(commitEntered.await(10, TimeUnit.SECONDS));
+            // two arrive while the first group is being committed: it had company
+            acks.add(wal.append(header("b", 2, BatchPriority.NORMAL), payload("b", 2, 100)));
+            acks.add(wal.append(header("b", 3, BatchPriority.NORMAL), payload("b", 3, 100)));
+            release.countDown();
+            Thread.sleep(300); // the next group lingers (up to 2 s) and takes this one too
+            acks.add(wal.append(header("b", 4, BatchPriority.NORMAL), payload("b", 4, 100)));
+            for (CompletableFuture<AppendResult> a : acks) {
+                assertEquals(AppendResult.Status.PERSISTED, a.get(10, TimeUnit.SECONDS).status());
+            }
+        }
+        assertEquals(List.of(1, 3), groups);
+    }
+
     @Test
     void writtenDurabilityDoesNotSync() throws Exception {
         List<Long> syncNanos = new java.util.concurrent.CopyOnWriteArrayList<>();
