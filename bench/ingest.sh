@@ -5,6 +5,7 @@
 #
 #   bench/ingest.sh                       # defaults: 3 rounds x 15 s per configuration
 #   ROUNDS=5 DURATION=30 bench/ingest.sh
+#   BASELINE=/path/to/other/checkout DURABILITIES=fsync bench/ingest.sh   # this build vs another, interleaved
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -16,10 +17,20 @@ BATCHES=${BATCHES:-"500 1000"}
 # "max": every agent keeps WINDOW batches in flight (throughput); a number: new batches per second per agent
 # (latency at a known, moderate load)
 LOADS=${LOADS:-"max 40"}
+DURABILITIES=${DURABILITIES:-"written fsync"}
+# another checkout's intake, run in turn with this one's in every round (the load generator is always this one's)
+BASELINE=${BASELINE:-}
+SIDES=this
+if [ -n "$BASELINE" ]; then
+  [ -x "$BASELINE/holdfast" ] || { echo "ingest.sh: BASELINE must be a checkout with ./holdfast" >&2; exit 2; }
+  "$BASELINE/holdfast" --version >/dev/null
+  SIDES="baseline this"
+fi
 GRPC_PORT=${GRPC_PORT:-24317}
 HTTP_PORT=${HTTP_PORT:-28080}
 OUT=${OUT:-bench-results/ingest-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd) # absolute: a BASELINE launcher runs from its own checkout
 ./holdfast --version >/dev/null # builds on first use
 
 intake_pid=
@@ -30,22 +41,25 @@ for round in $(seq "$ROUNDS"); do
   ./holdfast bench disk --dir "$OUT/disk" --report-json "$OUT/disk-r$round.json" >&2
   for load in $LOADS; do
   for batch in $BATCHES; do
-    for durability in written fsync; do
-      tag="$durability-b$batch-$load-r$round"
+    for durability in $DURABILITIES; do
+    for side in $SIDES; do
+      tag="$side-$durability-b$batch-$load-r$round"
+      launcher=./holdfast; [ "$side" = baseline ] && launcher="$BASELINE/holdfast"
       rate=0; [ "$load" = max ] || rate=$load
       data="$OUT/data"
       rm -rf "$data"
-      ./holdfast intake --data "$data" --grpc-port "$GRPC_PORT" --http-port "$HTTP_PORT" \
+      "$launcher" intake --data "$data" --grpc-port "$GRPC_PORT" --http-port "$HTTP_PORT" \
         --durability "$durability" > "$OUT/intake-$tag.log" 2>&1 &
       intake_pid=$!
       until curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null; do sleep 0.1; done
-      echo "round $round: batch $batch, $durability, load $load" >&2
+      echo "round $round: batch $batch, $durability, load $load, $side" >&2
       ./holdfast bench ingest --target "127.0.0.1:$GRPC_PORT" --agents "$AGENTS" --window "$WINDOW" \
         --batch "$batch" --event-bytes "$EVENT_BYTES" --duration "$DURATION" --rate "$rate" \
         --report-json "$OUT/ingest-$tag.json" > "$OUT/ingest-$tag.txt" 2>/dev/null
       curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$OUT/metrics-$tag.txt"
       stop_intake
       rm -rf "$data"
+    done
     done
   done
   done
@@ -58,11 +72,11 @@ med = statistics.median
 disk = med(json.load(open(f))["megabytesPerSecond"] for f in glob.glob(f"{out}/disk-r*.json"))
 rows = {}
 for f in sorted(glob.glob(f"{out}/ingest-*-r*.json")):
-    m = re.match(r".*/ingest-(\w+)-b(\d+)-(\w+)-r\d+\.json", f)
-    rows.setdefault((m.group(3), m.group(2), m.group(1)), []).append(json.load(open(f)))
-def syncs(load, durability, batch):
+    m = re.match(r".*/ingest-(\w+)-(\w+)-b(\d+)-(\w+)-r\d+\.json", f)
+    rows.setdefault((m.group(4), m.group(3), m.group(2), m.group(1)), []).append(json.load(open(f)))
+def syncs(load, durability, batch, side):
     vals = []
-    for f in glob.glob(f"{out}/metrics-{durability}-b{batch}-{load}-r*.txt"):
+    for f in glob.glob(f"{out}/metrics-{side}-{durability}-b{batch}-{load}-r*.txt"):
         t = open(f).read()
         b = re.search(r"^holdfast_wal_appended_batches_total (\S+)", t, re.M)
         s = re.search(r"^holdfast_wal_sync_duration_seconds_count (\S+)", t, re.M)
@@ -70,15 +84,15 @@ def syncs(load, durability, batch):
             vals.append(float(b.group(1)) / float(s.group(1)))
     return f"{med(vals):.1f}" if vals else "-"
 print(f"disk baseline (sequential 1 MiB write + fdatasync, median of rounds): {disk:.1f} MB/s\n")
-print("| load | durability | batch | events/s | MB/s (payload) | ratio to disk | ack p50 ms | p99 ms | p99.9 ms | batches per sync | runs |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
-order = lambda kv: (kv[0][0] != "max", int(kv[0][1]), kv[0][2] != "written")
-for (load, batch, durability), rs in sorted(rows.items(), key=order):
+print("| load | durability | batch | build | events/s | MB/s (payload) | ratio to disk | ack p50 ms | p99 ms | p99.9 ms | batches per sync | runs |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+order = lambda kv: (kv[0][0] != "max", int(kv[0][1]), kv[0][2] != "written", kv[0][3] != "baseline")
+for (load, batch, durability, side), rs in sorted(rows.items(), key=order):
     label = "max (window %d)" % rs[0]["window"] if load == "max" else "%s batches/s/agent" % load
     eps = med(r["eventsPerSecond"] for r in rs)
     mbs = med(r["payloadMegabytesPerSecond"] for r in rs)
     ok = all(r["exitCode"] == 0 and r["unacknowledged"] == 0 for r in rs)
-    print(f"| {label} | {durability} | {batch} | {eps:,.0f} | {mbs:.1f} | {mbs / disk:.2f} | "
+    print(f"| {label} | {durability} | {batch} | {side} | {eps:,.0f} | {mbs:.1f} | {mbs / disk:.2f} | "
           f"{med(r['latencyP50Ms'] for r in rs):.1f} | {med(r['latencyP99Ms'] for r in rs):.1f} | "
-          f"{med(r['latencyP999Ms'] for r in rs):.1f} | {syncs(load, durability, batch)} | {len(rs)}{'' if ok else ' (FAILED)'} |")
+          f"{med(r['latencyP999Ms'] for r in rs):.1f} | {syncs(load, durability, batch, side)} | {len(rs)}{'' if ok else ' (FAILED)'} |")
 PY
