@@ -313,8 +313,8 @@ class AbuseSuiteIT {
             long total = Math.round(closedFor("partial_bytes_total") - totalBefore);
             // the messages really reached the intake: it had to close connections for them
             assertTrue(total > 0, "no connection was closed for limits.connections.partialMessageBytesTotal: " + out);
-            return out + "; the intake closed " + total + " connections for the total budget (96 MiB), "
-                    + perConnection + " for their own; it held at most " + mostHeld.get() / MIB + " MiB of them";
+            return out + "; the intake closed " + total + " connections for the total budget ("
+                    + PARTIAL_TOTAL / MIB + " MiB), " + perConnection + " for their own; it held at most " + mostHeld.get() / MIB + " MiB of them";
         });
     }
 

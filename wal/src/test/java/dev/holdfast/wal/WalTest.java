@@ -10,9 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.holdfast.wal.WalTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -28,30 +26,19 @@ class WalTest {
     @Test
     void anotherAgentsBatchIsWrittenInTheNextGroupNotBehindAFlood() throws Exception {
         // the writer is held in its first group's commit while one agent queues 300 batches and another one
-        CountDownLatch firstCommit = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        CommitListener holdFirst = (batches, events, bytes, syncNanos) -> {
-            if (firstCommit.getCount() > 0) {
-                firstCommit.countDown();
-                try {
-                    release.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
+        HeldFirstCommit holdFirst = new HeldFirstCommit();
         WalConfig cfg = new WalConfig(tmp.resolve("wal"), true, 0, 256 << 10, "FAST_HOURLY", 1L << 20,
                 WalConfig.defaults(tmp, true).limits(), WalConfig.CHECKPOINT_INTERVAL_MILLIS);
         try (Wal wal = Wal.open(cfg, holdFirst)) {
             List<CompletableFuture<AppendResult>> flood = new ArrayList<>();
             flood.add(wal.append(header("flood", 1, BatchPriority.NORMAL), payload("flood", 1, 32 << 10)));
-            assertTrue(firstCommit.await(10, TimeUnit.SECONDS));
+            assertTrue(holdFirst.awaitHeld());
             for (int seq = 2; seq <= 300; seq++) {
                 flood.add(wal.append(header("flood", seq, BatchPriority.NORMAL), payload("flood", seq, 32 << 10)));
             }
             CompletableFuture<AppendResult> canary = wal.append(header("canary", 1, BatchPriority.NORMAL),
                     payload("canary", 1, 100));
-            release.countDown();
+            holdFirst.release();
             long canaryIndex = canary.get(10, TimeUnit.SECONDS).index();
             // a group holds at most 256 KiB: 8 of the flood's 32 KiB batches; FIFO would put the canary after 300
             long floodIndex10 = flood.get(9).get(10, TimeUnit.SECONDS).index();
@@ -225,23 +212,11 @@ class WalTest {
 
     @Test
     void groupCommitAcksOnlyAfterTheSharedSync() throws Exception {
-        CountDownLatch commitEntered = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger commits = new AtomicInteger();
-        List<Long> syncNanos = new java.util.concurrent.CopyOnWriteArrayList<>();
-        CommitListener gate = (batches, events, bytes, nanos) -> {
-            commits.incrementAndGet();
-            syncNanos.add(nanos);
-            commitEntered.countDown();
-            try {
-                release.await(); // the sync has returned; acknowledgements must still be held back
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
+        // held after the sync has returned: acknowledgements must still be held back
+        HeldFirstCommit gate = new HeldFirstCommit();
         try (Wal wal = Wal.open(config(true), gate)) {
             CompletableFuture<AppendResult> first = wal.append(header("g", 1, BatchPriority.NORMAL), payload("g", 1, 100));
-            assertTrue(commitEntered.await(10, TimeUnit.SECONDS));
+            assertTrue(gate.awaitHeld());
             List<CompletableFuture<AppendResult>> rest = new ArrayList<>();
             for (int seq = 2; seq <= 100; seq++) {
                 rest.add(wal.append(header("g", seq, BatchPriority.NORMAL), payload("g", seq, 100)));
@@ -249,14 +224,15 @@ class WalTest {
             Thread.sleep(200);
             assertFalse(first.isDone(), "acked before its group commit finished");
             assertTrue(rest.stream().noneMatch(CompletableFuture::isDone), "acked before being synced");
-            release.countDown();
+            gate.release();
             first.get(10, TimeUnit.SECONDS);
             for (CompletableFuture<AppendResult> f : rest) {
                 assertEquals(AppendResult.Status.PERSISTED, f.get(10, TimeUnit.SECONDS).status());
             }
             // the 99 batches queued behind the held commit shared very few syncs
-            assertTrue(commits.get() <= 3, "expected group commits, got " + commits.get() + " syncs for 100 batches");
-            assertTrue(syncNanos.stream().allMatch(n -> n > 0), "fsync durability must sync every group");
+            assertTrue(gate.groups.size() <= 3, "expected group commits, got " + gate.groups.size()
+                    + " syncs for 100 batches");
+            assertTrue(gate.syncNanos.stream().allMatch(n -> n > 0), "fsync durability must sync every group");
         }
     }
 
@@ -282,33 +258,22 @@ class WalTest {
 
     @Test
     void aBusyWalStillLingersSoThatMoreBatchesShareASync() throws Exception {
-        CountDownLatch commitEntered = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        List<Integer> groups = new java.util.concurrent.CopyOnWriteArrayList<>();
-        CommitListener holdFirst = (batches, events, bytes, nanos) -> {
-            groups.add(batches);
-            commitEntered.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
+        HeldFirstCommit holdFirst = new HeldFirstCommit();
         try (Wal wal = Wal.open(lingering(), holdFirst)) {
             List<CompletableFuture<AppendResult>> acks = new ArrayList<>();
             acks.add(wal.append(header("b", 1, BatchPriority.NORMAL), payload("b", 1, 100)));
-            assertTrue(commitEntered.await(10, TimeUnit.SECONDS));
+            assertTrue(holdFirst.awaitHeld());
             // two arrive while the first group is being committed: it had company
             acks.add(wal.append(header("b", 2, BatchPriority.NORMAL), payload("b", 2, 100)));
             acks.add(wal.append(header("b", 3, BatchPriority.NORMAL), payload("b", 3, 100)));
-            release.countDown();
+            holdFirst.release();
             Thread.sleep(300); // the next group lingers (up to 2 s) and takes this one too
             acks.add(wal.append(header("b", 4, BatchPriority.NORMAL), payload("b", 4, 100)));
             for (CompletableFuture<AppendResult> a : acks) {
                 assertEquals(AppendResult.Status.PERSISTED, a.get(10, TimeUnit.SECONDS).status());
             }
         }
-        assertEquals(List.of(1, 3), groups);
+        assertEquals(List.of(1, 3), holdFirst.groups);
     }
 
     @Test

@@ -1,0 +1,42 @@
+package dev.holdfast.wal;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A commit listener that holds the writer inside its first group's commit (after the sync, before the acks) until
+ * {@link #release()}, so that a test can queue batches behind a commit in progress; it records every group's size
+ * and sync time.
+ */
+final class HeldFirstCommit implements CommitListener {
+    private final CountDownLatch entered = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+    /** Batches appended per group, in commit order. */
+    final List<Integer> groups = new CopyOnWriteArrayList<>();
+    final List<Long> syncNanos = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void committed(int batches, long events, long bytes, long nanos) {
+        groups.add(batches);
+        syncNanos.add(nanos);
+        if (entered.getCount() > 0) {
+            entered.countDown();
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Waits until the writer is held in its first commit. */
+    boolean awaitHeld() throws InterruptedException {
+        return entered.await(10, TimeUnit.SECONDS);
+    }
+
+    void release() {
+        release.countDown();
+    }
+}
