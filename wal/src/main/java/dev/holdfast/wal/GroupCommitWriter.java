@@ -165,7 +165,9 @@ final class GroupCommitWriter implements AutoCloseable {
         for (int i = 0; i < group.size(); i++) {
             Request r = group.get(i);
             BatchHeader h = r.header();
-            AgentSequences.Held held = sequences.held(h.agentId(), h.batchSeq(), r.contentCrc());
+            // OTLP requests carry no seq: nothing to recognise a resend by, so every one is written
+            AgentSequences.Held held = h.kind().sequenced()
+                    ? sequences.held(h.agentId(), h.batchSeq(), r.contentCrc()) : AgentSequences.Held.NO;
             if (held != AgentSequences.Held.NO) {
                 results[i] = switch (held) {
                     case OTHER_CONTENT -> AppendResult.conflict(h);
@@ -183,7 +185,9 @@ final class GroupCommitWriter implements AutoCloseable {
                 RecordCodec.write(dc.wire().bytes(), h, r.payload());
             }
             lastIndexAppended = appender.lastIndexAppended();
-            sequences.add(h.agentId(), h.batchSeq(), r.contentCrc());
+            if (h.kind().sequenced()) {
+                sequences.add(h.agentId(), h.batchSeq(), r.contentCrc());
+            }
             // 4 bytes of Chronicle document header plus alignment padding
             guard.onAppended(r.encodedSize() + 8L);
             results[i] = AppendResult.persisted(lastIndexAppended);

@@ -14,13 +14,15 @@ import java.util.zip.CRC32C;
  *  0  int    crc32c over every byte after this field (header and payload)
  *  4  byte   format version (1)
  *  5  byte   priority code
- *  6  short  reserved (0)
- *  8  long   batch seq (unsigned 64-bit, as on the wire)
+ *  6  byte   record kind ({@link RecordKind}: 0 holdfast.v1 batch, 1-3 OTLP logs, traces, metrics request)
+ *  7  byte   reserved (0)
+ *  8  long   batch seq (unsigned 64-bit, as on the wire; 0 for OTLP requests)
  * 16  long   received at, epoch nanos
  * 24  int    event count
  * 28  short  agent id length N, then N bytes of UTF-8
- *     int    payload length P, then P bytes: the EventBatch exactly as received
+ *     int    payload length P, then P bytes: the EventBatch (or OTLP request) exactly as received
  * </pre>
+ * The kind byte was reserved (0) before OTLP, so every record written before reads as a holdfast.v1 batch.
  * The checksum covers the header too, so a garbled agent id or seq is caught, not only a garbled payload.
  */
 public final class RecordCodec {
@@ -53,7 +55,7 @@ public final class RecordCodec {
             throw new IllegalArgumentException("agent id is " + agent.length + " bytes, max " + MAX_AGENT_ID_BYTES);
         }
         ByteBuffer b = ByteBuffer.allocate(FIXED_HEADER - 4 + agent.length + 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.put((byte) VERSION).put((byte) header.priority().code()).putShort((short) 0)
+        b.put((byte) VERSION).put((byte) header.priority().code()).put((byte) header.kind().code()).put((byte) 0)
                 .putLong(header.batchSeq()).putLong(header.receivedAtEpochNanos()).putInt(header.eventCount())
                 .putShort((short) agent.length).put(agent).putInt(payloadLength);
         return b.flip();
@@ -78,8 +80,8 @@ public final class RecordCodec {
     }
 
     /**
-     * Whether a document of {@code length} bytes at {@code body} has a record's structure: version, priority,
-     * reserved bytes, and agent id and payload lengths that add up to the document's length. A few reads, no copy and
+     * Whether a document of {@code length} bytes at {@code body} has a record's structure: version, priority, kind,
+     * reserved byte, and agent id and payload lengths that add up to the document's length. A few reads, no copy and
      * no checksum: cheap enough to test a header before trusting its length (a garbled length must cost neither a
      * giant allocation nor a walk into the next record).
      */
@@ -87,9 +89,11 @@ public final class RecordCodec {
         if (length < FIXED_HEADER + 4) {
             return false;
         }
-        int versionEtc = in.at(body + 4); // version, priority, reserved short
+        int versionEtc = in.at(body + 4); // version, priority, kind, reserved byte
         int priority = (versionEtc >>> 8) & 0xff;
-        if ((versionEtc & 0xff) != VERSION || (versionEtc >>> 16) != 0 || priority < 1 || priority > 3) {
+        int kind = (versionEtc >>> 16) & 0xff;
+        if ((versionEtc & 0xff) != VERSION || (versionEtc >>> 24) != 0 || priority < 1 || priority > 3
+                || kind > RecordKind.MAX_CODE) {
             return false;
         }
         int agentLen = (in.at(body + 26) >>> 16) & 0xffff; // the short at +28
@@ -166,7 +170,8 @@ public final class RecordCodec {
             throw new CorruptRecordException("unknown format version " + version + " (expected " + VERSION + ")");
         }
         int priorityCode = b.get();
-        b.getShort();
+        int kindCode = b.get() & 0xff;
+        b.get();
         long seq = b.getLong();
         long receivedAt = b.getLong();
         int events = b.getInt();
@@ -182,13 +187,16 @@ public final class RecordCodec {
                     + b.remaining() + " bytes that follow");
         }
         BatchPriority priority;
+        RecordKind kind;
         try {
             priority = BatchPriority.fromCode(priorityCode);
+            kind = RecordKind.fromCode(kindCode);
         } catch (IllegalArgumentException e) {
             throw new CorruptRecordException(e.getMessage());
         }
         byte[] payload = new byte[payloadLen];
         b.get(payload);
-        return new WalRecord(index, segment, new BatchHeader(agent, seq, events, priority, receivedAt), stored, payload);
+        return new WalRecord(index, segment, new BatchHeader(agent, seq, events, priority, receivedAt, kind), stored,
+                payload);
     }
 }

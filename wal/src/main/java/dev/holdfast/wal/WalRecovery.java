@@ -220,7 +220,10 @@ public final class WalRecovery {
                     long position = dc.wire().bytes().readPosition() - 4;
                     try {
                         WalRecord r = RecordCodec.read(dc.index(), segment, dc.wire().bytes());
-                        sequences.add(r.header().agentId(), r.header().batchSeq(), RecordCodec.contentChecksum(r.payload()));
+                        if (r.header().kind().sequenced()) {
+                            sequences.add(r.header().agentId(), r.header().batchSeq(),
+                                    RecordCodec.contentChecksum(r.payload()));
+                        }
                     } catch (CorruptRecordException e) {
                         corrupt.add(new WalReader.Corrupt(dc.index(), segment, position, e.getMessage()));
                         sequences.forgetDamaged(e.record()); // the checkpoint may have counted it while intact

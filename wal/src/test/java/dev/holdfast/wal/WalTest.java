@@ -112,6 +112,41 @@ class WalTest {
     }
 
     @Test
+    void otlpRequestsAreNeverDuplicatesAndKeepTheirKindAcrossRestart() throws Exception {
+        // OTLP has no batch seq: two identical exports are two records, and neither teaches the WAL a seq that would
+        // make a holdfast.v1 batch of the same agent (seq 0 or otherwise) a DUPLICATE
+        BatchHeader otlp = new BatchHeader("svc", 0, 5, BatchPriority.CRITICAL, 1_700_000_000_000_000_000L,
+                RecordKind.OTLP_LOGS);
+        byte[] request = payload("otlp", 0, 300);
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            assertEquals(AppendResult.Status.PERSISTED, wal.append(otlp, request).get().status());
+            assertEquals(AppendResult.Status.PERSISTED, wal.append(otlp, request).get().status());
+            BatchHeader metrics = new BatchHeader("svc", 0, 2, BatchPriority.BULK, 1_700_000_000_000_000_001L,
+                    RecordKind.OTLP_METRICS);
+            assertEquals(AppendResult.Status.PERSISTED, wal.append(metrics, payload("m", 0, 50)).get().status());
+            assertEquals(new AgentSequences.Resume(0, List.of()), wal.sequences().resume("svc"));
+        }
+        for (boolean dropCheckpoint : new boolean[]{false, true}) {
+            if (dropCheckpoint) Files.delete(tmp.resolve("wal").resolve(SequenceSnapshots.FILE));
+            try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+                List<WalReader.Entry> all = readAll(wal);
+                assertEquals(3, all.size());
+                assertEquals(otlp, ((WalReader.Valid) all.get(0)).record().header());
+                assertArrayEquals(request, ((WalReader.Valid) all.get(1)).record().payload());
+                assertEquals(RecordKind.OTLP_METRICS, ((WalReader.Valid) all.get(2)).record().header().kind());
+                assertEquals(new AgentSequences.Resume(0, List.of()), wal.sequences().resume("svc"));
+            }
+        }
+        try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
+            assertEquals(AppendResult.Status.PERSISTED,
+                    wal.append(header("svc", 1, BatchPriority.NORMAL), payload("svc", 1, 100)).get().status());
+        }
+        try (WalInspector inspector = WalInspector.open(tmp.resolve("wal"))) {
+            assertTrue(inspector.verify().ok());
+        }
+    }
+
+    @Test
     void seqsAreUnsignedInTheWalAndAcrossRestart() throws Exception {
         long[] seqs = {1, Long.MAX_VALUE, Long.MIN_VALUE, -1L}; // 1, 2^63-1, 2^63, 2^64-1
         try (Wal wal = Wal.open(config(true), CommitListener.NONE)) {
