@@ -151,7 +151,7 @@ public final class BatchIntake {
     }
 
     /** Up to +50 %, so that agents shed together do not come back together. */
-    private static long jitter(long retryAfterMs) {
+    public static long jitter(long retryAfterMs) {
         return retryAfterMs + ThreadLocalRandom.current().nextLong(retryAfterMs / 2 + 1);
     }
 

@@ -5,6 +5,11 @@ import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.intake.auth.GrpcAuth;
 import dev.holdfast.intake.grpc.GrpcListener;
 import dev.holdfast.intake.grpc.IntakeGrpcService;
+import dev.holdfast.intake.grpc.Uncompressed;
+import dev.holdfast.intake.otlp.OtlpGrpcServices;
+import dev.holdfast.intake.otlp.OtlpIntake;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import dev.holdfast.intake.http.HttpAccess;
 import dev.holdfast.intake.http.HttpEndpoints;
 import dev.holdfast.intake.http.Metrics;
@@ -145,9 +150,16 @@ public final class IntakeServer implements AutoCloseable {
                 new EventSizeLimit(limits.maxEventBytes(), replication == null ? null : replication.limit()));
         BatchIntake intake = new BatchIntake(wal, validator, inflight, metrics, OVERLOAD_RETRY_AFTER_MS, replicated);
 
+        OtlpIntake otlp = new OtlpIntake(wal, inflight, replicated, config.otlp().priorities(), limits.maxBatchBytes(),
+                OVERLOAD_RETRY_AFTER_MS, Clock.systemUTC(), registry);
+        List<ServerServiceDefinition> services = new ArrayList<>();
+        services.add(auth.intercept(ServerInterceptors.intercept(
+                new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition(), new Uncompressed())));
+        for (ServerServiceDefinition otlpService : new OtlpGrpcServices(otlp).definitions()) {
+            services.add(auth.intercept(otlpService));
+        }
         grpc = GrpcListener.start(config.grpc(), limits, grpcTls,
-                gate("grpc", connections, connections.fdReserve(), files), registry,
-                auth.intercept(new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition()));
+                gate("grpc", connections, connections.fdReserve(), files), registry, services);
         ready = true;
         log.info("intake {} ready {} ms after JVM start: gRPC on {}:{} ({}), HTTP on {}:{} ({}), WAL {} ({} durability),"
                         + " auth {}",

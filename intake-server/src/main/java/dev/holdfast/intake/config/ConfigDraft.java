@@ -19,11 +19,11 @@ import java.util.Objects;
  */
 record ConfigDraft(
         String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http, Limits limits, Wal wal,
-        Forwarding forwarder, Tls tls, IntakeConfig.Auth auth) {
+        Forwarding forwarder, Tls tls, IntakeConfig.Auth auth, IntakeConfig.Otlp otlp) {
 
     static ConfigDraft of(IntakeConfig c) {
         return new ConfigDraft(c.nodeId(), c.dataDir(), c.durability(), c.grpc(), c.http(), c.limits(), c.wal(),
-                c.forwarder(), c.tls(), c.auth());
+                c.forwarder(), c.tls(), c.auth(), c.otlp());
     }
 
     /** Applies the overrides, validates, and throws with {@code earlierProblems} first if anything is wrong. */
@@ -54,10 +54,13 @@ record ConfigDraft(
         problems.addAll(ConfigValidator.problems(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f,
                 newTls));
         problems.addAll(ConfigValidator.authProblems(newAuth, newTls));
+        IntakeConfig.Otlp newOtlp = o.otlpHttpPort() != null ? otlp.withHttpPort(o.otlpHttpPort()) : otlp;
+        problems.addAll(ConfigValidator.otlpProblems(newOtlp, newGrpc, newHttp, f));
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
         }
-        return new IntakeConfig(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f, newTls, newAuth);
+        return new IntakeConfig(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f, newTls, newAuth,
+                newOtlp);
     }
 
     private Tls tls(Overrides o) {

@@ -74,6 +74,32 @@ final class ConfigValidator {
     /** An identity or agent-id glob: printable, no spaces (they are compared with what certificates and agents say). */
     private static final Pattern AUTH_NAME = Pattern.compile("[\\x21-\\x7e]{1,4096}");
 
+    /** {@code otlp}: its HTTP port apart from the other listeners, its topics valid and apart from the events'. */
+    static List<String> otlpProblems(IntakeConfig.Otlp o, IntakeConfig.Endpoint grpc, IntakeConfig.Endpoint http,
+                                     IntakeConfig.Forwarding f) {
+        List<String> p = new ArrayList<>();
+        intRange(p, "otlp.http.port", o.httpPort(), 0, 65_535);
+        if (o.httpPort() != 0 && (o.httpPort() == grpc.port() || o.httpPort() == http.port())) {
+            p.add("otlp.http.port: " + o.httpPort() + " is also the " + (o.httpPort() == grpc.port() ? "gRPC" : "HTTP")
+                    + " port; OTLP/HTTP needs a port of its own (0 = off)");
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>(List.of(f.topic(), f.deadLetterTopicName()));
+        String[][] topics = {{"logs", o.logsTopic()}, {"spans", o.spansTopic()}, {"metrics", o.metricsTopic()}};
+        for (String[] t : topics) {
+            if (!TOPIC.matcher(t[1]).matches()) {
+                p.add("otlp.topics." + t[0] + ": " + quote(t[1]) + " must be 1..249 characters from A-Z a-z 0-9 . _ -");
+            } else if (!seen.add(t[1])) {
+                p.add("otlp.topics." + t[0] + ": " + quote(t[1]) + " is already the topic of other records; each"
+                        + " signal needs a topic of its own, apart from forwarder.topic and its dead letters");
+            }
+        }
+        if (!o.encoding().equals("otlp_proto") && !o.encoding().equals("otlp_json")) {
+            p.add(ConfigText.notOneOf("otlp.encoding", o.encoding(), "otlp_proto|otlp_json"));
+        }
+        intRange(p, "otlp.priority.errorSeverity", o.priorities().errorSeverity(), 1, 24);
+        return p;
+    }
+
     static List<String> authProblems(IntakeConfig.Auth auth, IntakeConfig.Tls tls) {
         List<String> p = new ArrayList<>();
         IntakeConfig.Auth.Require r = auth.require();

@@ -27,7 +27,8 @@ public record IntakeConfig(
         Wal wal,
         Forwarding forwarder,
         Tls tls,
-        Auth auth) {
+        Auth auth,
+        Otlp otlp) {
 
     /**
      * Without {@code tls} and {@code auth} sections: plaintext on loopback, no authentication (tests, embedded use;
@@ -42,6 +43,38 @@ public record IntakeConfig(
     public IntakeConfig(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
                         Limits limits, Wal wal, Forwarding forwarder, Tls tls) {
         this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, Auth.NONE);
+    }
+
+    /** With the default {@code otlp} section. */
+    public IntakeConfig(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
+                        Limits limits, Wal wal, Forwarding forwarder, Tls tls, Auth auth) {
+        this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth, Otlp.DEFAULTS);
+    }
+
+    /**
+     * OTLP: its HTTP port (OTLP/gRPC shares the gRPC port), the Kafka topics and encoding the forwarder writes OTLP
+     * data with, and the shedding priority of each signal.
+     *
+     * @param httpPort  OTLP/HTTP on the gRPC listener's host and TLS; 0 = off
+     * @param encoding  {@code otlp_proto} or {@code otlp_json}, as the OpenTelemetry Collector's Kafka receiver names
+     *                  them
+     */
+    public record Otlp(int httpPort, String logsTopic, String spansTopic, String metricsTopic, String encoding,
+                       dev.holdfast.intake.otlp.OtlpPriorities priorities) {
+        public static final Otlp DEFAULTS = new Otlp(4318, "holdfast.otlp.logs", "holdfast.otlp.spans",
+                "holdfast.otlp.metrics", "otlp_proto", dev.holdfast.intake.otlp.OtlpPriorities.DEFAULTS);
+
+        public Otlp {
+            Objects.requireNonNull(logsTopic, "otlp.topics.logs");
+            Objects.requireNonNull(spansTopic, "otlp.topics.spans");
+            Objects.requireNonNull(metricsTopic, "otlp.topics.metrics");
+            Objects.requireNonNull(encoding, "otlp.encoding");
+            Objects.requireNonNull(priorities, "otlp.priority");
+        }
+
+        public Otlp withHttpPort(int port) {
+            return new Otlp(port, logsTopic, spansTopic, metricsTopic, encoding, priorities);
+        }
     }
 
     /**
@@ -314,9 +347,11 @@ public record IntakeConfig(
         Objects.requireNonNull(forwarder, "forwarder");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(auth, "auth");
+        Objects.requireNonNull(otlp, "otlp");
         List<String> problems = ConfigValidator.problems(nodeId, dataDir, durability, grpc, http, limits, wal,
                 forwarder, tls);
         problems.addAll(ConfigValidator.authProblems(auth, tls));
+        problems.addAll(ConfigValidator.otlpProblems(otlp, grpc, http, forwarder));
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
         }
@@ -354,7 +389,7 @@ public record IntakeConfig(
         return new IntakeConfig(nodeId, dataDir, durability, grpc, http, limits, wal,
                 new Forwarding(false, f.kafka(), f.topic(), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
                         f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopic(), f.encoding(),
-                        f.topicSettings(), f.security()), tls, auth);
+                        f.topicSettings(), f.security()), tls, auth, otlp);
     }
 
     /** A copy with the given overrides applied and validated. */
@@ -382,7 +417,7 @@ public record IntakeConfig(
                 new Forwarding(true, "embedded", "holdfast.events", 8L << 20, 0.2, Duration.ofSeconds(2),
                         Duration.ofHours(1), Duration.ofMillis(50), java.util.Map.of(), "", "protobuf",
                         new TopicSettings(3, 0, 0, 0), dev.holdfast.forwarder.kafka.KafkaSecurity.PLAINTEXT),
-                Tls.OFF, Auth.NONE);
+                Tls.OFF, Auth.NONE, Otlp.DEFAULTS);
     }
 
     static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {

@@ -18,28 +18,36 @@ import java.nio.file.Path;
  * @param tlsClientCa {@code --tls-client-ca}
  * @param insecure    {@code --insecure}: allow plaintext listeners on non-loopback addresses
  * @param authTokens  {@code --auth-tokens}: the token file ({@code auth.tokens})
+ * @param otlpHttpPort {@code --otlp-http-port} ({@code otlp.http.port}, 0 = off)
  */
 public record Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability, String kafka,
                         String topic, Path tlsCert, Path tlsKey, Path tlsClientCa, Boolean insecure,
-                        Path authTokens) {
+                        Path authTokens, Integer otlpHttpPort) {
 
     /** No overrides at all. */
     public static final Overrides NONE = new Overrides(null, null, null, null, null, null);
 
     /** Without TLS or token overrides. */
     public Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability, String kafka, String topic) {
-        this(dataDir, grpcPort, httpPort, durability, kafka, topic, null, null, null, null, null);
+        this(dataDir, grpcPort, httpPort, durability, kafka, topic, null, null, null, null, null, null);
     }
 
     /** Without a token file. */
     public Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability, String kafka, String topic,
                      Path tlsCert, Path tlsKey, Path tlsClientCa, Boolean insecure) {
-        this(dataDir, grpcPort, httpPort, durability, kafka, topic, tlsCert, tlsKey, tlsClientCa, insecure, null);
+        this(dataDir, grpcPort, httpPort, durability, kafka, topic, tlsCert, tlsKey, tlsClientCa, insecure, null, null);
+    }
+
+    /** Without an OTLP/HTTP port. */
+    public Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability, String kafka, String topic,
+                     Path tlsCert, Path tlsKey, Path tlsClientCa, Boolean insecure, Path authTokens) {
+        this(dataDir, grpcPort, httpPort, durability, kafka, topic, tlsCert, tlsKey, tlsClientCa, insecure, authTokens,
+                null);
     }
 
     /** Only a token file besides the basics. */
     public Overrides(Path dataDir, Integer grpcPort, Integer httpPort, String durability, String kafka, String topic,
                      Path authTokens) {
-        this(dataDir, grpcPort, httpPort, durability, kafka, topic, null, null, null, null, authTokens);
+        this(dataDir, grpcPort, httpPort, durability, kafka, topic, null, null, null, null, authTokens, null);
     }
 }

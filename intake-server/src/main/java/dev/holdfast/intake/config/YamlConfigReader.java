@@ -53,9 +53,10 @@ final class YamlConfigReader {
         Forwarding forwarder = forwarder(top.section("forwarder"), defaults.forwarder());
         Tls tls = tls(top.section("tls"), defaults.tls(), problems);
         IntakeConfig.Auth auth = auth(top.section("auth"), defaults.auth());
+        IntakeConfig.Otlp otlp = otlp(top.section("otlp"), defaults.otlp());
         top.rejectUnknownKeys();
-        return new Result(new ConfigDraft(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth),
-                problems);
+        return new Result(new ConfigDraft(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth,
+                otlp), problems);
     }
 
     private static JsonNode parse(Path file) {
@@ -162,6 +163,68 @@ final class YamlConfigReader {
                 s.size("blockSize", d.blockSize()));
         s.rejectUnknownKeys();
         return w;
+    }
+
+    /**
+     * {@code otlp}: {@code http.port}, {@code topics.logs|spans|metrics}, {@code encoding}, and {@code priority}:
+     * {@code logs}, {@code traces}, {@code metrics}, {@code errorLogs}, {@code errorSeverity} and {@code rules}
+     * (a list of {@code {signal, attribute, value, priority}}, matched against resource attributes in order).
+     */
+    private static IntakeConfig.Otlp otlp(YamlSection s, IntakeConfig.Otlp d) {
+        YamlSection http = s.section("http");
+        int port = (int) http.integer("port", d.httpPort());
+        http.rejectUnknownKeys();
+        YamlSection topics = s.section("topics");
+        String logs = topics.string("logs", d.logsTopic());
+        String spans = topics.string("spans", d.spansTopic());
+        String metrics = topics.string("metrics", d.metricsTopic());
+        topics.rejectUnknownKeys();
+        String encoding = s.string("encoding", d.encoding());
+        YamlSection p = s.section("priority");
+        dev.holdfast.intake.otlp.OtlpPriorities dp = d.priorities();
+        java.util.List<dev.holdfast.intake.otlp.OtlpPriorities.AttributeRule> rules = new java.util.ArrayList<>();
+        for (YamlSection r : p.sectionList("rules")) {
+            dev.holdfast.otlp.OtlpSignal signal = r.oneOf("signal", null, "logs|traces|metrics",
+                    YamlConfigReader::signal);
+            String attribute = r.string("attribute", "");
+            String value = r.string("value", "");
+            dev.holdfast.wal.BatchPriority priority = r.oneOf("priority", dev.holdfast.wal.BatchPriority.NORMAL,
+                    PRIORITIES, YamlConfigReader::priority);
+            if (attribute.isEmpty()) {
+                r.problem("attribute", "must name a resource attribute");
+            }
+            r.rejectUnknownKeys();
+            rules.add(new dev.holdfast.intake.otlp.OtlpPriorities.AttributeRule(signal, attribute, value, priority));
+        }
+        dev.holdfast.intake.otlp.OtlpPriorities priorities = new dev.holdfast.intake.otlp.OtlpPriorities(
+                p.oneOf("logs", dp.logs(), PRIORITIES, YamlConfigReader::priority),
+                p.oneOf("traces", dp.traces(), PRIORITIES, YamlConfigReader::priority),
+                p.oneOf("metrics", dp.metrics(), PRIORITIES, YamlConfigReader::priority),
+                p.oneOf("errorLogs", dp.errorLogs(), PRIORITIES, YamlConfigReader::priority),
+                (int) p.integer("errorSeverity", dp.errorSeverity()), rules);
+        p.rejectUnknownKeys();
+        s.rejectUnknownKeys();
+        return new IntakeConfig.Otlp(port, logs, spans, metrics, encoding, priorities);
+    }
+
+    private static final String PRIORITIES = "critical|normal|bulk";
+
+    private static dev.holdfast.wal.BatchPriority priority(String text) {
+        return switch (text) {
+            case "critical" -> dev.holdfast.wal.BatchPriority.CRITICAL;
+            case "normal" -> dev.holdfast.wal.BatchPriority.NORMAL;
+            case "bulk" -> dev.holdfast.wal.BatchPriority.BULK;
+            default -> null;
+        };
+    }
+
+    private static dev.holdfast.otlp.OtlpSignal signal(String text) {
+        for (dev.holdfast.otlp.OtlpSignal s : dev.holdfast.otlp.OtlpSignal.values()) {
+            if (s.configName().equals(text)) {
+                return s;
+            }
+        }
+        return null;
     }
 
     private static Forwarding forwarder(YamlSection s, Forwarding d) {

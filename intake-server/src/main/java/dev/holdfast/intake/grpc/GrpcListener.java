@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,13 +46,13 @@ public final class GrpcListener implements AutoCloseable {
      * @param gate the port's connection gate (its listener is also told of connections closed for their messages)
      */
     public static GrpcListener start(IntakeConfig.Endpoint endpoint, IntakeConfig.Limits limits, SslContext tls,
-                                     ConnectionGate gate, MeterRegistry registry, ServerServiceDefinition service)
+                                     ConnectionGate gate, MeterRegistry registry, List<ServerServiceDefinition> services)
             throws IOException {
-        return new GrpcListener(endpoint, limits, tls, gate, registry, service);
+        return new GrpcListener(endpoint, limits, tls, gate, registry, services);
     }
 
     private GrpcListener(IntakeConfig.Endpoint endpoint, IntakeConfig.Limits limits, SslContext tls,
-                         ConnectionGate gate, MeterRegistry registry, ServerServiceDefinition service)
+                         ConnectionGate gate, MeterRegistry registry, List<ServerServiceDefinition> services)
             throws IOException {
         IntakeConfig.Connections connections = limits.connections();
         // Handlers only validate and enqueue, so two threads keep up; the WAL writer owns the disk.
@@ -74,6 +75,7 @@ public final class GrpcListener implements AutoCloseable {
         if (tls != null) {
             builder.sslContext(tls); // peers' certificates reach calls as Grpc.TRANSPORT_ATTR_SSL_SESSION
         }
+        services.forEach(builder::addService);
         server = builder
                 .channelFactory(() -> new GatedServerChannel(gate, preface, partial))
                 .addTransportFilter(preface)
@@ -87,14 +89,13 @@ public final class GrpcListener implements AutoCloseable {
                 .keepAliveTime(60, TimeUnit.SECONDS)
                 .keepAliveTimeout(20, TimeUnit.SECONDS)
                 .maxInboundMessageSize((int) limits.messageBytes())
-                // holdfast.v1 agents never compress: a compressed message (a gzip bomb, say) is refused unread,
-                // UNIMPLEMENTED, instead of inflated up to the frame limit; OTLP's gzip comes with its own limits
-                .decompressorRegistry(DecompressorRegistry.emptyInstance())
+                // gzip for OTLP, whose marshaller stops inflating at its limit; holdfast.v1 agents never compress,
+                // and its service refuses compressed calls unread (Uncompressed)
+                .decompressorRegistry(DecompressorRegistry.getDefaultInstance())
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 // gRPC's default advertises 2^31-1 concurrent streams: one connection could open any number of
                 // streams, each holding buffers and an agent's state; agents need one (the shipper) or a few
                 .maxConcurrentCallsPerConnection(MAX_CONCURRENT_STREAMS)
-                .addService(service)
                 .build();
         try {
             server.start();
