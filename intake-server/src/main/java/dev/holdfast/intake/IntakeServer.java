@@ -150,7 +150,7 @@ public final class IntakeServer implements AutoCloseable {
                 new EventSizeLimit(limits.maxEventBytes(), replication == null ? null : replication.limit()));
         BatchIntake intake = new BatchIntake(wal, validator, inflight, metrics, OVERLOAD_RETRY_AFTER_MS, replicated);
 
-        OtlpIntake otlp = new OtlpIntake(wal, inflight, replicated, config.otlp().priorities(), limits.maxBatchBytes(),
+        OtlpIntake otlp = new OtlpIntake(wal, inflight, replicated, config.otlp().priority(), limits.maxBatchBytes(),
                 OVERLOAD_RETRY_AFTER_MS, Clock.systemUTC(), registry);
         List<ServerServiceDefinition> services = new ArrayList<>();
         services.add(auth.intercept(ServerInterceptors.intercept(
