@@ -85,4 +85,24 @@ class OtlpRequestsTest {
                 .getScopeMetrics(0).getMetricsList());
         assertEquals(BatchPriority.BULK, i.priority());
     }
+
+    @Test
+    void aResourceLargerThanOneKafkaRecordIsLeftOutWithEverythingInIt() {
+        ResourceLogs small = ResourceLogs.newBuilder().setResource(resource("service.name", "a"))
+                .addScopeLogs(ScopeLogs.newBuilder().addLogRecords(LogRecord.getDefaultInstance())).build();
+        ScopeLogs.Builder many = ScopeLogs.newBuilder();
+        for (int i = 0; i < 3; i++) {
+            many.addLogRecords(LogRecord.newBuilder().setBody(AnyValue.newBuilder().setStringValue("x".repeat(100))));
+        }
+        ResourceLogs big = ResourceLogs.newBuilder().setResource(resource("service.name", "b")).addScopeLogs(many)
+                .build();
+        ExportLogsServiceRequest request = ExportLogsServiceRequest.newBuilder().addResourceLogs(small)
+                .addResourceLogs(big).build();
+        OtlpRequests.Inspection i = new OtlpRequests(OtlpPriorities.DEFAULTS).inspect(OtlpSignal.LOGS, request, 200);
+        assertEquals(1, i.items());
+        assertEquals(3, i.rejected());
+        assertEquals("3 rejected; first: resourceLogs[1] is " + big.getSerializedSize()
+                + " bytes, more than one Kafka record may hold (200 bytes)", i.reason());
+        assertEquals(List.of(small), ((ExportLogsServiceRequest) i.usable()).getResourceLogsList());
+    }
 }
