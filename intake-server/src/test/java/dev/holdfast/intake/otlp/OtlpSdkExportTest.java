@@ -6,6 +6,7 @@ import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
 import dev.holdfast.intake.IntakeServer;
 import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;
+import dev.holdfast.intake.config.IntakeConfig.Otlp.Topics;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.AttributeType;
 import io.opentelemetry.api.common.Attributes;
@@ -141,9 +142,9 @@ class OtlpSdkExportTest {
     }
 
     private void logs(String name, boolean gzip, Durability durability) throws Exception {
-        Topics topics = new Topics(name);
+        Topics topics = topics(name);
         try (IntakeServer intake = intake(name, durability, topics);
-             TopicReader reader = new TopicReader(topics.logs)) {
+             TopicReader reader = new TopicReader(topics.logs())) {
             OtlpGrpcLogRecordExporter exporter = configure(OtlpGrpcLogRecordExporter.builder(), gzip,
                     intake.grpcPort()).build();
             List<Sent<LogRecordData>> sent = new ArrayList<>();
@@ -242,9 +243,9 @@ class OtlpSdkExportTest {
     }
 
     private void spans(String name, boolean gzip, Durability durability) throws Exception {
-        Topics topics = new Topics(name);
+        Topics topics = topics(name);
         try (IntakeServer intake = intake(name, durability, topics);
-             TopicReader reader = new TopicReader(topics.spans)) {
+             TopicReader reader = new TopicReader(topics.spans())) {
             OtlpGrpcSpanExporter exporter = configure(OtlpGrpcSpanExporter.builder(), gzip, intake.grpcPort()).build();
             List<Sent<SpanData>> sent = new ArrayList<>();
             List<String> names = new ArrayList<>();
@@ -342,9 +343,9 @@ class OtlpSdkExportTest {
     }
 
     private void metrics(String name, boolean gzip, Durability durability) throws Exception {
-        Topics topics = new Topics(name);
+        Topics topics = topics(name);
         try (IntakeServer intake = intake(name, durability, topics);
-             TopicReader reader = new TopicReader(topics.metrics)) {
+             TopicReader reader = new TopicReader(topics.metrics())) {
             OtlpGrpcMetricExporter exporter = configure(OtlpGrpcMetricExporter.builder(), gzip,
                     intake.grpcPort()).build();
             List<Sent<MetricData>> sent = new ArrayList<>();
@@ -428,15 +429,13 @@ class OtlpSdkExportTest {
     // ---------------------------------------------------------------- the intake, the exporters, Kafka
 
     /** The signal topics of one case (each case its own, so what a topic holds is exactly what the case sent). */
-    private record Topics(String logs, String spans, String metrics) {
-        Topics(String name) {
-            this("sdk-" + name + ".otlp.logs", "sdk-" + name + ".otlp.spans", "sdk-" + name + ".otlp.metrics");
-        }
+    private static Topics topics(String name) {
+        return new Topics("sdk-" + name + ".otlp.logs", "sdk-" + name + ".otlp.spans", "sdk-" + name + ".otlp.metrics");
     }
 
     private static IntakeServer intake(String name, Durability durability, Topics topics) throws Exception {
         IntakeConfig d = IntakeConfig.defaults();
-        IntakeConfig.Otlp otlp = new IntakeConfig.Otlp(0, topics.logs, topics.spans, topics.metrics, "otlp_proto",
+        IntakeConfig.Otlp otlp = new IntakeConfig.Otlp(new IntakeConfig.Otlp.Http(0), topics, "otlp_proto",
                 OtlpPriorities.DEFAULTS);
         IntakeConfig cfg = new IntakeConfig("sdk-node", tmp.resolve(name), durability,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0), d.limits(),
