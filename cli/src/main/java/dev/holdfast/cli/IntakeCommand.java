@@ -44,6 +44,9 @@ public final class IntakeCommand implements Callable<Integer> {
             + "'sha256:<hex> IDENTITY [AGENT-ID-GLOB...]' made with 'holdfast token hash'; reloaded when it changes. "
             + "Callers presenting a token may send only as its identity (or its globs); see docs/SECURITY.md")
     Path authTokens;
+    @Option(names = "--otlp-http-port", description = "OTLP/HTTP port (default 4318; 0 = off); OTLP/gRPC is served "
+            + "on the gRPC port (config otlp.http.port)")
+    Integer otlpHttpPort;
     @Option(names = "--check", description = "Start (recover the WAL, bind the ports), report, and exit: "
             + "a pre-flight check for a configuration and data directory")
     boolean check;
@@ -57,7 +60,7 @@ public final class IntakeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ChronicleWarmup.start();
         Overrides overrides = new Overrides(data, grpcPort, httpPort, durability, kafka, topic, absolute(tlsCert),
-                absolute(tlsKey), absolute(tlsClientCa), insecure ? Boolean.TRUE : null, authTokens);
+                absolute(tlsKey), absolute(tlsClientCa), insecure ? Boolean.TRUE : null, authTokens, otlpHttpPort);
         // failures (an invalid configuration, a data directory it cannot use, a port in use, an unusable certificate
         // or token file) are reported by ErrorReporter: one line each and their exit code
         IntakeConfig cfg = config == null ? IntakeConfig.defaults(overrides) : IntakeConfig.load(config, overrides);

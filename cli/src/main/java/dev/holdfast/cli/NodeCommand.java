@@ -52,6 +52,8 @@ public final class NodeCommand implements Callable<Integer> {
     int grpcPort;
     @Option(names = "--http-port", defaultValue = "8080", description = "Intake /metrics /healthz /readyz port (default ${DEFAULT-VALUE})")
     int httpPort;
+    @Option(names = "--otlp-http-port", defaultValue = "4318", description = "Intake OTLP/HTTP port (default ${DEFAULT-VALUE}; 0 = off); OTLP/gRPC is on the gRPC port")
+    int otlpHttpPort;
     @Option(names = "--metrics-port", defaultValue = "9464", description = "Shipper /metrics port (default ${DEFAULT-VALUE}; -1 = none)")
     int metricsPort;
     @Option(names = "--kafka", defaultValue = "embedded", description = "embedded | BOOTSTRAP | none (default ${DEFAULT-VALUE})")
@@ -76,7 +78,8 @@ public final class NodeCommand implements Callable<Integer> {
             throw new InvalidConfigException(List.of("--source: \"" + source + "\" is not one of ebpf, fallback, auto"));
         }
         IntakeConfig intakeConfig = IntakeConfig.defaults().withOverrides(
-                new dev.holdfast.intake.config.Overrides(data, grpcPort, httpPort, null, kafka, null));
+                new dev.holdfast.intake.config.Overrides(data, grpcPort, httpPort, null, kafka, null, null, null, null,
+                        null, null, otlpHttpPort));
         Path dataDir = intakeConfig.dataDir();
         WalDirectory.checkWritable(dataDir); // before the demo directory is made in it
         Path watched = Files.createDirectories(watch != null ? watch : dataDir.resolve("demo")).toRealPath();

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.holdfast.forwarder.EventRecords;
+import dev.holdfast.forwarder.OtlpRecords;
+import dev.holdfast.forwarder.OtlpTopics;
+import dev.holdfast.forwarder.RecordMapper;
 import dev.holdfast.forwarder.ForwardLimit;
 import dev.holdfast.forwarder.Producers;
 import dev.holdfast.forwarder.SendErrors;
@@ -208,7 +211,9 @@ public final class WalCommand {
                          : Producers.create(bootstrap, "holdfast-replay", java.util.Map.of(), kafka.security())) {
                 WalReplay.Result result;
                 try {
-                    result = WalReplay.run(wal, r, new EventRecords(topic, node), producer,
+                    // OTLP requests go to their signal's topic (--config's otlp.topics), --topic is the events'
+                    result = WalReplay.run(wal, r, RecordMapper.of(new EventRecords(topic, node),
+                                    new OtlpRecords(kafka.otlp(), node)), producer,
                             sent -> System.err.printf("\r%s %,d events", dryRun ? "counted" : "sent", sent));
                 } catch (IOException e) {
                     kafka.explainAuthenticationFailure(e);
@@ -230,12 +235,15 @@ public final class WalCommand {
         Connection connection() {
             if (config == null) {
                 return new Connection(bootstrap != null ? bootstrap : "127.0.0.1:9092", "holdfast.events",
-                        KafkaClientSecurity.NONE);
+                        KafkaClientSecurity.NONE, OtlpTopics.DEFAULTS);
             }
-            IntakeConfig.Forwarding f = IntakeConfig.load(config).forwarder();
+            IntakeConfig intake = IntakeConfig.load(config);
+            IntakeConfig.Forwarding f = intake.forwarder();
+            IntakeConfig.Otlp o = intake.otlp();
             String fromFile = f.kafka().equals("embedded") || f.kafka().equals("none") ? "127.0.0.1:9092" : f.kafka();
             return new Connection(bootstrap != null ? bootstrap : fromFile, f.topic(),
-                    f.security().resolve("forwarder.security", System::getenv));
+                    f.security().resolve("forwarder.security", System::getenv),
+                    OtlpTopics.of(o.logsTopic(), o.spansTopic(), o.metricsTopic(), o.encoding()));
         }
 
         private Integer replayDeadLetters() throws IOException {
@@ -260,7 +268,7 @@ public final class WalCommand {
     }
 
     /** Where and how replay connects: bootstrap, default topic, and TLS/SASL with the secrets already read. */
-    record Connection(String bootstrap, String topic, KafkaClientSecurity security) {
+    record Connection(String bootstrap, String topic, KafkaClientSecurity security, OtlpTopics otlp) {
         /** Throws an authentication failure (wrong password, refused certificate) as one line naming whom. */
         void explainAuthenticationFailure(Exception e) {
             AuthenticationException auth = SendErrors.authentication(e);
@@ -369,6 +377,7 @@ public final class WalCommand {
                     } else {
                         WalRecord r = ((WalReader.Valid) entry).record();
                         line.put("segment", r.segment())
+                                .put("kind", r.header().kind().name().toLowerCase(java.util.Locale.ROOT))
                                 .put("agent_id", r.header().agentId())
                                 .put("batch_seq", new java.math.BigInteger(Long.toUnsignedString(r.header().batchSeq())))
                                 .put("events", r.header().eventCount())
@@ -376,7 +385,7 @@ public final class WalCommand {
                                 .put("received_at", Instant.ofEpochSecond(0, r.header().receivedAtEpochNanos()).toString())
                                 .put("bytes", r.payload().length)
                                 .put("crc32c", String.format("%08x", r.checksum()));
-                        if (events) {
+                        if (events && r.header().kind().sequenced()) {
                             var arr = line.putArray("event_list");
                             try {
                                 for (Event e : EventBatch.parseFrom(r.payload()).getEventsList()) {

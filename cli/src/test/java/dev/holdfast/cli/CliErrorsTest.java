@@ -125,7 +125,7 @@ class CliErrorsTest {
     @Test
     void anIntakeOnProcFailsFastInOneLine() {
         assumeTrue(Files.isDirectory(Path.of("/proc/self")), "/proc is mounted");
-        Run r = run("intake", "--data", "/proc/holdfast", "--kafka", "none", "--grpc-port", "0", "--http-port", "0");
+        Run r = run("intake", "--data", "/proc/holdfast", "--kafka", "none", "--grpc-port", "0", "--otlp-http-port", "0", "--http-port", "0");
         assertOneLine(r, 4, "holdfast intake: /proc/holdfast" + PSEUDO);
         assertEquals("", r.stderr(), "nothing started, nothing logged");
     }
@@ -133,14 +133,14 @@ class CliErrorsTest {
     @Test
     void anIntakeOnAFileNamesIt() throws Exception {
         Path file = Files.writeString(tmp.resolve("data"), "x");
-        assertOneLine(run("intake", "--data", file.toString(), "--kafka", "none", "--grpc-port", "0", "--http-port", "0"),
+        assertOneLine(run("intake", "--data", file.toString(), "--kafka", "none", "--grpc-port", "0", "--otlp-http-port", "0", "--http-port", "0"),
                 4, "holdfast intake: " + file + ": not a directory");
     }
 
     @Test
     void aNodeOnProcFailsBeforeMakingAnything() {
         assumeTrue(Files.isDirectory(Path.of("/proc/self")), "/proc is mounted");
-        assertOneLine(run("node", "--data", "/proc/holdfast", "--kafka", "none", "--grpc-port", "0", "--http-port", "0",
+        assertOneLine(run("node", "--data", "/proc/holdfast", "--kafka", "none", "--grpc-port", "0", "--otlp-http-port", "0", "--http-port", "0",
                 "--metrics-port", "-1", "--source", "fallback", "--no-demo"), 4, "holdfast node: /proc/holdfast" + PSEUDO);
     }
 

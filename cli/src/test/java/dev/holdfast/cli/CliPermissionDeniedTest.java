@@ -65,10 +65,10 @@ class CliPermissionDeniedTest {
     @Test
     void anIntakeOnADirectoryItMayNotWrite() throws Exception {
         assertReport(4, "holdfast intake: " + readOnly + ": permission denied (needs read, write and search)",
-                "intake", "--data", readOnly.toString(), "--kafka", "none", "--grpc-port", "0", "--http-port", "0");
+                "intake", "--data", readOnly.toString(), "--kafka", "none", "--grpc-port", "0", "--otlp-http-port", "0", "--http-port", "0");
         assertReport(4, "holdfast intake: " + readOnly + ": permission denied (needs write and search to create "
                         + readOnly + "/data)",
-                "intake", "--data", readOnly.resolve("data").toString(), "--kafka", "none", "--grpc-port", "0",
+                "intake", "--data", readOnly.resolve("data").toString(), "--kafka", "none", "--grpc-port", "0", "--otlp-http-port", "0",
                 "--http-port", "0");
     }
 

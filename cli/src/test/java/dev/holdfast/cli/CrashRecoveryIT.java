@@ -46,7 +46,7 @@ class CrashRecoveryIT {
         int grpcPort = HoldfastProcess.freePort();
         int httpPort = HoldfastProcess.freePort();
         String[] intakeArgs = {"intake", "--data", data.toString(), "--grpc-port", Integer.toString(grpcPort),
-                "--http-port", Integer.toString(httpPort), "--durability", "fsync", "--kafka", "none"};
+                "--http-port", Integer.toString(httpPort), "--otlp-http-port", "0", "--durability", "fsync", "--kafka", "none"};
 
         List<Long> restartMillis = new ArrayList<>();
         Path stopFile = tmp.resolve("stop");

@@ -41,7 +41,7 @@ class ForwardingIT {
         try (KafkaBrokerProcess broker = new KafkaBrokerProcess(tmp.resolve("kafka"), 0)) {
             broker.start();
             String[] intakeArgs = {"intake", "--data", tmp.resolve("data").toString(), "--grpc-port",
-                    Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort), "--durability", "fsync",
+                    Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort), "--otlp-http-port", "0", "--durability", "fsync",
                     "--kafka", broker.bootstrap(), "--topic", topic};
             HoldfastProcess intake = HoldfastProcess.start(intakeLog, intakeArgs);
             List<Long> restartMillis = new ArrayList<>();

@@ -28,7 +28,7 @@ class NodeIT {
     void theNodeCommandCarriesDemoFileEventsIntoKafka() throws Exception {
         Path log = tmp.resolve("node.log");
         HoldfastProcess node = HoldfastProcess.start(log, "node", "--data", tmp.resolve("data").toString(),
-                "--grpc-port", "0", "--http-port", "0", "--metrics-port", "0", "--status-interval", "1");
+                "--grpc-port", "0", "--http-port", "0", "--otlp-http-port", "0", "--metrics-port", "0", "--status-interval", "1");
         Matcher last = null;
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);

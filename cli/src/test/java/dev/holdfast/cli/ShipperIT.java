@@ -49,7 +49,7 @@ class ShipperIT {
         int httpPort = HoldfastProcess.freePort();
         int metricsPort = HoldfastProcess.freePort();
         String[] intakeArgs = {"intake", "--data", data.toString(), "--grpc-port", Integer.toString(grpcPort),
-                "--http-port", Integer.toString(httpPort), "--durability", "fsync", "--kafka", "none"};
+                "--http-port", Integer.toString(httpPort), "--otlp-http-port", "0", "--durability", "fsync", "--kafka", "none"};
         String[] shipperArgs = {"shipper", "--intake", "127.0.0.1:" + grpcPort, "--watch", watched.toString(),
                 "--spool", spool.toString(), "--agent-id", AGENT, "--metrics-port", Integer.toString(metricsPort),
                 "--source", "ebpf", "--status-interval", "1"};

@@ -32,7 +32,7 @@ class TlsCliErrorsTest {
         Path key = Files.writeString(tmp.resolve("rsa.key"),
                 "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
         CliErrorsTest.Run r = CliErrorsTest.run("intake", "--data", tmp.resolve("data").toString(), "--kafka", "none",
-                "--grpc-port", "0", "--http-port", "0", "--tls-cert", server.cert().toString(), "--tls-key",
+                "--grpc-port", "0", "--otlp-http-port", "0", "--http-port", "0", "--tls-cert", server.cert().toString(), "--tls-key",
                 key.toString());
         assertEquals(4, r.exitCode(), r.toString());
         assertEquals(List.of("holdfast intake: " + key + ": a RSA PRIVATE KEY (PKCS#1/SEC1) key; convert it to PKCS#8:"

@@ -48,7 +48,7 @@ class TokenCommandTest {
             throws Exception {
         java.nio.file.Path tokens = java.nio.file.Files.writeString(tmp.resolve("tokens"),
                 "# agents\n" + Tokens.hash("x") + " agent-7\nplaintext-token agent-8\n");
-        CliErrorsTest.Run r = CliErrorsTest.run("intake", "--data", tmp.resolve("data").toString(), "--grpc-port", "0",
+        CliErrorsTest.Run r = CliErrorsTest.run("intake", "--data", tmp.resolve("data").toString(), "--grpc-port", "0", "--otlp-http-port", "0",
                 "--http-port", "0", "--kafka", "none", "--auth-tokens", tokens.toString());
         assertEquals(List.of("holdfast intake: invalid configuration: auth.tokens: " + tokens + ":3: the first field is"
                 + " not sha256:<64 hex digits> (a token's hash; make one with 'holdfast token hash'; a plaintext token"

@@ -29,7 +29,7 @@ import java.util.List;
  * protobuf records carry no encoding header (they are byte for byte what they always were), so a record without
  * it is protobuf.
  */
-public final class EventRecords {
+public final class EventRecords implements RecordMapper {
     public static final String EVENT_ID = "holdfast.event_id";
     public static final String AGENT_ID = "holdfast.agent_id";
     public static final String BATCH_SEQ = "holdfast.batch_seq";
@@ -62,7 +62,13 @@ public final class EventRecords {
         return encoding;
     }
 
+    @Override
     public List<ProducerRecord<byte[], byte[]>> toRecords(WalRecord record) throws IOException {
+        if (!record.header().kind().sequenced()) {
+            // an OTLP request would slice into nonsense "events": never send it as one
+            throw new IOException("WAL record " + Long.toHexString(record.index()) + " is not a holdfast.v1 batch"
+                    + " (kind " + record.header().kind() + ")");
+        }
         String agent = record.header().agentId();
         byte[] key = agent.getBytes(StandardCharsets.UTF_8);
         String unsignedSeq = Long.toUnsignedString(record.header().batchSeq()); // batch_seq is a uint64

@@ -94,7 +94,8 @@ public final class Forwarder implements AutoCloseable {
         breaker.getEventPublisher().onStateTransition(e -> log.warn("Kafka circuit breaker: {}", e.getStateTransition()));
 
         authenticationFailures = new AuthenticationFailures(config.bootstrap(), config.security());
-        EventRecords mapper = new EventRecords(config.topic(), config.nodeId(), config.encoding());
+        RecordMapper mapper = RecordMapper.of(new EventRecords(config.topic(), config.nodeId(), config.encoding()),
+                new OtlpRecords(config.otlp(), config.nodeId()));
         liveProducer = Producers.create(config.bootstrap(), "holdfast-" + config.nodeId() + "-live",
                 config.producerProperties(), config.security());
         backlogProducer = Producers.create(config.bootstrap(), "holdfast-" + config.nodeId() + "-backlog",
@@ -140,7 +141,9 @@ public final class Forwarder implements AutoCloseable {
         try (Admin admin = Admin.create(Producers.adminProperties(config.bootstrap(), config.producerProperties(),
                 config.security()))) {
             TopicManager topics = new TopicManager(admin);
-            List<TopicSpec> specs = List.of(spec(config.topic()), spec(config.deadLetterTopic()));
+            OtlpTopics otlp = config.otlp();
+            List<TopicSpec> specs = List.of(spec(config.topic()), spec(config.deadLetterTopic()), spec(otlp.logs()),
+                    spec(otlp.spans()), spec(otlp.metrics()));
             while (!closed) {
                 TopicManager.Result r = topics.ensure(specs, Duration.ofSeconds(15));
                 r.maxMessageBytes(config.topic()).ifPresent(limit::topicMaxMessageBytes);

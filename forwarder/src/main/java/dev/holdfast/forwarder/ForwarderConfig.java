@@ -23,12 +23,24 @@ import java.util.Objects;
  * @param encoding            record values as the agent's protobuf bytes or as JSON
  * @param security            TLS and SASL for every Kafka client of the forwarder (secrets already read; its
  *                            toString shows none)
+ * @param otlp                the topics and encoding of OTLP data
  */
 public record ForwarderConfig(String bootstrap, String topic, String nodeId, Path dataDir, long maxInflightBytes,
                               double backlogMinShare, Duration liveMaxLag, Duration retention,
                               Duration progressInterval, Map<String, String> producerProperties,
                               String deadLetterTopic, TopicSettings topicSettings, ValueEncoding encoding,
-                              KafkaClientSecurity security) {
+                              KafkaClientSecurity security, OtlpTopics otlp) {
+
+    /** With the default OTLP topics. */
+    public ForwarderConfig(String bootstrap, String topic, String nodeId, Path dataDir, long maxInflightBytes,
+                           double backlogMinShare, Duration liveMaxLag, Duration retention,
+                           Duration progressInterval, Map<String, String> producerProperties,
+                           String deadLetterTopic, TopicSettings topicSettings, ValueEncoding encoding,
+                           KafkaClientSecurity security) {
+        this(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag, retention,
+                progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding, security,
+                OtlpTopics.DEFAULTS);
+    }
 
     /**
      * How topics are created when missing (an existing topic is used as it is, with a warning for each difference).
@@ -47,6 +59,7 @@ public record ForwarderConfig(String bootstrap, String topic, String nodeId, Pat
         Objects.requireNonNull(topicSettings, "topicSettings");
         Objects.requireNonNull(encoding, "encoding");
         Objects.requireNonNull(security, "security");
+        Objects.requireNonNull(otlp, "otlp");
         producerProperties = Map.copyOf(producerProperties);
         if (deadLetterTopic == null || deadLetterTopic.isEmpty()) {
             deadLetterTopic = topic + ".dlq";
@@ -77,31 +90,41 @@ public record ForwarderConfig(String bootstrap, String topic, String nodeId, Pat
 
     public ForwarderConfig withRetention(Duration newRetention) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                newRetention, progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding, security);
+                newRetention, progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding, security,
+                otlp);
     }
 
     public ForwarderConfig withProducerProperties(Map<String, String> props) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, props, deadLetterTopic, topicSettings, encoding, security);
+                retention, progressInterval, props, deadLetterTopic, topicSettings, encoding, security,
+                otlp);
     }
 
     public ForwarderConfig withTopicSettings(TopicSettings settings) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, producerProperties, deadLetterTopic, settings, encoding, security);
+                retention, progressInterval, producerProperties, deadLetterTopic, settings, encoding, security, otlp);
     }
 
     public ForwarderConfig withDeadLetterTopic(String name) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, producerProperties, name, topicSettings, encoding, security);
+                retention, progressInterval, producerProperties, name, topicSettings, encoding, security, otlp);
     }
 
     public ForwarderConfig withEncoding(ValueEncoding newEncoding) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, newEncoding, security);
+                retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, newEncoding, security,
+                otlp);
     }
 
     public ForwarderConfig withSecurity(KafkaClientSecurity newSecurity) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding, newSecurity);
+                retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding, newSecurity,
+                otlp);
+    }
+
+    public ForwarderConfig withOtlp(OtlpTopics newOtlp) {
+        return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
+                retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding, security,
+                newOtlp);
     }
 }

@@ -33,7 +33,7 @@ abstract class Lane implements Runnable, AutoCloseable {
     final Progress progress;
     final ForwarderMetrics metrics;
     private final Producer<byte[], byte[]> producer;
-    private final EventRecords mapper;
+    private final RecordMapper mapper;
     private final CircuitBreaker breaker;
     private final DeadLetters deadLetters;
     private final java.util.function.BooleanSupplier topicsChecked;

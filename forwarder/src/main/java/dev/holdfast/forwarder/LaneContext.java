@@ -15,7 +15,7 @@ import java.util.function.BooleanSupplier;
  *                         metadata" is a permanent error
  * @param authenticationFailures says once that Kafka refused the credentials, rather than once per record
  */
-record LaneContext(Wal wal, Progress progress, EventRecords mapper, CircuitBreaker breaker, DeadLetters deadLetters,
+record LaneContext(Wal wal, Progress progress, RecordMapper mapper, CircuitBreaker breaker, DeadLetters deadLetters,
                    BooleanSupplier topicsChecked, BooleanSupplier topicUnavailable, ForwarderMetrics metrics,
                    AuthenticationFailures authenticationFailures) {
 }

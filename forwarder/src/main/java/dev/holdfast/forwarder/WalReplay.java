@@ -45,7 +45,7 @@ public final class WalReplay {
      * Replays the range. {@code producer} null means a dry run (count only). {@code progress} is called with the
      * events sent so far, about every 100 ms.
      */
-    public static Result run(WalInspector wal, Range range, EventRecords mapper,
+    public static Result run(WalInspector wal, Range range, RecordMapper mapper,
                              KafkaProducer<byte[], byte[]> producer, Consumer<Long> progress) throws IOException {
         long t0 = System.nanoTime();
         long[] counts = new long[4]; // records, events, bytes, corrupt

@@ -99,7 +99,8 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
                     forwarderDir(config), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
                     f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopicName(),
                     new ForwarderConfig.TopicSettings(t.partitions(), t.replicationFactor(), t.minInsyncReplicas(),
-                            (int) Math.min(Integer.MAX_VALUE, t.maxMessageBytes())), f.valueEncoding(), security);
+                            (int) Math.min(Integer.MAX_VALUE, t.maxMessageBytes())), f.valueEncoding(), security,
+                    otlpTopics(config.otlp()));
             Forwarder fw = new Forwarder(fc, wal, registry, Clock.systemUTC(), limit);
             synchronized (this) {
                 if (closed) {
@@ -112,6 +113,10 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
             log.error("forwarding could not start; the intake keeps accepting into its WAL: {}", e.toString());
             forwarder.completeExceptionally(e);
         }
+    }
+
+    static dev.holdfast.forwarder.OtlpTopics otlpTopics(IntakeConfig.Otlp o) {
+        return dev.holdfast.forwarder.OtlpTopics.of(o.logsTopic(), o.spansTopic(), o.metricsTopic(), o.encoding());
     }
 
     /** Bootstrap servers in use, once known. */

@@ -56,6 +56,7 @@ public final class IntakeNode implements AutoCloseable {
                 + "durability: " + durability + "\n"
                 + "grpc: {host: 127.0.0.1, port: " + grpcPort + "}\n"
                 + "http: {host: 127.0.0.1, port: " + httpPort + "}\n"
+                + "otlp: {http: {port: 0}}\n"
                 + "limits: {maxBatchBytes: " + maxBatch + "}\n"
                 + "wal:\n" + wal
                 + "forwarder:\n  enabled: true\n  kafka: " + kafkaBootstrap + "\n  topic: " + topic + "\n"

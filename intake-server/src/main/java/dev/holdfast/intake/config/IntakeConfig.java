@@ -45,10 +45,13 @@ public record IntakeConfig(
         this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, Auth.NONE);
     }
 
-    /** With the default {@code otlp} section. */
+    /**
+     * Without an {@code otlp} section: OTLP/gRPC on the gRPC port as always, but no OTLP/HTTP listener (embedded and
+     * test intakes, several to a machine, must not all claim port 4318).
+     */
     public IntakeConfig(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
                         Limits limits, Wal wal, Forwarding forwarder, Tls tls, Auth auth) {
-        this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth, Otlp.DEFAULTS);
+        this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth, Otlp.DEFAULTS.withHttpPort(0));
     }
 
     /**
