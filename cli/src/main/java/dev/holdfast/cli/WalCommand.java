@@ -243,7 +243,7 @@ public final class WalCommand {
             String fromFile = f.kafka().equals("embedded") || f.kafka().equals("none") ? "127.0.0.1:9092" : f.kafka();
             return new Connection(bootstrap != null ? bootstrap : fromFile, f.topic(),
                     f.security().resolve("forwarder.security", System::getenv),
-                    OtlpTopics.of(o.logsTopic(), o.spansTopic(), o.metricsTopic(), o.encoding()));
+                    OtlpTopics.of(o.topics().logs(), o.topics().spans(), o.topics().metrics(), o.encoding()));
         }
 
         private Integer replayDeadLetters() throws IOException {

@@ -23,8 +23,11 @@ public final class EventSizeLimit {
         this.forward = forward;
     }
 
-    /** The largest event accepted from an agent with an id of this many bytes; computed once per batch. */
-    int maxEventBytes(int agentIdBytes) {
+    /**
+     * The largest event accepted from an agent with an id of this many bytes; computed once per batch. OTLP takes it
+     * as the largest resource, which becomes one Kafka record.
+     */
+    public int maxEventBytes(int agentIdBytes) {
         long max = configured > 0 ? configured : Integer.MAX_VALUE;
         if (forward != null) {
             max = Math.min(max, forward.maxEventBytes(agentIdBytes));

@@ -148,13 +148,14 @@ public final class IntakeServer implements AutoCloseable {
                 replicated = replication;
             }
         }
+        EventSizeLimit eventSize = new EventSizeLimit(limits.maxEventBytes(),
+                replication == null ? null : replication.limit());
         BatchValidator validator = new BatchValidator(new BatchValidator.Limits(
-                (int) limits.maxBatchBytes(), limits.maxEventsPerBatch(), limits.maxAgentIdBytes()),
-                new EventSizeLimit(limits.maxEventBytes(), replication == null ? null : replication.limit()));
+                (int) limits.maxBatchBytes(), limits.maxEventsPerBatch(), limits.maxAgentIdBytes()), eventSize);
         BatchIntake intake = new BatchIntake(wal, validator, inflight, metrics, OVERLOAD_RETRY_AFTER_MS, replicated);
 
-        OtlpIntake otlp = new OtlpIntake(wal, inflight, replicated, config.otlp().priorities(), limits.maxBatchBytes(),
-                OVERLOAD_RETRY_AFTER_MS, Clock.systemUTC(), registry);
+        OtlpIntake otlp = new OtlpIntake(wal, inflight, replicated, config.otlp().priority(), limits.maxBatchBytes(),
+                eventSize, OVERLOAD_RETRY_AFTER_MS, Clock.systemUTC(), registry);
         List<ServerServiceDefinition> services = new ArrayList<>();
         services.add(auth.intercept(ServerInterceptors.intercept(
                 new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition(), new Uncompressed())));

@@ -116,7 +116,8 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
     }
 
     static dev.holdfast.forwarder.OtlpTopics otlpTopics(IntakeConfig.Otlp o) {
-        return dev.holdfast.forwarder.OtlpTopics.of(o.logsTopic(), o.spansTopic(), o.metricsTopic(), o.encoding());
+        return dev.holdfast.forwarder.OtlpTopics.of(o.topics().logs(), o.topics().spans(), o.topics().metrics(),
+                o.encoding());
     }
 
     /** Bootstrap servers in use, once known. */

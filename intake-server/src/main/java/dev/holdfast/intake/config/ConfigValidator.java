@@ -84,7 +84,8 @@ final class ConfigValidator {
                     + " port; OTLP/HTTP needs a port of its own (0 = off)");
         }
         java.util.Set<String> seen = new java.util.HashSet<>(List.of(f.topic(), f.deadLetterTopicName()));
-        String[][] topics = {{"logs", o.logsTopic()}, {"spans", o.spansTopic()}, {"metrics", o.metricsTopic()}};
+        String[][] topics = {{"logs", o.topics().logs()}, {"spans", o.topics().spans()},
+                {"metrics", o.topics().metrics()}};
         for (String[] t : topics) {
             if (!TOPIC.matcher(t[1]).matches()) {
                 p.add("otlp.topics." + t[0] + ": " + quote(t[1]) + " must be 1..249 characters from A-Z a-z 0-9 . _ -");
@@ -96,7 +97,7 @@ final class ConfigValidator {
         if (!o.encoding().equals("otlp_proto") && !o.encoding().equals("otlp_json")) {
             p.add(ConfigText.notOneOf("otlp.encoding", o.encoding(), "otlp_proto|otlp_json"));
         }
-        intRange(p, "otlp.priority.errorSeverity", o.priorities().errorSeverity(), 1, 24);
+        intRange(p, "otlp.priority.errorSeverity", o.priority().errorSeverity(), 1, 24);
         return p;
     }
 

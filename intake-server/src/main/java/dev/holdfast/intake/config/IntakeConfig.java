@@ -58,25 +58,39 @@ public record IntakeConfig(
      * OTLP: its HTTP port (OTLP/gRPC shares the gRPC port), the Kafka topics and encoding the forwarder writes OTLP
      * data with, and the shedding priority of each signal.
      *
-     * @param httpPort  OTLP/HTTP on the gRPC listener's host and TLS; 0 = off
-     * @param encoding  {@code otlp_proto} or {@code otlp_json}, as the OpenTelemetry Collector's Kafka receiver names
-     *                  them
+     * @param encoding {@code otlp_proto} or {@code otlp_json}, as the OpenTelemetry Collector's Kafka receiver names
+     *                 them
      */
-    public record Otlp(int httpPort, String logsTopic, String spansTopic, String metricsTopic, String encoding,
-                       dev.holdfast.intake.otlp.OtlpPriorities priorities) {
-        public static final Otlp DEFAULTS = new Otlp(4318, "holdfast.otlp.logs", "holdfast.otlp.spans",
-                "holdfast.otlp.metrics", "otlp_proto", dev.holdfast.intake.otlp.OtlpPriorities.DEFAULTS);
+    public record Otlp(Http http, Topics topics, String encoding, dev.holdfast.intake.otlp.OtlpPriorities priority) {
+        public static final Otlp DEFAULTS = new Otlp(new Http(4318), new Topics("holdfast.otlp.logs",
+                "holdfast.otlp.spans", "holdfast.otlp.metrics"), "otlp_proto",
+                dev.holdfast.intake.otlp.OtlpPriorities.DEFAULTS);
+
+        /** @param port OTLP/HTTP on the gRPC listener's host and TLS; 0 = off */
+        public record Http(int port) {
+        }
+
+        public record Topics(String logs, String spans, String metrics) {
+            public Topics {
+                Objects.requireNonNull(logs, "otlp.topics.logs");
+                Objects.requireNonNull(spans, "otlp.topics.spans");
+                Objects.requireNonNull(metrics, "otlp.topics.metrics");
+            }
+        }
 
         public Otlp {
-            Objects.requireNonNull(logsTopic, "otlp.topics.logs");
-            Objects.requireNonNull(spansTopic, "otlp.topics.spans");
-            Objects.requireNonNull(metricsTopic, "otlp.topics.metrics");
+            Objects.requireNonNull(http, "otlp.http");
+            Objects.requireNonNull(topics, "otlp.topics");
             Objects.requireNonNull(encoding, "otlp.encoding");
-            Objects.requireNonNull(priorities, "otlp.priority");
+            Objects.requireNonNull(priority, "otlp.priority");
+        }
+
+        public int httpPort() {
+            return http.port();
         }
 
         public Otlp withHttpPort(int port) {
-            return new Otlp(port, logsTopic, spansTopic, metricsTopic, encoding, priorities);
+            return new Otlp(new Http(port), topics, encoding, priority);
         }
     }
 

@@ -175,15 +175,17 @@ final class YamlConfigReader {
         int port = (int) http.integer("port", d.httpPort());
         http.rejectUnknownKeys();
         YamlSection topics = s.section("topics");
-        String logs = topics.string("logs", d.logsTopic());
-        String spans = topics.string("spans", d.spansTopic());
-        String metrics = topics.string("metrics", d.metricsTopic());
+        String logs = topics.string("logs", d.topics().logs());
+        String spans = topics.string("spans", d.topics().spans());
+        String metrics = topics.string("metrics", d.topics().metrics());
         topics.rejectUnknownKeys();
         String encoding = s.string("encoding", d.encoding());
         YamlSection p = s.section("priority");
-        dev.holdfast.intake.otlp.OtlpPriorities dp = d.priorities();
-        java.util.List<dev.holdfast.intake.otlp.OtlpPriorities.AttributeRule> rules = new java.util.ArrayList<>();
-        for (YamlSection r : p.sectionList("rules")) {
+        dev.holdfast.intake.otlp.OtlpPriorities dp = d.priority();
+        java.util.List<YamlSection> listed = p.sectionList("rules");
+        java.util.List<dev.holdfast.intake.otlp.OtlpPriorities.AttributeRule> rules = listed == null ? dp.rules()
+                : new java.util.ArrayList<>();
+        for (YamlSection r : listed == null ? java.util.List.<YamlSection>of() : listed) {
             dev.holdfast.otlp.OtlpSignal signal = r.oneOf("signal", null, "logs|traces|metrics",
                     YamlConfigReader::signal);
             String attribute = r.string("attribute", "");
@@ -204,7 +206,8 @@ final class YamlConfigReader {
                 (int) p.integer("errorSeverity", dp.errorSeverity()), rules);
         p.rejectUnknownKeys();
         s.rejectUnknownKeys();
-        return new IntakeConfig.Otlp(port, logs, spans, metrics, encoding, priorities);
+        return new IntakeConfig.Otlp(new IntakeConfig.Otlp.Http(port), new IntakeConfig.Otlp.Topics(logs, spans,
+                metrics), encoding, priorities);
     }
 
     private static final String PRIORITIES = "critical|normal|bulk";

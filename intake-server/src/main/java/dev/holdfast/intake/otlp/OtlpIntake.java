@@ -3,6 +3,7 @@ package dev.holdfast.intake.otlp;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.holdfast.intake.BatchIntake;
+import dev.holdfast.intake.EventSizeLimit;
 import dev.holdfast.intake.InflightBytes;
 import dev.holdfast.otlp.OtlpSignal;
 import dev.holdfast.wal.AppendResult;
@@ -30,6 +31,7 @@ public final class OtlpIntake {
     private final BatchIntake.ReplicationGate replication;
     private final OtlpRequests requests;
     private final long maxRequestBytes;
+    private final EventSizeLimit recordLimit;
     private final long overloadRetryAfterMs;
     private final Clock clock;
     private final MeterRegistry registry;
@@ -38,10 +40,13 @@ public final class OtlpIntake {
 
     /**
      * @param maxRequestBytes the largest request taken (after decompression): {@code limits.maxBatchBytes}
+     * @param recordLimit     the largest Kafka record value: each resource of a request becomes one, and one larger
+     *                        is left out (partial success) rather than acknowledged and then dead-lettered
      */
     public OtlpIntake(Wal wal, InflightBytes inflight, BatchIntake.ReplicationGate replication,
-                      OtlpPriorities priorities, long maxRequestBytes, long overloadRetryAfterMs, Clock clock,
-                      MeterRegistry registry) {
+                      OtlpPriorities priorities, long maxRequestBytes, EventSizeLimit recordLimit,
+                      long overloadRetryAfterMs, Clock clock, MeterRegistry registry) {
+        this.recordLimit = recordLimit;
         this.wal = wal;
         this.inflight = inflight;
         this.replication = replication;
@@ -94,7 +99,8 @@ public final class OtlpIntake {
      * A request already parsed (from OTLP/JSON); {@code bytes} are its protobuf encoding, or null to encode it here.
      */
     public CompletableFuture<OtlpResult> accept(OtlpSignal signal, Message parsed, byte[] bytes, String agentId) {
-        OtlpRequests.Inspection inspection = requests.inspect(signal, parsed);
+        OtlpRequests.Inspection inspection = requests.inspect(signal, parsed,
+                recordLimit.maxEventBytes(agentId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length));
         byte[] stored = inspection.rejected() == 0 && bytes != null ? bytes : inspection.usable().toByteArray();
         OtlpResult.Accepted success = inspection.rejected() == 0 ? OtlpResult.Accepted.ALL
                 : new OtlpResult.Accepted(inspection.rejected(), inspection.reason());

@@ -42,11 +42,23 @@ final class OtlpRequests {
     }
 
     Inspection inspect(OtlpSignal signal, Message request) {
+        return inspect(signal, request, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param maxResourceBytes the largest resource (with everything in it) taken: each becomes one Kafka record, and
+     *                         one Kafka will refuse is left out here rather than acknowledged and dead-lettered
+     */
+    Inspection inspect(OtlpSignal signal, Message request, int maxResourceBytes) {
         return switch (signal) {
-            case LOGS -> logs((ExportLogsServiceRequest) request);
-            case TRACES -> traces((ExportTraceServiceRequest) request);
-            case METRICS -> metrics((ExportMetricsServiceRequest) request);
+            case LOGS -> logs((ExportLogsServiceRequest) request, maxResourceBytes);
+            case TRACES -> traces((ExportTraceServiceRequest) request, maxResourceBytes);
+            case METRICS -> metrics((ExportMetricsServiceRequest) request, maxResourceBytes);
         };
+    }
+
+    private static String tooLarge(String at, int bytes, int max) {
+        return at + " is " + bytes + " bytes, more than one Kafka record may hold (" + max + " bytes)";
     }
 
     /** Counts and the problem found so far, while walking one request. */
@@ -92,11 +104,16 @@ final class OtlpRequests {
         return false;
     }
 
-    private Inspection logs(ExportLogsServiceRequest request) {
+    private Inspection logs(ExportLogsServiceRequest request, int maxResourceBytes) {
         Tally t = new Tally(BatchPriority.BULK);
         ExportLogsServiceRequest.Builder rebuilt = ExportLogsServiceRequest.newBuilder();
         for (int r = 0; r < request.getResourceLogsCount(); r++) {
             ResourceLogs rl = request.getResourceLogs(r);
+            if (rl.getSerializedSize() > maxResourceBytes) {
+                t.reject(rl.getScopeLogsList().stream().mapToLong(ScopeLogs::getLogRecordsCount).sum(),
+                        tooLarge("resourceLogs[" + r + "]", rl.getSerializedSize(), maxResourceBytes));
+                continue;
+            }
             BatchPriority resource = resourcePriority(OtlpSignal.LOGS, rl.getResource());
             ResourceLogs.Builder keptResource = rl.toBuilder().clearScopeLogs();
             for (int s = 0; s < rl.getScopeLogsCount(); s++) {
@@ -126,11 +143,16 @@ final class OtlpRequests {
         return t.done(request, rebuilt.build());
     }
 
-    private Inspection traces(ExportTraceServiceRequest request) {
+    private Inspection traces(ExportTraceServiceRequest request, int maxResourceBytes) {
         Tally t = new Tally(BatchPriority.BULK);
         ExportTraceServiceRequest.Builder rebuilt = ExportTraceServiceRequest.newBuilder();
         for (int r = 0; r < request.getResourceSpansCount(); r++) {
             ResourceSpans rs = request.getResourceSpans(r);
+            if (rs.getSerializedSize() > maxResourceBytes) {
+                t.reject(rs.getScopeSpansList().stream().mapToLong(ScopeSpans::getSpansCount).sum(),
+                        tooLarge("resourceSpans[" + r + "]", rs.getSerializedSize(), maxResourceBytes));
+                continue;
+            }
             BatchPriority resource = resourcePriority(OtlpSignal.TRACES, rs.getResource());
             ResourceSpans.Builder keptResource = rs.toBuilder().clearScopeSpans();
             for (int s = 0; s < rs.getScopeSpansCount(); s++) {
@@ -169,11 +191,17 @@ final class OtlpRequests {
         return problem;
     }
 
-    private Inspection metrics(ExportMetricsServiceRequest request) {
+    private Inspection metrics(ExportMetricsServiceRequest request, int maxResourceBytes) {
         Tally t = new Tally(BatchPriority.BULK);
         ExportMetricsServiceRequest.Builder rebuilt = ExportMetricsServiceRequest.newBuilder();
         for (int r = 0; r < request.getResourceMetricsCount(); r++) {
             ResourceMetrics rm = request.getResourceMetrics(r);
+            if (rm.getSerializedSize() > maxResourceBytes) {
+                t.reject(rm.getScopeMetricsList().stream().flatMap(sm -> sm.getMetricsList().stream())
+                                .mapToLong(OtlpRequests::dataPoints).sum(),
+                        tooLarge("resourceMetrics[" + r + "]", rm.getSerializedSize(), maxResourceBytes));
+                continue;
+            }
             BatchPriority resource = resourcePriority(OtlpSignal.METRICS, rm.getResource());
             ResourceMetrics.Builder keptResource = rm.toBuilder().clearScopeMetrics();
             for (int s = 0; s < rm.getScopeMetricsCount(); s++) {

@@ -174,13 +174,65 @@ class IntakeConfigTest {
     }
 
     @Test
+    void theOtlpSectionIsReadWithItsPriorityRules() throws IOException {
+        IntakeConfig c = load("""
+                otlp:
+                  http: {port: 14318}
+                  topics: {logs: l, spans: s}
+                  encoding: otlp_json
+                  priority:
+                    metrics: normal
+                    errorSeverity: 13
+                    rules:
+                      - {signal: traces, attribute: deployment.environment, value: prod, priority: critical}
+                      - {attribute: tier, value: batch, priority: bulk}
+                """);
+        IntakeConfig.Otlp o = c.otlp();
+        assertEquals(14318, o.httpPort());
+        assertEquals(new IntakeConfig.Otlp.Topics("l", "s", "holdfast.otlp.metrics"), o.topics());
+        assertEquals("otlp_json", o.encoding());
+        assertEquals(dev.holdfast.wal.BatchPriority.NORMAL, o.priority().metrics());
+        assertEquals(dev.holdfast.wal.BatchPriority.CRITICAL, o.priority().errorLogs(), "the default kept");
+        assertEquals(13, o.priority().errorSeverity());
+        assertEquals(List.of(new dev.holdfast.intake.otlp.OtlpPriorities.AttributeRule(
+                        dev.holdfast.otlp.OtlpSignal.TRACES, "deployment.environment", "prod",
+                        dev.holdfast.wal.BatchPriority.CRITICAL),
+                new dev.holdfast.intake.otlp.OtlpPriorities.AttributeRule(null, "tier", "batch",
+                        dev.holdfast.wal.BatchPriority.BULK)), o.priority().rules());
+        assertEquals(0, IntakeConfig.defaults(NO_ENV).withOverrides(new Overrides(null, null, null, null, null, null,
+                null, null, null, null, null, 0)).otlp().httpPort(), "--otlp-http-port 0 turns it off");
+    }
+
+    @Test
+    void otlpProblemsAreNamedEachOnItsLine() throws IOException {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> load("""
+                grpc: {port: 5000}
+                otlp:
+                  http: {port: 5000}
+                  topics: {logs: holdfast.events, spans: "a b", metrics: m}
+                  encoding: protobuf
+                  priority:
+                    traces: urgent
+                    rules: [{value: x}]
+                """));
+        assertEquals(List.of(
+                "otlp.priority.rules[0].attribute: must name a resource attribute",
+                "otlp.priority.traces: \"urgent\" is not one of critical|normal|bulk",
+                "otlp.http.port: 5000 is also the gRPC port; OTLP/HTTP needs a port of its own (0 = off)",
+                "otlp.topics.logs: \"holdfast.events\" is already the topic of other records; each signal needs a"
+                        + " topic of its own, apart from forwarder.topic and its dead letters",
+                "otlp.topics.spans: \"a b\" must be 1..249 characters from A-Z a-z 0-9 . _ -",
+                "otlp.encoding: \"protobuf\" is not one of otlp_proto|otlp_json"), e.problems());
+    }
+
+    @Test
     void unknownKeysAreNamedWithTheKnownKeysOfTheirSection() throws IOException {
         InvalidConfigException e = assertThrows(InvalidConfigException.class,
                 () -> load("grcp: {port: 1}\nwal:\n  maxByte: 1GiB\n"));
         assertEquals(List.of(
                 "wal.maxByte: unknown key; known keys in wal: maxBytes, minFreeBytes, bulkWatermark, "
                         + "normalWatermark, retryAfter, groupCommitMaxDelay, groupCommitMaxBytes, rollCycle, blockSize",
-                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth"),
+                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth, otlp"),
                 e.problems());
     }
 
