@@ -169,7 +169,7 @@ public final class IntakeServer implements AutoCloseable {
             otlpHttp = new OtlpHttpServer(config.grpc().host(), config.otlp().httpPort(), otlp,
                     auth.authenticator().orElse(null), otlpHttpTls,
                     gate("otlp-http", connections, connections.fdReserve(), files), connections.requestTimeout(),
-                    registry);
+                    connections.partialMessageBytesTotal(), registry);
             otlpHttp.start();
         }
         ready = true;

@@ -38,6 +38,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One OTLP/HTTP connection's requests, as they stream in (no aggregator: a request is judged on its headers before
@@ -67,14 +68,17 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         final Authenticator authenticator;
         final Counter unauthenticated;
         /** Requests handed to the intake and not yet answered, over all connections: what close() waits for. */
-        final AtomicInteger pending;
+        final AtomicInteger pending = new AtomicInteger();
+        /** Bytes held for bodies being received, over all connections, and how many they may be. */
+        final AtomicLong receiving = new AtomicLong();
+        final long receivingBudget;
         volatile boolean closing;
 
-        Shared(OtlpIntake intake, Authenticator authenticator, Counter unauthenticated, AtomicInteger pending) {
+        Shared(OtlpIntake intake, Authenticator authenticator, Counter unauthenticated, long receivingBudget) {
             this.intake = intake;
             this.authenticator = authenticator;
             this.unauthenticated = unauthenticated;
-            this.pending = pending;
+            this.receivingBudget = receivingBudget;
         }
     }
 
@@ -107,6 +111,8 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     private Admitted current;
     private byte[] body;
     private int size;
+    /** What {@code body}'s array holds of {@link Shared#receiving}. */
+    private long reserved;
     /** An answer that closes the connection has been written: nothing more is read or answered. */
     private boolean hangingUp;
 
@@ -125,8 +131,11 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         try {
             if (msg instanceof HttpRequest head) {
                 head(head);
+                if (head.decoderResult().isFailure()) {
+                    return; // answered, and the connection closed; the decoder reads nothing more
+                }
             }
-            if (msg instanceof HttpContent content) { // both, for a request the decoder found malformed
+            if (msg instanceof HttpContent content) {
                 content(content);
             }
         } finally {
@@ -138,7 +147,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
 
     private void head(HttpRequest head) {
         current = null;
-        body = null;
+        releaseBody();
         size = 0;
         if (hangingUp) {
             return;
@@ -206,8 +215,13 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
             refuse(head, HttpResponseStatus.BAD_REQUEST, Code.INVALID_ARGUMENT, format, message, false);
             return;
         }
+        int initial = (int) Math.min(declared >= 0 ? declared : 8192, 64 * 1024);
+        if (!reserve(initial)) {
+            answerNow(head, answer(new Admitted(signal, format, gzip, sender), busy(signal), null), false);
+            return;
+        }
         current = new Admitted(signal, format, gzip, sender);
-        body = new byte[(int) Math.min(declared >= 0 ? declared : 8192, 64 * 1024)];
+        body = new byte[initial];
         if (continueExpected) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
@@ -274,7 +288,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
      */
     private void answerNow(HttpRequest head, FullHttpResponse response, boolean close) {
         current = null;
-        body = null;
+        releaseBody();
         fill(slot(), response, close || HttpUtil.is100ContinueExpected(head));
     }
 
@@ -284,7 +298,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
         if (content.decoderResult().isFailure()) {
             if (current != null) {
                 current = null;
-                body = null;
+                releaseBody();
                 fill(slot(), error(HttpResponseStatus.BAD_REQUEST, Code.INVALID_ARGUMENT, Format.TEXT,
                         "malformed HTTP request body: " + content.decoderResult().cause().getMessage()), true);
             } else if (!hangingUp) {
@@ -303,13 +317,22 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
                     + " bytes (limits.maxBatchBytes)" + (a.gzip() ? " even compressed" : "") + "; read no further";
             shared.intake.refused(a.signal(), message);
             current = null;
-            body = null;
+            releaseBody();
             // the client is still sending: closing is the only way to stop it
             fill(slot(), error(HttpResponseStatus.BAD_REQUEST, Code.INVALID_ARGUMENT, a.format(), message), true);
             return;
         }
         if (n > body.length - size) {
-            body = Arrays.copyOf(body, (int) Math.min(limit, Math.max(size + (long) n, body.length * 2L)));
+            int grown = (int) Math.min(limit, Math.max(size + (long) n, body.length * 2L));
+            if (!reserve(grown - body.length)) {
+                Admitted a = current;
+                current = null;
+                releaseBody();
+                // the client is still sending: closing is the only way to stop it
+                fill(slot(), answer(a, busy(a.signal()), null), true);
+                return;
+            }
+            body = Arrays.copyOf(body, grown);
         }
         data.readBytes(body, size, n);
         size += n;
@@ -317,9 +340,36 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
             Admitted a = current;
             byte[] bytes = size == body.length ? body : Arrays.copyOf(body, size);
             current = null;
-            body = null;
+            releaseBody();
             export(a, bytes);
         }
+    }
+
+    /**
+     * Takes {@code bytes} more of the port's budget for bodies being received ({@code
+     * limits.connections.partialMessageBytesTotal}, as for gRPC messages): false, and nothing taken, when they would
+     * go over it. Each connection holds at most one body, of at most {@code limits.maxBatchBytes}; this bounds them
+     * all together, however many connections send slowly at once.
+     */
+    private boolean reserve(long bytes) {
+        if (shared.receiving.addAndGet(bytes) > shared.receivingBudget) {
+            shared.receiving.addAndGet(-bytes);
+            return false;
+        }
+        reserved += bytes;
+        return true;
+    }
+
+    private void releaseBody() {
+        body = null;
+        shared.receiving.addAndGet(-reserved);
+        reserved = 0;
+    }
+
+    private OtlpResult.RetryLater busy(OtlpSignal signal) {
+        return shared.intake.shed(signal, "intake busy: bodies being received over all OTLP/HTTP connections hold"
+                + " their budget of " + shared.receivingBudget
+                + " bytes (limits.connections.partialMessageBytesTotal)");
     }
 
     // ------------------------------------------------------------------------------------------------------ whole
@@ -475,7 +525,7 @@ final class OtlpHttpHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         answers.clear();
         current = null;
-        body = null;
+        releaseBody();
         super.channelInactive(ctx);
     }
 

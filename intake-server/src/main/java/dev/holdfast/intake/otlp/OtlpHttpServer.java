@@ -5,6 +5,7 @@ import dev.holdfast.intake.http.RequestDeadline;
 import dev.holdfast.intake.net.ConnectionGate;
 import dev.holdfast.intake.net.GatedServerChannel;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -25,7 +26,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * OTLP/HTTP (HTTP/1.1, with or without TLS): {@code POST /v1/logs}, {@code /v1/traces} and {@code /v1/metrics}, in
@@ -36,8 +37,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Each connection's requests are handled by an {@link OtlpHttpHandler}: refused on their headers where they can be
  * (path, method, credentials, content type and encoding, a declared length over the limit) without their body ever
  * being held; otherwise their body is read up to {@code limits.maxBatchBytes} as sent, gzip undone up to the same
- * limit. Connections pass the port's {@link ConnectionGate}, and a request must arrive whole within the request
- * timeout ({@link RequestDeadline}), as on the HTTP side door.
+ * limit. The bodies being received on all connections together hold no more than
+ * {@code limits.connections.partialMessageBytesTotal} (429 beyond). Connections pass the port's
+ * {@link ConnectionGate}, and a request must arrive whole within the request timeout ({@link RequestDeadline}), as on
+ * the HTTP side door.
  *
  * <p>Lifecycle as {@code HttpEndpoints}: nothing runs until {@link #start()}; {@link #close()} stops accepting, lets
  * the requests already handed to the WAL be answered (up to 5 s), then frees the port and threads (daemons).
@@ -62,9 +65,11 @@ public final class OtlpHttpServer implements AutoCloseable {
      * @param tls           HTTPS with this context; null = plaintext
      * @param gate          admits each connection
      * @param requestTimeout a request must arrive whole within this, from the connection's start or the last response
+     * @param receivingBytes what the bodies being received may hold together, over all connections (a request that
+     *                       would take more is answered 429)
      */
     public OtlpHttpServer(String host, int port, OtlpIntake intake, Authenticator authenticator, SslContext tls,
-                          ConnectionGate gate, Duration requestTimeout, MeterRegistry registry) {
+                          ConnectionGate gate, Duration requestTimeout, long receivingBytes, MeterRegistry registry) {
         this.host = Objects.requireNonNull(host, "host");
         this.requestedPort = port;
         this.tls = tls;
@@ -75,7 +80,10 @@ public final class OtlpHttpServer implements AutoCloseable {
                 .tag("reason", "unauthenticated")
                 .description("gRPC calls refused for missing or unknown credentials").register(registry);
         this.shared = new OtlpHttpHandler.Shared(Objects.requireNonNull(intake, "intake"), authenticator,
-                unauthenticated, new AtomicInteger());
+                unauthenticated, receivingBytes);
+        Gauge.builder("otlp.http.receiving.bytes", shared.receiving, AtomicLong::get).baseUnit("bytes")
+                .description("Bytes held for OTLP/HTTP request bodies still being received, over all connections")
+                .register(registry);
     }
 
     /**

@@ -80,6 +80,7 @@ class OtlpHttpServerTest {
     @TempDir
     Path tmp;
     private IntakeServer server;
+    private io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry;
     private HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @AfterEach
@@ -102,7 +103,8 @@ class OtlpHttpServerTest {
             IntakeConfig cfg = new IntakeConfig("otlp-node", tmp.resolve("data"), Durability.FSYNC,
                     new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0), limits,
                     wal, d.forwarder(), tls, auth, d.otlp().withHttpPort(freePort())).withoutForwarder();
-            IntakeServer s = new IntakeServer(cfg, IntakeServer.newRegistry());
+            registry = IntakeServer.newRegistry();
+            IntakeServer s = new IntakeServer(cfg, registry);
             try {
                 server = s.start();
                 return server;
@@ -247,9 +249,11 @@ class OtlpHttpServerTest {
     void aJsonBodyIsParsedWithHexIdsAndAnsweredInJson() throws Exception {
         start();
         String json = """
-                {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},
-                 "scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",
-                 "name":"GET /cart","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000100000000"}]}]}]}
+                {"resourceSpans":[{
+                  "resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},
+                  "scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",
+                   "name":"GET /cart","startTimeUnixNano":"1700000000000000000",
+                   "endTimeUnixNano":"1700000000100000000"}]}]}]}
                 """;
         HttpResponse<byte[]> r = post("/v1/traces", JSON, json.getBytes(StandardCharsets.UTF_8));
         assertEquals(200, r.statusCode(), text(r));
@@ -393,6 +397,87 @@ class OtlpHttpServerTest {
         out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.US_ASCII));
         out.write(data, 0, n);
         out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void bodiesBeingReceivedShareABudgetAndARequestBeyondItIsShed429() throws Exception {
+        IntakeConfig d = IntakeConfig.defaults();
+        int limit = 1 << 20;
+        // partialMessageBytesTotal 3 MiB: three bodies of up to 1 MiB in progress, not four
+        start(IntakeConfig.Auth.NONE, IntakeConfig.Tls.OFF, new IntakeConfig.Limits(limit, 10_000, 256, 64L << 20, 0,
+                new IntakeConfig.Connections(4096, 512, 128, Duration.ofMinutes(5), Duration.ofSeconds(30),
+                        3L << 20, 3L << 20)), d.wal());
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                Socket s = new Socket("127.0.0.1", server.otlpHttpPort());
+                slow.add(s);
+                s.getOutputStream().write(("POST /v1/logs HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Type: application/x-protobuf\r\nContent-Length: " + limit + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().write(new byte[600_000]); // past half: its array has grown to the whole 1 MiB
+                s.getOutputStream().flush();
+            }
+            awaitReceiving(3L << 20);
+            HttpResponse<byte[]> r = post("/v1/logs", PROTOBUF, logs(1).toByteArray());
+            assertEquals(429, r.statusCode(), text(r));
+            assertTrue(Long.parseLong(r.headers().firstValue("Retry-After").orElse("0")) >= 1);
+            assertEquals("intake busy: bodies being received over all OTLP/HTTP connections hold their budget of "
+                    + (3 << 20) + " bytes (limits.connections.partialMessageBytesTotal)", status(r).getMessage());
+        } finally {
+            for (Socket s : slow) s.close();
+        }
+        awaitReceiving(0); // given back when their connections closed
+        assertEquals(200, post("/v1/logs", PROTOBUF, logs(1).toByteArray()).statusCode());
+        assertEquals(1, wal().size());
+    }
+
+    private void awaitReceiving(long bytes) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        double now;
+        while ((now = registry.get("holdfast.otlp.http.receiving.bytes").gauge().value()) != bytes) {
+            if (System.nanoTime() > until) fail("receiving " + now + " bytes, not " + bytes);
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void anIdleConnectionIsClosedAtTheRequestDeadlineAlsoAfterARequestAnsweredOnItsHeaders() throws Exception {
+        IntakeConfig d = IntakeConfig.defaults();
+        IntakeConfig.Connections c = d.limits().connections();
+        IntakeConfig.Limits limits = d.limits();
+        start(IntakeConfig.Auth.NONE, IntakeConfig.Tls.OFF, new IntakeConfig.Limits(limits.maxBatchBytes(),
+                limits.maxEventsPerBatch(), limits.maxAgentIdBytes(), limits.maxInflightBytes(), 0,
+                new IntakeConfig.Connections(c.max(), c.maxPerAddress(), c.fdReserve(), c.idleTimeout(),
+                        Duration.ofMillis(500), c.partialMessageBytes(), c.partialMessageBytesTotal())), d.wal());
+        try (Socket s = new Socket("127.0.0.1", server.otlpHttpPort())) {
+            s.setSoTimeout(10_000);
+            // refused on its headers (404): answered before its body is read, the body then dropped
+            s.getOutputStream().write(("POST /v1/nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            InputStream in = s.getInputStream();
+            assertEquals(404, RawResponse.read(in).status);
+            s.getOutputStream().write("12345".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            long t0 = System.nanoTime();
+            assertEquals(-1, in.read(), "closed once idle past the deadline");
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis < 5_000, millis + " ms");
+        }
+    }
+
+    @Test
+    void aMalformedRequestIsAnswered400AndItsConnectionClosed() throws Exception {
+        start();
+        try (Socket s = new Socket("127.0.0.1", server.otlpHttpPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("hello\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            RawResponse r = RawResponse.read(s.getInputStream());
+            assertEquals(400, r.status, r.toString());
+            assertTrue(new String(r.body, StandardCharsets.UTF_8).startsWith("malformed HTTP request: "), r.toString());
+            assertEquals(-1, s.getInputStream().read(), "the connection is closed");
+        }
     }
 
     @Test
