@@ -82,9 +82,10 @@ public final class IntakeCommand implements Callable<Integer> {
             }
         }, "intake-shutdown"));
         // One stable line for humans and for scripts that wait for readiness.
-        System.out.printf("holdfast intake %s listening: grpc=%s:%d http=%s:%d wal=%s durability=%s kafka=%s "
-                        + "topic=%s recovery=\"%s\" tls=%s%n",
+        System.out.printf("holdfast intake %s listening: grpc=%s:%d http=%s:%d otlp-http=%s wal=%s durability=%s "
+                        + "kafka=%s topic=%s recovery=\"%s\" tls=%s%n",
                 cfg.nodeId(), cfg.grpc().host(), server.grpcPort(), cfg.http().host(), server.httpPort(),
+                server.otlpHttpPort() < 0 ? "off" : cfg.grpc().host() + ":" + server.otlpHttpPort(),
                 IntakeServer.walDir(cfg.dataDir()).toAbsolutePath(), cfg.durability().name().toLowerCase(),
                 server.kafka(), cfg.forwarder().topic(), server.wal().recovery(),
                 !cfg.tls().enabled() ? "off" : (cfg.tls().clientCa() == null ? "tls" : "mtls")

@@ -126,9 +126,9 @@ public final class NodeCommand implements Callable<Integer> {
                 stopped.countDown();
             }
         }, "node-shutdown"));
-        System.out.printf("holdfast node running: intake grpc=%d http=%d wal=%s kafka=%s topic=%s | shipper source=%s "
-                        + "watching %s, spool %s, metrics %s | demo activity: %s%n",
-                server.grpcPort(), server.httpPort(), IntakeServer.walDir(dataDir).toAbsolutePath(), server.kafka(),
+        System.out.printf("holdfast node running: intake grpc=%d http=%d otlp-http=%s (OTLP/gRPC on grpc) wal=%s kafka=%s"
+                        + " topic=%s | shipper source=%s watching %s, spool %s, metrics %s | demo activity: %s%n",
+                server.grpcPort(), server.httpPort(), server.otlpHttpPort() < 0 ? "off" : server.otlpHttpPort(), IntakeServer.walDir(dataDir).toAbsolutePath(), server.kafka(),
                 intakeConfig.forwarder().topic(), shipper.sourceName(), watched, shipperConfig.spool().dir().toAbsolutePath(),
                 shipperMetrics, demo == null ? "off" : "a shell writing, renaming and deleting files there (pid " + demo.pid() + ")");
         System.out.flush();

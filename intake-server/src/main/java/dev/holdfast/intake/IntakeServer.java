@@ -7,6 +7,7 @@ import dev.holdfast.intake.grpc.GrpcListener;
 import dev.holdfast.intake.grpc.IntakeGrpcService;
 import dev.holdfast.intake.grpc.Uncompressed;
 import dev.holdfast.intake.otlp.OtlpGrpcServices;
+import dev.holdfast.intake.otlp.OtlpHttpServer;
 import dev.holdfast.intake.otlp.OtlpIntake;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -54,6 +55,7 @@ public final class IntakeServer implements AutoCloseable {
     private Wal wal;
     private GrpcListener grpc;
     private HttpEndpoints http;
+    private OtlpHttpServer otlpHttp;
     private volatile boolean ready;
     private Replication replication;
     private GrpcAuth auth;
@@ -105,6 +107,7 @@ public final class IntakeServer implements AutoCloseable {
         ListenerTls listenerTls = startTls();
         SslContext grpcTls = listenerTls.grpc();
         SslContext httpTls = listenerTls.http();
+        SslContext otlpHttpTls = listenerTls.otlpHttp();
         IntakeMetrics metrics = new IntakeMetrics(registry);
         // Recovery and the network stack initialise in parallel: a restart is ready sooner, and /healthz answers
         // (with /readyz saying "recovering") while the WAL is still being checked.
@@ -161,24 +164,34 @@ public final class IntakeServer implements AutoCloseable {
         }
         grpc = GrpcListener.start(config.grpc(), limits, grpcTls,
                 gate("grpc", connections, connections.fdReserve(), files), registry, services);
+        if (config.otlp().httpPort() != 0) {
+            // the gRPC listener's host, TLS and authentication: OTLP/HTTP is the same intake in another protocol
+            otlpHttp = new OtlpHttpServer(config.grpc().host(), config.otlp().httpPort(), otlp,
+                    auth.authenticator().orElse(null), otlpHttpTls,
+                    gate("otlp-http", connections, connections.fdReserve(), files), connections.requestTimeout(),
+                    connections.partialMessageBytesTotal(), registry);
+            otlpHttp.start();
+        }
         ready = true;
-        log.info("intake {} ready {} ms after JVM start: gRPC on {}:{} ({}), HTTP on {}:{} ({}), WAL {} ({} durability),"
-                        + " auth {}",
+        log.info("intake {} ready {} ms after JVM start: gRPC on {}:{} ({}), HTTP on {}:{} ({}), OTLP/HTTP {},"
+                        + " WAL {} ({} durability), auth {}",
                 config.nodeId(), uptimeMillis(), config.grpc().host(), grpcPort(), security(grpcTls != null),
-                config.http().host(), http.port(), security(httpTls != null), wal.config().dir(),
-                config.durability().name().toLowerCase(), auth.describe());
+                config.http().host(), http.port(), security(httpTls != null),
+                otlpHttp == null ? "off" : "on " + config.grpc().host() + ":" + otlpHttp.port() + " ("
+                        + security(otlpHttpTls != null) + ")",
+                wal.config().dir(), config.durability().name().toLowerCase(), auth.describe());
         return this;
     }
 
-    /** The TLS contexts of the two listeners; null where a listener is plaintext. */
-    private record ListenerTls(SslContext grpc, SslContext http) {
+    /** The TLS contexts of the listeners; null where a listener is plaintext. OTLP/HTTP follows gRPC's. */
+    private record ListenerTls(SslContext grpc, SslContext http, SslContext otlpHttp) {
     }
 
     /** Loads the certificate files and starts watching them; no contexts without {@code tls:}. */
     private ListenerTls startTls() throws IOException {
         IntakeConfig.Tls tlsConfig = config.tls();
         if (!tlsConfig.enabled()) {
-            return new ListenerTls(null, null);
+            return new ListenerTls(null, null, null);
         }
         TlsMetrics tlsMetrics = new TlsMetrics(registry, clock);
         tls = ReloadingTls.load(tlsConfig.files(), clock, tlsMetrics);
@@ -186,7 +199,8 @@ public final class IntakeServer implements AutoCloseable {
         ClientAuth clientAuth = tlsConfig.clientAuth() == IntakeConfig.Tls.ClientAuth.OPTIONAL ? ClientAuth.OPTIONAL
                 : ClientAuth.REQUIRE;
         ListenerTls contexts = new ListenerTls(TlsContexts.grpcServer(tls, clientAuth),
-                tlsConfig.onHttp() ? TlsContexts.httpServer(tls, clientAuth) : null);
+                tlsConfig.onHttp() ? TlsContexts.httpServer(tls, clientAuth) : null,
+                config.otlp().httpPort() != 0 ? TlsContexts.httpServer(tls, clientAuth) : null);
         tls.watchOnOwnThread(tlsConfig.reloadInterval());
         return contexts;
     }
@@ -235,6 +249,11 @@ public final class IntakeServer implements AutoCloseable {
         return http.port();
     }
 
+    /** The OTLP/HTTP port; -1 when it is off ({@code otlp.http.port: 0}). */
+    public int otlpHttpPort() {
+        return otlpHttp == null ? -1 : otlpHttp.port();
+    }
+
     /** The auth in force (its token file, for tests that reload it). */
     GrpcAuth auth() {
         return auth;
@@ -255,6 +274,9 @@ public final class IntakeServer implements AutoCloseable {
         ready = false;
         if (grpc != null) {
             grpc.shutdown(); // the calls in progress get their acks
+        }
+        if (otlpHttp != null) {
+            otlpHttp.close(); // likewise the OTLP/HTTP requests the WAL holds
         }
         if (auth != null) {
             auth.close();

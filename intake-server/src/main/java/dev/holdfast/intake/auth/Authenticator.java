@@ -24,8 +24,19 @@ public final class Authenticator {
 
     /** Refused: no credential where one is required, or one that names nobody. */
     public static final class UnauthenticatedException extends Exception {
-        UnauthenticatedException(String message) {
+        private final boolean presented;
+
+        UnauthenticatedException(String message, boolean presented) {
             super(message, null, false, false);
+            this.presented = presented;
+        }
+
+        /**
+         * Whether a credential of a kind that counts here was presented and refused (an unknown bearer token, an
+         * authorization that is not a bearer token), rather than none at all: HTTP's 403, where the other is 401.
+         */
+        public boolean presented() {
+            return presented;
         }
     }
 
@@ -51,11 +62,13 @@ public final class Authenticator {
             case NONE -> Caller.ANONYMOUS;
             case CERTIFICATE -> throw new UnauthenticatedException(tls == null
                     ? "a client certificate is required (auth.require: certificate) and this connection is not TLS"
-                    : "a client certificate naming the agent (CN or DNS/URI SAN) is required (auth.require: certificate)");
+                    : "a client certificate naming the agent (CN or DNS/URI SAN) is required"
+                            + " (auth.require: certificate)", false);
             case TOKEN -> throw new UnauthenticatedException(
-                    "a bearer token is required (auth.require: token): send metadata 'authorization: Bearer <token>'");
+                    "a bearer token is required (auth.require: token): send metadata 'authorization: Bearer <token>'",
+                    false);
             case ANY -> throw new UnauthenticatedException("credentials are required (auth.require: any): a client "
-                    + "certificate or metadata 'authorization: Bearer <token>'");
+                    + "certificate or metadata 'authorization: Bearer <token>'", false);
         };
     }
 
@@ -63,11 +76,11 @@ public final class Authenticator {
         // "Bearer" is case-insensitive (RFC 6750 / 7235); the token is never quoted back
         if (authorization.length() < 8 || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)
                 || authorization.substring(7).isBlank()) {
-            throw new UnauthenticatedException("authorization metadata is not 'Bearer <token>'");
+            throw new UnauthenticatedException("authorization metadata is not 'Bearer <token>'", true);
         }
         Tokens.Entry entry = tokens.get().find(authorization.substring(7).strip());
         if (entry == null) {
-            throw new UnauthenticatedException("unknown bearer token (not in auth.tokens)");
+            throw new UnauthenticatedException("unknown bearer token (not in auth.tokens)", true);
         }
         return rules.caller(List.of(entry.identity()), "token", entry.globs());
     }

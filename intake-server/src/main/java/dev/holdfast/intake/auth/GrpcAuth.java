@@ -22,20 +22,22 @@ public final class GrpcAuth implements AutoCloseable {
     private final IntakeConfig.Auth auth;
     private final TokenFileWatcher tokens;
     private final ScheduledExecutorService poller;
+    private final Authenticator authenticator;
     private final AuthInterceptor interceptor;
 
     private GrpcAuth(IntakeConfig.Auth auth, TokenFileWatcher tokens, ScheduledExecutorService poller,
-                     AuthInterceptor interceptor) {
+                     Authenticator authenticator, AuthInterceptor interceptor) {
         this.auth = auth;
         this.tokens = tokens;
         this.poller = poller;
+        this.authenticator = authenticator;
         this.interceptor = interceptor;
     }
 
     /** Loads the token file (a bad one fails the start, naming file and line) and starts polling it. */
     public static GrpcAuth start(IntakeConfig.Auth auth, MeterRegistry registry, Clock clock) {
         if (!auth.active()) {
-            return new GrpcAuth(auth, null, null, null);
+            return new GrpcAuth(auth, null, null, null, null);
         }
         TokenFileWatcher tokens = null;
         ScheduledExecutorService poller = null;
@@ -49,7 +51,15 @@ public final class GrpcAuth implements AutoCloseable {
             tokens.start(poller, TOKEN_POLL);
         }
         Authenticator authenticator = new Authenticator(auth, tokens != null ? tokens : () -> Tokens.EMPTY);
-        return new GrpcAuth(auth, tokens, poller, new AuthInterceptor(authenticator, registry));
+        return new GrpcAuth(auth, tokens, poller, authenticator, new AuthInterceptor(authenticator, registry));
+    }
+
+    /**
+     * The authenticator the interceptor uses (the same token file, reloaded), for listeners that are not gRPC
+     * (OTLP/HTTP); empty without an auth section: every caller is then {@link Caller#ANONYMOUS}, whatever it presents.
+     */
+    public Optional<Authenticator> authenticator() {
+        return Optional.ofNullable(authenticator);
     }
 
     public ServerServiceDefinition intercept(ServerServiceDefinition service) {

@@ -77,6 +77,17 @@ public final class OtlpIntake {
     }
 
     /**
+     * Counts a request a listener shed before it could be read whole (its body would take more than the listener may
+     * hold in bodies being received), and says when to retry: the overload delay, jittered.
+     */
+    public OtlpResult.RetryLater shed(OtlpSignal signal, String message) {
+        OtlpResult.RetryLater later = new OtlpResult.RetryLater(BatchIntake.jitter(overloadRetryAfterMs), message,
+                true);
+        count(signal, later);
+        return later;
+    }
+
+    /**
      * @param request the request's protobuf bytes as received (after gzip is undone)
      * @param agentId who sent it, as the WAL and Kafka headers name it: the caller's identity, or "otlp"
      */
