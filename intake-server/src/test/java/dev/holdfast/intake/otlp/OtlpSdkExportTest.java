@@ -20,6 +20,9 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporter;
+import io.opentelemetry.exporter.otlp.http.metrics.OtlpHttpMetricExporter;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.exporter.otlp.logs.OtlpGrpcLogRecordExporter;
 import io.opentelemetry.exporter.otlp.metrics.OtlpGrpcMetricExporter;
 import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
@@ -98,8 +101,8 @@ import java.util.function.Function;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The real OpenTelemetry Java SDK and its OTLP/gRPC exporters against a real intake that forwards to a real Kafka
- * broker. What the SDK reports as exported ({@link CompletableResultCode#isSuccess()}) must be on the signal's topic,
+ * The real OpenTelemetry Java SDK and its OTLP exporters (gRPC, and HTTP/protobuf) against a real intake that
+ * forwards to a real Kafka broker. What the SDK reports as exported ({@link CompletableResultCode#isSuccess()}) must be on the signal's topic,
  * one Kafka record per resource of each export request (keyed by service.name, with a holdfast.event_id header),
  * decoding to exactly what the SDK sent: bodies, severities, attributes, ids, timestamps, metric points.
  *
@@ -133,20 +136,29 @@ class OtlpSdkExportTest {
 
     @Test
     void logsOverGrpc() throws Exception {
-        logs("logs-grpc", false, Durability.FSYNC);
+        logs("logs-grpc", Transport.GRPC, false, Durability.FSYNC);
     }
 
     @Test
     void logsOverGrpcGzipReplicated() throws Exception {
-        logs("logs-grpc-gzip", true, Durability.REPLICATED);
+        logs("logs-grpc-gzip", Transport.GRPC, true, Durability.REPLICATED);
     }
 
-    private void logs(String name, boolean gzip, Durability durability) throws Exception {
+    @Test
+    void logsOverHttp() throws Exception {
+        logs("logs-http", Transport.HTTP, false, Durability.FSYNC);
+    }
+
+    @Test
+    void logsOverHttpGzipReplicated() throws Exception {
+        logs("logs-http-gzip", Transport.HTTP, true, Durability.REPLICATED);
+    }
+
+    private void logs(String name, Transport transport, boolean gzip, Durability durability) throws Exception {
         Topics topics = topics(name);
-        try (IntakeServer intake = intake(name, durability, topics);
+        try (IntakeServer intake = intake(name, durability, topics, transport);
              TopicReader reader = new TopicReader(topics.logs())) {
-            OtlpGrpcLogRecordExporter exporter = configure(OtlpGrpcLogRecordExporter.builder(), gzip,
-                    intake.grpcPort()).build();
+            LogRecordExporter exporter = logExporter(transport, gzip, intake);
             List<Sent<LogRecordData>> sent = new ArrayList<>();
             List<String> bodies = new ArrayList<>();
             if (gzip) {
@@ -234,19 +246,29 @@ class OtlpSdkExportTest {
 
     @Test
     void spansOverGrpc() throws Exception {
-        spans("spans-grpc", false, Durability.FSYNC);
+        spans("spans-grpc", Transport.GRPC, false, Durability.FSYNC);
     }
 
     @Test
     void spansOverGrpcGzipReplicated() throws Exception {
-        spans("spans-grpc-gzip", true, Durability.REPLICATED);
+        spans("spans-grpc-gzip", Transport.GRPC, true, Durability.REPLICATED);
     }
 
-    private void spans(String name, boolean gzip, Durability durability) throws Exception {
+    @Test
+    void spansOverHttp() throws Exception {
+        spans("spans-http", Transport.HTTP, false, Durability.FSYNC);
+    }
+
+    @Test
+    void spansOverHttpGzipReplicated() throws Exception {
+        spans("spans-http-gzip", Transport.HTTP, true, Durability.REPLICATED);
+    }
+
+    private void spans(String name, Transport transport, boolean gzip, Durability durability) throws Exception {
         Topics topics = topics(name);
-        try (IntakeServer intake = intake(name, durability, topics);
+        try (IntakeServer intake = intake(name, durability, topics, transport);
              TopicReader reader = new TopicReader(topics.spans())) {
-            OtlpGrpcSpanExporter exporter = configure(OtlpGrpcSpanExporter.builder(), gzip, intake.grpcPort()).build();
+            SpanExporter exporter = spanExporter(transport, gzip, intake);
             List<Sent<SpanData>> sent = new ArrayList<>();
             List<String> names = new ArrayList<>();
             if (gzip) {
@@ -334,20 +356,29 @@ class OtlpSdkExportTest {
 
     @Test
     void metricsOverGrpc() throws Exception {
-        metrics("metrics-grpc", false, Durability.FSYNC);
+        metrics("metrics-grpc", Transport.GRPC, false, Durability.FSYNC);
     }
 
     @Test
     void metricsOverGrpcGzipReplicated() throws Exception {
-        metrics("metrics-grpc-gzip", true, Durability.REPLICATED);
+        metrics("metrics-grpc-gzip", Transport.GRPC, true, Durability.REPLICATED);
     }
 
-    private void metrics(String name, boolean gzip, Durability durability) throws Exception {
+    @Test
+    void metricsOverHttp() throws Exception {
+        metrics("metrics-http", Transport.HTTP, false, Durability.FSYNC);
+    }
+
+    @Test
+    void metricsOverHttpGzipReplicated() throws Exception {
+        metrics("metrics-http-gzip", Transport.HTTP, true, Durability.REPLICATED);
+    }
+
+    private void metrics(String name, Transport transport, boolean gzip, Durability durability) throws Exception {
         Topics topics = topics(name);
-        try (IntakeServer intake = intake(name, durability, topics);
+        try (IntakeServer intake = intake(name, durability, topics, transport);
              TopicReader reader = new TopicReader(topics.metrics())) {
-            OtlpGrpcMetricExporter exporter = configure(OtlpGrpcMetricExporter.builder(), gzip,
-                    intake.grpcPort()).build();
+            MetricExporter exporter = metricExporter(transport, gzip, intake);
             List<Sent<MetricData>> sent = new ArrayList<>();
             if (gzip) {
                 RecordingMetrics recording = new RecordingMetrics(exporter, sent);
@@ -433,15 +464,24 @@ class OtlpSdkExportTest {
         return new Topics("sdk-" + name + ".otlp.logs", "sdk-" + name + ".otlp.spans", "sdk-" + name + ".otlp.metrics");
     }
 
-    private static IntakeServer intake(String name, Durability durability, Topics topics) throws Exception {
+    /** An intake of its own for one case; OTLP/HTTP on a free port when the case exports over HTTP. */
+    private static IntakeServer intake(String name, Durability durability, Topics topics, Transport transport)
+            throws Exception {
         IntakeConfig d = IntakeConfig.defaults();
-        IntakeConfig.Otlp otlp = new IntakeConfig.Otlp(new IntakeConfig.Otlp.Http(0), topics, "otlp_proto",
+        IntakeConfig.Otlp otlp = new IntakeConfig.Otlp(
+                new IntakeConfig.Otlp.Http(transport == Transport.HTTP ? freePort() : 0), topics, "otlp_proto",
                 OtlpPriorities.DEFAULTS);
         IntakeConfig cfg = new IntakeConfig("sdk-node", tmp.resolve(name), durability,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0), d.limits(),
                 d.wal(), d.forwarder().withKafka(broker.bootstrap(), "sdk-" + name + ".events"),
                 IntakeConfig.Tls.OFF, IntakeConfig.Auth.NONE, otlp);
         return new IntakeServer(cfg, IntakeServer.newRegistry()).start();
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     private static List<String> services(String name) {
@@ -454,23 +494,50 @@ class OtlpSdkExportTest {
                 AttributeKey.stringKey("deployment.environment"), "test")));
     }
 
-    // the three exporter builders have the same setters but no common type
-    private static io.opentelemetry.exporter.otlp.logs.OtlpGrpcLogRecordExporterBuilder configure(
-            io.opentelemetry.exporter.otlp.logs.OtlpGrpcLogRecordExporterBuilder b, boolean gzip, int port) {
-        return b.setEndpoint("http://127.0.0.1:" + port).setCompression(gzip ? "gzip" : "none")
-                .setTimeout(Duration.ofSeconds(30)).setRetryPolicy(RetryPolicy.getDefault());
+    /** How the SDK sends: its OTLP/gRPC exporters, or its OTLP/HTTP ones (protobuf, the SDK's only HTTP encoding). */
+    private enum Transport {
+        GRPC, HTTP
     }
 
-    private static io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporterBuilder configure(
-            io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporterBuilder b, boolean gzip, int port) {
-        return b.setEndpoint("http://127.0.0.1:" + port).setCompression(gzip ? "gzip" : "none")
-                .setTimeout(Duration.ofSeconds(30)).setRetryPolicy(RetryPolicy.getDefault());
+    private static final Duration EXPORT_TIMEOUT = Duration.ofSeconds(30);
+
+    private static String endpoint(Transport transport, IntakeServer intake, String httpPath) {
+        if (transport == Transport.GRPC) {
+            return "http://127.0.0.1:" + intake.grpcPort();
+        }
+        assertTrue(intake.otlpHttpPort() > 0, "OTLP/HTTP is on");
+        return "http://127.0.0.1:" + intake.otlpHttpPort() + httpPath;
     }
 
-    private static io.opentelemetry.exporter.otlp.metrics.OtlpGrpcMetricExporterBuilder configure(
-            io.opentelemetry.exporter.otlp.metrics.OtlpGrpcMetricExporterBuilder b, boolean gzip, int port) {
-        return b.setEndpoint("http://127.0.0.1:" + port).setCompression(gzip ? "gzip" : "none")
-                .setTimeout(Duration.ofSeconds(30)).setRetryPolicy(RetryPolicy.getDefault());
+    // the exporter builders have the same setters but no common type
+    private static LogRecordExporter logExporter(Transport transport, boolean gzip, IntakeServer intake) {
+        String endpoint = endpoint(transport, intake, "/v1/logs");
+        String compression = gzip ? "gzip" : "none";
+        return transport == Transport.GRPC
+                ? OtlpGrpcLogRecordExporter.builder().setEndpoint(endpoint).setCompression(compression)
+                .setTimeout(EXPORT_TIMEOUT).setRetryPolicy(RetryPolicy.getDefault()).build()
+                : OtlpHttpLogRecordExporter.builder().setEndpoint(endpoint).setCompression(compression)
+                .setTimeout(EXPORT_TIMEOUT).setRetryPolicy(RetryPolicy.getDefault()).build();
+    }
+
+    private static SpanExporter spanExporter(Transport transport, boolean gzip, IntakeServer intake) {
+        String endpoint = endpoint(transport, intake, "/v1/traces");
+        String compression = gzip ? "gzip" : "none";
+        return transport == Transport.GRPC
+                ? OtlpGrpcSpanExporter.builder().setEndpoint(endpoint).setCompression(compression)
+                .setTimeout(EXPORT_TIMEOUT).setRetryPolicy(RetryPolicy.getDefault()).build()
+                : OtlpHttpSpanExporter.builder().setEndpoint(endpoint).setCompression(compression)
+                .setTimeout(EXPORT_TIMEOUT).setRetryPolicy(RetryPolicy.getDefault()).build();
+    }
+
+    private static MetricExporter metricExporter(Transport transport, boolean gzip, IntakeServer intake) {
+        String endpoint = endpoint(transport, intake, "/v1/metrics");
+        String compression = gzip ? "gzip" : "none";
+        return transport == Transport.GRPC
+                ? OtlpGrpcMetricExporter.builder().setEndpoint(endpoint).setCompression(compression)
+                .setTimeout(EXPORT_TIMEOUT).setRetryPolicy(RetryPolicy.getDefault()).build()
+                : OtlpHttpMetricExporter.builder().setEndpoint(endpoint).setCompression(compression)
+                .setTimeout(EXPORT_TIMEOUT).setRetryPolicy(RetryPolicy.getDefault()).build();
     }
 
     /** One export call: what was handed to the exporter, and what the exporter answered. */
