@@ -9,6 +9,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.logs.Logger;
 import io.opentelemetry.api.logs.Severity;
+import io.opentelemetry.exporter.otlp.http.logs.OtlpHttpLogRecordExporter;
 import io.opentelemetry.exporter.otlp.logs.OtlpGrpcLogRecordExporter;
 import io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 import io.opentelemetry.proto.logs.v1.LogRecord;
@@ -21,7 +22,8 @@ import io.opentelemetry.sdk.logs.data.LogRecordData;
 import io.opentelemetry.sdk.logs.export.LogRecordExporter;
 import io.opentelemetry.sdk.logs.export.SimpleLogRecordProcessor;
 import io.opentelemetry.sdk.resources.Resource;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -41,20 +43,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The durability claim for OTLP, with the real OpenTelemetry SDK as the sender: its OTLP/gRPC log exporter exports
- * batches of 100 log records from several threads while the intake (its own JVM, `holdfast intake`) is SIGKILLed and
- * restarted on the same ports about a second later, a few times. The SDK's default retry policy (5 attempts, backoff
- * from 1 s) carries exports across a restart. Afterwards the WAL must hold every log record of every export the SDK
- * reported successful (each record has a unique body). An export the intake wrote but could not answer before it died
- * is sent again by the SDK and may be in the WAL twice: allowed (OTLP has no sequence to drop it by), counted and
- * printed. The report is written to target/otlp-crash-report.txt.
+ * The durability claim for OTLP, with the real OpenTelemetry SDK as the sender: its OTLP log exporters (gRPC, then
+ * HTTP/protobuf), one per thread, export batches of 100 log records from 4 threads as fast as they are answered, while
+ * the intake (its own JVM, `holdfast intake`) is SIGKILLed and restarted on the same ports about a second later, 4
+ * times. The SDK's default retry policy (5 attempts, backoff from 1 s) carries exports across a restart. Afterwards the
+ * WAL must hold every log record of every export the SDK reported successful (each record has a unique body). An
+ * export the intake wrote but could not answer before it died is sent again by the SDK and may be in the WAL twice:
+ * allowed (OTLP has no sequence to drop it by), counted and printed. The report is written to
+ * target/otlp-crash-report-{grpc,http}.txt.
  */
 class OtlpCrashIT {
-    private static final int KILLS = Integer.getInteger("holdfast.otlpcrash.kills", 3);
-    private static final int THREADS = 4;
+    private static final int KILLS = Integer.getInteger("holdfast.otlpcrash.kills", 4);
+    private static final int THREADS = Integer.getInteger("holdfast.otlpcrash.threads", 4);
     private static final int BATCH = 100;
-    /** Each thread exports at most this often, so the WAL the test reads back stays a few tens of MB. */
-    private static final long EXPORT_PERIOD_MS = 20;
+    /** Each thread exports at most this often (0: as fast as the intake answers). */
+    private static final long EXPORT_PERIOD_MS = Long.getLong("holdfast.otlpcrash.periodMs", 0);
 
     @TempDir
     Path tmp;
@@ -70,18 +73,21 @@ class OtlpCrashIT {
     private record Outage(long killNanos, long readyNanos) {
     }
 
-    @Test
-    void everyExportTheSdkReportedSuccessfulSurvivesSigkill() throws Exception {
+    @ParameterizedTest(name = "OTLP/{0}")
+    @ValueSource(strings = {"grpc", "http"})
+    void everyExportTheSdkReportedSuccessfulSurvivesSigkill(String transport) throws Exception {
+        boolean http = transport.equals("http");
         long seed = Long.getLong("holdfast.crash.seed", System.nanoTime());
-        System.out.println("OTLP crash test seed: " + seed + " (rerun with -Dholdfast.crash.seed=" + seed + ")");
+        System.out.println("OTLP/" + transport + " crash test seed: " + seed + " (rerun with -Dholdfast.crash.seed=" + seed + ")");
         Random random = new Random(seed);
         Path data = tmp.resolve("data");
         Path intakeLog = tmp.resolve("intake.log");
         int grpcPort = HoldfastProcess.freePort();
         int httpPort = HoldfastProcess.freePort();
+        int otlpHttpPort = http ? HoldfastProcess.freePort() : 0;
         String[] intakeArgs = {"intake", "--data", data.toString(), "--grpc-port", Integer.toString(grpcPort),
-                "--http-port", Integer.toString(httpPort), "--otlp-http-port", "0", "--durability", "fsync",
-                "--kafka", "none"};
+                "--http-port", Integer.toString(httpPort), "--otlp-http-port", Integer.toString(otlpHttpPort),
+                "--durability", "fsync", "--kafka", "none"};
 
         ConcurrentLinkedQueue<Export> exports = new ConcurrentLinkedQueue<>();
         List<Outage> outages = new ArrayList<>();
@@ -90,17 +96,21 @@ class OtlpCrashIT {
         List<Thread> load = new ArrayList<>();
         List<Throwable> loadErrors = java.util.Collections.synchronizedList(new ArrayList<>());
         HoldfastProcess intake = HoldfastProcess.start(intakeLog, intakeArgs);
-        OtlpGrpcLogRecordExporter exporter = OtlpGrpcLogRecordExporter.builder()
-                .setEndpoint("http://127.0.0.1:" + grpcPort)
-                .setRetryPolicy(RetryPolicy.getDefault()) // the default, said out loud: 5 attempts, 1 s backoff x 1.5
-                .build();
+        // An exporter per thread, as each application has its own SDK: one exporter's OkHttp dispatcher runs at most
+        // max(cores, 5) calls and refuses more at once ("executor rejected"), a limit of the SDK, not the intake.
+        // The default retry policy, said out loud: 5 attempts, backoff from 1 s growing x 1.5.
+        java.util.function.Supplier<LogRecordExporter> newExporter = () -> http
+                ? OtlpHttpLogRecordExporter.builder().setEndpoint("http://127.0.0.1:" + otlpHttpPort + "/v1/logs")
+                .setRetryPolicy(RetryPolicy.getDefault()).build()
+                : OtlpGrpcLogRecordExporter.builder().setEndpoint("http://127.0.0.1:" + grpcPort)
+                .setRetryPolicy(RetryPolicy.getDefault()).build();
         try {
             HoldfastProcess.awaitReady(httpPort, Duration.ofSeconds(60), intake);
             for (int t = 0; t < THREADS; t++) {
                 int thread = t;
                 Thread th = new Thread(() -> {
                     try {
-                        exportLoop(thread, exporter, stop, exports);
+                        exportLoop(thread, newExporter.get(), stop, exports);
                     } catch (Throwable e) {
                         loadErrors.add(e);
                     }
@@ -131,7 +141,6 @@ class OtlpCrashIT {
             for (Thread th : load) {
                 th.join(TimeUnit.SECONDS.toMillis(60));
             }
-            exporter.shutdown().join(10, TimeUnit.SECONDS);
             intake.kill(); // one more crash for good measure: verification reads what the disk holds
         }
         assertEquals(List.of(), loadErrors, "the load threads failed");
@@ -216,16 +225,16 @@ class OtlpCrashIT {
             failures.merge(e.failure(), 1, Integer::sum);
         }
 
-        String report = String.format("OTLP crash test: seed %d, %d SIGKILLs, %d threads x %d log records per export;"
+        String report = String.format("OTLP/%s crash test: seed %d, %d SIGKILLs, %d threads x %d log records per export;"
                         + " exports %d: %d successful (%d log records), %d failed %s, %d of the failed in the WAL"
                         + " anyway; carried across a restart by the SDK's retries: %d; WAL records %d; log records in"
                         + " the WAL twice: %d (exports written twice: %s); missing: %d; restart-to-ready ms: %s;"
                         + " successful export ms (retries included): %s%n",
-                seed, KILLS, THREADS, BATCH, all.size(), succeeded.size(), succeeded.size() * (long) BATCH,
+                transport, seed, KILLS, THREADS, BATCH, all.size(), succeeded.size(), succeeded.size() * (long) BATCH,
                 failed.size(), failures, failedButWritten, carried, walRecords[0], twice.size(), batchesTwice,
                 missing.size(), restartMillis, latency);
         System.out.print(report);
-        Files.writeString(Path.of("target", "otlp-crash-report.txt"), report);
+        Files.writeString(Path.of("target", "otlp-crash-report-" + transport + ".txt"), report);
 
         assertEquals(List.of(), missing.subList(0, Math.min(missing.size(), 50)),
                 missing.size() + " log records of exports the SDK reported successful are missing from the WAL"
@@ -236,7 +245,7 @@ class OtlpCrashIT {
 
     /**
      * One thread of load: its own SDK logger provider (service.name crash-t&lt;thread&gt;) collects 100 records with
-     * unique bodies, which the shared OTLP exporter exports, until told to stop. Every call is recorded.
+     * unique bodies, which its OTLP exporter exports, until told to stop. Every call is recorded.
      */
     private static void exportLoop(int thread, LogRecordExporter exporter, AtomicBoolean stop,
                                    Collection<Export> exports) throws InterruptedException {
@@ -284,6 +293,7 @@ class OtlpCrashIT {
             }
         } finally {
             provider.shutdown().join(10, TimeUnit.SECONDS);
+            exporter.shutdown().join(10, TimeUnit.SECONDS);
         }
     }
 
