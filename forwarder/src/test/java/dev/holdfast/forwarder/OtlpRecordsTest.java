@@ -132,4 +132,37 @@ class OtlpRecordsTest {
         RecordMapper both = RecordMapper.of(new EventRecords("t", "n"), new OtlpRecords(OtlpTopics.DEFAULTS, "n"));
         assertEquals("holdfast.otlp.logs", both.toRecords(record(RecordKind.OTLP_LOGS, request)).get(0).topic());
     }
+
+    @Test
+    void replayOfAWalHoldingBothKindsSendsEachToItsOwnTopics(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path dir = tmp.resolve("wal");
+        byte[] otlp = ExportLogsServiceRequest.newBuilder().addResourceLogs(logs("a", "x"))
+                .addResourceLogs(logs("b", "y", "z")).build().toByteArray();
+        byte[] batch = dev.holdfast.protocol.v1.EventBatch.newBuilder().setAgentId("agent").setBatchSeq(1)
+                .addEvents(dev.holdfast.protocol.v1.Event.newBuilder().setTimeUnixNano(1))
+                .addEvents(dev.holdfast.protocol.v1.Event.newBuilder().setTimeUnixNano(2)).build().toByteArray();
+        try (dev.holdfast.wal.Wal wal = dev.holdfast.wal.Wal.open(dev.holdfast.wal.WalConfig.defaults(dir, false),
+                dev.holdfast.wal.CommitListener.NONE)) {
+            wal.append(new BatchHeader("agent", 1, 2, BatchPriority.NORMAL, 1L), batch).get();
+            wal.append(new BatchHeader("otlp", 0, 3, BatchPriority.NORMAL, 2L, RecordKind.OTLP_LOGS), otlp).get();
+        }
+        RecordMapper mapper = RecordMapper.of(new EventRecords("events", "replay"),
+                new OtlpRecords(OtlpTopics.DEFAULTS, "replay"));
+        List<String> topics = new java.util.ArrayList<>();
+        try (dev.holdfast.wal.WalInspector inspector = dev.holdfast.wal.WalInspector.open(dir)) {
+            inspector.forEach(null, null, e -> {
+                try {
+                    mapper.toRecords(((dev.holdfast.wal.WalReader.Valid) e).record())
+                            .forEach(r -> topics.add(r.topic()));
+                } catch (java.io.IOException ex) {
+                    throw new java.io.UncheckedIOException(ex);
+                }
+            });
+            WalReplay.Result dry = WalReplay.run(inspector, WalReplay.Range.ALL, mapper, null, n -> { });
+            assertEquals(2, dry.records());
+            assertEquals(4, dry.events(), "two events and two resources");
+        }
+        assertEquals(List.of("events", "events", "holdfast.otlp.logs", "holdfast.otlp.logs"), topics);
+    }
 }

@@ -10,6 +10,10 @@ import java.util.zip.Inflater;
  * inflation produces it, never beyond the limit, whatever size the body claims (its trailer's ISIZE is only checked,
  * never used to allocate); inflation stops at the first byte past the limit. A gzip bomb costs the limit and the time
  * to inflate that much, no more. Each member's CRC-32 and length are checked.
+ *
+ * <p>Not {@code GZIPInputStream}: it silently drops bytes after a member that are not another member, and its
+ * errors ("Corrupt GZIP trailer") do not tell a sender what is wrong; this answers 400 naming it. The deflate itself
+ * is the JDK's {@link Inflater}.
  */
 final class Gunzip {
     private static final int FHCRC = 2;
