@@ -1,6 +1,8 @@
 package dev.holdfast.intake;
 
 import com.google.protobuf.ByteString;
+import dev.holdfast.intake.config.Durability;
+import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.protocol.ByteArrayMarshaller;
 import dev.holdfast.protocol.v1.IntakeServiceGrpc;
 import dev.holdfast.wal.BatchPriority;
@@ -195,5 +197,49 @@ class OtlpGrpcIntakeTest {
                 channel, send, CallOptions.DEFAULT.withCompression("gzip"), new byte[1 << 20]));
         assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode(), e.getStatus().toString());
         assertTrue(e.getStatus().getDescription().contains("takes no compressed messages"), e.getStatus().toString());
+    }
+
+    @Test
+    void underDiskPressureMetricsAreShedResourceExhaustedWithRetryInfoWhileErrorLogsAreKept() throws Exception {
+        IntakeConfig d = IntakeConfig.defaults();
+        IntakeConfig.Wal w = d.wal();
+        // a 2 MiB WAL budget: BULK is shed above half of it, NORMAL above three quarters, CRITICAL kept to the end
+        IntakeConfig.Wal small = new IntakeConfig.Wal(2L << 20, 0, 0.5, 0.75, java.time.Duration.ofMillis(1300),
+                w.groupCommitMaxDelay(), w.groupCommitMaxBytes(), w.rollCycle(), 1L << 20);
+        IntakeConfig cfg = new IntakeConfig("pressure", tmp.resolve("pressure"), Durability.FSYNC,
+                new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0),
+                new IntakeConfig.Limits(200 * 1024, 10_000, 256, 64L << 20, 0), small, d.forwarder())
+                .withoutForwarder();
+        try (IntakeServer server = new IntakeServer(cfg, IntakeServer.newRegistry()).start()) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+            try {
+                Metric.Builder metric = Metric.newBuilder().setName("m");
+                Gauge.Builder gauge = Gauge.newBuilder();
+                for (int i = 0; i < 8000; i++) gauge.addDataPoints(NumberDataPoint.newBuilder().setAsInt(i));
+                ExportMetricsServiceRequest big = ExportMetricsServiceRequest.newBuilder().addResourceMetrics(
+                        ResourceMetrics.newBuilder().addScopeMetrics(ScopeMetrics.newBuilder()
+                                .addMetrics(metric.setGauge(gauge)))).build(); // ~50 KiB, BULK by default
+                StatusRuntimeException shed = null;
+                for (int i = 0; i < 100 && shed == null; i++) {
+                    try {
+                        MetricsServiceGrpc.newBlockingStub(ch).export(big);
+                    } catch (StatusRuntimeException e) {
+                        shed = e;
+                    }
+                }
+                assertNotNull(shed, "never shed");
+                assertEquals(Status.Code.RESOURCE_EXHAUSTED, shed.getStatus().getCode(), shed.getStatus().toString());
+                assertTrue(shed.getStatus().getDescription().contains("BULK"), shed.getStatus().toString());
+                com.google.rpc.Status details = io.grpc.protobuf.StatusProto.fromThrowable(shed);
+                assertNotNull(details, "no google.rpc.Status details");
+                com.google.rpc.RetryInfo retry = details.getDetails(0).unpack(com.google.rpc.RetryInfo.class);
+                long delayMs = retry.getRetryDelay().getSeconds() * 1000 + retry.getRetryDelay().getNanos() / 1_000_000;
+                assertTrue(delayMs >= 1300 && delayMs <= 1950, "wal.retryAfter 1.3 s plus up to half: " + delayMs);
+                // an error log is CRITICAL: still taken where metrics are shed
+                LogsServiceGrpc.newBlockingStub(ch).export(logs(17, "the disk is filling"));
+            } finally {
+                ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
     }
 }
