@@ -6,6 +6,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.holdfast.forwarder.EventRecords;
 import dev.holdfast.forwarder.OtlpRecords;
+import dev.holdfast.otlp.OtlpJson;
 import dev.holdfast.forwarder.OtlpTopics;
 import dev.holdfast.forwarder.RecordMapper;
 import dev.holdfast.forwarder.ForwardLimit;
@@ -352,7 +353,7 @@ public final class WalCommand {
     static final class Dump implements Callable<Integer> {
         @picocli.CommandLine.Mixin
         DataDir dir = new DataDir();
-        @Option(names = "--events", description = "Expand each record's events")
+        @Option(names = "--events", description = "Expand each record's events (an OTLP request: as OTLP/JSON)")
         boolean events;
         @picocli.CommandLine.Mixin
         RangeOptions range = new RangeOptions();
@@ -361,7 +362,9 @@ public final class WalCommand {
         public Integer call() throws IOException {
             ObjectMapper json = new ObjectMapper();
             JsonFormat.Printer printer = JsonFormat.printer().omittingInsignificantWhitespace();
-            PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);
+            // buffered: System.out flushes at every line, and a dump is millions of lines
+            PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
+                    java.nio.charset.StandardCharsets.UTF_8);
             int[] corrupt = {0};
             try (WalInspector wal = WalInspector.open(dir.walDir())) {
                 WalReplay.Range selected = range.range();
@@ -394,6 +397,15 @@ public final class WalCommand {
                             } catch (InvalidProtocolBufferException ex) {
                                 line.put("events_error", ex.getMessage());
                             }
+                        } else if (events) {
+                            // an OTLP request: its OTLP/JSON, as a Collector would print it
+                            try {
+                                line.putRawValue("otlp", new com.fasterxml.jackson.databind.util.RawValue(new String(
+                                        OtlpJson.print(otlpSignal(r.header().kind()).parseRequest(r.payload())),
+                                        java.nio.charset.StandardCharsets.UTF_8)));
+                            } catch (InvalidProtocolBufferException ex) {
+                                line.put("events_error", ex.getMessage());
+                            }
                         }
                     }
                     out.println(line.toString());
@@ -402,5 +414,14 @@ public final class WalCommand {
             out.flush();
             return corrupt[0] == 0 ? 0 : 1;
         }
+    }
+
+    static dev.holdfast.otlp.OtlpSignal otlpSignal(dev.holdfast.wal.RecordKind kind) {
+        return switch (kind) {
+            case OTLP_LOGS -> dev.holdfast.otlp.OtlpSignal.LOGS;
+            case OTLP_TRACES -> dev.holdfast.otlp.OtlpSignal.TRACES;
+            case OTLP_METRICS -> dev.holdfast.otlp.OtlpSignal.METRICS;
+            case EVENTS -> throw new IllegalArgumentException("not an OTLP record");
+        };
     }
 }

@@ -123,6 +123,35 @@ class CliErrorsTest {
     }
 
     @Test
+    void walDumpNamesEachRecordsKindAndShowsAnOtlpRequestAsOtlpJson() throws Exception {
+        Path data = tmp.resolve("data");
+        io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest otlp =
+                io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.newBuilder().addResourceLogs(
+                        io.opentelemetry.proto.logs.v1.ResourceLogs.newBuilder().addScopeLogs(
+                                io.opentelemetry.proto.logs.v1.ScopeLogs.newBuilder().addLogRecords(
+                                        io.opentelemetry.proto.logs.v1.LogRecord.newBuilder()
+                                                .setSpanId(com.google.protobuf.ByteString.copyFrom(
+                                                        new byte[]{1, 2, 3, 4, 5, 6, 7, (byte) 0xab}))
+                                                .setSeverityNumberValue(17)))).build();
+        try (Wal wal = Wal.open(WalConfig.defaults(data.resolve("wal"), false), CommitListener.NONE)) {
+            byte[] batch = EventBatch.newBuilder().setAgentId("a1").setBatchSeq(1).addEvents(Event.newBuilder()
+                    .setTimeUnixNano(1)).build().toByteArray();
+            wal.append(new BatchHeader("a1", 1, 1, BatchPriority.NORMAL, 1), batch).get(10, TimeUnit.SECONDS);
+            wal.append(new BatchHeader("otlp", 0, 1, BatchPriority.CRITICAL, 2,
+                    dev.holdfast.wal.RecordKind.OTLP_LOGS), otlp.toByteArray()).get(10, TimeUnit.SECONDS);
+        }
+        Run r = run("wal", "dump", "--data", data.toString(), "--events");
+        assertEquals(0, r.exitCode(), r.toString());
+        List<String> lines = r.stdout().lines().toList();
+        assertEquals(2, lines.size(), r.stdout());
+        assertTrue(lines.get(0).contains("\"kind\":\"events\"") && lines.get(0).contains("\"event_list\":["),
+                lines.get(0));
+        assertTrue(lines.get(1).contains("\"kind\":\"otlp_logs\""), lines.get(1));
+        assertTrue(lines.get(1).contains("\"otlp\":{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
+                + "\"severityNumber\":17,\"spanId\":\"01020304050607ab\"}]}]}]}"), lines.get(1));
+    }
+
+    @Test
     void anIntakeOnProcFailsFastInOneLine() {
         assumeTrue(Files.isDirectory(Path.of("/proc/self")), "/proc is mounted");
         Run r = run("intake", "--data", "/proc/holdfast", "--kafka", "none", "--grpc-port", "0", "--otlp-http-port", "0", "--http-port", "0");
