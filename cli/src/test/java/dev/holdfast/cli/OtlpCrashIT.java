@@ -21,6 +21,7 @@ import io.opentelemetry.sdk.logs.SdkLoggerProvider;
 import io.opentelemetry.sdk.logs.data.LogRecordData;
 import io.opentelemetry.sdk.logs.export.LogRecordExporter;
 import io.opentelemetry.sdk.logs.export.SimpleLogRecordProcessor;
+import io.opentelemetry.sdk.testing.exporter.InMemoryLogRecordExporter;
 import io.opentelemetry.sdk.resources.Resource;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -249,39 +250,24 @@ class OtlpCrashIT {
      */
     private static void exportLoop(int thread, LogRecordExporter exporter, AtomicBoolean stop,
                                    Collection<Export> exports) throws InterruptedException {
-        List<LogRecordData> collected = new ArrayList<>();
+        InMemoryLogRecordExporter collected = InMemoryLogRecordExporter.create();
         SdkLoggerProvider provider = SdkLoggerProvider.builder()
                 .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(
                         AttributeKey.stringKey("service.name"), "crash-t" + thread))))
-                .addLogRecordProcessor(SimpleLogRecordProcessor.create(new LogRecordExporter() {
-                    @Override
-                    public CompletableResultCode export(Collection<LogRecordData> logs) {
-                        collected.addAll(logs);
-                        return CompletableResultCode.ofSuccess();
-                    }
-
-                    @Override
-                    public CompletableResultCode flush() {
-                        return CompletableResultCode.ofSuccess();
-                    }
-
-                    @Override
-                    public CompletableResultCode shutdown() {
-                        return CompletableResultCode.ofSuccess();
-                    }
-                }))
+                .addLogRecordProcessor(SimpleLogRecordProcessor.create(collected))
                 .build();
         Logger logger = provider.get("holdfast.otlp-crash");
         try {
             for (int batch = 0; !stop.get(); batch++) {
                 long start = System.nanoTime();
-                collected.clear();
+                collected.reset();
                 for (int i = 0; i < BATCH; i++) {
                     logger.logRecordBuilder().setBody(body(thread, batch, i)).setSeverity(Severity.INFO)
                             .setAttribute(AttributeKey.longKey("i"), (long) i).emit();
                 }
-                assertEquals(BATCH, collected.size());
-                CompletableResultCode result = exporter.export(List.copyOf(collected)).join(60, TimeUnit.SECONDS);
+                List<LogRecordData> batchRecords = collected.getFinishedLogRecordItems();
+                assertEquals(BATCH, batchRecords.size());
+                CompletableResultCode result = exporter.export(batchRecords).join(60, TimeUnit.SECONDS);
                 long end = System.nanoTime();
                 String failure = result.isSuccess() ? null : !result.isDone() ? "not done in 60 s"
                         : String.valueOf(result.getFailureThrowable());

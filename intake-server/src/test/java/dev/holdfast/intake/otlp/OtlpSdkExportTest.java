@@ -50,6 +50,9 @@ import io.opentelemetry.sdk.logs.data.LogRecordData;
 import io.opentelemetry.sdk.logs.export.BatchLogRecordProcessor;
 import io.opentelemetry.sdk.logs.export.LogRecordExporter;
 import io.opentelemetry.sdk.logs.export.SimpleLogRecordProcessor;
+import io.opentelemetry.sdk.testing.exporter.InMemoryLogRecordExporter;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.metrics.InstrumentType;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.AggregationTemporality;
@@ -58,9 +61,7 @@ import io.opentelemetry.sdk.metrics.data.HistogramPointData;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.data.SumData;
-import io.opentelemetry.sdk.metrics.export.CollectionRegistration;
 import io.opentelemetry.sdk.metrics.export.MetricExporter;
-import io.opentelemetry.sdk.metrics.export.MetricReader;
 import io.opentelemetry.sdk.metrics.export.PeriodicMetricReader;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
@@ -177,10 +178,12 @@ class OtlpSdkExportTest {
                 // the SDK collects; we export its records ourselves, both services in every request
                 List<LogRecordData> collected = Collections.synchronizedList(new ArrayList<>());
                 for (String service : services(name)) {
+                    InMemoryLogRecordExporter memory = InMemoryLogRecordExporter.create();
                     SdkLoggerProvider provider = SdkLoggerProvider.builder().setResource(resource(service))
-                            .addLogRecordProcessor(SimpleLogRecordProcessor.create(new CollectingLogs(collected)))
+                            .addLogRecordProcessor(SimpleLogRecordProcessor.create(memory))
                             .build();
                     emitLogs(provider, service, 20, bodies);
+                    collected.addAll(memory.getFinishedLogRecordItems()); // before shutdown, which clears them
                     provider.shutdown().join(30, TimeUnit.SECONDS);
                 }
                 for (List<LogRecordData> request : interleaved(collected, 4, r -> r.getResource())) {
@@ -216,7 +219,7 @@ class OtlpSdkExportTest {
         Logger logger = provider.loggerBuilder("holdfast.sdk-test").setInstrumentationVersion("1.2.3").build();
         // a tracer provider without processors makes no-op spans: this one keeps its spans, unused
         Tracer tracer = SdkTracerProvider.builder()
-                .addSpanProcessor(SimpleSpanProcessor.create(new CollectingSpans(new ArrayList<>())))
+                .addSpanProcessor(SimpleSpanProcessor.create(InMemorySpanExporter.create()))
                 .build().get("holdfast.sdk-test");
         Severity[] severities = {Severity.INFO, Severity.WARN, Severity.ERROR, Severity.DEBUG, Severity.FATAL};
         io.opentelemetry.api.trace.Span span = tracer.spanBuilder("handler").startSpan();
@@ -285,10 +288,12 @@ class OtlpSdkExportTest {
             } else {
                 List<SpanData> collected = Collections.synchronizedList(new ArrayList<>());
                 for (String service : services(name)) {
+                    InMemorySpanExporter memory = InMemorySpanExporter.create();
                     SdkTracerProvider provider = SdkTracerProvider.builder().setResource(resource(service))
-                            .addSpanProcessor(SimpleSpanProcessor.create(new CollectingSpans(collected)))
+                            .addSpanProcessor(SimpleSpanProcessor.create(memory))
                             .build();
                     makeSpans(provider, service, 6, names);
+                    collected.addAll(memory.getFinishedSpanItems()); // before shutdown, which clears them
                     provider.shutdown().join(30, TimeUnit.SECONDS);
                 }
                 for (List<SpanData> request : interleaved(collected, 3, SpanData::getResource)) {
@@ -396,13 +401,13 @@ class OtlpSdkExportTest {
             } else {
                 List<MetricData> collected = new ArrayList<>();
                 for (String service : services(name)) {
-                    Collector collector = new Collector();
+                    InMemoryMetricReader collector = InMemoryMetricReader.create(); // cumulative, as OTLP's default
                     SdkMeterProvider provider = SdkMeterProvider.builder().setResource(resource(service))
                             .registerMetricReader(collector).build();
                     record(provider, service);
-                    collected.addAll(collector.registration.collectAllMetrics());
+                    collected.addAll(collector.collectAllMetrics());
                     record(provider, service);
-                    collected.addAll(collector.registration.collectAllMetrics());
+                    collected.addAll(collector.collectAllMetrics());
                     provider.shutdown().join(30, TimeUnit.SECONDS);
                 }
                 for (List<MetricData> request : interleaved(collected, 2, MetricData::getResource)) {
@@ -1029,80 +1034,6 @@ class OtlpSdkExportTest {
         @Override
         public CompletableResultCode flush() {
             return real.flush();
-        }
-
-        @Override
-        public CompletableResultCode shutdown() {
-            return CompletableResultCode.ofSuccess();
-        }
-    }
-
-    /** Keeps what the SDK hands it (behind a simple processor), for the test to export itself. */
-    private static final class CollectingLogs implements LogRecordExporter {
-        private final List<LogRecordData> into;
-
-        CollectingLogs(List<LogRecordData> into) {
-            this.into = into;
-        }
-
-        @Override
-        public CompletableResultCode export(Collection<LogRecordData> logs) {
-            into.addAll(logs);
-            return CompletableResultCode.ofSuccess();
-        }
-
-        @Override
-        public CompletableResultCode flush() {
-            return CompletableResultCode.ofSuccess();
-        }
-
-        @Override
-        public CompletableResultCode shutdown() {
-            return CompletableResultCode.ofSuccess();
-        }
-    }
-
-    private static final class CollectingSpans implements SpanExporter {
-        private final List<SpanData> into;
-
-        CollectingSpans(List<SpanData> into) {
-            this.into = into;
-        }
-
-        @Override
-        public CompletableResultCode export(Collection<SpanData> spans) {
-            into.addAll(spans);
-            return CompletableResultCode.ofSuccess();
-        }
-
-        @Override
-        public CompletableResultCode flush() {
-            return CompletableResultCode.ofSuccess();
-        }
-
-        @Override
-        public CompletableResultCode shutdown() {
-            return CompletableResultCode.ofSuccess();
-        }
-    }
-
-    /** A pull reader: the test collects when it likes (cumulative, as the OTLP exporter's default). */
-    private static final class Collector implements MetricReader {
-        volatile CollectionRegistration registration;
-
-        @Override
-        public void register(CollectionRegistration registration) {
-            this.registration = registration;
-        }
-
-        @Override
-        public AggregationTemporality getAggregationTemporality(InstrumentType type) {
-            return AggregationTemporality.CUMULATIVE;
-        }
-
-        @Override
-        public CompletableResultCode forceFlush() {
-            return CompletableResultCode.ofSuccess();
         }
 
         @Override
