@@ -1,28 +1,15 @@
 package dev.holdfast.intake.otlp;
 
 import dev.holdfast.intake.auth.Authenticator;
+import dev.holdfast.intake.http.HttpListener;
 import dev.holdfast.intake.http.RequestDeadline;
 import dev.holdfast.intake.net.ConnectionGate;
-import dev.holdfast.intake.net.GatedServerChannel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.ssl.SslContext;
-import io.netty.util.concurrent.DefaultThreadFactory;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.BindException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -46,18 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the requests already handed to the WAL be answered (up to 5 s), then frees the port and threads (daemons).
  */
 public final class OtlpHttpServer implements AutoCloseable {
-    private final String host;
-    private final int requestedPort;
-    private final SslContext tls;
-    private final ConnectionGate gate;
-    private final Duration requestTimeout;
     private final OtlpHttpHandler.Shared shared;
-
-    private EventLoopGroup boss;
-    private EventLoopGroup worker;
-    private Channel serverChannel;
-    private int boundPort = -1;
-    private boolean closed;
+    private final HttpListener listener;
 
     /**
      * @param authenticator the intake's (the gRPC listener's: same token file, same rules); null without an auth
@@ -70,11 +47,7 @@ public final class OtlpHttpServer implements AutoCloseable {
      */
     public OtlpHttpServer(String host, int port, OtlpIntake intake, Authenticator authenticator, SslContext tls,
                           ConnectionGate gate, Duration requestTimeout, long receivingBytes, MeterRegistry registry) {
-        this.host = Objects.requireNonNull(host, "host");
-        this.requestedPort = port;
-        this.tls = tls;
-        this.gate = Objects.requireNonNull(gate, "gate");
-        this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
         // the interceptor's counter, so that one meter counts every refused credential, whichever port saw it
         Counter unauthenticated = authenticator == null ? null : Counter.builder("auth.refused")
                 .tag("reason", "unauthenticated")
@@ -84,6 +57,11 @@ public final class OtlpHttpServer implements AutoCloseable {
         Gauge.builder("otlp.http.receiving.bytes", shared.receiving, AtomicLong::get).baseUnit("bytes")
                 .description("Bytes held for OTLP/HTTP request bodies still being received, over all connections")
                 .register(registry);
+        // parsing and inflating run on the workers (the WAL is only waited for by callbacks): one per core
+        this.listener = new HttpListener("OTLP/HTTP", host, port, tls, gate, "holdfast-otlp-http",
+                Runtime.getRuntime().availableProcessors(), pipeline -> pipeline
+                .addLast(new RequestDeadline(requestTimeout))
+                .addLast(new OtlpHttpHandler(shared)));
     }
 
     /**
@@ -92,50 +70,13 @@ public final class OtlpHttpServer implements AutoCloseable {
      * @throws UncheckedIOException  if the address cannot be bound
      * @throws IllegalStateException if already started or closed
      */
-    public synchronized int start() {
-        if (closed || serverChannel != null) {
-            throw new IllegalStateException(closed ? "OtlpHttpServer is closed" : "OtlpHttpServer already started");
-        }
-        boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("holdfast-otlp-http-accept", true),
-                NioIoHandler.newFactory());
-        // parsing and inflating run on these threads (the WAL is only waited for by callbacks): one per core
-        worker = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
-                new DefaultThreadFactory("holdfast-otlp-http", true), NioIoHandler.newFactory());
-        ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(boss, worker)
-                .channelFactory(() -> new GatedServerChannel(gate))
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        if (tls != null) {
-                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
-                        }
-                        ch.pipeline()
-                                .addLast(new HttpServerCodec())
-                                .addLast(new HttpServerKeepAliveHandler())
-                                .addLast(new RequestDeadline(requestTimeout))
-                                .addLast(new OtlpHttpHandler(shared));
-                    }
-                });
-        try {
-            serverChannel = bootstrap.bind(host, requestedPort).syncUninterruptibly().channel();
-        } catch (Exception e) { // Netty rethrows the bind's BindException without declaring it
-            shutdownGroups();
-            IOException io = e instanceof IOException i ? i
-                    : (IOException) new BindException(e.toString()).initCause(e);
-            throw new UncheckedIOException("cannot listen for OTLP/HTTP on " + host + ":" + requestedPort + ": "
-                    + e.getMessage(), io);
-        }
-        boundPort = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        return boundPort;
+    public int start() {
+        return listener.start();
     }
 
     /** The bound port; only meaningful after {@link #start()}. */
-    public synchronized int port() {
-        if (serverChannel == null) {
-            throw new IllegalStateException("OtlpHttpServer not started");
-        }
-        return boundPort;
+    public int port() {
+        return listener.port();
     }
 
     /**
@@ -145,14 +86,11 @@ public final class OtlpHttpServer implements AutoCloseable {
      */
     @Override
     public synchronized void close() {
-        if (closed) {
+        if (shared.closing) {
             return;
         }
-        closed = true;
         shared.closing = true;
-        if (serverChannel != null) {
-            serverChannel.close().syncUninterruptibly();
-        }
+        listener.stopAccepting();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (shared.pending.get() > 0 && System.nanoTime() < deadline) {
             try {
@@ -162,16 +100,6 @@ public final class OtlpHttpServer implements AutoCloseable {
                 break;
             }
         }
-        shutdownGroups();
-    }
-
-    private void shutdownGroups() {
-        if (boss != null) {
-            boss.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-        if (worker != null) {
-            // the quiet period lets the last answers be written before the connections close
-            worker.shutdownGracefully(50, 5_000, TimeUnit.MILLISECONDS).syncUninterruptibly();
-        }
+        listener.close();
     }
 }
