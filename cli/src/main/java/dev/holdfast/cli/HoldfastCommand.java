@@ -6,6 +6,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+
 /** The single `holdfast` command; each subcommand lives in its own class. */
 @Command(name = "holdfast",
         mixinStandardHelpOptions = true,
@@ -14,10 +18,29 @@ import picocli.CommandLine.ScopeType;
         // the chaos suite is its own jar (chaos-tests/, which depends on this module); the launcher routes to it
         footer = {"  chaos    Kill, freeze, partition and starve real Holdfast processes on",
                 "             this machine and prove nothing acknowledged is lost",
-                "             (./holdfast chaos --help, docs/CHAOS.md)."},
-        subcommands = {NodeCommand.class, IntakeCommand.class, ShipperCommand.class, WalCommand.class, BenchCommand.class, KafkaCommand.class,
-                TokenCommand.class, CommandLine.HelpCommand.class})
+                "             (./holdfast chaos --help, docs/CHAOS.md)."})
 public final class HoldfastCommand implements Runnable {
+    /**
+     * The subcommands, in the order help lists them. Not in the annotation: picocli would then build the model of
+     * every one (hundreds of options, by reflection) on every start, about 0.3 s of a restarted intake's time to
+     * ready; {@link #commandLine(String...)} adds only the one a command line names.
+     */
+    private static final List<Subcommand> SUBCOMMANDS = List.of(
+            new Subcommand(NodeCommand.class, NodeCommand::new),
+            new Subcommand(IntakeCommand.class, IntakeCommand::new),
+            new Subcommand(ShipperCommand.class, ShipperCommand::new),
+            new Subcommand(WalCommand.class, WalCommand::new),
+            new Subcommand(BenchCommand.class, BenchCommand::new),
+            new Subcommand(KafkaCommand.class, KafkaCommand::new),
+            new Subcommand(TokenCommand.class, TokenCommand::new),
+            new Subcommand(CommandLine.HelpCommand.class, CommandLine.HelpCommand::new));
+
+    /** A subcommand's class (its {@code @Command} names it) and how to make one. */
+    private record Subcommand(Class<?> type, Supplier<Object> create) {
+        String name() {
+            return type.getAnnotation(Command.class).name();
+        }
+    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -33,14 +56,28 @@ public final class HoldfastCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** The command line as {@code main} runs it: failures become one line and an exit code ({@link ErrorReporter}). */
+    /** The command line with every subcommand (help, completion, tests). */
     static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new HoldfastCommand())
-                .setExecutionStrategy(ErrorReporter::execute)
-                .setExecutionExceptionHandler(new ErrorReporter());
+        return commandLine(new String[0]);
+    }
+
+    /**
+     * The command line as {@code main} runs it for {@code args}: failures become one line and an exit code
+     * ({@link ErrorReporter}). When the first argument that is not an option names a subcommand, only that one is
+     * built; anything else (no subcommand, a misspelt one, {@code help}) gets all of them, for usage and suggestions.
+     */
+    static CommandLine commandLine(String... args) {
+        CommandLine cli = new CommandLine(new HoldfastCommand());
+        String named = Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
+        List<Subcommand> wanted = SUBCOMMANDS.stream().filter(c -> c.name().equals(named)).toList();
+        for (Subcommand c : wanted.isEmpty() || named.equals("help") ? SUBCOMMANDS : wanted) {
+            cli.addSubcommand(c.name(), c.create().get());
+        }
+        cli.setExecutionStrategy(ErrorReporter::execute).setExecutionExceptionHandler(new ErrorReporter());
         documentExitCodes(cli);
         return cli;
     }
+
 
     private static void documentExitCodes(CommandLine command) {
         command.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.help());
@@ -48,6 +85,6 @@ public final class HoldfastCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine(args).execute(args));
     }
 }
