@@ -46,6 +46,8 @@ final class GroupCommitWriter implements AutoCloseable {
      * intake. Under load, batches arrive during every sync and groups linger as before. Writer thread only.
      */
     private boolean lastCommitHadCompany;
+    /** Record bytes appended since the last checkpoint. Writer thread only. */
+    private long bytesSinceCheckpoint;
 
     GroupCommitWriter(SingleChronicleQueue queue, WalConfig config, AgentSequences sequences, DiskGuard guard,
                       CommitListener listener, SequenceSnapshots snapshots) {
@@ -112,9 +114,10 @@ final class GroupCommitWriter implements AutoCloseable {
                     group.clear();
                     lastCommitHadCompany = !pending.isEmpty();
                 }
-                if (System.currentTimeMillis() >= nextSnapshot) {
+                if (System.currentTimeMillis() >= nextSnapshot || bytesSinceCheckpoint >= config.checkpointBytes()) {
                     snapshots.save(sequences, lastIndexAppended);
                     nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
+                    bytesSinceCheckpoint = 0;
                 }
             }
             snapshots.save(sequences, lastIndexAppended);
@@ -201,6 +204,7 @@ final class GroupCommitWriter implements AutoCloseable {
             appender.sync();
             syncNanos = System.nanoTime() - t0;
         }
+        bytesSinceCheckpoint += bytes;
         listener.committed(appended, events, bytes, syncNanos);
         for (int i = 0; i < results.length; i++) {
             group.get(i).result().complete(results[i]);

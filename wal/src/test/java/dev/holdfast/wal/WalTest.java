@@ -271,6 +271,33 @@ class WalTest {
         }
     }
 
+    @Test
+    void aCheckpointIsTakenByBytesWrittenNotOnlyByTime() throws Exception {
+        // an hour between checkpoints by time: only the byte bound can take one while this test runs
+        WalConfig d = config(true);
+        WalConfig cfg = new WalConfig(d.dir(), true, 0, d.groupCommitMaxBytes(), d.rollCycle(), d.blockSize(),
+                d.limits(), TimeUnit.HOURS.toMillis(1), 64 << 10);
+        try (Wal wal = Wal.open(cfg, CommitListener.NONE)) {
+            long fourth = -1;
+            for (int seq = 1; seq <= 10; seq++) {
+                AppendResult r = wal.append(header("cp", seq, BatchPriority.NORMAL), payload("cp", seq, 20_000)).get();
+                if (seq == 4) {
+                    fourth = r.index(); // 4 x 20 KB: past 64 KiB
+                }
+            }
+            SequenceSnapshots.Loaded saved = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < deadline
+                    && ((saved = new SequenceSnapshots(d.dir()).load()) == null || saved.coversThroughIndex() < fourth)) {
+                Thread.sleep(20);
+            }
+            assertNotNull(saved, "no checkpoint while the WAL is open, after 200 KB written with a 64 KiB bound");
+            assertTrue(saved.coversThroughIndex() >= fourth, "the checkpoint covers only through index "
+                    + Long.toHexString(saved.coversThroughIndex()) + ", not the 4th record " + Long.toHexString(fourth));
+            assertTrue(saved.sequences().resume("cp").persistedThrough() >= 4, saved.sequences().resume("cp").toString());
+        }
+    }
+
     /** fsync with a long linger, so that whether a group waited for company shows in the groups' sizes. */
     private WalConfig lingering() {
         WalConfig d = config(true);
