@@ -14,8 +14,16 @@ import java.nio.file.StandardOpenOption;
  */
 final class SegmentBytes implements AutoCloseable {
     private static final int BUFFER = 256 << 10;
-    /** A header walk that jumps further than this reads one page instead of refilling the whole buffer. */
+    /**
+     * A read that lands more than a page past the buffer reads only {@link #HEAD} bytes instead of refilling the
+     * whole buffer: a header walk over large records then reads each record's head (its Chronicle header and the
+     * fields {@link RecordCodec#structureFits} checks), not every byte of the segment. A 20 GB WAL of 100 KB records
+     * is 200,000 small reads of about 2.5 us each from the page cache, not 20 GB of copying. Small records lie within
+     * a page of each other and still share one large read.
+     */
     private static final int PAGE = 4096;
+    /** What a far read fetches: a record's head with an agent id of up to ~950 bytes (a longer one reads again). */
+    private static final int HEAD = 1024;
 
     private final FileChannel channel;
     private final long size;
@@ -36,8 +44,8 @@ final class SegmentBytes implements AutoCloseable {
     /** The little-endian int at {@code position}; the caller keeps {@code position + 4 <= size()}. */
     int intAt(long position) throws IOException {
         if (position < bufferStart || position + 4 > bufferStart + bufferLength) {
-            boolean far = position > bufferStart + bufferLength + BUFFER;
-            fill(position, far ? PAGE : BUFFER);
+            boolean far = position > bufferStart + bufferLength + PAGE;
+            fill(position, far ? HEAD : BUFFER);
             if (bufferLength < 4) {
                 throw new IOException("short read at byte " + position);
             }
