@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Restart benchmark behind docs/BENCHMARKS.md ("Restart after SIGKILL"): fills a WAL to SIZE_GB at full rate, then
+# RESTARTS times: start the intake on it, time exec -> /readyz 200, write at full rate again for LOAD_S seconds and
+# SIGKILL the intake mid-write. With BASELINE=<checkout>, the other build's intake restarts on the same WAL in turn
+# with this one's, every round (the WAL format is the same), so both see the same sizes and the same torn tails.
+#
+#   bench/restart.sh                                   # 20 GB, 5 restarts
+#   SIZE_GB=5 RESTARTS=3 BASELINE=/path/to/checkout bench/restart.sh
+#
+# The forwarder is off (nothing is deleted, the WAL only grows); the page cache is warm (a restart after a crash of
+# the process, not of the machine). Prints one line per restart and a Markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE_GB=${SIZE_GB:-20}
+RESTARTS=${RESTARTS:-5}
+LOAD_S=${LOAD_S:-8}
+AGENTS=${AGENTS:-4}
+WINDOW=${WINDOW:-8}
+BASELINE=${BASELINE:-}
+GRPC_PORT=${GRPC_PORT:-24517}
+HTTP_PORT=${HTTP_PORT:-28280}
+OUT=${OUT:-bench-results/restart-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+SIDES=this
+if [ -n "$BASELINE" ]; then
+  [ -x "$BASELINE/holdfast" ] || { echo "restart.sh: BASELINE must be a checkout with ./holdfast" >&2; exit 2; }
+  "$BASELINE/holdfast" --version >/dev/null
+  SIDES="baseline this"
+fi
+./holdfast --version >/dev/null # builds on first use
+cat > "$OUT/intake.yaml" <<EOF
+wal:
+  maxBytes: $((SIZE_GB * 2 + 8))GiB
+forwarder:
+  enabled: false
+EOF
+DATA="$OUT/data"
+
+intake_pid= load_pid=
+cleanup() {
+  [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null || true
+  [ -n "$intake_pid" ] && kill -9 "$intake_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+start_intake() { # $1 launcher, $2 log; sets READY_MS: from exec to /readyz 200 (not in a subshell: sets intake_pid)
+  local t0; t0=$(now_ms)
+  "$1" intake --config "$OUT/intake.yaml" --data "$DATA" --grpc-port "$GRPC_PORT" --http-port "$HTTP_PORT" \
+    --otlp-http-port 0 --durability fsync > "$2" 2>&1 &
+  intake_pid=$!
+  until curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/readyz"; do
+    kill -0 "$intake_pid" 2>/dev/null || { echo "restart.sh: intake exited, see $2" >&2; exit 1; }
+    sleep 0.01
+  done
+  READY_MS=$(( $(now_ms) - t0 ))
+}
+load() { # full rate until killed
+  ./holdfast bench ingest --target "127.0.0.1:$GRPC_PORT" --agents "$AGENTS" --window "$WINDOW" --batch 500 \
+    --event-bytes 200 --duration "$1" > "$OUT/load-$2.txt" 2>&1 &
+  load_pid=$!
+}
+kill_mid_write() {
+  kill -9 "$intake_pid"; wait "$intake_pid" 2>/dev/null || true; intake_pid=
+  kill "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; load_pid=
+}
+wal_gb() { wal_bytes | awk '{printf "%.1f", $1 / 1e9}'; }
+
+wal_bytes() { du -sb "$DATA/wal" 2>/dev/null | cut -f1 || echo 0; }
+if [ "$(wal_bytes)" -lt $((SIZE_GB * 1000000000)) ]; then # an OUT= of an earlier run keeps its WAL
+  echo "filling the WAL to $SIZE_GB GB at full rate (fsync)..." >&2
+  start_intake ./holdfast "$OUT/intake-fill.log"
+  load 100000 fill
+  while [ "$(wal_bytes)" -lt $((SIZE_GB * 1000000000)) ]; do sleep 2; done
+  kill_mid_write
+fi
+echo "WAL: $(wal_gb) GB" >&2
+
+for round in $(seq "$RESTARTS"); do
+  for side in $SIDES; do
+    launcher=./holdfast; [ "$side" = baseline ] && launcher="$BASELINE/holdfast"
+    size=$(wal_gb)
+    start_intake "$launcher" "$OUT/intake-$side-r$round.log"
+    recovery=$(sed -n 's/.*recovery="\([^"]*\)".*/\1/p' "$OUT/intake-$side-r$round.log")
+    echo "round $round $side: WAL $size GB, ready after $READY_MS ms ($recovery)" | tee -a "$OUT/results.txt" >&2
+    load "$LOAD_S" "$side-r$round"
+    sleep $((LOAD_S - 2))
+    kill_mid_write
+  done
+done
+
+echo
+echo "| build | restart | WAL GB | exec -> /readyz ms | recovery |"
+echo "|---|---|---|---|---|"
+sed -n 's/^round \([0-9]*\) \([a-z]*\): WAL \([0-9.]*\) GB, ready after \([0-9]*\) ms (\(.*\))$/| \2 | \1 | \3 | \4 | \5 |/p' \
+  "$OUT/results.txt"
+for side in $SIDES; do
+  sed -n "s/^round [0-9]* $side: .* ready after \([0-9]*\) ms.*/\1/p" "$OUT/results.txt" | sort -n |
+    awk -v s="$side" '{v[NR]=$1} END {printf "\n%s: median %d ms, range %d-%d ms over %d restarts\n", s, v[int((NR+1)/2)], v[1], v[NR], NR}'
+done
