@@ -82,9 +82,12 @@ for round in $(seq "$RESTARTS"); do
   for side in $SIDES; do
     launcher=./holdfast; [ "$side" = baseline ] && launcher="$BASELINE/holdfast"
     size=$(wal_gb)
+    # how much of the WAL the page cache still holds: a restart reads headers from memory or from the disk
+    cached=$(fincore --bytes --noheadings --output RES "$DATA"/wal/*.cq4 2>/dev/null | awk '{s += $1} END {printf "%.1f", s / 1e9}')
     start_intake "$launcher" "$OUT/intake-$side-r$round.log"
     recovery=$(sed -n 's/.*recovery="\([^"]*\)".*/\1/p' "$OUT/intake-$side-r$round.log")
-    echo "round $round $side: WAL $size GB, ready after $READY_MS ms ($recovery)" | tee -a "$OUT/results.txt" >&2
+    echo "round $round $side: WAL $size GB ($cached GB cached), ready after $READY_MS ms ($recovery)" |
+      tee -a "$OUT/results.txt" >&2
     load "$LOAD_S" "$side-r$round"
     sleep $((LOAD_S - 2))
     kill_mid_write
@@ -92,9 +95,9 @@ for round in $(seq "$RESTARTS"); do
 done
 
 echo
-echo "| build | restart | WAL GB | exec -> /readyz ms | recovery |"
-echo "|---|---|---|---|---|"
-sed -n 's/^round \([0-9]*\) \([a-z]*\): WAL \([0-9.]*\) GB, ready after \([0-9]*\) ms (\(.*\))$/| \2 | \1 | \3 | \4 | \5 |/p' \
+echo "| build | restart | WAL GB | of it in page cache GB | exec -> /readyz ms | recovery |"
+echo "|---|---|---|---|---|---|"
+sed -n 's/^round \([0-9]*\) \([a-z]*\): WAL \([0-9.]*\) GB (\([0-9.]*\) GB cached), ready after \([0-9]*\) ms (\(.*\))$/| \2 | \1 | \3 | \4 | \5 | \6 |/p' \
   "$OUT/results.txt"
 for side in $SIDES; do
   sed -n "s/^round [0-9]* $side: .* ready after \([0-9]*\) ms.*/\1/p" "$OUT/results.txt" | sort -n |

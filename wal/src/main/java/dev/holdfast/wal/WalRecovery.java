@@ -54,9 +54,12 @@ public final class WalRecovery {
      * @param corrupt          every damaged place: records failing their checksum and ranges a repair cut out
      * @param quarantinedFiles files moved aside whole (not segments of this WAL, or nothing intact in them)
      * @param quarantinedTo    the quarantine folder of this start, or null when nothing was put there
+     * @param headerWalkMillis of {@code millis}, the walk over every segment's headers (the rest is mostly the
+     *                         checksummed scan of the records after the checkpoint)
      */
     public record Report(long millis, long recordsScanned, boolean fromCheckpoint, List<WalReader.Corrupt> corrupt,
-                         List<Repair> repairs, List<String> quarantinedFiles, String quarantinedTo) {
+                         List<Repair> repairs, List<String> quarantinedFiles, String quarantinedTo,
+                         long headerWalkMillis) {
         /** True when this start found damage of any kind. */
         public boolean damaged() {
             return !corrupt.isEmpty() || !repairs.isEmpty() || !quarantinedFiles.isEmpty();
@@ -68,8 +71,9 @@ public final class WalRecovery {
 
         @Override
         public String toString() {
-            StringBuilder b = new StringBuilder(String.format("recovered in %d ms, scanned %d records%s, %d corrupt",
-                    millis, recordsScanned, fromCheckpoint ? " after checkpoint" : "", corrupt.size()));
+            StringBuilder b = new StringBuilder(String.format(
+                    "recovered in %d ms (headers %d ms), scanned %d records%s, %d corrupt", millis, headerWalkMillis,
+                    recordsScanned, fromCheckpoint ? " after checkpoint" : "", corrupt.size()));
             for (Repair r : repairs) {
                 b.append(String.format(", repaired segment %s (%d damaged places, %d intact records kept)",
                         r.segment(), r.damagedPlaces(), r.recordsKept()));
@@ -137,6 +141,7 @@ public final class WalRecovery {
                     r.renumberedThrough()));
             damage.addAll(r.damage());
         }
+        long walkMillis = (System.nanoTime() - t0) / 1_000_000;
         boolean changed = !repairs.isEmpty() || !movedAside.isEmpty();
         if (!SegmentFiles.tableStoreReadable(config.dir().resolve(METADATA))) {
             moveAside(config.dir().resolve(METADATA), "unreadable; Chronicle rebuilds it from the segments", movedAside);
@@ -168,7 +173,7 @@ public final class WalRecovery {
         long millis = (System.nanoTime() - t0) / 1_000_000;
         return new Result(queue, scan.sequences(), new Report(millis, scan.records(), scan.fromCheckpoint(),
                 List.copyOf(damage), List.copyOf(repairs), List.copyOf(movedAside),
-                quarantine == null ? null : quarantine.toString()));
+                quarantine == null ? null : quarantine.toString(), walkMillis));
     }
 
     /** This start's quarantine folder, made on first use. */
