@@ -48,6 +48,12 @@ final class GroupCommitWriter implements AutoCloseable {
     private boolean lastCommitHadCompany;
     /** Record bytes appended since the last checkpoint. Writer thread only. */
     private long bytesSinceCheckpoint;
+    /**
+     * Record bytes that call for a checkpoint: {@code checkpointBytes}, or 64 times the last checkpoint's own size if
+     * that is more. The checkpoint grows with the number of agents (12 KiB each); thousands of them would otherwise
+     * make every checkpoint megabytes written and synced on this thread once a second. Writer thread only.
+     */
+    private long checkpointAfterBytes;
 
     GroupCommitWriter(SingleChronicleQueue queue, WalConfig config, AgentSequences sequences, DiskGuard guard,
                       CommitListener listener, SequenceSnapshots snapshots) {
@@ -58,6 +64,7 @@ final class GroupCommitWriter implements AutoCloseable {
         this.listener = listener;
         this.snapshots = snapshots;
         this.lastIndexAppended = queue.lastIndex(); // so a checkpoint at close covers what recovery read
+        this.checkpointAfterBytes = config.checkpointBytes();
         this.thread = new Thread(this::run, "wal-writer");
         this.thread.setDaemon(true);
     }
@@ -114,10 +121,11 @@ final class GroupCommitWriter implements AutoCloseable {
                     group.clear();
                     lastCommitHadCompany = !pending.isEmpty();
                 }
-                if (System.currentTimeMillis() >= nextSnapshot || bytesSinceCheckpoint >= config.checkpointBytes()) {
-                    snapshots.save(sequences, lastIndexAppended);
+                if (System.currentTimeMillis() >= nextSnapshot || bytesSinceCheckpoint >= checkpointAfterBytes) {
+                    long size = snapshots.save(sequences, lastIndexAppended);
                     nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
                     bytesSinceCheckpoint = 0;
+                    checkpointAfterBytes = Math.max(config.checkpointBytes(), 64 * size);
                 }
             }
             snapshots.save(sequences, lastIndexAppended);

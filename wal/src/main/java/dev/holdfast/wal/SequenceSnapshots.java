@@ -40,9 +40,10 @@ final class SequenceSnapshots {
         this.file = dir.resolve(FILE);
     }
 
-    void save(AgentSequences sequences, long coversThroughIndex) {
+    /** @return the checkpoint's size in bytes, or 0 when none was written */
+    long save(AgentSequences sequences, long coversThroughIndex) {
         if (coversThroughIndex < 0) {
-            return;
+            return 0;
         }
         try {
             ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -62,8 +63,10 @@ final class SequenceSnapshots {
                 ch.force(true);
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return bytes.length + 4L;
         } catch (IOException e) {
             log.warn("could not checkpoint agent sequences (the next start scans more of the WAL): {}", e.toString());
+            return 0;
         }
     }
 

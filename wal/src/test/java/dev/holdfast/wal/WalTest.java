@@ -298,6 +298,46 @@ class WalTest {
         }
     }
 
+    @Test
+    void aLargerCheckpointIsTakenMoreRarelyThanTheByteBound() throws Exception {
+        WalConfig d = config(false);
+        WalConfig cfg = new WalConfig(d.dir(), false, 0, d.groupCommitMaxBytes(), d.rollCycle(), d.blockSize(),
+                d.limits(), TimeUnit.HOURS.toMillis(1), 4 << 10);
+        try (Wal wal = Wal.open(cfg, CommitListener.NONE)) {
+            for (int agent = 0; agent < 40; agent++) { // 40 agents x 200 B: past 4 KiB, one checkpoint
+                wal.append(header("a" + agent, 1, BatchPriority.NORMAL), payload("a" + agent, 1, 200)).get();
+            }
+            long firstCovers = awaitCheckpoint(d.dir(), 0);
+            long size = Files.size(d.dir().resolve(SequenceSnapshots.FILE));
+            assertTrue(64 * size > 2 * (4 << 10), "a checkpoint of 20-odd agents is " + size + " bytes");
+            long written = 0;
+            for (int seq = 2; written < 32 * size; seq++) { // over the 4 KiB bound, half of 64 x the checkpoint
+                wal.append(header("a0", seq, BatchPriority.NORMAL), payload("a0", seq, 1_000)).get();
+                written += 1_000;
+            }
+            Thread.sleep(300);
+            assertEquals(firstCovers, new SequenceSnapshots(d.dir()).load().coversThroughIndex(),
+                    "no second checkpoint after " + written + " bytes, under 64 x " + size);
+            for (int seq = 1; written < 70 * size; seq++) {
+                wal.append(header("b", seq, BatchPriority.NORMAL), payload("b", seq, 1_000)).get();
+                written += 1_000;
+            }
+            awaitCheckpoint(d.dir(), firstCovers + 1); // a second one, past 64 x the first's size
+        }
+    }
+
+    private static long awaitCheckpoint(Path dir, long through) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        SequenceSnapshots.Loaded saved;
+        while (((saved = new SequenceSnapshots(dir).load()) == null || saved.coversThroughIndex() < through)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertNotNull(saved, "no checkpoint");
+        assertTrue(saved.coversThroughIndex() >= through);
+        return saved.coversThroughIndex();
+    }
+
     /** fsync with a long linger, so that whether a group waited for company shows in the groups' sizes. */
     private WalConfig lingering() {
         WalConfig d = config(true);
