@@ -271,13 +271,17 @@ class WalTest {
         }
     }
 
+    /** An hour between checkpoints by time: only the byte bound can take one while a test runs. */
+    private WalConfig checkpointsByBytesOnly(boolean fsync, long bytes) {
+        WalConfig d = config(fsync);
+        return new WalConfig(d.dir(), fsync, 0, d.groupCommitMaxBytes(), d.rollCycle(), d.blockSize(), d.limits(),
+                TimeUnit.HOURS.toMillis(1), bytes);
+    }
+
     @Test
     void aCheckpointIsTakenByBytesWrittenNotOnlyByTime() throws Exception {
-        // an hour between checkpoints by time: only the byte bound can take one while this test runs
-        WalConfig d = config(true);
-        WalConfig cfg = new WalConfig(d.dir(), true, 0, d.groupCommitMaxBytes(), d.rollCycle(), d.blockSize(),
-                d.limits(), TimeUnit.HOURS.toMillis(1), 64 << 10);
-        try (Wal wal = Wal.open(cfg, CommitListener.NONE)) {
+        WalConfig d = checkpointsByBytesOnly(true, 64 << 10);
+        try (Wal wal = Wal.open(d, CommitListener.NONE)) {
             long fourth = -1;
             for (int seq = 1; seq <= 10; seq++) {
                 AppendResult r = wal.append(header("cp", seq, BatchPriority.NORMAL), payload("cp", seq, 20_000)).get();
@@ -300,10 +304,8 @@ class WalTest {
 
     @Test
     void aLargerCheckpointIsTakenMoreRarelyThanTheByteBound() throws Exception {
-        WalConfig d = config(false);
-        WalConfig cfg = new WalConfig(d.dir(), false, 0, d.groupCommitMaxBytes(), d.rollCycle(), d.blockSize(),
-                d.limits(), TimeUnit.HOURS.toMillis(1), 4 << 10);
-        try (Wal wal = Wal.open(cfg, CommitListener.NONE)) {
+        WalConfig d = checkpointsByBytesOnly(false, 4 << 10);
+        try (Wal wal = Wal.open(d, CommitListener.NONE)) {
             for (int agent = 0; agent < 40; agent++) { // 40 agents x 200 B: past 4 KiB, one checkpoint
                 wal.append(header("a" + agent, 1, BatchPriority.NORMAL), payload("a" + agent, 1, 200)).get();
             }
