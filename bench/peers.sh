@@ -9,7 +9,8 @@
 # Configurations (each started fresh, on loopback, ports 31000-31999):
 #   holdfast-fsync, holdfast-written  `holdfast intake --kafka none` (the intake alone, no forwarding), loaded by
 #                                     `holdfast bench ingest` (4 agents, window 8, batches of 500), as bench/ingest.sh
-#   holdfast-fsync-fwd                the same intake forwarding every event to a Kafka broker process (broker defaults)
+#   holdfast-fsync-fwd, holdfast-written-fwd
+#                                     the same intake forwarding every event to a Kafka broker process (broker defaults)
 #   kafka-default, kafka-flush1       Kafka's own ProducerPerformance (kafka-tools, Kafka's version in pom.xml; acks=all)
 #                                     straight to a single broker (Holdfast's EmbeddedKafka, the broker `holdfast kafka`
 #                                     runs, 4 partitions), as is and with log.flush.interval.messages=1
@@ -28,7 +29,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-2}
-CONFIGS=${CONFIGS:-"holdfast-fsync holdfast-written holdfast-fsync-fwd kafka-default kafka-flush1 rsyslog-da rsyslog-disk rsyslog-disk-cp1 syslog-ng"}
+CONFIGS=${CONFIGS:-"holdfast-fsync holdfast-written holdfast-fsync-fwd holdfast-written-fwd kafka-default kafka-flush1 rsyslog-da rsyslog-disk rsyslog-disk-cp1 syslog-ng"}
 AGENTS=4 WINDOW=8 BATCH=500 EVENT_BYTES=200
 # producer batching comparable to Holdfast's: a batch of ~500 records of 200 B, up to 5 ms to fill it
 KAFKA_PRODUCER_PROPS=${KAFKA_PRODUCER_PROPS:-"acks=all linger.ms=5 batch.size=105000 compression.type=none"}
@@ -54,6 +55,10 @@ cleanup() { [ ${#pids[@]} -eq 0 ] || stop "${pids[@]}"; }
 trap cleanup EXIT
 wait_for() { local what=$1; shift; for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done; echo "peers.sh: $what not ready in 60 s" >&2; return 1; }
 now() { date +%s.%N; }
+# CPU time (user + system, all threads) of processes, in clock ticks; and cores used between two samples
+TICK=$(getconf CLK_TCK)
+ticks() { local p t=0 v; for p in "$@"; do v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'); t=$((t + ${v:-0})); done; echo "$t"; }
+cores() { python3 -c "import sys; print(round(($2 - $1) / $TICK / ($4 - $3), 2))"; } # ticks0 ticks1 t0 t1
 record() { echo "$1" >> "$OUT/runs.jsonl"; }
 
 report() {
@@ -68,6 +73,7 @@ what = {
  "holdfast-fsync": ("Holdfast intake, forwarding off", "fsync: WAL msync'ed before the ack"),
  "holdfast-written": ("Holdfast intake, forwarding off", "written: WAL in the page cache before the ack"),
  "holdfast-fsync-fwd": ("Holdfast intake forwarding to a Kafka broker process", "fsync (as above); Kafka gets it after the ack"),
+ "holdfast-written-fwd": ("Holdfast intake forwarding to a Kafka broker process", "written (as above); Kafka gets it after the ack"),
  "kafka-default": ("Kafka producer → broker, broker defaults", "written: acks=all, one broker: log appended (page cache)"),
  "kafka-flush1": ("Kafka producer → broker, log.flush.interval.messages=1", "fsync: log flushed on every append before the ack"),
  "rsyslog-da": ("rsyslog RELP → disk-assisted queue (syncqueuefiles on)", "memory: RELP 200 OK after enqueue in memory; disk only when the queue overflows"),
@@ -79,15 +85,20 @@ base = {"fsync": "holdfast-fsync", "written": "holdfast-written"}
 equal = {"kafka-flush1": "holdfast-fsync", "rsyslog-disk": "holdfast-fsync", "rsyslog-disk-cp1": "holdfast-fsync",
          "kafka-default": "holdfast-written"}
 med = statistics.median
+def fmt(x, f):
+    return "-" if x is None else format(x, f)
 def eps(c):
     v = [r["eps"] for r in runs.get(c, []) if r]
     return v
-print("| configuration | durability when the sender gets its ack | events/s acknowledged (median) | range | MB/s (200 B payload) | Holdfast at equal durability ÷ this | runs |")
-print("|---|---|---|---|---|---|---|")
+print("| configuration | durability when the sender gets its ack | events/s acknowledged (median) | range | MB/s (200 B payload) | Holdfast at equal durability ÷ this | server CPU, cores | server CPU µs/event | load generator CPU, cores | runs |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+def cpu(c, key):
+    v = [r[key] for r in runs.get(c, []) if r and r.get(key) is not None]
+    return med(v) if v else None
 for c in order:
     v = eps(c)
     if not v:
-        print(f"| {what[c][0]} | {what[c][1]} | failed | | | | 0 |"); continue
+        print(f"| {what[c][0]} | {what[c][1]} | failed | | | | | | | 0 |"); continue
     failed = sum(1 for r in runs[c] if not r or not r.get("ok"))
     ratio = "-"
     if c in equal and eps(equal[c]):
@@ -95,11 +106,14 @@ for c in order:
     elif c in ("rsyslog-da", "syslog-ng") and eps("holdfast-written"):
         ratio = f"{med(eps('holdfast-written')) / med(v):.2f} (Holdfast written; no equal level)"
     print(f"| {what[c][0]} (`{c}`) | {what[c][1]} | {med(v):,.0f} | {min(v):,.0f}–{max(v):,.0f} | {med(v) * 200 / 1e6:.1f} | "
-          f"{ratio} | {len(v)}{f' ({failed} flagged)' if failed else ''} |")
-fwd = [r for r in runs.get("holdfast-fsync-fwd", []) if r and r.get("sentToKafka") is not None]
-if fwd:
-    print(f"\nholdfast-fsync-fwd: sent to Kafka by the end of each run, of all events acknowledged: "
-          + ", ".join(f"{r['sentToKafka'] / r['acked']:.0%}" for r in fwd))
+          f"{ratio} | {fmt(cpu(c, 'serverCores'), '.2f')} | "
+          f"{fmt(cpu(c, 'serverCores') and 1e6 * cpu(c, 'serverCores') / med(v), '.1f')} | {fmt(cpu(c, 'generatorCores'), '.2f')} | "
+          f"{len(v)}{f' ({failed} flagged)' if failed else ''} |")
+for c in ("holdfast-fsync-fwd", "holdfast-written-fwd"):
+    fwd = [r for r in runs.get(c, []) if r and r.get("sentToKafka") is not None]
+    if fwd:
+        print(f"\n{c}: sent to Kafka by the end of each run, of all events acknowledged: "
+              + ", ".join(f"{r['sentToKafka'] / r['acked']:.0%}" for r in fwd))
 PY
 }
 if [ -n "${REPORT:-}" ]; then OUT=$REPORT; report; exit 0; fi
@@ -188,7 +202,7 @@ start_kafka() { # $1: log file; more args: --prop KEY=VALUE
   kafka_pid=$!; pids+=("$kafka_pid")
   wait_for kafka grep -q "kafka ready" "$log"
 }
-stop_kafka() { stop "$kafka_pid"; rm -rf "$OUT/kafka"; }
+stop_kafka() { stop "$kafka_pid"; kafka_pid=; rm -rf "$OUT/kafka"; }
 
 run_holdfast() { # $1 tag, $2 durability, $3 kafka (none | bootstrap)
   local tag=$1 data=$OUT/data
@@ -199,16 +213,23 @@ run_holdfast() { # $1 tag, $2 durability, $3 kafka (none | bootstrap)
   wait_for intake curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" -o /dev/null
   ./holdfast bench ingest --target "127.0.0.1:$GRPC_PORT" --agents "$AGENTS" --window "$WINDOW" --batch "$BATCH" \
     --event-bytes "$EVENT_BYTES" --warmup "$WARMUP" --duration "$DURATION" --report-json "$OUT/ingest-$tag.json" \
-    > "$OUT/ingest-$tag.txt" 2>/dev/null || true
+    > "$OUT/ingest-$tag.txt" 2>/dev/null &
+  local gen=$!; pids+=("$gen")
+  # CPU inside the measured window (the generator's JVM starts, then warms up for WARMUP s)
+  sleep $((WARMUP + 1)); local t0 s0 g0 t1 s1 g1; t0=$(now); s0=$(ticks "$pid" "${kafka_pid:-}"); g0=$(ticks "$gen")
+  sleep $((DURATION - 1)); t1=$(now); s1=$(ticks "$pid" "${kafka_pid:-}"); g1=$(ticks "$gen")
+  wait "$gen" || true
   curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$OUT/metrics-$tag.txt"
-  stop "$pid"; rm -rf "$data"
+  stop "$gen" "$pid"; rm -rf "$data"
+  SERVER_CORES=$(cores "$s0" "$s1" "$t0" "$t1") GEN_CORES=$(cores "$g0" "$g1" "$t0" "$t1") \
   python3 - "$OUT/ingest-$tag.json" "$OUT/metrics-$tag.txt" <<'PY' > "$result" || true
-import json, re, sys
+import json, os, re, sys
 r = json.load(open(sys.argv[1]))
+cpu = {"serverCores": float(os.environ["SERVER_CORES"]), "generatorCores": float(os.environ["GEN_CORES"])}
 sent = re.findall(r'^holdfast_forwarder_sent_events_total\{lane="\w+"\} (\S+)', open(sys.argv[2]).read(), re.M)
 print(json.dumps({"eps": r["eventsPerSecond"], "p50": r["latencyP50Ms"], "p99": r["latencyP99Ms"],
                   "ok": r["exitCode"] == 0 and r["unacknowledged"] == 0, "acked": r["totalEventsAcked"],
-                  "sentToKafka": sum(float(x) for x in sent) if sent else None}))
+                  "sentToKafka": sum(float(x) for x in sent) if sent else None, **cpu}))
 PY
 }
 
@@ -217,18 +238,24 @@ run_kafka() { # $1 tag, more args: broker --prop
   start_kafka "$OUT/kafka-$tag.log" "$@"
   # ProducerPerformance reports acknowledged records every 5 s; the first window (start-up, warm-up) is not counted
   # shellcheck disable=SC2086
-  timeout -s TERM $((DURATION + 5 + 2)) java -cp "$KAFKA_TOOLS_CP" org.apache.kafka.tools.ProducerPerformance \
+  java -cp "$KAFKA_TOOLS_CP" org.apache.kafka.tools.ProducerPerformance \
     --topic peers --num-records 1000000000 --record-size "$EVENT_BYTES" --throughput -1 \
-    --producer-props "bootstrap.servers=127.0.0.1:$KAFKA_PORT" $KAFKA_PRODUCER_PROPS > "$OUT/producer-$tag.txt" 2>&1 || true
+    --producer-props "bootstrap.servers=127.0.0.1:$KAFKA_PORT" $KAFKA_PRODUCER_PROPS > "$OUT/producer-$tag.txt" 2>&1 &
+  local gen=$!; pids+=("$gen")
+  sleep 5; local t0 s0 g0 t1 s1 g1; t0=$(now); s0=$(ticks "$kafka_pid"); g0=$(ticks "$gen")
+  sleep "$DURATION"; t1=$(now); s1=$(ticks "$kafka_pid"); g1=$(ticks "$gen")
+  sleep 2; stop "$gen"
   stop_kafka
+  SERVER_CORES=$(cores "$s0" "$s1" "$t0" "$t1") GEN_CORES=$(cores "$g0" "$g1" "$t0" "$t1") \
   python3 - "$OUT/producer-$tag.txt" <<'PY' > "$result" || true
-import json, re, sys
+import json, os, re, sys
 w = [(int(n), float(r), float(a)) for n, r, a in re.findall(
     r"^(\d+) records sent, ([\d.]+) records/sec \([\d.]+ MB/sec\), ([\d.]+) ms avg latency", open(sys.argv[1]).read(), re.M)]
 w = w[1:]
 n = sum(x[0] for x in w); t = sum(x[0] / x[1] for x in w if x[1] > 0)
 print(json.dumps({"eps": n / t if t else 0, "ok": len(w) >= 2, "windows": len(w),
-                  "avgLatencyMs": sum(x[0] * x[2] for x in w) / n if n else None}))
+                  "avgLatencyMs": sum(x[0] * x[2] for x in w) / n if n else None,
+                  "serverCores": float(os.environ["SERVER_CORES"]), "generatorCores": float(os.environ["GEN_CORES"])}))
 PY
 }
 
@@ -263,20 +290,23 @@ EOF
     "$RSYSLOGD" -n -f "$d/tx$i.conf" -M "$RS_MODS" -i "$d/tx$i.pid" > "$OUT/rsyslog-$tag-tx$i.log" 2>&1 &
     tx+=($!); pids+=($!)
   done
-  sleep $((DURATION + WARMUP + 1))
+  sleep $((WARMUP + 1)); local t0 s0 g0 t1 s1 g1; t0=$(now); s0=$(ticks "$rx"); g0=$(ticks "${tx[@]}")
+  sleep "$DURATION"; t1=$(now); s1=$(ticks "$rx"); g1=$(ticks "${tx[@]}")
   stop "${tx[@]}"; stop "$rx"
   cp "$d/rx-stats.json" "$OUT/rsyslog-$tag-stats.json"
   local spilled; spilled=$(find "$d/rx" -name 'mainq.0*' | wc -l)
   rm -rf "$d"
   # "main Q" enqueued: messages imrelp submitted, each then answered 200 OK; one sample per second
+  SERVER_CORES=$(cores "$s0" "$s1" "$t0" "$t1") GEN_CORES=$(cores "$g0" "$g1" "$t0" "$t1") \
   python3 - "$OUT/rsyslog-$tag-stats.json" "$WARMUP" "$DURATION" "$spilled" "$((AGENTS * RS_LINES))" <<'PY' > "$result" || true
-import json, sys
+import json, os, sys
 q = [json.loads(l.split(": ", 1)[1]) for l in open(sys.argv[1]) if '"name": "main Q"' in l]
 e = [x["enqueued"] for x in q]
 start = next(i for i, v in enumerate(e) if v > 0)  # the first second with traffic
 a = start + int(sys.argv[2]); b = min(a + int(sys.argv[3]), len(e) - 1)
 print(json.dumps({"eps": (e[b] - e[a]) / (b - a), "ok": b - a >= 3 and e[-1] < int(sys.argv[5]), "seconds": b - a,
-                  "maxQueue": max(x["maxqsize"] for x in q), "queueFilesOnDisk": int(sys.argv[4])}))
+                  "maxQueue": max(x["maxqsize"] for x in q), "queueFilesOnDisk": int(sys.argv[4]),
+                  "serverCores": float(os.environ["SERVER_CORES"]), "generatorCores": float(os.environ["GEN_CORES"])}))
 PY
 }
 
@@ -301,11 +331,12 @@ EOF
   "${SNG_ENV[@]}" "$LOGGEN" -i -S --size "$EVENT_BYTES" --rate 100000000 --interval $((DURATION + WARMUP + 1)) \
     --active-connections "$AGENTS" 127.0.0.1 "$SNG_PORT" > "$OUT/loggen-$tag.txt" 2>&1 &
   local lg=$!; pids+=("$lg")
-  sleep "$WARMUP"; local t0 n0 t1 n1; t0=$(now); n0=$(processed)
-  sleep "$DURATION"; t1=$(now); n1=$(processed)
+  sleep "$WARMUP"; local t0 n0 t1 n1 s0 s1 g0 g1; t0=$(now); n0=$(processed); s0=$(ticks "$sng"); g0=$(ticks "$lg")
+  sleep "$DURATION"; t1=$(now); n1=$(processed); s1=$(ticks "$sng"); g1=$(ticks "$lg")
   wait "$lg" || true; stop "$sng"
   rm -rf "$d"
-  python3 -c "import json,sys; print(json.dumps({'eps': ($n1 - $n0) / ($t1 - $t0), 'ok': $n1 > $n0}))" > "$result" || true
+  python3 -c "import json,sys; print(json.dumps({'eps': ($n1 - $n0) / ($t1 - $t0), 'ok': $n1 > $n0,
+    'serverCores': $(cores "$s0" "$s1" "$t0" "$t1"), 'generatorCores': $(cores "$g0" "$g1" "$t0" "$t1")}))" > "$result" || true
 }
 
 run_config() { # $1 config, $2 round
@@ -316,6 +347,7 @@ run_config() { # $1 config, $2 round
     holdfast-fsync) run_holdfast "$tag" fsync none ;;
     holdfast-written) run_holdfast "$tag" written none ;;
     holdfast-fsync-fwd) start_kafka "$OUT/kafka-$tag.log"; run_holdfast "$tag" fsync "127.0.0.1:$KAFKA_PORT"; stop_kafka ;;
+    holdfast-written-fwd) start_kafka "$OUT/kafka-$tag.log"; run_holdfast "$tag" written "127.0.0.1:$KAFKA_PORT"; stop_kafka ;;
     kafka-default) run_kafka "$tag" ;;
     kafka-flush1) run_kafka "$tag" --prop log.flush.interval.messages=1 ;;
     rsyslog-da) run_rsyslog "$tag" 'queue.type="LinkedList" queue.syncqueuefiles="on"' ;;
