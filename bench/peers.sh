@@ -57,7 +57,7 @@ wait_for() { local what=$1; shift; for _ in $(seq 600); do "$@" && return 0; sle
 now() { date +%s.%N; }
 # CPU time (user + system, all threads) of processes, in clock ticks; and cores used between two samples
 TICK=$(getconf CLK_TCK)
-ticks() { local p t=0 v; for p in "$@"; do v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'); t=$((t + ${v:-0})); done; echo "$t"; }
+ticks() { local p t=0 v; for p in "$@"; do [ -n "$p" ] || continue; v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'); t=$((t + ${v:-0})); done; echo "$t"; }
 cores() { python3 -c "import sys; print(round(($2 - $1) / $TICK / ($4 - $3), 2))"; } # ticks0 ticks1 t0 t1
 record() { echo "$1" >> "$OUT/runs.jsonl"; }
 
