@@ -28,14 +28,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15}
-WARMUP=${WARMUP:-2}
+# seconds of full load before the measured window, in every configuration: the JVMs' JIT takes about half a minute
+# to settle on two shared cores (as bench/ingest.sh's WARMUP)
+WARMUP=${WARMUP:-20}
 CONFIGS=${CONFIGS:-"holdfast-fsync holdfast-written holdfast-fsync-fwd holdfast-written-fwd kafka-default kafka-flush1 rsyslog-da rsyslog-disk rsyslog-disk-cp1 syslog-ng"}
 AGENTS=4 WINDOW=8 BATCH=500 EVENT_BYTES=200
 # producer batching comparable to Holdfast's: a batch of ~500 records of 200 B, up to 5 ms to fill it
 KAFKA_PRODUCER_PROPS=${KAFKA_PRODUCER_PROPS:-"acks=all linger.ms=5 batch.size=105000 compression.type=none"}
 # lines per rsyslog sender file: enough for 30k lines/s per sender over the run (a run that reads a file to its end is
 # flagged)
-RS_LINES=${RS_LINES:-$((30000 * (DURATION + 8)))}
+RS_LINES=${RS_LINES:-$((20000 * (WARMUP + DURATION + 8)))}
 GRPC_PORT=31317 HTTP_PORT=31380 KAFKA_PORT=31092 KAFKA_CONTROLLER_PORT=31093 RELP_PORT=31601 SNG_PORT=31701
 OUT=${REPORT:-${OUT:-bench-results/peers-$(date -u +%Y%m%dT%H%M%SZ)}}
 TOOLS=$(pwd)/bench-results/peer-tools
@@ -236,22 +238,23 @@ PY
 run_kafka() { # $1 tag, more args: broker --prop
   local tag=$1; shift
   start_kafka "$OUT/kafka-$tag.log" "$@"
-  # ProducerPerformance reports acknowledged records every 5 s; the first window (start-up, warm-up) is not counted
+  # ProducerPerformance reports acknowledged records every 5 s; the windows of the warm-up (at least the first, with
+  # the start-up) are not counted
   # shellcheck disable=SC2086
   java -cp "$KAFKA_TOOLS_CP" org.apache.kafka.tools.ProducerPerformance \
     --topic peers --num-records 1000000000 --record-size "$EVENT_BYTES" --throughput -1 \
     --producer-props "bootstrap.servers=127.0.0.1:$KAFKA_PORT" $KAFKA_PRODUCER_PROPS > "$OUT/producer-$tag.txt" 2>&1 &
   local gen=$!; pids+=("$gen")
-  sleep 5; local t0 s0 g0 t1 s1 g1; t0=$(now); s0=$(ticks "$kafka_pid"); g0=$(ticks "$gen")
+  sleep $((WARMUP > 5 ? WARMUP : 5)); local t0 s0 g0 t1 s1 g1; t0=$(now); s0=$(ticks "$kafka_pid"); g0=$(ticks "$gen")
   sleep "$DURATION"; t1=$(now); s1=$(ticks "$kafka_pid"); g1=$(ticks "$gen")
-  sleep 2; stop "$gen"
+  sleep 3; stop "$gen"
   stop_kafka
   SERVER_CORES=$(cores "$s0" "$s1" "$t0" "$t1") GEN_CORES=$(cores "$g0" "$g1" "$t0" "$t1") \
-  python3 - "$OUT/producer-$tag.txt" <<'PY' > "$result" || true
+  python3 - "$OUT/producer-$tag.txt" "$WARMUP" <<'PY' > "$result" || true
 import json, os, re, sys
 w = [(int(n), float(r), float(a)) for n, r, a in re.findall(
     r"^(\d+) records sent, ([\d.]+) records/sec \([\d.]+ MB/sec\), ([\d.]+) ms avg latency", open(sys.argv[1]).read(), re.M)]
-w = w[1:]
+w = w[max(1, -(-int(sys.argv[2]) // 5)):]  # the 5 s windows that began within the warm-up are not counted
 n = sum(x[0] for x in w); t = sum(x[0] / x[1] for x in w if x[1] > 0)
 print(json.dumps({"eps": n / t if t else 0, "ok": len(w) >= 2, "windows": len(w),
                   "avgLatencyMs": sum(x[0] * x[2] for x in w) / n if n else None,
