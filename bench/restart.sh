@@ -79,7 +79,9 @@ fi
 echo "WAL: $(wal_gb) GB" >&2
 
 for round in $(seq "$RESTARTS"); do
-  for side in $SIDES; do
+  order=$SIDES # alternates, so that neither side always restarts on the pages the other just read
+  [ $((round % 2)) -eq 0 ] && order=$(echo "$SIDES" | awk '{for (i = NF; i > 0; i--) printf "%s%s", $i, (i > 1 ? " " : "")}')
+  for side in $order; do
     launcher=./holdfast; [ "$side" = baseline ] && launcher="$BASELINE/holdfast"
     size=$(wal_gb)
     # how much of the WAL the page cache still holds: a restart reads headers from memory or from the disk
