@@ -5,14 +5,15 @@
 #
 #   bench/ingest.sh                       # defaults: 3 rounds x 15 s per configuration
 #   ROUNDS=5 DURATION=30 bench/ingest.sh
-#   WARMUP=0 bench/ingest.sh              # no warm-up load before each measured run (default 20 s)
+#   WARMUP=2 bench/ingest.sh              # seconds not measured at the start of each run (default 20)
 #   BASELINE=/path/to/other/checkout DURABILITIES=fsync bench/ingest.sh   # this build vs another, interleaved
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15}
-# seconds of full load on each freshly started intake before the measured run: on two shared cores the JIT takes about
-# half a minute to settle (docs/BENCHMARKS.md, "Where the intake's CPU goes"); 0 measures the warming JVM as before
+# seconds of the load at the start of each run that are not measured (bench ingest --warmup): on two shared cores the
+# JIT takes about half a minute to settle (docs/BENCHMARKS.md, "Where the intake's CPU goes"); the generator's own
+# default was 2
 WARMUP=${WARMUP:-20}
 AGENTS=${AGENTS:-4}
 WINDOW=${WINDOW:-8}
@@ -57,12 +58,8 @@ for round in $(seq "$ROUNDS"); do
       intake_pid=$!
       until curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null; do sleep 0.1; done
       echo "round $round: batch $batch, $durability, load $load, $side" >&2
-      if [ "$WARMUP" -gt 0 ]; then
-        ./holdfast bench ingest --target "127.0.0.1:$GRPC_PORT" --agents "$AGENTS" --window "$WINDOW" \
-          --batch "$batch" --event-bytes "$EVENT_BYTES" --duration "$WARMUP" --agent-prefix warmup > /dev/null 2>&1
-      fi
       ./holdfast bench ingest --target "127.0.0.1:$GRPC_PORT" --agents "$AGENTS" --window "$WINDOW" \
-        --batch "$batch" --event-bytes "$EVENT_BYTES" --duration "$DURATION" --rate "$rate" \
+        --batch "$batch" --event-bytes "$EVENT_BYTES" --warmup "$WARMUP" --duration "$DURATION" --rate "$rate" \
         --report-json "$OUT/ingest-$tag.json" > "$OUT/ingest-$tag.txt" 2>/dev/null
       curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$OUT/metrics-$tag.txt"
       stop_intake
