@@ -78,7 +78,6 @@ public final class HoldfastCommand implements Runnable {
         return cli;
     }
 
-
     private static void documentExitCodes(CommandLine command) {
         command.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.help());
         command.getSubcommands().values().forEach(HoldfastCommand::documentExitCodes);

@@ -18,7 +18,7 @@ final class SegmentBytes implements AutoCloseable {
      * A read that lands more than a page past the buffer reads only {@link #HEAD} bytes instead of refilling the
      * whole buffer: a header walk over large records then reads each record's head (its Chronicle header and the
      * fields {@link RecordCodec#structureFits} checks), not every byte of the segment. A 20 GB WAL of 100 KB records
-     * is 200,000 small reads of about 2.5 us each from the page cache, not 20 GB of copying. Small records lie within
+     * is 200,000 small reads of about 4 us each from the page cache, not 20 GB of copying. Small records lie within
      * a page of each other and still share one large read.
      */
     private static final int PAGE = 4096;
