@@ -35,7 +35,7 @@ CONFIGS=${CONFIGS:-"holdfast-fsync holdfast-written holdfast-fsync-fwd holdfast-
 AGENTS=4 WINDOW=8 BATCH=500 EVENT_BYTES=200
 # producer batching comparable to Holdfast's: a batch of ~500 records of 200 B, up to 5 ms to fill it
 KAFKA_PRODUCER_PROPS=${KAFKA_PRODUCER_PROPS:-"acks=all linger.ms=5 batch.size=105000 compression.type=none"}
-# lines per rsyslog sender file: enough for 30k lines/s per sender over the run (a run that reads a file to its end is
+# lines per rsyslog sender file: enough for 20k lines/s per sender over the run (a run that reads a file to its end is
 # flagged)
 RS_LINES=${RS_LINES:-$((20000 * (WARMUP + DURATION + 8)))}
 GRPC_PORT=31317 HTTP_PORT=31380 KAFKA_PORT=31092 KAFKA_CONTROLLER_PORT=31093 RELP_PORT=31601 SNG_PORT=31701

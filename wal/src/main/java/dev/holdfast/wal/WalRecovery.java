@@ -54,8 +54,8 @@ public final class WalRecovery {
      * @param corrupt          every damaged place: records failing their checksum and ranges a repair cut out
      * @param quarantinedFiles files moved aside whole (not segments of this WAL, or nothing intact in them)
      * @param quarantinedTo    the quarantine folder of this start, or null when nothing was put there
-     * @param headerWalkMillis of {@code millis}, the walk over every segment's headers (the rest is mostly the
-     *                         checksummed scan of the records after the checkpoint)
+     * @param headerWalkMillis of {@code millis}, the walk over every segment's headers and any repair it called for
+     *                         (the rest is mostly the checksummed scan of the records after the checkpoint)
      */
     public record Report(long millis, long recordsScanned, boolean fromCheckpoint, List<WalReader.Corrupt> corrupt,
                          List<Repair> repairs, List<String> quarantinedFiles, String quarantinedTo,
