@@ -4,11 +4,8 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
 import dev.holdfast.intake.auth.Quote;
-import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
-import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.wal.BatchHeader;
-import dev.holdfast.wal.BatchPriority;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,20 +49,22 @@ public final class BatchValidator {
             return new Invalid(0, "batch is " + bytes.length + " bytes, over the limit of "
                     + limits.maxBatchBytes() + " bytes (limits.maxBatchBytes); split it");
         }
-        // counted before parsing: 2 million empty events fit in 4 MB and would cost ~200 MB of objects to refuse
+        // counted before the walk, reading only top-level tags and lengths: a batch over the limit is refused as
+        // such (and cheaply: 2 million empty events fit in 4 MB) whatever else is wrong inside its events
         int counted = countEvents(bytes);
         if (counted > limits.maxEventsPerBatch()) {
             return new Invalid(peekBatchSeq(bytes), "batch has " + counted + " events, over the limit of "
                     + limits.maxEventsPerBatch() + " (limits.maxEventsPerBatch)");
         }
-        EventBatch batch;
+        EventBatchWalk batch;
         try {
-            batch = EventBatch.parseFrom(bytes);
+            // one pass over the bytes, refusing what EventBatch.parseFrom refuses without making an object per event
+            batch = EventBatchWalk.walk(bytes);
         } catch (InvalidProtocolBufferException e) {
             return new Invalid(0, "malformed protobuf: not a holdfast.v1.EventBatch (" + e.getMessage() + ")");
         }
-        long seq = batch.getBatchSeq();
-        String agent = batch.getAgentId();
+        long seq = batch.batchSeq();
+        String agent = batch.agentId();
         String agentProblem = agentIdProblem("agent_id", agent);
         if (agentProblem != null) {
             return new Invalid(seq, agentProblem);
@@ -79,20 +78,28 @@ public final class BatchValidator {
         if (seq == 0) {
             return new Invalid(0, "batch_seq must be at least 1");
         }
-        int events = batch.getEventsCount();
+        int events = batch.events();
         if (events == 0) {
             return new Invalid(seq, "batch has no events");
         }
         if (!eventSize.unlimited()) {
             int max = eventSize.maxEventBytes(agentBytes); // once per batch; the message only for a refusal
-            for (int i = 0; i < events; i++) {
-                int size = batch.getEvents(i).getSerializedSize();
-                if (size > max) {
-                    return new Invalid(seq, eventSize.refusal(i, size, agentBytes) + "; nothing of this batch was written");
+            // An event's size is its length in the batch as sent, not its size re-serialised: the forwarder puts
+            // exactly those bytes in Kafka (EventRecords slices them out), and ForwardLimit bounds them. The two
+            // differ only for an event whose bytes protobuf would not write that way (a field repeated, a default
+            // value written out, a varint padded).
+            if (batch.largestEventBytes() > max) {
+                EventBatchWalk again; // which event, for the message: a second walk, only for a refusal
+                try {
+                    again = EventBatchWalk.walk(bytes, max);
+                } catch (InvalidProtocolBufferException e) {
+                    throw new IllegalStateException("the same bytes walked twice, refused once", e);
                 }
+                return new Invalid(seq, eventSize.refusal(again.firstEventOver(), again.firstEventOverBytes(),
+                        agentBytes) + "; nothing of this batch was written");
             }
         }
-        return new Valid(new BatchHeader(agent, seq, events, priorityOf(batch), receivedAtEpochNanos), bytes);
+        return new Valid(new BatchHeader(agent, seq, events, batch.priority(), receivedAtEpochNanos), bytes);
     }
 
     /**
@@ -180,20 +187,5 @@ public final class BatchValidator {
                     + " bytes, over the limit of " + limits.maxAgentIdBytes() + " (limits.maxAgentIdBytes)";
         }
         return null;
-    }
-
-    /** A batch is as important as its most important event: shedding it must not drop a CRITICAL event. */
-    static BatchPriority priorityOf(EventBatch batch) {
-        BatchPriority highest = BatchPriority.BULK;
-        for (Event e : batch.getEventsList()) {
-            Priority p = e.getPriority();
-            if (p == Priority.CRITICAL) {
-                return BatchPriority.CRITICAL;
-            }
-            if (p != Priority.BULK) {
-                highest = BatchPriority.NORMAL; // NORMAL, and UNSPECIFIED read as NORMAL
-            }
-        }
-        return highest;
     }
 }
