@@ -334,6 +334,31 @@ class BatchValidatorWalkTest {
                 small.validate(batch, 1, null));
     }
 
+    // ---- the proto ----
+
+    /**
+     * The walk knows the fields of holdfast.v1 by their tags: a field added to intake.proto would be an unknown field
+     * to it (a new string not checked as UTF-8), so a change to these messages must come with one to the walk.
+     */
+    @Test
+    void theWalkKnowsEveryFieldOfTheProto() {
+        assertEquals("1 agent_id STRING, 2 batch_seq UINT64, 3 events MESSAGE", fields(EventBatch.getDescriptor()));
+        assertEquals("1 time_unix_nano FIXED64, 2 priority ENUM, 3 attributes MESSAGE, 10 file MESSAGE, "
+                + "11 log MESSAGE, 12 opaque BYTES", fields(Event.getDescriptor()));
+        assertEquals("1 key STRING, 2 value STRING",
+                fields(Event.getDescriptor().findFieldByName("attributes").getMessageType()));
+        assertEquals("1 kind ENUM, 2 path STRING, 3 new_path STRING, 4 pid UINT32, 5 tid UINT32, 6 ppid UINT32, "
+                + "7 uid UINT32, 8 gid UINT32, 9 comm STRING, 10 cgroup_id UINT64, 11 inode UINT64, 12 dev UINT64, "
+                + "13 mode UINT32, 14 flags UINT32, 15 return_value INT64, 16 path_truncated BOOL, 17 source STRING",
+                fields(FileEvent.getDescriptor()));
+        assertEquals("1 body STRING, 2 severity ENUM", fields(LogRecord.getDescriptor()));
+    }
+
+    private static String fields(com.google.protobuf.Descriptors.Descriptor message) {
+        return String.join(", ", message.getFields().stream()
+                .map(f -> f.getNumber() + " " + f.getName() + " " + f.getType()).toList());
+    }
+
     // ---- UTF-8 ----
 
     /**
