@@ -18,9 +18,13 @@ import java.util.Random;
  * them, with the forwarder's event size limit as a forwarding intake has it. Rounds alternate between the two;
  * prints the median time per batch and the bytes allocated per batch (ThreadMXBean) of each.
  *
- * <p>Run after {@code mvn -o -q -B -pl intake-server -am test-compile}:
- * {@code java -cp intake-server/target/test-classes:intake-server/target/classes:<test classpath>
- * dev.holdfast.intake.BatchValidatorBench [rounds] [batches per round]}.
+ * <p>Run from the repository's root (the first command compiles and writes the test classpath):
+ * <pre>
+ * mvn -o -q -B -pl intake-server -am test-compile dependency:build-classpath \
+ *     -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
+ * java -cp intake-server/target/test-classes:intake-server/target/classes:$(cat /tmp/cp.txt) \
+ *     dev.holdfast.intake.BatchValidatorBench [rounds, 30] [batches per round, 200]
+ * </pre>
  */
 public final class BatchValidatorBench {
     private BatchValidatorBench() {
