@@ -116,23 +116,29 @@ public final class EventRecords implements RecordMapper {
         return events;
     }
 
-    /** The event's priority field, read without parsing the rest of the event. */
+    /**
+     * The event's priority field, read without parsing the rest of the event. The last occurrence wins, as in
+     * protobuf and in the intake's validation (which sheds by it): the header must name the priority the event has.
+     */
     static Priority priorityOf(byte[] event) {
+        int number = Priority.NORMAL_VALUE;
         try {
             CodedInputStream in = CodedInputStream.newInstance(event);
             int tag;
             while ((tag = in.readTag()) != 0) {
                 if (WireFormat.getTagFieldNumber(tag) == Event.PRIORITY_FIELD_NUMBER
                         && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
-                    Priority p = Priority.forNumber(in.readEnum());
-                    return p == null || p == Priority.PRIORITY_UNSPECIFIED ? Priority.NORMAL : p;
+                    number = in.readEnum();
+                } else {
+                    in.skipField(tag);
                 }
-                in.skipField(tag);
             }
         } catch (IOException e) {
             // validated at intake; unreadable here only if damaged, and then NORMAL is the honest default
+            return Priority.NORMAL;
         }
-        return Priority.NORMAL;
+        Priority p = Priority.forNumber(number);
+        return p == null || p == Priority.PRIORITY_UNSPECIFIED ? Priority.NORMAL : p;
     }
 
     /** Parses the event id header back, for consumers and tests. */

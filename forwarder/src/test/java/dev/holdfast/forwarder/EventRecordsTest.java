@@ -49,6 +49,39 @@ class EventRecordsTest {
     }
 
     @Test
+    void thePriorityHeaderIsTheLastOccurrenceAsProtobufReadsIt() {
+        // an event's bytes with priority written twice: protobuf (and the intake, which sheds by it) take the last
+        byte[] bulkThenCritical = concat(Event.newBuilder().setPriority(Priority.BULK).setTimeUnixNano(1).build(),
+                Event.newBuilder().setPriority(Priority.CRITICAL).build());
+        byte[] criticalThenBulk = concat(Event.newBuilder().setPriority(Priority.CRITICAL).build(),
+                Event.newBuilder().setPriority(Priority.BULK).setTimeUnixNano(1).build());
+        for (byte[] event : List.of(bulkThenCritical, criticalThenBulk)) {
+            Priority parsed = parse(event).getPriority();
+            assertEquals(parsed, EventRecords.priorityOf(event));
+        }
+        assertEquals(Priority.CRITICAL, EventRecords.priorityOf(bulkThenCritical));
+        // an unknown number last reads as NORMAL, as protobuf's UNRECOGNIZED does at the intake
+        byte[] criticalThenUnknown = concat(Event.newBuilder().setPriority(Priority.CRITICAL).build(),
+                Event.newBuilder().setPriorityValue(99).build());
+        assertEquals(Priority.NORMAL, EventRecords.priorityOf(criticalThenUnknown));
+    }
+
+    private static byte[] concat(Event a, Event b) {
+        byte[] x = a.toByteArray(), y = b.toByteArray();
+        byte[] out = Arrays.copyOf(x, x.length + y.length);
+        System.arraycopy(y, 0, out, x.length, y.length);
+        return out;
+    }
+
+    private static Event parse(byte[] event) {
+        try {
+            return Event.parseFrom(event);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void seqsAtAndAbove2To63AreWrittenUnsigned() throws Exception {
         for (long seq : new long[]{Long.MAX_VALUE, Long.MIN_VALUE, -1L}) {
             EventBatch batch = EventBatch.newBuilder().setAgentId("u").setBatchSeq(seq)
