@@ -7,6 +7,10 @@
 #   ROUNDS=5 DURATION=30 bench/ingest.sh
 #   WARMUP=2 bench/ingest.sh              # seconds not measured at the start of each run (default 20)
 #   BASELINE=/path/to/other/checkout DURABILITIES=fsync bench/ingest.sh   # this build vs another, interleaved
+#   INTAKE_CONFIG=bench/intake-wal-only.yaml bench/ingest.sh  # the intake alone: no embedded broker, no forwarding
+#
+# Each run also records the CPU time both processes (intake and load generator) used over the measured window,
+# from /proc/PID/stat: cores used and microseconds per acknowledged event.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -25,6 +29,9 @@ LOADS=${LOADS:-"max 40"}
 DURABILITIES=${DURABILITIES:-"written fsync"}
 # another checkout's intake, run in turn with this one's in every round (the load generator is always this one's)
 BASELINE=${BASELINE:-}
+# an intake config file (both builds read the same one); empty = the default intake (embedded broker, forwarding on)
+INTAKE_CONFIG=${INTAKE_CONFIG:-}
+[ -z "$INTAKE_CONFIG" ] || INTAKE_CONFIG=$(cd "$(dirname "$INTAKE_CONFIG")" && pwd)/$(basename "$INTAKE_CONFIG")
 SIDES=this
 if [ -n "$BASELINE" ]; then
   [ -x "$BASELINE/holdfast" ] || { echo "ingest.sh: BASELINE must be a checkout with ./holdfast" >&2; exit 2; }
@@ -37,6 +44,9 @@ OUT=${OUT:-bench-results/ingest-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd) # absolute: a BASELINE launcher runs from its own checkout
 ./holdfast --version >/dev/null # builds on first use
+
+# CPU seconds (user + system) a process has used so far
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 intake_pid=
 stop_intake() { if [ -n "$intake_pid" ]; then kill "$intake_pid" 2>/dev/null || true; wait "$intake_pid" 2>/dev/null || true; fi; intake_pid=; }
@@ -53,14 +63,25 @@ for round in $(seq "$ROUNDS"); do
       rate=0; [ "$load" = max ] || rate=$load
       data="$OUT/data"
       rm -rf "$data"
-      "$launcher" intake --data "$data" --grpc-port "$GRPC_PORT" --http-port "$HTTP_PORT" \
-        --durability "$durability" > "$OUT/intake-$tag.log" 2>&1 &
+      "$launcher" intake ${INTAKE_CONFIG:+--config "$INTAKE_CONFIG"} --data "$data" --grpc-port "$GRPC_PORT" \
+        --http-port "$HTTP_PORT" --durability "$durability" > "$OUT/intake-$tag.log" 2>&1 &
       intake_pid=$!
-      until curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null; do sleep 0.1; done
+      until curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null; do
+        kill -0 "$intake_pid" 2>/dev/null || { echo "ingest.sh: the intake exited; see $OUT/intake-$tag.log" >&2; exit 1; }
+        sleep 0.1
+      done
       echo "round $round: batch $batch, $durability, load $load, $side" >&2
       ./holdfast bench ingest --target "127.0.0.1:$GRPC_PORT" --agents "$AGENTS" --window "$WINDOW" \
         --batch "$batch" --event-bytes "$EVENT_BYTES" --warmup "$WARMUP" --duration "$DURATION" --rate "$rate" \
-        --report-json "$OUT/ingest-$tag.json" > "$OUT/ingest-$tag.txt" 2>/dev/null
+        --report-json "$OUT/ingest-$tag.json" > "$OUT/ingest-$tag.txt" 2>/dev/null &
+      gen_pid=$! # the launcher execs the JVM: this is the generator's own process
+      sleep "$WARMUP"
+      i0=$(cpu_seconds "$intake_pid"); g0=$(cpu_seconds "$gen_pid")
+      sleep "$DURATION"
+      i1=$(cpu_seconds "$intake_pid"); g1=$(cpu_seconds "$gen_pid")
+      wait "$gen_pid" || true
+      echo "{\"intakeCpuSeconds\": $(awk "BEGIN { print $i1 - $i0 }"), \"generatorCpuSeconds\": $(awk "BEGIN { print $g1 - $g0 }"), \"seconds\": $DURATION}" \
+        > "$OUT/cpu-$tag.json"
       curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$OUT/metrics-$tag.txt"
       stop_intake
       rm -rf "$data"
@@ -78,7 +99,9 @@ disk = med(json.load(open(f))["megabytesPerSecond"] for f in glob.glob(f"{out}/d
 rows = {}
 for f in sorted(glob.glob(f"{out}/ingest-*-r*.json")):
     m = re.match(r".*/ingest-(\w+)-(\w+)-b(\d+)-(\w+)-r\d+\.json", f)
-    rows.setdefault((m.group(4), m.group(3), m.group(2), m.group(1)), []).append(json.load(open(f)))
+    r = json.load(open(f))
+    r["round"] = re.search(r"-r(\d+)\.json$", f).group(1)
+    rows.setdefault((m.group(4), m.group(3), m.group(2), m.group(1)), []).append(r)
 def syncs(load, durability, batch, side):
     vals = []
     for f in glob.glob(f"{out}/metrics-{side}-{durability}-b{batch}-{load}-r*.txt"):
@@ -89,8 +112,20 @@ def syncs(load, durability, batch, side):
             vals.append(float(b.group(1)) / float(s.group(1)))
     return f"{med(vals):.1f}" if vals else "-"
 print(f"disk baseline (sequential 1 MiB write + fdatasync, median of rounds): {disk:.1f} MB/s\n")
-print("| load | durability | batch | build | events/s | MB/s (payload) | ratio to disk | ack p50 ms | p99 ms | p99.9 ms | batches per sync | runs |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+def cpu(load, durability, batch, side, rs):
+    """median cores used by the intake and the generator over the measured window, and intake us per event"""
+    vals = []
+    for r in rs:
+        f = f"{out}/cpu-{side}-{durability}-b{batch}-{load}-r{r['round']}.json"
+        if os.path.exists(f):
+            c = json.load(open(f))
+            vals.append((c["intakeCpuSeconds"] / c["seconds"], c["generatorCpuSeconds"] / c["seconds"],
+                         1e6 * c["intakeCpuSeconds"] / c["seconds"] / r["eventsPerSecond"]))
+    if not vals:
+        return "- | - | -"
+    return " | ".join(f"{med(v[i] for v in vals):.{p}f}" for i, p in ((0, 2), (1, 2), (2, 2)))
+print("| load | durability | batch | build | events/s | MB/s (payload) | ratio to disk | ack p50 ms | p99 ms | p99.9 ms | batches per sync | intake cores | generator cores | intake us/event | runs |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 order = lambda kv: (kv[0][0] != "max", int(kv[0][1]), kv[0][2] != "written", kv[0][3] != "baseline")
 for (load, batch, durability, side), rs in sorted(rows.items(), key=order):
     label = "max (window %d)" % rs[0]["window"] if load == "max" else "%s batches/s/agent" % load
@@ -99,5 +134,6 @@ for (load, batch, durability, side), rs in sorted(rows.items(), key=order):
     ok = all(r["exitCode"] == 0 and r["unacknowledged"] == 0 for r in rs)
     print(f"| {label} | {durability} | {batch} | {side} | {eps:,.0f} | {mbs:.1f} | {mbs / disk:.2f} | "
           f"{med(r['latencyP50Ms'] for r in rs):.1f} | {med(r['latencyP99Ms'] for r in rs):.1f} | "
-          f"{med(r['latencyP999Ms'] for r in rs):.1f} | {syncs(load, durability, batch, side)} | {len(rs)}{'' if ok else ' (FAILED)'} |")
+          f"{med(r['latencyP999Ms'] for r in rs):.1f} | {syncs(load, durability, batch, side)} | "
+          f"{cpu(load, durability, batch, side, rs)} | {len(rs)}{'' if ok else ' (FAILED)'} |")
 PY
