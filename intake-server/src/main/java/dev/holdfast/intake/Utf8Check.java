@@ -1,17 +1,28 @@
 package dev.holdfast.intake;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * Whether bytes are well-formed UTF-8, by the rules protobuf-java applies to a proto3 {@code string} (its
  * {@code Utf8.decodeUtf8}, package-private there): no overlong forms, no surrogates (U+D800..U+DFFF), nothing above
  * U+10FFFF, no stray or missing continuation bytes. Checks without decoding, so nothing is allocated.
  */
 final class Utf8Check {
+    /** Eight bytes at once, for skipping ASCII: most strings (paths, comm, attribute keys) are ASCII throughout. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long HIGH_BITS = 0x8080808080808080L;
+
     private Utf8Check() {
     }
 
     /** Whether {@code bytes[from, to)} is well-formed UTF-8. */
     static boolean isValid(byte[] bytes, int from, int to) {
         int i = from;
+        while (i + 8 <= to && ((long) LONGS.get(bytes, i) & HIGH_BITS) == 0) {
+            i += 8;
+        }
         while (i < to) {
             byte b1 = bytes[i];
             if (b1 >= 0) { // ASCII, by far the most common: paths, comm, attribute keys

@@ -391,6 +391,27 @@ class BatchValidatorWalkTest {
         }
     }
 
+    /**
+     * Utf8Check skips ASCII eight bytes at a time: a sequence after an ASCII run of every length from 0 to 20 (so at
+     * every position within and across the eight-byte steps), inside a range that starts at an odd offset, must be
+     * judged as protobuf judges it; a non-ASCII byte in any of the eight must stop the skip.
+     */
+    @Test
+    void utf8CheckAgreesWithProtobufAfterAsciiRunsOfEveryLength() {
+        int[][] sequences = {{}, {0x41}, {0x80}, {0xC0, 0x80}, {0xC3, 0xA9}, {0xE2, 0x82, 0xAC}, {0xED, 0xA0, 0x80},
+                {0xF0, 0x9F, 0x98, 0x80}, {0xF4, 0x90, 0x80, 0x80}, {0xFF}, {0xC3}, {0xE2, 0x82}};
+        for (int run = 0; run <= 20; run++) {
+            for (int[] sequence : sequences) {
+                for (int tail = 0; tail <= 9; tail += 9) { // and with ASCII after it, across another step
+                    int[] all = new int[run + sequence.length + tail];
+                    java.util.Arrays.fill(all, 'a');
+                    System.arraycopy(sequence, 0, all, run, sequence.length);
+                    agree(new byte[all.length + 1], all);
+                }
+            }
+        }
+    }
+
     private static void agree(byte[] buf, int... sequence) {
         buf[0] = (byte) sequence.length; // the string's length, then its bytes: a string field without its tag
         for (int i = 0; i < sequence.length; i++) {
