@@ -108,9 +108,9 @@ class BoundedResourcesTest {
         BatchValidator.Invalid invalid = assertInstanceOf(BatchValidator.Invalid.class, r);
         assertEquals(7, invalid.batchSeq());
         assertTrue(invalid.message().contains("batch has 2000000 events, over the limit of 10000"), invalid.message());
-        // parsing them all took ~200 MB of objects; counting the tags takes next to nothing
+        // materialising them all (EventBatch.parseFrom) took ~200 MB of objects; counting the tags takes next to nothing
         assertTrue(allocated < 4 << 20, "allocated " + allocated + " bytes to refuse it");
-        // a batch at the limit is still parsed and accepted
+        // a batch at the limit is still walked and accepted
         assertInstanceOf(BatchValidator.Valid.class, validator.validate(emptyEvents(10_000), 1, null));
     }
 

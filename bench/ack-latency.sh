@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Where an ack's latency goes at a moderate, fixed load (issue 15, goal 2; docs/BENCHMARKS.md "Ack latency at moderate
+# load"). The intake runs alone (bench/intake-wal-only.yaml), `fsync`, once per JVM variant in every round, in turn;
+# the load generator is the same JVM every time. Per run it records:
+#   - the generator's ack latency (send -> ack, HdrHistogram), after a warm-up;
+#   - the intake's own view over the same window (the difference of two /metrics scrapes): receipt -> ack
+#     (holdfast_intake_ack_latency_seconds) and the WAL's msync (holdfast_wal_sync_duration_seconds);
+#   - the longest GC pause in each JVM during the window (-Xlog:gc), and the intake's peak RSS (VmHWM).
+#
+#   bench/ack-latency.sh                               # 3 rounds, 500 and 1000 events per batch at 40 batches/s/agent
+#   VARIANTS="g1= g1-10ms=-XX:MaxGCPauseMillis=10 zgc25=/usr/lib/jvm/temurin-25-jdk-amd64:-XX:+UseZGC" bench/ack-latency.sh
+#
+# A variant is NAME=[JAVA_HOME:]JVM_FLAGS for the intake only (HOLDFAST_JAVA_OPTS, read after the launcher's own).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-30}
+WARMUP=${WARMUP:-20}
+RATE=${RATE:-40}
+BATCHES=${BATCHES:-"500 1000"}
+VARIANTS=${VARIANTS:-"g1= g1-10ms=-XX:MaxGCPauseMillis=10"}
+GRPC_PORT=${GRPC_PORT:-24717}
+HTTP_PORT=${HTTP_PORT:-28780}
+OUT=${OUT:-bench-results/ack-latency-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+./holdfast --version >/dev/null # builds on first use
+
+intake_pid=
+stop_intake() { if [ -n "$intake_pid" ]; then kill "$intake_pid" 2>/dev/null || true; wait "$intake_pid" 2>/dev/null || true; fi; intake_pid=; }
+trap stop_intake EXIT
+
+for round in $(seq "$ROUNDS"); do
+  for batch in $BATCHES; do
+    for variant in $VARIANTS; do
+      name=${variant%%=*}; spec=${variant#*=}
+      java_home=; flags=$spec
+      case "$spec" in /*:*) java_home=${spec%%:*}; flags=${spec#*:} ;; esac
+      run="$OUT/$name-b$batch-r$round"
+      mkdir -p "$run"
+      echo "round $round: batch $batch, $name" >&2
+      (
+        [ -z "$java_home" ] || export PATH="$java_home/bin:$PATH"
+        export HOLDFAST_JAVA_OPTS="$flags -Xlog:gc*:file=$run/intake-gc.log:uptime"
+        exec ./holdfast intake --config bench/intake-wal-only.yaml --data "$run/data" --grpc-port "$GRPC_PORT" \
+          --http-port "$HTTP_PORT" --durability fsync > "$run/intake.log" 2>&1
+      ) &
+      intake_pid=$!
+      until curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null; do
+        kill -0 "$intake_pid" 2>/dev/null || { echo "ack-latency.sh: the intake exited; see $run/intake.log" >&2; exit 1; }
+        sleep 0.1
+      done
+      ( sleep "$WARMUP"; curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-start.txt" ) &
+      HOLDFAST_JAVA_OPTS="-Xlog:gc*:file=$run/generator-gc.log:uptime" ./holdfast bench ingest \
+        --target "127.0.0.1:$GRPC_PORT" --agents 4 --window 8 --batch "$batch" --event-bytes 200 \
+        --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE" --report-json "$run/report.json" > "$run/generator.txt" 2>&1
+      curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-end.txt"
+      # the subshell exec'd the launcher, which exec'd the JVM: this is the intake's own process
+      grep VmHWM "/proc/$intake_pid/status" > "$run/vmhwm.txt" || true
+      stop_intake
+      rm -rf "$run/data"
+    done
+  done
+done
+
+python3 - "$OUT" "$WARMUP" <<'PY'
+import glob, json, os, re, statistics, sys
+out, warmup = sys.argv[1], float(sys.argv[2])
+med = statistics.median
+
+def buckets(path, name):
+    counts = {}
+    for m in re.finditer(r'^%s_bucket\{[^}]*le="([^"]+)"\} (\S+)' % name, open(path).read(), re.M):
+        le = float("inf") if m.group(1) == "+Inf" else float(m.group(1))
+        counts[le] = counts.get(le, 0) + float(m.group(2))
+    return counts
+
+def quantiles_ms(run, name):
+    """p50/p99/p99.9 (upper bucket bounds, ms) of what a histogram recorded between the two scrapes"""
+    end, start = buckets(f"{run}/metrics-end.txt", name), buckets(f"{run}/metrics-start.txt", name)
+    window = sorted((le, n - start.get(le, 0)) for le, n in end.items())
+    total = window[-1][1] if window else 0
+    return [next((le * 1000 for le, n in window if n >= q * total), float("nan")) for q in (0.5, 0.99, 0.999)]
+
+def longest_pause_ms(log):
+    """the longest GC pause after the warm-up (uptime > WARMUP + a few seconds of start-up)"""
+    pauses = [float(m.group(2)) for m in re.finditer(r"^\[(\d+\.\d+)s\].*Pause.* (\d+\.\d+)ms$", open(log).read(), re.M)
+              if float(m.group(1)) > warmup + 3]
+    return max(pauses, default=0.0)
+
+rows = {}
+for run in sorted(glob.glob(f"{out}/*-b*-r*")):
+    name, batch, _ = re.match(r".*/(.+)-b(\d+)-r(\d+)$", run).groups()
+    r = json.load(open(f"{run}/report.json"))
+    hwm = open(f"{run}/vmhwm.txt").read().split() if os.path.exists(f"{run}/vmhwm.txt") else []
+    rows.setdefault((int(batch), name), []).append(dict(
+        eps=r["eventsPerSecond"], p50=r["latencyP50Ms"], p99=r["latencyP99Ms"], p999=r["latencyP999Ms"],
+        intake=quantiles_ms(run, "holdfast_intake_ack_latency_seconds"),
+        sync=quantiles_ms(run, "holdfast_wal_sync_duration_seconds"),
+        gc=longest_pause_ms(f"{run}/intake-gc.log"), gcgen=longest_pause_ms(f"{run}/generator-gc.log"),
+        rss=int(hwm[1]) / 1024 if hwm else float("nan"), ok=r["exitCode"] == 0 and r["unacknowledged"] == 0))
+print("| batch | intake JVM | events/s | ack p50 ms | p99 | p99.9 | intake p50 | p99 | p99.9 | msync p50 | p99 | "
+      "longest GC pause: intake | generator | intake peak RSS MiB | runs |")
+print("|" + "---|" * 15)
+for (batch, name), rs in sorted(rows.items()):
+    m = lambda f: med(f(x) for x in rs)
+    spread = lambda k: "%.1f (%s)" % (m(lambda x: x[k]), ", ".join("%.1f" % x[k] for x in rs))
+    print(f"| {batch} | {name} | {m(lambda x: x['eps']):,.0f} | {spread('p50')} | {spread('p99')} | {spread('p999')} | "
+          f"{m(lambda x: x['intake'][0]):.1f} | {m(lambda x: x['intake'][1]):.1f} | {m(lambda x: x['intake'][2]):.1f} | "
+          f"{m(lambda x: x['sync'][0]):.1f} | {m(lambda x: x['sync'][1]):.1f} | {m(lambda x: x['gc']):.1f} | "
+          f"{m(lambda x: x['gcgen']):.1f} | {m(lambda x: x['rss']):.0f} | {len(rs)}{'' if all(x['ok'] for x in rs) else ' (FAILED)'} |")
+PY
