@@ -50,7 +50,9 @@ for round in $(seq "$ROUNDS"); do
         kill -0 "$intake_pid" 2>/dev/null || { echo "ack-latency.sh: the intake exited; see $run/intake.log" >&2; exit 1; }
         sleep 0.1
       done
-      ( sleep "$WARMUP"; curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-start.txt" ) &
+      # the intake's window starts a little after the generator's warm-up ends (its JVM takes 1-2 s to start):
+      # better a window that misses a few seconds of the measured load than one that includes the warm-up
+      ( sleep $((WARMUP + 3)); curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-start.txt" ) &
       HOLDFAST_JAVA_OPTS="-Xlog:gc*:file=$run/generator-gc.log:uptime" ./holdfast bench ingest \
         --target "127.0.0.1:$GRPC_PORT" --agents 4 --window 8 --batch "$batch" --event-bytes 200 \
         --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE" --report-json "$run/report.json" > "$run/generator.txt" 2>&1
