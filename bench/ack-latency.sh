@@ -10,7 +10,10 @@
 #   bench/ack-latency.sh                               # 3 rounds, 500 and 1000 events per batch at 40 batches/s/agent
 #   VARIANTS="g1= g1-10ms=-XX:MaxGCPauseMillis=10 zgc25=/usr/lib/jvm/temurin-25-jdk-amd64:-XX:+UseZGC" bench/ack-latency.sh
 #
-# A variant is NAME=[JAVA_HOME:]JVM_FLAGS for the intake only (HOLDFAST_JAVA_OPTS, read after the launcher's own).
+#   VARIANTS="before=@/path/to/other/checkout this=" bench/ack-latency.sh                  # another build's intake
+#
+# A variant is NAME=[JAVA_HOME:]JVM_FLAGS for the intake only (HOLDFAST_JAVA_OPTS, read after the launcher's own),
+# or NAME=@CHECKOUT: that checkout's intake (its ./holdfast), with its own defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -34,15 +37,18 @@ for round in $(seq "$ROUNDS"); do
   for batch in $BATCHES; do
     for variant in $VARIANTS; do
       name=${variant%%=*}; spec=${variant#*=}
-      java_home=; flags=$spec
-      case "$spec" in /*:*) java_home=${spec%%:*}; flags=${spec#*:} ;; esac
+      java_home=; flags=$spec; launcher=./holdfast
+      case "$spec" in
+        @*) launcher=${spec#@}/holdfast; flags= ;;
+        /*:*) java_home=${spec%%:*}; flags=${spec#*:} ;;
+      esac
       run="$OUT/$name-b$batch-r$round"
       mkdir -p "$run"
       echo "round $round: batch $batch, $name" >&2
       (
         [ -z "$java_home" ] || export PATH="$java_home/bin:$PATH"
         export HOLDFAST_JAVA_OPTS="$flags -Xlog:gc*:file=$run/intake-gc.log:uptime"
-        exec ./holdfast intake --config bench/intake-wal-only.yaml --data "$run/data" --grpc-port "$GRPC_PORT" \
+        exec "$launcher" intake --config "$PWD/bench/intake-wal-only.yaml" --data "$run/data" --grpc-port "$GRPC_PORT" \
           --http-port "$HTTP_PORT" --durability fsync > "$run/intake.log" 2>&1
       ) &
       intake_pid=$!

@@ -34,6 +34,7 @@ final class GroupCommitWriter implements AutoCloseable {
     private final SequenceSnapshots snapshots;
     /** Round robin between agents: one agent's flood does not queue another agent's batch behind it. */
     private final RoundRobinQueue<Request> pending = new RoundRobinQueue<>(r -> r.header().agentId());
+    private final PageToucher toucher = new PageToucher();
     private final Thread thread;
     private volatile boolean accepting = true;
     private volatile boolean running = true;
@@ -107,12 +108,22 @@ final class GroupCommitWriter implements AutoCloseable {
         return pending.size();
     }
 
+    /** Pages the writer faulted in ahead of its appends while idle (see {@link PageToucher}). */
+    long pagesTouched() {
+        return toucher.touched();
+    }
+
     private void run() {
         ExcerptAppender appender = queue.createAppender();
         List<Request> group = new ArrayList<>();
         long nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
         try {
             while (running || !pending.isEmpty()) {
+                // idle: fault in the pages the next appends will fill, so that their faults are not paid in an ack
+                // (see PageToucher); one page at a time, stopping as soon as a batch waits
+                while (running && pending.isEmpty() && toucher.touchNext(appender)) {
+                    // a batch arriving meanwhile waits for one page's fault at most
+                }
                 Request first = pending.poll(50, TimeUnit.MILLISECONDS);
                 if (first != null) {
                     group.add(first);

@@ -142,6 +142,11 @@ public final class Wal implements AutoCloseable {
         return writer.queued();
     }
 
+    /** Pages the writer faulted in ahead of its appends while idle (see {@link PageToucher}); for tests. */
+    long pagesTouched() {
+        return writer.pagesTouched();
+    }
+
     /** Writable: the writer runs and the disk guard would take at least a CRITICAL batch. */
     public boolean writable() {
         return writer.healthy() && guard.pressure() != DiskGuard.Pressure.FULL;

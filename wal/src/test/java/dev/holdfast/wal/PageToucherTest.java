@@ -1,0 +1,116 @@
+package dev.holdfast.wal;
+
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static dev.holdfast.wal.WalTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+class PageToucherTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void touchesEachPageUpToTheBoundAheadOfTheLastRecordAndChangesNoByte() throws Exception {
+        WalConfig config = WalConfig.defaults(tmp.resolve("q"), true);
+        try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
+             ExcerptAppender appender = queue.createAppender()) {
+            PageToucher toucher = new PageToucher();
+            assertFalse(toucher.touchNext(appender), "nothing to touch before the first record: no file yet");
+
+            byte[] first = record(10_000);
+            write(appender, first);
+            assertEquals(PageToucher.AHEAD / PageToucher.PAGE, touchAll(toucher, appender),
+                    "one touch per page up to the bound past the record");
+            assertFalse(toucher.touchNext(appender), "nothing more until the next record");
+
+            // the next record ends about five pages further on: only the pages newly within the bound are touched
+            byte[] second = record(5 * PageToucher.PAGE);
+            write(appender, second);
+            long more = touchAll(toucher, appender);
+            assertTrue(more >= 4 && more <= 6, "touched " + more + " pages after a record of five pages");
+
+            // what was touched still reads as zeros, which is what Chronicle takes for "no record yet"
+            long end = appender.wire().bytes().writePosition();
+            try (RandomAccessFile file = new RandomAccessFile(appender.currentFile(), "r")) {
+                byte[] ahead = new byte[(int) PageToucher.AHEAD];
+                file.seek(end);
+                file.readFully(ahead);
+                for (int i = 0; i < ahead.length; i++) {
+                    assertEquals(0, ahead[i], "byte " + (end + i) + " of the file, after touching");
+                }
+            }
+
+            // both records read back byte for byte, although touches went over the pages they were written to
+            try (ExcerptTailer tailer = queue.createTailer()) {
+                for (byte[] expected : List.of(first, second)) {
+                    try (DocumentContext dc = tailer.readingDocument()) {
+                        assertTrue(dc.isPresent());
+                        Bytes<?> b = dc.wire().bytes();
+                        byte[] got = new byte[(int) b.readRemaining()];
+                        b.read(got);
+                        assertArrayEquals(expected, got);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theWriterTouchesAheadWhileIdleAndEveryRecordReadsBackIntact() throws Exception {
+        try (Wal wal = Wal.open(WalConfig.defaults(tmp.resolve("wal"), true), CommitListener.NONE)) {
+            wal.append(header("a", 1, BatchPriority.NORMAL), payload("a", 1, 50_000)).get();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (wal.pagesTouched() < PageToucher.AHEAD / PageToucher.PAGE && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(wal.pagesTouched() >= PageToucher.AHEAD / PageToucher.PAGE,
+                    "an idle writer touched only " + wal.pagesTouched() + " pages ahead");
+            for (int seq = 2; seq <= 40; seq++) { // over and past the touched megabyte
+                assertEquals(AppendResult.Status.PERSISTED, wal.append(header("a", seq, BatchPriority.NORMAL),
+                        payload("a", seq, 50_000)).get().status());
+            }
+            List<WalReader.Entry> all = readAll(wal);
+            assertEquals(40, all.size());
+            for (int i = 0; i < all.size(); i++) {
+                WalRecord rec = assertInstanceOf(WalReader.Valid.class, all.get(i), "record " + (i + 1)).record();
+                assertArrayEquals(payload("a", i + 1, 50_000), rec.payload(), "record " + (i + 1));
+            }
+        }
+    }
+
+    /** Bytes with zero runs at every page boundary of the file, where a touch lands if the record covers it. */
+    private static byte[] record(int size) {
+        byte[] b = new byte[size];
+        Arrays.fill(b, (byte) 0x5A);
+        for (int i = 0; i < size; i += 1000) {
+            Arrays.fill(b, i, Math.min(size, i + 500), (byte) 0);
+        }
+        return b;
+    }
+
+    private static void write(ExcerptAppender appender, byte[] record) {
+        try (DocumentContext dc = appender.writingDocument()) {
+            dc.wire().bytes().write(record);
+        }
+    }
+
+    private static long touchAll(PageToucher toucher, ExcerptAppender appender) {
+        long n = 0;
+        while (toucher.touchNext(appender)) {
+            n++;
+        }
+        return n;
+    }
+}
