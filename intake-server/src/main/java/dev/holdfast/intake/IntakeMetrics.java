@@ -24,6 +24,9 @@ public final class IntakeMetrics implements CommitListener {
     private final Counter events;
     private final Counter bytes;
     private final Timer syncTimer;
+    private final Timer queueWait;
+    private final Timer appendTimer;
+    private final Timer checkpointTimer;
     private final Timer ackLatency;
     private final Counter belowClaimedAck;
     private final Map<String, Counter> acksByStatus = new ConcurrentHashMap<>();
@@ -35,6 +38,18 @@ public final class IntakeMetrics implements CommitListener {
         this.events = Counter.builder("wal.appended.events").description("Events appended to the WAL").register(registry);
         this.bytes = Counter.builder("wal.appended.bytes").baseUnit("bytes").description("Record bytes appended").register(registry);
         this.syncTimer = Timer.builder("wal.sync.duration").description("Time in msync per group commit")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        // with the sync and the ack latency, these say where an acknowledgement's time goes (docs/BENCHMARKS.md)
+        this.queueWait = Timer.builder("wal.queue.wait")
+                .description("Per group commit: how long its longest-waiting batch was queued for the WAL writer")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        this.appendTimer = Timer.builder("wal.append.duration").description("Time appending per group commit")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        this.checkpointTimer = Timer.builder("wal.checkpoint.duration")
+                .description("Time writing and syncing a checkpoint, on the WAL writer's thread")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
                 .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
         this.ackLatency = Timer.builder("intake.ack.latency")
@@ -69,13 +84,20 @@ public final class IntakeMetrics implements CommitListener {
     }
 
     @Override
-    public void committed(int batchCount, long eventCount, long byteCount, long syncNanos) {
+    public void committed(int batchCount, long eventCount, long byteCount, Stages stages) {
         batches.increment(batchCount);
         events.increment(eventCount);
         bytes.increment(byteCount);
-        if (syncNanos > 0) {
-            syncTimer.record(syncNanos, TimeUnit.NANOSECONDS);
+        queueWait.record(stages.waitNanos(), TimeUnit.NANOSECONDS);
+        appendTimer.record(stages.appendNanos(), TimeUnit.NANOSECONDS);
+        if (stages.syncNanos() > 0) {
+            syncTimer.record(stages.syncNanos(), TimeUnit.NANOSECONDS);
         }
+    }
+
+    @Override
+    public void checkpointed(long nanos) {
+        checkpointTimer.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void acked(String status, long receivedNanos) {

@@ -2,13 +2,26 @@ package dev.holdfast.wal;
 
 /** Observes each group commit; the intake turns these into metrics. Called on the writer thread: keep it cheap. */
 public interface CommitListener {
-    CommitListener NONE = (batches, events, bytes, syncNanos) -> { };
+    CommitListener NONE = (batches, events, bytes, stages) -> { };
 
     /**
-     * @param batches   batches appended in this group (duplicates and rejections excluded)
-     * @param events    events in those batches
-     * @param bytes     record bytes appended
-     * @param syncNanos time spent in msync, 0 at written durability
+     * Where a group's time went, for finding what an acknowledgement waits for.
+     *
+     * @param waitNanos   how long the group's longest-waiting batch was queued for the writer (0 for an empty group)
+     * @param appendNanos time spent appending the group
+     * @param syncNanos   time spent in msync, 0 at written durability or when nothing was appended
      */
-    void committed(int batches, long events, long bytes, long syncNanos);
+    record Stages(long waitNanos, long appendNanos, long syncNanos) {
+    }
+
+    /**
+     * @param batches batches appended in this group (duplicates and rejections excluded)
+     * @param events  events in those batches
+     * @param bytes   record bytes appended
+     */
+    void committed(int batches, long events, long bytes, Stages stages);
+
+    /** A checkpoint was written (and fsync'ed) on the writer thread, taking this long. */
+    default void checkpointed(long nanos) {
+    }
 }

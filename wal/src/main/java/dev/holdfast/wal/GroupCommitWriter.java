@@ -23,7 +23,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
     /** @param contentCrc {@link RecordCodec#contentChecksum} of the payload, computed by the caller's thread */
     record Request(BatchHeader header, byte[] payload, int contentCrc, int encodedSize,
-                   CompletableFuture<AppendResult> result) {
+                   CompletableFuture<AppendResult> result, long submittedNanos) {
     }
 
     private final SingleChronicleQueue queue;
@@ -91,7 +91,8 @@ final class GroupCommitWriter implements AutoCloseable {
             result.complete(AppendResult.tooLarge(encoded, config.maxRecordBytes()));
             return result;
         }
-        pending.add(new Request(header, payload, RecordCodec.contentChecksum(payload), encoded, result));
+        pending.add(new Request(header, payload, RecordCodec.contentChecksum(payload), encoded, result,
+                System.nanoTime()));
         return result;
     }
 
@@ -133,7 +134,9 @@ final class GroupCommitWriter implements AutoCloseable {
                     lastCommitHadCompany = !pending.isEmpty();
                 }
                 if (System.currentTimeMillis() >= nextSnapshot || bytesSinceCheckpoint >= checkpointAfterBytes) {
+                    long t0 = System.nanoTime();
                     long size = snapshots.save(sequences, lastIndexAppended);
+                    listener.checkpointed(System.nanoTime() - t0);
                     nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
                     bytesSinceCheckpoint = 0;
                     checkpointAfterBytes = Math.max(config.checkpointBytes(), 64 * size);
@@ -179,6 +182,11 @@ final class GroupCommitWriter implements AutoCloseable {
     }
 
     private void commit(ExcerptAppender appender, List<Request> group) {
+        long started = System.nanoTime();
+        long waited = 0;
+        for (Request r : group) {
+            waited = Math.max(waited, started - r.submittedNanos());
+        }
         guard.refresh();
         AppendResult[] results = new AppendResult[group.size()];
         int appended = 0;
@@ -217,14 +225,14 @@ final class GroupCommitWriter implements AutoCloseable {
             events += h.eventCount();
             bytes += r.encodedSize();
         }
+        long appendedAt = System.nanoTime();
         long syncNanos = 0;
         if (config.fsync() && appended > 0) {
-            long t0 = System.nanoTime();
             appender.sync();
-            syncNanos = System.nanoTime() - t0;
+            syncNanos = System.nanoTime() - appendedAt;
         }
         bytesSinceCheckpoint += bytes;
-        listener.committed(appended, events, bytes, syncNanos);
+        listener.committed(appended, events, bytes, new CommitListener.Stages(waited, appendedAt - started, syncNanos));
         for (int i = 0; i < results.length; i++) {
             group.get(i).result().complete(results[i]);
         }

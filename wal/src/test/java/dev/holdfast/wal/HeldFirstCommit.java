@@ -16,11 +16,13 @@ final class HeldFirstCommit implements CommitListener {
     /** Batches appended per group, in commit order. */
     final List<Integer> groups = new CopyOnWriteArrayList<>();
     final List<Long> syncNanos = new CopyOnWriteArrayList<>();
+    final List<Stages> stages = new CopyOnWriteArrayList<>();
 
     @Override
-    public void committed(int batches, long events, long bytes, long nanos) {
+    public void committed(int batches, long events, long bytes, Stages stages) {
         groups.add(batches);
-        syncNanos.add(nanos);
+        syncNanos.add(stages.syncNanos());
+        this.stages.add(stages);
         if (entered.getCount() > 0) {
             entered.countDown();
             try {

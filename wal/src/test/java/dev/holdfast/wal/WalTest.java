@@ -381,9 +381,32 @@ class WalTest {
     }
 
     @Test
+    void eachGroupReportsHowLongItsBatchesWaitedForTheWriterAndItsAppendAndSync() throws Exception {
+        HeldFirstCommit gate = new HeldFirstCommit();
+        try (Wal wal = Wal.open(config(true), gate)) {
+            wal.append(header("s", 1, BatchPriority.NORMAL), payload("s", 1, 100));
+            assertTrue(gate.awaitHeld());
+            CompletableFuture<AppendResult> queued = wal.append(header("s", 2, BatchPriority.NORMAL),
+                    payload("s", 2, 100));
+            long heldFrom = System.nanoTime();
+            Thread.sleep(300); // the writer is held in its first commit: batch 2 waits in the queue meanwhile
+            gate.release();
+            queued.get(10, TimeUnit.SECONDS);
+            long heldNanos = System.nanoTime() - heldFrom;
+            CommitListener.Stages second = gate.stages.get(1);
+            assertTrue(second.waitNanos() >= TimeUnit.MILLISECONDS.toNanos(300) && second.waitNanos() <= heldNanos
+                    + TimeUnit.SECONDS.toNanos(1), "batch 2 waited " + second.waitNanos() + " ns for the writer");
+            assertTrue(gate.stages.get(0).waitNanos() < second.waitNanos());
+            for (CommitListener.Stages st : gate.stages) {
+                assertTrue(st.appendNanos() > 0 && st.syncNanos() > 0, st.toString());
+            }
+        }
+    }
+
+    @Test
     void writtenDurabilityDoesNotSync() throws Exception {
         List<Long> syncNanos = new java.util.concurrent.CopyOnWriteArrayList<>();
-        try (Wal wal = Wal.open(config(false), (b, e, by, n) -> syncNanos.add(n))) {
+        try (Wal wal = Wal.open(config(false), (b, e, by, stages) -> syncNanos.add(stages.syncNanos()))) {
             for (int seq = 1; seq <= 20; seq++) {
                 assertEquals(AppendResult.Status.PERSISTED, wal.append(header("w", seq, BatchPriority.NORMAL), payload("w", seq, 100)).get().status());
             }
