@@ -100,8 +100,11 @@ public final class EventRecords implements RecordMapper {
         return JSON_PRINTER.print(Event.parseFrom(event)).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The bytes of each {@code events} entry of an EventBatch, in order. */
-    static List<byte[]> sliceEvents(byte[] batch) throws IOException {
+    /**
+     * The bytes of each {@code events} entry of an EventBatch, in order: each becomes one Kafka record's value as it
+     * is, which is why the intake measures an event by these bytes.
+     */
+    public static List<byte[]> sliceEvents(byte[] batch) throws IOException {
         CodedInputStream in = CodedInputStream.newInstance(batch);
         List<byte[]> events = new ArrayList<>();
         int tag;

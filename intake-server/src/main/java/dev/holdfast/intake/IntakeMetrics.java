@@ -37,21 +37,13 @@ public final class IntakeMetrics implements CommitListener {
         this.batches = Counter.builder("wal.appended.batches").description("Batches appended to the WAL").register(registry);
         this.events = Counter.builder("wal.appended.events").description("Events appended to the WAL").register(registry);
         this.bytes = Counter.builder("wal.appended.bytes").baseUnit("bytes").description("Record bytes appended").register(registry);
-        this.syncTimer = Timer.builder("wal.sync.duration").description("Time in msync per group commit")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
-                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        this.syncTimer = walStage(registry, "wal.sync.duration", "Time in msync per group commit");
         // with the sync and the ack latency, these say where an acknowledgement's time goes (docs/BENCHMARKS.md)
-        this.queueWait = Timer.builder("wal.queue.wait")
-                .description("Per group commit: how long its longest-waiting batch was queued for the WAL writer")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
-                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
-        this.appendTimer = Timer.builder("wal.append.duration").description("Time appending per group commit")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
-                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
-        this.checkpointTimer = Timer.builder("wal.checkpoint.duration")
-                .description("Time writing and syncing a checkpoint, on the WAL writer's thread")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
-                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        this.queueWait = walStage(registry, "wal.queue.wait",
+                "Per group commit: how long its longest-waiting batch was queued for the WAL writer");
+        this.appendTimer = walStage(registry, "wal.append.duration", "Time appending per group commit");
+        this.checkpointTimer = walStage(registry, "wal.checkpoint.duration",
+                "Time writing and syncing a checkpoint, on the WAL writer's thread");
         this.ackLatency = Timer.builder("intake.ack.latency")
                 .description("From batch received to acknowledgement sent")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
@@ -59,6 +51,13 @@ public final class IntakeMetrics implements CommitListener {
         this.belowClaimedAck = Counter.builder("intake.batches.below.claimed.ack")
                 .description("Batches written although at or below the acknowledged_through their stream's Hello "
                         + "claimed: possible duplicates of batches another node holds (or a wrong claim)")
+                .register(registry);
+    }
+
+    /** A histogram of one stage of the WAL writer's work, from 10 us to 5 s. */
+    private static Timer walStage(MeterRegistry registry, String name, String description) {
+        return Timer.builder(name).description(description).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(5))
                 .register(registry);
     }
 

@@ -1,8 +1,7 @@
 package dev.holdfast.intake;
 
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.WireFormat;
+import dev.holdfast.forwarder.EventRecords;
 import dev.holdfast.intake.auth.Quote;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
@@ -12,7 +11,6 @@ import dev.holdfast.wal.BatchPriority;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -105,24 +103,10 @@ final class ParseFromValidator {
         return highest;
     }
 
-    /**
-     * Each event's bytes as the forwarder slices them out of the batch (EventRecords.sliceEvents, package-private in
-     * the forwarder module): only for a batch that parsed.
-     */
+    /** Each event's bytes as the forwarder sends them (EventRecords.sliceEvents): only for a batch that parsed. */
     static List<byte[]> wireEvents(byte[] batch) {
         try {
-            CodedInputStream in = CodedInputStream.newInstance(batch);
-            List<byte[]> events = new ArrayList<>();
-            int tag;
-            while ((tag = in.readTag()) != 0) {
-                if (WireFormat.getTagFieldNumber(tag) == EventBatch.EVENTS_FIELD_NUMBER
-                        && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                    events.add(in.readByteArray());
-                } else {
-                    in.skipField(tag);
-                }
-            }
-            return events;
+            return EventRecords.sliceEvents(batch);
         } catch (IOException e) {
             throw new IllegalStateException("a batch that parsed did not slice", e);
         }
