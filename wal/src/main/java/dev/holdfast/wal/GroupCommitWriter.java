@@ -71,6 +71,7 @@ final class GroupCommitWriter implements AutoCloseable {
     }
 
     void start() {
+        toucher.start();
         thread.start();
     }
 
@@ -109,7 +110,7 @@ final class GroupCommitWriter implements AutoCloseable {
         return pending.size();
     }
 
-    /** Pages the writer faulted in ahead of its appends while idle (see {@link PageToucher}). */
+    /** Pages faulted in ahead of the writer's appends (see {@link PageToucher}). */
     long pagesTouched() {
         return toucher.touched();
     }
@@ -120,16 +121,12 @@ final class GroupCommitWriter implements AutoCloseable {
         long nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
         try {
             while (running || !pending.isEmpty()) {
-                // idle: fault in the pages the next appends will fill, so that their faults are not paid in an ack
-                // (see PageToucher); one page at a time, stopping as soon as a batch waits
-                while (running && pending.isEmpty() && toucher.touchNext(appender)) {
-                    // a batch arriving meanwhile waits for one page's fault at most
-                }
                 Request first = pending.poll(50, TimeUnit.MILLISECONDS);
                 if (first != null) {
                     group.add(first);
                     collect(group, first.encodedSize());
                     commit(appender, group);
+                    toucher.follow(appender); // the pages the next groups will fill, faulted in meanwhile
                     group.clear();
                     lastCommitHadCompany = !pending.isEmpty();
                 }
@@ -154,6 +151,7 @@ final class GroupCommitWriter implements AutoCloseable {
                 r.result().complete(AppendResult.rejected(guard.retryAfterMs(), "WAL writer failed: " + t));
             }
         } finally {
+            toucher.close(); // before the appender: it lets go of the chunk it was touching
             appender.close();
         }
     }

@@ -2,60 +2,136 @@ package dev.holdfast.wal;
 
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.BytesStore;
+import net.openhft.chronicle.core.io.ReferenceOwner;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.wire.Wire;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
 /**
- * Write-faults the WAL pages the next appends will fill, one page per call, while the writer has nothing to write.
+ * Write-faults, from a thread of its own, the WAL pages the writer's next appends will fill.
  *
  * <p>Why: Chronicle's cycle files are sparse, and the first write to each new page of a sparse memory-mapped file is a
  * page fault that the kernel (ext4 here) can hold for as long as a journal commit takes. Measured on this machine
  * ({@code bench/mmap-writes.py}): 100 KiB copied into fresh pages of a sparse mapping took 14–18 ms at p99; into pages
- * faulted in beforehand, 0.03 ms. Those faults were the p99 of an ack at moderate load (docs/BENCHMARKS.md, "Ack
- * latency at moderate load"). Taking them while idle moves them off the acknowledgement path.
+ * faulted in beforehand, 0.03 ms. On the writer's thread those faults, or touches made there while it was idle, were
+ * what a batch queued behind (docs/BENCHMARKS.md, "Ack latency at moderate load").
  *
  * <p>A touch is a compare-and-swap of 0 for 0 on the first eight bytes of a page, as Chronicle's own {@code
- * MicroToucher} does: it never changes a byte, whatever is there, so it cannot damage a record even if it lands on
- * one. It stays inside the chunk the appender has mapped (no mapping or file growth of its own) and at most {@link
- * #AHEAD} bytes past the last record. Writer thread only: it uses the appender's own bytes.
+ * MicroToucher} does. It never changes a byte: where the writer has already written, the comparison fails; where it
+ * writes at the same moment, the atomic swap and its store are ordered one way or the other and its bytes stay. So it
+ * is safe beside the writer, even on a page the writer is filling. It stays inside the chunk the appender has mapped
+ * (no mapping or file growth of its own) and at most {@link #AHEAD} bytes past the last record. While it touches a
+ * chunk it holds a reference on it, so the appender moving on (next chunk, next cycle file) cannot unmap it under a
+ * touch.
  */
-final class PageToucher {
+final class PageToucher implements AutoCloseable {
     static final int PAGE = 4096;
     /** About ten batches of 100 KB: what arrives during a sync at moderate load, and little disk if never used. */
     static final long AHEAD = 1 << 20;
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
+    private final ReferenceOwner owner = ReferenceOwner.temporary("wal-page-toucher");
+    /** Guards {@link #store} and {@link #next}; the writer only ever tries it, so it never waits on a touch. */
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Thread thread = new Thread(this::run, "wal-page-toucher");
+    /** The chunk being touched, reserved by {@link #owner}; null before the first record. */
     private BytesStore<?, ?> store;
     private long next;
-    private long touched;
+    /** The end of the last record the writer appended. */
+    private volatile long end;
+    private volatile boolean running = true;
+    private volatile long touched;
+
+    PageToucher() {
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
 
     /**
-     * Touches the next untouched page within {@link #AHEAD} of the appender's position; false when there is none
-     * (all touched, no file yet, or the end of the mapped chunk), so the caller can stop asking until it appends again.
+     * Writer thread, after appending: where the next records go. When the appender has moved to another chunk, the
+     * toucher moves with it, unless it is in the middle of a touch; then it follows after the writer's next group.
      */
-    boolean touchNext(ExcerptAppender appender) {
+    void follow(ExcerptAppender appender) {
         Wire wire = appender.wire();
         if (wire == null) {
-            return false;
+            return;
         }
         Bytes<?> bytes = wire.bytes();
         BytesStore<?, ?> current = bytes.bytesStore();
-        long end = bytes.writePosition();
-        if (current != store) { // a new cycle file or chunk: start again from the position
-            store = current;
-            next = 0;
+        if (current != store && current != null && lock.tryLock()) {
+            try {
+                if (current.tryReserve(owner)) {
+                    release();
+                    store = current;
+                    next = 0;
+                }
+            } finally {
+                lock.unlock();
+            }
         }
-        long page = Math.max(next, (end + PAGE - 1) & -PAGE);
-        if (current == null || page >= end + AHEAD || !current.inside(page, 8)) {
-            return false;
+        end = bytes.writePosition();
+        LockSupport.unpark(thread);
+    }
+
+    /** Touches the next untouched page within {@link #AHEAD} of the last record; false when there is none. */
+    boolean touchNext() {
+        lock.lock();
+        try {
+            long last = end;
+            long page = Math.max(next, (last + PAGE - 1) & -PAGE);
+            if (store == null || page >= last + AHEAD || !store.inside(page, 8)) {
+                return false;
+            }
+            store.compareAndSwapLong(page, 0, 0);
+            next = page + PAGE;
+            touched++;
+            return true;
+        } finally {
+            lock.unlock();
         }
-        current.compareAndSwapLong(page, 0, 0);
-        next = page + PAGE;
-        touched++;
-        return true;
     }
 
     /** Pages touched so far, for tests and the curious. */
     long touched() {
         return touched;
+    }
+
+    private void run() {
+        while (running) {
+            if (!touchNext()) {
+                LockSupport.parkNanos(this, IDLE_NANOS);
+            }
+        }
+    }
+
+    /** Stops touching and lets go of the chunk. */
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        lock.lock();
+        try {
+            release();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void release() {
+        if (store != null) {
+            store.release(owner);
+            store = null;
+        }
     }
 }

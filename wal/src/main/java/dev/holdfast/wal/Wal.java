@@ -142,7 +142,7 @@ public final class Wal implements AutoCloseable {
         return writer.queued();
     }
 
-    /** Pages the writer faulted in ahead of its appends while idle (see {@link PageToucher}); for tests. */
+    /** Pages faulted in ahead of the writer's appends (see {@link PageToucher}); for tests. */
     long pagesTouched() {
         return writer.pagesTouched();
     }
