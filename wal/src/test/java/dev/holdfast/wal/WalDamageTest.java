@@ -283,9 +283,9 @@ class WalDamageTest {
             List<Long> firstOfSegment = new ArrayList<>();
             List<Long> lastOfSegment = new ArrayList<>();
             for (int segment = 0; segment < 2; segment++) {
-                if (segment > 0) {
-                    Thread.sleep(1100); // TEST_SECONDLY: the next batches go to a new segment
-                }
+                // TEST_SECONDLY: each segment's 60 batches start just after a second begins, so that they all go
+                // into one segment however long the appends take on a busy machine (up to most of a second)
+                Thread.sleep(1000 - System.currentTimeMillis() % 1000 + 20);
                 for (int i = 0; i < 60; i++) {
                     long index = wal.append(header("p", ++seq, BatchPriority.NORMAL), payload("p", seq, 150))
                             .get(10, TimeUnit.SECONDS).index();
@@ -297,7 +297,7 @@ class WalDamageTest {
             try (var files = Files.list(dir)) {
                 segments = files.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
             }
-            assertEquals(2, segments.size());
+            assertEquals(2, segments.size(), segments.toString());
             // a byte range garbled in the middle of each segment, while the WAL is open
             for (Path segment : segments) {
                 List<Long> positions = new ArrayList<>();
