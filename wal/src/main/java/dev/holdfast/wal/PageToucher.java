@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * is safe beside the writer, even on a page the writer is filling. It stays inside the chunk the appender has mapped
  * (no mapping or file growth of its own) and at most {@link #AHEAD} bytes past the last record. While it touches a
  * chunk it holds a reference on it, so the appender moving on (next chunk, next cycle file) cannot unmap it under a
- * touch.
+ * touch; once it has nothing to touch it lets go, so it never keeps a segment from retention.
  */
 final class PageToucher implements AutoCloseable {
     static final int PAGE = 4096;
@@ -105,6 +105,14 @@ final class PageToucher implements AutoCloseable {
     private void run() {
         while (running) {
             if (!touchNext()) {
+                // done until the writer appends again: hold no chunk meanwhile, so that a segment the writer has
+                // left can be unmapped and deleted by retention (the writer's next follow reserves again)
+                lock.lock();
+                try {
+                    release();
+                } finally {
+                    lock.unlock();
+                }
                 LockSupport.parkNanos(this, IDLE_NANOS);
             }
         }
