@@ -56,17 +56,7 @@ class PageToucherTest {
             }
 
             // both records read back byte for byte, although touches went over the pages they were written to
-            try (ExcerptTailer tailer = queue.createTailer()) {
-                for (byte[] expected : List.of(first, second)) {
-                    try (DocumentContext dc = tailer.readingDocument()) {
-                        assertTrue(dc.isPresent());
-                        Bytes<?> b = dc.wire().bytes();
-                        byte[] got = new byte[(int) b.readRemaining()];
-                        b.read(got);
-                        assertArrayEquals(expected, got);
-                    }
-                }
-            }
+            assertReadsBack(queue, List.of(first, second));
         }
     }
 
@@ -80,9 +70,10 @@ class PageToucherTest {
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender();
              PageToucher toucher = new PageToucher()) { // not started: this thread touches
-            write(appender, record(100));
-            toucher.follow(appender); // the position it knows ...
             List<byte[]> written = new java.util.ArrayList<>();
+            written.add(record(100));
+            write(appender, written.get(0));
+            toucher.follow(appender); // the position it knows ...
             for (int i = 0; i < 20; i++) { // ... and 20 records of 20 KB written past it before it touches
                 byte[] r = record(20_000);
                 r[0] = (byte) (i + 1);
@@ -91,20 +82,7 @@ class PageToucherTest {
             }
             assertEquals(PageToucher.AHEAD / PageToucher.PAGE, touchAll(toucher),
                     "it touched every page of the megabyte past the position it knew, records and all");
-            try (ExcerptTailer tailer = queue.createTailer()) {
-                try (DocumentContext dc = tailer.readingDocument()) {
-                    assertTrue(dc.isPresent());
-                }
-                for (int i = 0; i < written.size(); i++) {
-                    try (DocumentContext dc = tailer.readingDocument()) {
-                        assertTrue(dc.isPresent(), "record " + i);
-                        Bytes<?> b = dc.wire().bytes();
-                        byte[] got = new byte[(int) b.readRemaining()];
-                        b.read(got);
-                        assertArrayEquals(written.get(i), got, "record " + i);
-                    }
-                }
-            }
+            assertReadsBack(queue, written);
         }
     }
 
@@ -128,20 +106,7 @@ class PageToucherTest {
                 }
                 assertTrue(toucher.touched() > 0, "the toucher's thread touched nothing");
             }
-            try (ExcerptTailer tailer = queue.createTailer()) {
-                for (int i = 0; i < written.size(); i++) {
-                    try (DocumentContext dc = tailer.readingDocument()) {
-                        assertTrue(dc.isPresent(), "record " + i);
-                        Bytes<?> b = dc.wire().bytes();
-                        byte[] got = new byte[(int) b.readRemaining()];
-                        b.read(got);
-                        assertArrayEquals(written.get(i), got, "record " + i);
-                    }
-                }
-                try (DocumentContext dc = tailer.readingDocument()) {
-                    assertFalse(dc.isPresent(), "nothing after the last record");
-                }
-            }
+            assertReadsBack(queue, written);
         }
     }
 
@@ -176,6 +141,24 @@ class PageToucherTest {
             Arrays.fill(b, i, Math.min(size, i + 500), (byte) 0);
         }
         return b;
+    }
+
+    /** The queue holds exactly these records, byte for byte, and nothing after them. */
+    private static void assertReadsBack(SingleChronicleQueue queue, List<byte[]> expected) {
+        try (ExcerptTailer tailer = queue.createTailer()) {
+            for (int i = 0; i < expected.size(); i++) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    assertTrue(dc.isPresent(), "record " + i);
+                    Bytes<?> b = dc.wire().bytes();
+                    byte[] got = new byte[(int) b.readRemaining()];
+                    b.read(got);
+                    assertArrayEquals(expected.get(i), got, "record " + i);
+                }
+            }
+            try (DocumentContext dc = tailer.readingDocument()) {
+                assertFalse(dc.isPresent(), "nothing after the last record");
+            }
+        }
     }
 
     private static void write(ExcerptAppender appender, byte[] record) {
