@@ -3,7 +3,6 @@ package dev.holdfast.intake;
 import dev.holdfast.forwarder.Forwarder;
 import dev.holdfast.forwarder.ForwardLimit;
 import dev.holdfast.forwarder.ForwarderConfig;
-import dev.holdfast.forwarder.kafka.EmbeddedKafka;
 import dev.holdfast.forwarder.kafka.KafkaClientSecurity;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.wal.Wal;
@@ -18,7 +17,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The intake's side of forwarding: starts the embedded broker when asked to, then the forwarder, in the background,
+ * The intake's side of forwarding: starts the embedded broker (its own process, see {@link EmbeddedBroker}) when
+ * asked to, then the forwarder, in the background,
  * so the intake is ready (and accepting into its WAL) whatever Kafka is doing. At {@code replicated} durability it
  * is the gate acknowledgements wait on.
  */
@@ -30,7 +30,7 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
     private final Wal wal;
     private final MeterRegistry registry;
     private final CompletableFuture<Forwarder> forwarder = new CompletableFuture<>();
-    private volatile EmbeddedKafka embedded;
+    private volatile EmbeddedBroker embedded;
     private volatile Forwarder started;
     private volatile boolean closed;
 
@@ -88,11 +88,14 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
         try {
             String bootstrap = f.kafka();
             if (bootstrap.equals("embedded")) {
-                EmbeddedKafka kafka = new EmbeddedKafka(embeddedKafkaDir(config), "127.0.0.1", EMBEDDED_PORT);
-                embedded = kafka;
-                kafka.start();
-                bootstrap = kafka.bootstrap();
-                log.info("embedded Kafka broker ready at {}", bootstrap);
+                EmbeddedBroker broker = new EmbeddedBroker(embeddedKafkaDir(config), "127.0.0.1", EMBEDDED_PORT);
+                synchronized (this) {
+                    if (closed) {
+                        return;
+                    }
+                    embedded = broker;
+                }
+                bootstrap = broker.start(); // tries until the broker is up, or until close()
             }
             IntakeConfig.TopicSettings t = f.topicSettings();
             ForwarderConfig fc = new ForwarderConfig(bootstrap, f.topic(), config.nodeId(),
@@ -109,6 +112,8 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
                 started = fw.start();
             }
             forwarder.complete(fw);
+        } catch (InterruptedException e) {
+            forwarder.completeExceptionally(new IllegalStateException("the intake closed before forwarding started"));
         } catch (Exception e) {
             log.error("forwarding could not start; the intake keeps accepting into its WAL: {}", e.toString());
             forwarder.completeExceptionally(e);
@@ -122,7 +127,7 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
 
     /** Bootstrap servers in use, once known. */
     String bootstrap() {
-        EmbeddedKafka k = embedded;
+        EmbeddedBroker k = embedded;
         return k != null ? "embedded 127.0.0.1:" + EMBEDDED_PORT : config.forwarder().kafka();
     }
 
@@ -146,7 +151,7 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
         if (f != null) {
             f.close();
         }
-        EmbeddedKafka k = embedded;
+        EmbeddedBroker k = embedded;
         if (k != null) {
             k.close();
         }

@@ -13,12 +13,12 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Test fixture: an {@link EmbeddedKafka} broker in a separate OS process, so a test can SIGKILL it and start it
- * again on the same data directory and port, like a crashed and restarted broker.
+ * An {@link EmbeddedKafka} broker in a separate OS process: the intake's embedded broker (its heap is not the
+ * intake's), each member of a {@link KafkaCluster}, and the tests' brokers, which they SIGKILL and start again on
+ * the same data directory and port, like a crashed and restarted broker.
  *
- * <p>The child JVM uses this JVM's java binary, class path and input arguments (so it gets the same flags as the
- * test), writes stdout and stderr to {@link #log()}, and exits by itself if this JVM dies. It lives in src/main
- * so that other modules' tests can use it, and {@link KafkaCluster} runs each member of a cluster with it.
+ * <p>The child JVM uses this JVM's java binary, class path and input arguments (so it gets the same flags as its
+ * parent, then {@code jvmArgs}), writes stdout and stderr to {@link #log()}, and exits by itself if this JVM dies.
  */
 public final class KafkaBrokerProcess implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
@@ -169,6 +169,22 @@ public final class KafkaBrokerProcess implements AutoCloseable {
 
     public synchronized boolean alive() {
         return process != null && process.isAlive();
+    }
+
+    /**
+     * Waits until the running (or last running) broker process exits, however it ends.
+     *
+     * @return its exit status
+     */
+    public int awaitExit() throws InterruptedException {
+        Process p;
+        synchronized (this) {
+            if (process == null) {
+                throw new IllegalStateException("never started");
+            }
+            p = process;
+        }
+        return p.waitFor(); // outside the lock: stop() and kill() must not wait behind this
     }
 
     /** SIGKILL: no shutdown hook, no flush; what a crash or the OOM killer does. */
