@@ -5,6 +5,8 @@ import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.core.io.ReferenceOwner;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.wire.Wire;
+import net.openhft.posix.MAdviseFlag;
+import net.openhft.posix.PosixAPI;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -26,11 +28,25 @@ import java.util.concurrent.locks.ReentrantLock;
  * (no mapping or file growth of its own) and at most {@link #AHEAD} bytes past the last record. While it touches a
  * chunk it holds a reference on it, so the appender moving on (next chunk, next cycle file) cannot unmap it under a
  * touch; once it has nothing to touch it lets go, so it never keeps a segment from retention.
+ *
+ * <p>Behind the writer it does the opposite: pages more than {@link #BEHIND} bytes behind the last record are taken
+ * out of the process's mapping ({@code madvise(MADV_DONTNEED)}), so the writer's chunk (blockSize plus its overlap,
+ * 80 MiB by default) does not stay resident in the intake as it fills. On a shared file mapping that only drops the
+ * page-table entries: the pages stay in the page cache and the file, a dirty page stays dirty (so the writer's msync
+ * and the kernel's writeback still write it), and a reader or the writer touching one again (an index slot, the
+ * forwarder's live tailer) faults it back in from the page cache.
  */
 final class PageToucher implements AutoCloseable {
     static final int PAGE = 4096;
     /** About ten batches of 100 KB: what arrives during a sync at moderate load, and little disk if never used. */
     static final long AHEAD = 1 << 20;
+    /**
+     * How far behind the last record the writer's pages stay mapped in: the forwarder's live tailer reads there,
+     * mostly within a few batches of the writer.
+     */
+    static final long BEHIND = 8L << 20;
+    /** Pages are dropped in steps of this much: at full load (150 MB/s) about 75 madvise calls a second. */
+    static final long DROP_STEP = 2L << 20;
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final ReferenceOwner owner = ReferenceOwner.temporary("wal-page-toucher");
@@ -40,10 +56,13 @@ final class PageToucher implements AutoCloseable {
     /** The chunk being touched, reserved by {@link #owner}; null before the first record. */
     private BytesStore<?, ?> store;
     private long next;
+    /** Everything of {@link #store} before this offset has been dropped from the mapping. */
+    private long dropped;
     /** The end of the last record the writer appended. */
     private volatile long end;
     private volatile boolean running = true;
     private volatile long touched;
+    private volatile long droppedBytes;
 
     PageToucher() {
         thread.setDaemon(true);
@@ -70,6 +89,7 @@ final class PageToucher implements AutoCloseable {
                     release();
                     store = current;
                     next = 0;
+                    dropped = 0;
                 }
             } finally {
                 lock.unlock();
@@ -97,14 +117,45 @@ final class PageToucher implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops the pages more than {@link #BEHIND} behind the last record from the mapping, once there are at least
+     * {@link #DROP_STEP} of them; false when there were not.
+     */
+    boolean dropBehind() {
+        lock.lock();
+        try {
+            if (store == null) {
+                return false;
+            }
+            long from = Math.max(dropped, (store.start() + PAGE - 1) & -PAGE);
+            long to = (end - BEHIND) & -PAGE;
+            if (to - from < DROP_STEP || !store.inside(from, to - from)) {
+                return false;
+            }
+            int rc = PosixAPI.posix().madvise(store.addressForRead(from), to - from, MAdviseFlag.MADV_DONTNEED);
+            dropped = to; // even if refused: an error here would be refused again, and resident pages are harmless
+            if (rc == 0) {
+                droppedBytes += to - from;
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Pages touched so far, for tests and the curious. */
     long touched() {
         return touched;
     }
 
+    /** Bytes behind the writer dropped from the mapping so far. */
+    long droppedBytes() {
+        return droppedBytes;
+    }
+
     private void run() {
         while (running) {
-            if (!touchNext()) {
+            if (!touchNext() && !dropBehind()) {
                 // done until the writer appends again: hold no chunk meanwhile, so that a segment the writer has
                 // left can be unmapped and deleted by retention (the writer's next follow reserves again)
                 lock.lock();

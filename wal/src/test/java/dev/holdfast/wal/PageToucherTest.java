@@ -133,6 +133,67 @@ class PageToucherTest {
         }
     }
 
+    /**
+     * Pages well behind the writer leave the process's mapping (its resident set), and no byte of any record is lost
+     * with them: not those the writer synced, not those it did not, not an index slot it writes later.
+     */
+    @Test
+    void pagesFarBehindTheWriterLeaveTheResidentSetAndEveryRecordStays() throws Exception {
+        WalConfig config = WalConfig.defaults(tmp.resolve("q"), true);
+        List<byte[]> written = new java.util.ArrayList<>();
+        try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
+             ExcerptAppender appender = queue.createAppender();
+             PageToucher toucher = new PageToucher()) { // not started: this thread drops
+            for (int i = 0; i < 300; i++) { // 30 MB, within the first 64 MiB chunk
+                byte[] r = record(100_000);
+                r[r.length - 1] = (byte) i;
+                write(appender, r);
+                written.add(r);
+            }
+            toucher.follow(appender);
+            Path file = appender.currentFile().toPath().toRealPath();
+            long before = residentKib(file);
+            assertTrue(before >= 28_000, "the writer's pages are resident after writing: " + before + " KiB");
+
+            assertTrue(toucher.dropBehind());
+            long end = appender.wire().bytes().writePosition();
+            long expected = ((end - PageToucher.BEHIND) & -PageToucher.PAGE) >> 10;
+            assertTrue(toucher.droppedBytes() >> 10 >= expected - 64, "dropped " + toucher.droppedBytes());
+            long after = residentKib(file);
+            assertTrue(after <= before - expected + 1024,
+                    "resident " + before + " KiB before, " + after + " KiB after dropping " + expected + " KiB");
+            assertFalse(toucher.dropBehind(), "nothing more to drop until the writer moves on");
+
+            for (int i = 300; i < 340; i++) { // the writer goes on (index slots behind it are written again)
+                byte[] r = record(100_000);
+                r[r.length - 1] = (byte) i;
+                write(appender, r);
+                written.add(r);
+            }
+            toucher.follow(appender);
+            assertTrue(toucher.dropBehind(), "the next step behind the writer");
+            assertReadsBack(queue, written);
+        }
+        // and again through a new mapping, from the page cache and the file
+        try (SingleChronicleQueue queue = ChronicleQueues.openForReading(config.dir())) {
+            assertReadsBack(queue, written);
+        }
+    }
+
+    /** KiB of {@code file} resident in this process's mappings of it ({@code /proc/self/smaps}). */
+    private static long residentKib(Path file) throws java.io.IOException {
+        long kib = 0;
+        boolean in = false;
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                in = line.endsWith(" " + file);
+            } else if (in && line.startsWith("Rss:")) {
+                kib += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return kib;
+    }
+
     /** Bytes with zero runs at every page boundary of the file, where a touch lands if the record covers it. */
     private static byte[] record(int size) {
         byte[] b = new byte[size];
