@@ -5,8 +5,6 @@ import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.core.io.ReferenceOwner;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.wire.Wire;
-import net.openhft.posix.MAdviseFlag;
-import net.openhft.posix.PosixAPI;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -29,12 +27,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * chunk it holds a reference on it, so the appender moving on (next chunk, next cycle file) cannot unmap it under a
  * touch; once it has nothing to touch it lets go, so it never keeps a segment from retention.
  *
- * <p>Behind the writer it does the opposite: pages more than {@link #BEHIND} bytes behind the last record are taken
- * out of the process's mapping ({@code madvise(MADV_DONTNEED)}), so the writer's chunk (blockSize plus its overlap,
- * 80 MiB by default) does not stay resident in the intake as it fills. On a shared file mapping that only drops the
- * page-table entries: the pages stay in the page cache and the file, a dirty page stays dirty (so the writer's msync
- * and the kernel's writeback still write it), and a reader or the writer touching one again (an index slot, the
- * forwarder's live tailer) faults it back in from the page cache.
+ * <p>Behind the writer it does the opposite: pages more than {@link #BEHIND} bytes behind the last record leave the
+ * process's mapping ({@link ResidentWindow}), so the writer's chunk does not stay resident as it fills.
  */
 final class PageToucher implements AutoCloseable {
     static final int PAGE = 4096;
@@ -45,8 +39,6 @@ final class PageToucher implements AutoCloseable {
      * mostly within a few batches of the writer.
      */
     static final long BEHIND = 8L << 20;
-    /** Pages are dropped in steps of this much: at full load (150 MB/s) about 75 madvise calls a second. */
-    static final long DROP_STEP = 2L << 20;
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final ReferenceOwner owner = ReferenceOwner.temporary("wal-page-toucher");
@@ -56,13 +48,11 @@ final class PageToucher implements AutoCloseable {
     /** The chunk being touched, reserved by {@link #owner}; null before the first record. */
     private BytesStore<?, ?> store;
     private long next;
-    /** Everything of {@link #store} before this offset has been dropped from the mapping. */
-    private long dropped;
+    private final ResidentWindow behind = new ResidentWindow(BEHIND);
     /** The end of the last record the writer appended. */
     private volatile long end;
     private volatile boolean running = true;
     private volatile long touched;
-    private volatile long droppedBytes;
 
     PageToucher() {
         thread.setDaemon(true);
@@ -89,7 +79,6 @@ final class PageToucher implements AutoCloseable {
                     release();
                     store = current;
                     next = 0;
-                    dropped = 0;
                 }
             } finally {
                 lock.unlock();
@@ -117,27 +106,11 @@ final class PageToucher implements AutoCloseable {
         }
     }
 
-    /**
-     * Drops the pages more than {@link #BEHIND} behind the last record from the mapping, once there are at least
-     * {@link #DROP_STEP} of them; false when there were not.
-     */
+    /** Drops the writer's pages more than {@link #BEHIND} behind its last record; false when there were too few. */
     boolean dropBehind() {
         lock.lock();
         try {
-            if (store == null) {
-                return false;
-            }
-            long from = Math.max(dropped, (store.start() + PAGE - 1) & -PAGE);
-            long to = (end - BEHIND) & -PAGE;
-            if (to - from < DROP_STEP || !store.inside(from, to - from)) {
-                return false;
-            }
-            int rc = PosixAPI.posix().madvise(store.addressForRead(from), to - from, MAdviseFlag.MADV_DONTNEED);
-            dropped = to; // even if refused: an error here would be refused again, and resident pages are harmless
-            if (rc == 0) {
-                droppedBytes += to - from;
-            }
-            return true;
+            return store != null && behind.passed(store, end);
         } finally {
             lock.unlock();
         }
@@ -150,7 +123,12 @@ final class PageToucher implements AutoCloseable {
 
     /** Bytes behind the writer dropped from the mapping so far. */
     long droppedBytes() {
-        return droppedBytes;
+        lock.lock();
+        try {
+            return behind.droppedBytes();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void run() {
@@ -190,7 +168,7 @@ final class PageToucher implements AutoCloseable {
     private void release() {
         if (store != null) {
             store.release(owner);
-            store = null;
+            store = null; // the window keeps its place: the writer's next follow usually reserves the same chunk
         }
     }
 }

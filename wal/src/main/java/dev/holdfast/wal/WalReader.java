@@ -25,6 +25,11 @@ import java.util.function.LongSupplier;
  */
 public final class WalReader implements AutoCloseable {
     private static final int SCAN_BATCH = 512;
+    /**
+     * How much of what it has read stays mapped in behind it: a reader goes back only when told to seek, and then
+     * reads the pages in again from the page cache.
+     */
+    static final long READ_BEHIND = 1L << 20;
 
     /** One read: a valid record, or a record that failed validation. */
     public sealed interface Entry permits Valid, Corrupt {
@@ -53,6 +58,7 @@ public final class WalReader implements AutoCloseable {
     private final LongSupplier lastAppended;
     private final LongConsumer diverged;
     private SegmentWalk walk;
+    private final ResidentWindow behind = new ResidentWindow(READ_BEHIND);
 
     /**
      * @param sequences    told about each damaged record, so its batch is no longer answered DUPLICATE
@@ -146,6 +152,7 @@ public final class WalReader implements AutoCloseable {
             File file = tailer.currentFile();
             String segment = file == null ? "?" : file.getName();
             long position = dc.wire().bytes().readPosition() - 4;
+            behind.passed(dc.wire().bytes().bytesStore(), position);
             try {
                 return new Valid(RecordCodec.read(index, segment, dc.wire().bytes()));
             } catch (CorruptRecordException e) {

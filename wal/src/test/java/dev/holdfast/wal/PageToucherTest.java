@@ -180,20 +180,6 @@ class PageToucherTest {
         }
     }
 
-    /** KiB of {@code file} resident in this process's mappings of it ({@code /proc/self/smaps}). */
-    private static long residentKib(Path file) throws java.io.IOException {
-        long kib = 0;
-        boolean in = false;
-        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/smaps"))) {
-            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
-                in = line.endsWith(" " + file);
-            } else if (in && line.startsWith("Rss:")) {
-                kib += Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return kib;
-    }
-
     /** Bytes with zero runs at every page boundary of the file, where a touch lands if the record covers it. */
     private static byte[] record(int size) {
         byte[] b = new byte[size];

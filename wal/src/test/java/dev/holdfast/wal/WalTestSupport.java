@@ -73,4 +73,18 @@ final class WalTestSupport {
                     + Files.readString(dir.resolveSibling("torn-writer.log")));
         }
     }
+
+    /** KiB of {@code file} resident in this process's mappings of it ({@code /proc/self/smaps}). */
+    static long residentKib(Path file) throws java.io.IOException {
+        long kib = 0;
+        boolean in = false;
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                in = line.endsWith(" " + file);
+            } else if (in && line.startsWith("Rss:")) {
+                kib += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return kib;
+    }
 }

@@ -1,0 +1,74 @@
+package dev.holdfast.wal;
+
+import net.openhft.chronicle.bytes.BytesStore;
+import net.openhft.posix.MAdviseFlag;
+import net.openhft.posix.PosixAPI;
+
+/**
+ * Keeps one sequential pass over the WAL (the writer, or a reader) from leaving the chunks it passes resident in the
+ * process: pages more than {@code keep} bytes behind its position are taken out of the mapping with {@code
+ * madvise(MADV_DONTNEED)}, {@link #STEP} at a time.
+ *
+ * <p>Why: Chronicle maps a segment in chunks of blockSize plus an overlap (80 MiB by default), and every page a pass
+ * touches stays in the process's resident set until the whole chunk is unmapped. With the writer and the forwarder's
+ * two lanes each in a chunk of their own, that was 240 MiB of the intake's peak RSS (docs/BENCHMARKS.md, "Memory").
+ *
+ * <p>Why it is safe: on a shared file mapping {@code MADV_DONTNEED} only drops page-table entries. The pages stay in
+ * the page cache and in the file; a dirty page stays dirty, so an msync of its range and the kernel's writeback
+ * still write it; and whoever touches one again (another pass over the same chunk, the writer filling an index slot)
+ * faults it back in from the page cache, bytes intact.
+ *
+ * <p>Not thread-safe: one per pass, used by the thread that holds the chunk it is given.
+ */
+final class ResidentWindow {
+    static final int PAGE = 4096;
+    /** At full load (150 MB/s) about 75 madvise calls a second for the writer. */
+    static final long STEP = 2L << 20;
+
+    private final long keep;
+    /**
+     * The chunk passed last, compared by identity only: its owner keeps it mapped while it is passed, and once let go
+     * of it is only a small object, never read through here again.
+     */
+    private BytesStore<?, ?> store;
+    /** Everything of {@link #store} before this offset has been dropped. */
+    private long dropped;
+    private long droppedBytes;
+
+    /** @param keep bytes behind the position that stay mapped in */
+    ResidentWindow(long keep) {
+        this.keep = keep;
+    }
+
+    /**
+     * The pass is at {@code position} in {@code store}, a mapped chunk its caller holds: drops what lies more than
+     * {@code keep} behind it, once that is at least {@link #STEP}.
+     *
+     * @return whether it dropped anything
+     */
+    boolean passed(BytesStore<?, ?> store, long position) {
+        if (store != this.store) {
+            this.store = store;
+            dropped = 0;
+        }
+        if (store == null || !store.isDirectMemory()) {
+            return false;
+        }
+        long from = Math.max(dropped, (store.start() + PAGE - 1) & -PAGE);
+        long to = (position - keep) & -PAGE;
+        if (to - from < STEP || !store.inside(from, to - from)) {
+            return false;
+        }
+        int rc = PosixAPI.posix().madvise(store.addressForRead(from), to - from, MAdviseFlag.MADV_DONTNEED);
+        dropped = to; // even if refused: it would be refused again, and pages left resident are harmless
+        if (rc == 0) {
+            droppedBytes += to - from;
+        }
+        return true;
+    }
+
+    /** Bytes dropped from mappings so far. */
+    long droppedBytes() {
+        return droppedBytes;
+    }
+}
