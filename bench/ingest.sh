@@ -10,7 +10,8 @@
 #   INTAKE_CONFIG=bench/intake-wal-only.yaml bench/ingest.sh  # the intake alone: no embedded broker, no forwarding
 #
 # Each run also records the CPU time both processes (intake and load generator) used over the measured window,
-# from /proc/PID/stat: cores used and microseconds per acknowledged event.
+# from /proc/PID/stat: cores used and microseconds per acknowledged event; and the peak RSS (VmHWM) of the intake
+# and of its embedded broker, a child process (goal 3 of the performance issue; docs/ARCHITECTURE.md, "Memory").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -44,6 +45,11 @@ OUT=${OUT:-bench-results/ingest-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd) # absolute: a BASELINE launcher runs from its own checkout
 ./holdfast --version >/dev/null # builds on first use
+
+# peak resident set of a process in MiB (0 if there is none)
+peak_mib() {
+  if [ -r "/proc/$1/status" ]; then awk '/^VmHWM:/ { v = $2 } END { printf "%.0f\n", v / 1024 }' "/proc/$1/status"; else echo 0; fi
+}
 
 # CPU seconds (user + system) a process has used so far
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -83,6 +89,9 @@ for round in $(seq "$ROUNDS"); do
       echo "{\"intakeCpuSeconds\": $(awk "BEGIN { print $i1 - $i0 }"), \"generatorCpuSeconds\": $(awk "BEGIN { print $g1 - $g0 }"), \"seconds\": $DURATION}" \
         > "$OUT/cpu-$tag.json"
       curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$OUT/metrics-$tag.txt"
+      broker_pid=$(pgrep -P "$intake_pid" | head -1 || true)
+      echo "{\"intakePeakRssMib\": $(peak_mib "$intake_pid"), \"brokerPeakRssMib\": $(peak_mib "${broker_pid:-0}")}" \
+        > "$OUT/mem-$tag.json"
       stop_intake
       rm -rf "$data"
     done
@@ -124,8 +133,20 @@ def cpu(load, durability, batch, side, rs):
     if not vals:
         return "- | - | -"
     return " | ".join(f"{med(v[i] for v in vals):.{p}f}" for i, p in ((0, 2), (1, 2), (2, 2)))
-print("| load | durability | batch | build | events/s | MB/s (payload) | ratio to disk | ack p50 ms | p99 ms | p99.9 ms | batches per sync | intake cores | generator cores | intake us/event | runs |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+def mem(load, durability, batch, side, rs):
+    """median and largest peak RSS of the intake, and median of its embedded broker's (- when it has none)"""
+    vals = []
+    for r in rs:
+        f = f"{out}/mem-{side}-{durability}-b{batch}-{load}-r{r['round']}.json"
+        if os.path.exists(f):
+            vals.append(json.load(open(f)))
+    if not vals:
+        return "- | -"
+    intake = [v["intakePeakRssMib"] for v in vals]
+    broker = [v["brokerPeakRssMib"] for v in vals if v["brokerPeakRssMib"] > 0]
+    return f"{med(intake):.0f} (max {max(intake)}) | " + (f"{med(broker):.0f}" if broker else "-")
+print("| load | durability | batch | build | events/s | MB/s (payload) | ratio to disk | ack p50 ms | p99 ms | p99.9 ms | batches per sync | intake cores | generator cores | intake us/event | intake peak RSS MiB | broker peak RSS MiB | runs |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 order = lambda kv: (kv[0][0] != "max", int(kv[0][1]), kv[0][2] != "written", kv[0][3] != "baseline")
 for (load, batch, durability, side), rs in sorted(rows.items(), key=order):
     label = "max (window %d)" % rs[0]["window"] if load == "max" else "%s batches/s/agent" % load
@@ -135,5 +156,6 @@ for (load, batch, durability, side), rs in sorted(rows.items(), key=order):
     print(f"| {label} | {durability} | {batch} | {side} | {eps:,.0f} | {mbs:.1f} | {mbs / disk:.2f} | "
           f"{med(r['latencyP50Ms'] for r in rs):.1f} | {med(r['latencyP99Ms'] for r in rs):.1f} | "
           f"{med(r['latencyP999Ms'] for r in rs):.1f} | {syncs(load, durability, batch, side)} | "
-          f"{cpu(load, durability, batch, side, rs)} | {len(rs)}{'' if ok else ' (FAILED)'} |")
+          f"{cpu(load, durability, batch, side, rs)} | {mem(load, durability, batch, side, rs)} | "
+          f"{len(rs)}{'' if ok else ' (FAILED)'} |")
 PY

@@ -25,7 +25,7 @@ public final class IntakeCommand implements Callable<Integer> {
     @Option(names = "--durability", description = "written | fsync | replicated (default fsync)")
     String durability;
     @Option(names = "--kafka", description = "BOOTSTRAP (host:port,...) | embedded | none (default embedded: a "
-            + "single-node broker in this process, data under DIR/kafka)")
+            + "single-node broker in a child process, data under DIR/kafka, its log DIR/kafka.log)")
     String kafka;
     @Option(names = "--topic", description = "Kafka topic for events (default holdfast.events)")
     String topic;

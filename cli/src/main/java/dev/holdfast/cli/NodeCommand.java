@@ -24,8 +24,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The whole node in one process, on embedded defaults: a single-node Kafka broker, an intake with its WAL and
- * forwarder, and a shipper sending file events from a demo directory, with a child shell making file activity
+ * The whole node in one command, on embedded defaults: a single-node Kafka broker (a child process the intake keeps
+ * running), an intake with its WAL and forwarder, and a shipper sending file events from a demo directory, with a child shell making file activity
  * there. What an operator runs first; every part is the real one, wired as in production.
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
