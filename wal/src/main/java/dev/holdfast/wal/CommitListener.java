@@ -1,6 +1,9 @@
 package dev.holdfast.wal;
 
-/** Observes each group commit; the intake turns these into metrics. Called on the writer thread: keep it cheap. */
+/**
+ * Observes each group commit; the intake turns these into metrics. Called on the writer thread (checkpoints: on the
+ * checkpoint thread): keep it cheap.
+ */
 public interface CommitListener {
     CommitListener NONE = (batches, events, bytes, stages) -> { };
 
@@ -21,7 +24,7 @@ public interface CommitListener {
      */
     void committed(int batches, long events, long bytes, Stages stages);
 
-    /** A checkpoint was written (and fsync'ed) on the writer thread, taking this long. */
+    /** A checkpoint was written and fsync'ed (on the checkpoint thread, see {@link Checkpointer}), taking this long. */
     default void checkpointed(long nanos) {
     }
 }

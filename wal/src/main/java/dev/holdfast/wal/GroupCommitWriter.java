@@ -32,6 +32,7 @@ final class GroupCommitWriter implements AutoCloseable {
     private final DiskGuard guard;
     private final CommitListener listener;
     private final SequenceSnapshots snapshots;
+    private final Checkpointer checkpointer;
     /** Round robin between agents: one agent's flood does not queue another agent's batch behind it. */
     private final RoundRobinQueue<Request> pending = new RoundRobinQueue<>(r -> r.header().agentId());
     private final PageToucher toucher = new PageToucher();
@@ -64,6 +65,7 @@ final class GroupCommitWriter implements AutoCloseable {
         this.guard = guard;
         this.listener = listener;
         this.snapshots = snapshots;
+        this.checkpointer = new Checkpointer(snapshots, listener);
         this.lastIndexAppended = queue.lastIndex(); // so a checkpoint at close covers what recovery read
         this.checkpointAfterBytes = config.checkpointBytes();
         this.thread = new Thread(this::run, "wal-writer");
@@ -130,16 +132,24 @@ final class GroupCommitWriter implements AutoCloseable {
                     group.clear();
                     lastCommitHadCompany = !pending.isEmpty();
                 }
-                if (System.currentTimeMillis() >= nextSnapshot || bytesSinceCheckpoint >= checkpointAfterBytes) {
-                    long t0 = System.nanoTime();
-                    long size = snapshots.save(sequences, lastIndexAppended);
-                    listener.checkpointed(System.nanoTime() - t0);
+                if ((System.currentTimeMillis() >= nextSnapshot || bytesSinceCheckpoint >= checkpointAfterBytes)
+                        && checkpointer.idle()) {
+                    // the snapshot here, so it covers exactly what was appended; its I/O on the checkpoint thread
+                    byte[] body = snapshots.encode(sequences, lastIndexAppended);
+                    if (body != null) {
+                        checkpointer.write(body);
+                        checkpointAfterBytes = Math.max(config.checkpointBytes(), 64 * (body.length + 4L));
+                    }
                     nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
                     bytesSinceCheckpoint = 0;
-                    checkpointAfterBytes = Math.max(config.checkpointBytes(), 64 * size);
                 }
             }
-            snapshots.save(sequences, lastIndexAppended);
+            // the last checkpoint, after the one being written (a later rename must not be overtaken by it)
+            if (checkpointer.awaitIdle(30)) {
+                snapshots.save(sequences, lastIndexAppended);
+            } else {
+                log.warn("a checkpoint has taken more than 30 s; not writing the last one (the next start scans more)");
+            }
         } catch (Throwable t) {
             failure = t;
             log.error("WAL writer stopped; batches are refused until restart", t);
@@ -152,6 +162,7 @@ final class GroupCommitWriter implements AutoCloseable {
             }
         } finally {
             toucher.close(); // before the appender: it lets go of the chunk it was touching
+            checkpointer.close();
             appender.close();
         }
     }

@@ -40,10 +40,20 @@ final class SequenceSnapshots {
         this.file = dir.resolve(FILE);
     }
 
-    /** @return the checkpoint's size in bytes, or 0 when none was written */
+    /** Encodes and writes a checkpoint on this thread; see {@link #encode} and {@link #write}. */
     long save(AgentSequences sequences, long coversThroughIndex) {
+        byte[] body = encode(sequences, coversThroughIndex);
+        return body == null ? 0 : write(body);
+    }
+
+    /**
+     * The checkpoint's body, in memory: taken on the thread that appends, it covers exactly the records appended.
+     *
+     * @return null when there is nothing to cover yet
+     */
+    byte[] encode(AgentSequences sequences, long coversThroughIndex) {
         if (coversThroughIndex < 0) {
-            return 0;
+            return null;
         }
         try {
             ByteArrayOutputStream body = new ByteArrayOutputStream();
@@ -52,7 +62,19 @@ final class SequenceSnapshots {
                 out.writeLong(coversThroughIndex);
                 sequences.writeTo(out);
             }
-            byte[] bytes = body.toByteArray();
+            return body.toByteArray();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("into memory", e); // a ByteArrayOutputStream does not fail
+        }
+    }
+
+    /**
+     * Writes a body from {@link #encode} with its CRC atomically (temp file, fsync, rename).
+     *
+     * @return the checkpoint's size in bytes, or 0 when it could not be written
+     */
+    long write(byte[] bytes) {
+        try {
             CRC32C crc = new CRC32C();
             crc.update(bytes);
             Path tmp = file.resolveSibling(FILE + ".tmp");

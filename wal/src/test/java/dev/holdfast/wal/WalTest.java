@@ -23,6 +23,76 @@ class WalTest {
         return WalConfig.defaults(tmp.resolve("wal"), fsync);
     }
 
+    /**
+     * A checkpoint whose file cannot be written (here its temp file is a FIFO nobody reads, so opening it blocks as a
+     * stalled disk would) holds up no acknowledgement: the writer goes on appending and syncing while it waits, and
+     * the next checkpoint is written once the stuck one gives up.
+     */
+    @Test
+    void aCheckpointStuckOnTheDiskHoldsUpNoAcknowledgement() throws Exception {
+        Path dir = tmp.resolve("wal");
+        WalConfig cfg = new WalConfig(dir, true, WalConfig.defaults(dir, true).groupCommitMaxDelayNanos(),
+                WalConfig.defaults(dir, true).groupCommitMaxBytes(), "FAST_HOURLY", 64L << 20,
+                WalConfig.defaults(dir, true).limits(), 200); // a checkpoint every 200 ms
+        java.util.concurrent.atomic.AtomicInteger checkpoints = new java.util.concurrent.atomic.AtomicInteger();
+        CommitListener listener = new CommitListener() {
+            @Override
+            public void committed(int batches, long events, long bytes, Stages stages) {
+            }
+
+            @Override
+            public void checkpointed(long nanos) {
+                checkpoints.incrementAndGet();
+            }
+        };
+        try (Wal wal = Wal.open(cfg, listener)) {
+            Path fifo = dir.resolve(SequenceSnapshots.FILE + ".tmp");
+            assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+            assertEquals(AppendResult.Status.PERSISTED,
+                    wal.append(header("a", 1, BatchPriority.NORMAL), payload("a", 1, 1000)).get().status());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!checkpointBlockedInOpen()) {
+                assertTrue(System.nanoTime() < deadline, "no checkpoint ever blocked opening the FIFO");
+                Thread.sleep(20);
+            }
+            int before = checkpoints.get();
+            for (int seq = 2; seq <= 50; seq++) {
+                AppendResult r = wal.append(header("a", seq, BatchPriority.NORMAL), payload("a", seq, 1000))
+                        .get(10, TimeUnit.SECONDS);
+                assertEquals(AppendResult.Status.PERSISTED, r.status(), "batch " + seq + " behind a stuck checkpoint");
+            }
+            assertTrue(checkpointBlockedInOpen(), "the checkpoint was still stuck while all of them were acknowledged");
+
+            // let it go: opening the FIFO read-write unblocks its writer, whose fsync then fails (a pipe cannot be
+            // synced); the path is gone before the next checkpoint, which is an ordinary file again
+            try (RandomAccessFile unblock = new RandomAccessFile(fifo.toFile(), "rw")) {
+                Files.delete(fifo);
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (checkpoints.get() == before) {
+                    assertTrue(System.nanoTime() < deadline, "no checkpoint was written after the stuck one");
+                    Thread.sleep(20);
+                }
+            }
+        }
+        try (Wal wal = Wal.open(cfg, CommitListener.NONE)) {
+            assertTrue(wal.recovery().fromCheckpoint(), "restarted from a checkpoint");
+            for (int seq = 1; seq <= 50; seq++) {
+                assertEquals(AppendResult.Status.DUPLICATE, wal.append(header("a", seq, BatchPriority.NORMAL),
+                        payload("a", seq, 1000)).get().status(), "batch " + seq + " is held");
+            }
+        }
+    }
+
+    /** Whether some thread, whichever, is writing a checkpoint and inside an open(2) of its file. */
+    private static boolean checkpointBlockedInOpen() {
+        return Thread.getAllStackTraces().values().stream().anyMatch(stack -> {
+            List<String> frames = java.util.Arrays.stream(stack).map(f -> f.getClassName() + "." + f.getMethodName())
+                    .toList();
+            return frames.stream().anyMatch(f -> f.endsWith("UnixNativeDispatcher.open0"))
+                    && frames.stream().anyMatch(f -> f.startsWith(SequenceSnapshots.class.getName() + "."));
+        });
+    }
+
     @Test
     void anotherAgentsBatchIsWrittenInTheNextGroupNotBehindAFlood() throws Exception {
         // the writer is held in its first group's commit while one agent queues 300 batches and another one

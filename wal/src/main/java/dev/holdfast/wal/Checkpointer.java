@@ -1,0 +1,75 @@
+package dev.holdfast.wal;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Writes the writer's checkpoints of agent sequences on a thread of its own ({@code wal-checkpoint}).
+ *
+ * <p>Why: a checkpoint is a file written, fsync'ed and renamed, and its fsync waits for the file system's journal
+ * like any other. On the writer's thread every batch queued behind it waited too. The writer still takes the
+ * snapshot itself ({@link SequenceSnapshots#encode}, in memory), so it covers exactly the records appended so far;
+ * only the I/O moves here. One checkpoint at a time: while one is being written, the writer keeps appending and
+ * offers the next after a later group.
+ */
+final class Checkpointer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Checkpointer.class);
+
+    private final SequenceSnapshots snapshots;
+    private final CommitListener listener;
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "wal-checkpoint");
+        t.setDaemon(true);
+        return t;
+    });
+    /** The checkpoint being written, if any. Writer thread only. */
+    private CompletableFuture<Void> inflight = CompletableFuture.completedFuture(null);
+
+    Checkpointer(SequenceSnapshots snapshots, CommitListener listener) {
+        this.snapshots = snapshots;
+        this.listener = listener;
+    }
+
+    /** Whether the last checkpoint has been written, so another may be offered. Writer thread. */
+    boolean idle() {
+        return inflight.isDone();
+    }
+
+    /** Writes {@code body} (from {@link SequenceSnapshots#encode}) in the background. Writer thread; when idle. */
+    void write(byte[] body) {
+        if (!idle()) {
+            throw new IllegalStateException("a checkpoint is still being written");
+        }
+        inflight = CompletableFuture.runAsync(() -> {
+            long t0 = System.nanoTime();
+            if (snapshots.write(body) > 0) {
+                listener.checkpointed(System.nanoTime() - t0);
+            }
+        }, thread);
+    }
+
+    /** Waits up to {@code seconds} for the checkpoint being written; false if it is still being written. */
+    boolean awaitIdle(long seconds) throws InterruptedException {
+        try {
+            inflight.get(seconds, TimeUnit.SECONDS);
+            return true;
+        } catch (ExecutionException e) {
+            log.warn("checkpoint failed (the next start scans more of the WAL): {}", e.getCause().toString());
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+    }
+}
