@@ -10,8 +10,9 @@
 #   INTAKE_CONFIG=bench/intake-wal-only.yaml bench/ingest.sh  # the intake alone: no embedded broker, no forwarding
 #
 # Each run also records the CPU time both processes (intake and load generator) used over the measured window,
-# from /proc/PID/stat: cores used and microseconds per acknowledged event; and the peak RSS (VmHWM) of the intake
-# and of its embedded broker, a child process (goal 3 of the performance issue; docs/ARCHITECTURE.md, "Memory").
+# from /proc/PID/stat (the intake's counting its embedded broker's, a child process since 2026-12-02): cores used and
+# microseconds per acknowledged event; and the peak RSS (VmHWM) of the intake and of its embedded broker (goal 3 of
+# the performance issue; docs/ARCHITECTURE.md, "Memory").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -82,14 +83,14 @@ for round in $(seq "$ROUNDS"); do
         --report-json "$OUT/ingest-$tag.json" > "$OUT/ingest-$tag.txt" 2>/dev/null &
       gen_pid=$! # the launcher execs the JVM: this is the generator's own process
       sleep "$WARMUP"
-      i0=$(cpu_seconds "$intake_pid"); g0=$(cpu_seconds "$gen_pid")
+      broker_pid=$(pgrep -P "$intake_pid" | head -1 || true) # the embedded broker, a child process (builds since 2026-12-02)
+      i0=$(cpu_seconds "$intake_pid"); g0=$(cpu_seconds "$gen_pid"); b0=$(cpu_seconds "${broker_pid:-0}")
       sleep "$DURATION"
-      i1=$(cpu_seconds "$intake_pid"); g1=$(cpu_seconds "$gen_pid")
+      i1=$(cpu_seconds "$intake_pid"); g1=$(cpu_seconds "$gen_pid"); b1=$(cpu_seconds "${broker_pid:-0}")
       wait "$gen_pid" || true
-      echo "{\"intakeCpuSeconds\": $(awk "BEGIN { print $i1 - $i0 }"), \"generatorCpuSeconds\": $(awk "BEGIN { print $g1 - $g0 }"), \"seconds\": $DURATION}" \
+      echo "{\"intakeCpuSeconds\": $(awk "BEGIN { print $i1 - $i0 }"), \"generatorCpuSeconds\": $(awk "BEGIN { print $g1 - $g0 }"), \"brokerCpuSeconds\": $(awk "BEGIN { print $b1 - $b0 }"), \"seconds\": $DURATION}" \
         > "$OUT/cpu-$tag.json"
       curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$OUT/metrics-$tag.txt"
-      broker_pid=$(pgrep -P "$intake_pid" | head -1 || true)
       echo "{\"intakePeakRssMib\": $(peak_mib "$intake_pid"), \"brokerPeakRssMib\": $(peak_mib "${broker_pid:-0}")}" \
         > "$OUT/mem-$tag.json"
       stop_intake
@@ -122,14 +123,16 @@ def syncs(load, durability, batch, side):
     return f"{med(vals):.1f}" if vals else "-"
 print(f"disk baseline (sequential 1 MiB write + fdatasync, median of rounds): {disk:.1f} MB/s\n")
 def cpu(load, durability, batch, side, rs):
-    """median cores used by the intake and the generator over the measured window, and intake us per event"""
+    """median cores used by the intake (with its embedded broker, in-process or a child) and the generator over the
+    measured window, and the intake's us per event"""
     vals = []
     for r in rs:
         f = f"{out}/cpu-{side}-{durability}-b{batch}-{load}-r{r['round']}.json"
         if os.path.exists(f):
             c = json.load(open(f))
-            vals.append((c["intakeCpuSeconds"] / c["seconds"], c["generatorCpuSeconds"] / c["seconds"],
-                         1e6 * c["intakeCpuSeconds"] / c["seconds"] / r["eventsPerSecond"]))
+            intake = c["intakeCpuSeconds"] + c.get("brokerCpuSeconds", 0)
+            vals.append((intake / c["seconds"], c["generatorCpuSeconds"] / c["seconds"],
+                         1e6 * intake / c["seconds"] / r["eventsPerSecond"]))
     if not vals:
         return "- | - | -"
     return " | ".join(f"{med(v[i] for v in vals):.{p}f}" for i, p in ((0, 2), (1, 2), (2, 2)))
@@ -145,7 +148,7 @@ def mem(load, durability, batch, side, rs):
     intake = [v["intakePeakRssMib"] for v in vals]
     broker = [v["brokerPeakRssMib"] for v in vals if v["brokerPeakRssMib"] > 0]
     return f"{med(intake):.0f} (max {max(intake)}) | " + (f"{med(broker):.0f}" if broker else "-")
-print("| load | durability | batch | build | events/s | MB/s (payload) | ratio to disk | ack p50 ms | p99 ms | p99.9 ms | batches per sync | intake cores | generator cores | intake us/event | intake peak RSS MiB | broker peak RSS MiB | runs |")
+print("| load | durability | batch | build | events/s | MB/s (payload) | ratio to disk | ack p50 ms | p99 ms | p99.9 ms | batches per sync | intake (+ broker) cores | generator cores | intake (+ broker) us/event | intake peak RSS MiB | broker peak RSS MiB | runs |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 order = lambda kv: (kv[0][0] != "max", int(kv[0][1]), kv[0][2] != "written", kv[0][3] != "baseline")
 for (load, batch, durability, side), rs in sorted(rows.items(), key=order):
