@@ -88,7 +88,8 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
         try {
             String bootstrap = f.kafka();
             if (bootstrap.equals("embedded")) {
-                EmbeddedBroker broker = new EmbeddedBroker(embeddedKafkaDir(config), "127.0.0.1", EMBEDDED_PORT);
+                EmbeddedBroker broker = new EmbeddedBroker(embeddedKafkaDir(config), "127.0.0.1", EMBEDDED_PORT,
+                        EmbeddedBroker.jvmArgs(System.getenv(EmbeddedBroker.JAVA_OPTS_ENV)));
                 synchronized (this) {
                     if (closed) {
                         return;

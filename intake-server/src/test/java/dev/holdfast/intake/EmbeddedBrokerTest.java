@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +29,7 @@ class EmbeddedBrokerTest {
 
     @Test
     void runsInAProcessOfItsOwnAndIsStartedAgainWhenItDies() throws Exception {
-        try (EmbeddedBroker broker = new EmbeddedBroker(tmp.resolve("kafka"), "127.0.0.1", freePort())) {
+        try (EmbeddedBroker broker = new EmbeddedBroker(tmp.resolve("kafka"), "127.0.0.1", freePort(), List.of())) {
             String bootstrap = broker.start();
             long first = broker.pid();
             assertNotEquals(ProcessHandle.current().pid(), first);
@@ -52,7 +53,7 @@ class EmbeddedBrokerTest {
         ServerSocket squatter = new ServerSocket();
         squatter.setReuseAddress(true);
         squatter.bind(new InetSocketAddress("127.0.0.1", port));
-        try (EmbeddedBroker broker = new EmbeddedBroker(tmp.resolve("kafka"), "127.0.0.1", port)) {
+        try (EmbeddedBroker broker = new EmbeddedBroker(tmp.resolve("kafka"), "127.0.0.1", port, List.of())) {
             CompletableFuture<String> started = CompletableFuture.supplyAsync(() -> {
                 try {
                     return broker.start();
@@ -77,7 +78,7 @@ class EmbeddedBrokerTest {
 
     @Test
     void closeStopsTheBroker() throws Exception {
-        EmbeddedBroker broker = new EmbeddedBroker(tmp.resolve("kafka"), "127.0.0.1", freePort());
+        EmbeddedBroker broker = new EmbeddedBroker(tmp.resolve("kafka"), "127.0.0.1", freePort(), List.of());
         broker.start();
         ProcessHandle child = ProcessHandle.of(broker.pid()).orElseThrow();
         broker.close();
@@ -98,6 +99,13 @@ class EmbeddedBrokerTest {
                 EmbeddedBroker.reason(failure));
         assertEquals("kafka broker on /d not ready within PT1M; its log (/d.log):",
                 EmbeddedBroker.reason("kafka broker on /d not ready within PT1M; its log (/d.log):\nstarting"));
+    }
+
+    @Test
+    void moreFlagsForTheBrokerComeFromTheEnvironment() {
+        assertEquals(List.of(), EmbeddedBroker.jvmArgs(null));
+        assertEquals(List.of(), EmbeddedBroker.jvmArgs("  "));
+        assertEquals(List.of("-Xmx1g", "-XX:+UseSerialGC"), EmbeddedBroker.jvmArgs(" -Xmx1g \t-XX:+UseSerialGC "));
     }
 
     private long countReady() throws Exception {

@@ -93,9 +93,11 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     private List<String> command() {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        boolean ownCollector = jvmArgs.stream().anyMatch(KafkaBrokerProcess::selectsCollector);
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            // a debugger agent would try to listen on the parent's debug port and stop the child from starting
-            if (!arg.startsWith("-agentlib:jdwp")) {
+            // a debugger agent would try to listen on the parent's debug port and stop the child from starting; and
+            // a JVM given two collectors refuses to start, so the broker's own choice replaces the parent's
+            if (!arg.startsWith("-agentlib:jdwp") && !(ownCollector && selectsCollector(arg))) {
                 cmd.add(arg);
             }
         }
@@ -113,6 +115,11 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         extraProperties.forEach((k, v) -> cmd.addAll(List.of("--prop", k + "=" + v)));
         listeners.forEach(l -> cmd.addAll(List.of("--listener", l.toString())));
         return cmd;
+    }
+
+    /** {@code -XX:+UseSerialGC}, {@code -XX:+UseZGC} and the like. */
+    static boolean selectsCollector(String arg) {
+        return arg.matches("-XX:[+-]Use\\w*GC");
     }
 
     private String awaitReadyLine(long logStart) throws IOException, InterruptedException {

@@ -87,4 +87,15 @@ class KafkaBrokerProcessTest {
             assertEquals(i, r.offset());
         }
     }
+
+    @Test
+    void theBrokersOwnCollectorReplacesTheParentsSoTheJvmStarts() {
+        for (String gc : new String[]{"-XX:+UseSerialGC", "-XX:+UseZGC", "-XX:+UseG1GC", "-XX:-UseParallelGC"}) {
+            assertTrue(KafkaBrokerProcess.selectsCollector(gc), gc);
+        }
+        for (String other : new String[]{"-XX:+UseGCOverheadLimit", "-XX:MarkStackSize=1M", "-Xmx384m",
+                "-XX:+UseStringDeduplication", "-XX:+UseDynamicNumberOfGCThreads"}) {
+            assertFalse(KafkaBrokerProcess.selectsCollector(other), other);
+        }
+    }
 }
