@@ -1,6 +1,7 @@
 package dev.holdfast.shipper;
 
 import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.WireFormat;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.Priority;
@@ -49,8 +50,17 @@ final class Batcher {
 
     /** Adds one event (its priority field says which batch); may close that batch. */
     void add(Event event, long nowNanos) {
-        Priority p = event.getPriority() == Priority.PRIORITY_UNSPECIFIED ? Priority.NORMAL : event.getPriority();
-        int size = CodedOutputStream.computeMessageSize(EventBatch.EVENTS_FIELD_NUMBER, event);
+        add(event.getPriority(), event.toByteArray(), event.getSerializedSize(), nowNanos);
+    }
+
+    /**
+     * Adds one encoded Event, {@code event[0, length)}, whose priority field says {@code priority}; may close that
+     * batch. The bytes are copied.
+     */
+    void add(Priority priority, byte[] event, int length, long nowNanos) {
+        Priority p = priority == Priority.PRIORITY_UNSPECIFIED ? Priority.NORMAL : priority;
+        int size = CodedOutputStream.computeTagSize(EventBatch.EVENTS_FIELD_NUMBER)
+                + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
         Open b = open.get(p);
         if (b != null && b.events > 0 && b.out.getTotalBytesWritten() + size > maxBytes) {
             close(p); // the event would push this batch over maxBytes: it starts the next one
@@ -63,7 +73,9 @@ final class Batcher {
             if (b.events == 0) {
                 b.firstAtNanos = nowNanos;
             }
-            b.out.writeMessage(EventBatch.EVENTS_FIELD_NUMBER, event);
+            b.out.writeTag(EventBatch.EVENTS_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+            b.out.writeUInt32NoTag(length);
+            b.out.writeRawBytes(event, 0, length);
             b.events++;
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail

@@ -12,6 +12,7 @@ import dev.holdfast.shipper.intake.Endpoints;
 import dev.holdfast.shipper.intake.BearerToken;
 import dev.holdfast.shipper.intake.TlsChannels;
 import dev.holdfast.shipper.intake.IntakeSession;
+import dev.holdfast.shipper.source.EventSink;
 import dev.holdfast.shipper.source.EventSource;
 import dev.holdfast.shipper.spool.Spool;
 
@@ -119,11 +120,11 @@ public final class Shipper implements AutoCloseable {
     private static EventSource openSource(ShipperConfig config, PrintStream log)
             throws IOException, EbpfUnavailableException {
         return switch (config.source()) {
-            case EBPF -> EbpfSource.open(config.toProbeConfig());
+            case EBPF -> EbpfSource.open(config.toProbeConfig(), config.priority());
             case FALLBACK -> FallbackSource.start(config.filters(), FALLBACK_QUEUE);
             case AUTO -> {
                 try {
-                    yield EbpfSource.open(config.toProbeConfig());
+                    yield EbpfSource.open(config.toProbeConfig(), config.priority());
                 } catch (EbpfUnavailableException e) {
                     log.println("shipper: eBPF unavailable: " + e.getMessage()
                             + "; using the inotify fallback (no pids, no CLOSE_WRITE, renames as UNLINK + CREATE)");
@@ -149,10 +150,10 @@ public final class Shipper implements AutoCloseable {
                 long now = System.nanoTime();
                 int wait = (int) Math.max(0, Math.min(POLL_MILLIS,
                         TimeUnit.NANOSECONDS.toMillis(batcher.nextDueNanos(now, TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS)) - now)));
-                source.poll(e -> {
-                    metrics.drained.increment();
-                    batcher.add(withPriority(e), System.nanoTime());
-                }, wait);
+                int n = source.poll(drained, wait);
+                if (n > 0) {
+                    metrics.drained.increment(n);
+                }
                 batcher.closeDue(System.nanoTime());
             }
         } catch (RuntimeException e) {
@@ -162,6 +163,19 @@ public final class Shipper implements AutoCloseable {
             batcher.closeAll(); // everything drained reaches the spool before the spool closes
         }
     }
+
+    /** The drain thread's receiver of the source's events: each goes into its priority's batch. */
+    private final EventSink drained = new EventSink() {
+        @Override
+        public void event(Event e) {
+            batcher.add(withPriority(e), System.nanoTime());
+        }
+
+        @Override
+        public void encoded(Priority priority, byte[] bytes, int length) {
+            batcher.add(priority, bytes, length, System.nanoTime());
+        }
+    };
 
     private Event withPriority(Event e) {
         Priority p = priorities.priorityOf(e.getFile().getPath());

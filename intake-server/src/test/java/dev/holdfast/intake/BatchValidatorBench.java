@@ -83,7 +83,7 @@ public final class BatchValidatorBench {
         return s[s.length / 2];
     }
 
-    /** Events as KernelEvent.toEvent makes them: a file event from eBPF, its syscall and one more attribute. */
+    /** Events as the eBPF source makes them: a file event from eBPF, its syscall and one more attribute. */
     static byte[] shipperBatch(int events, Random r) {
         EventBatch.Builder b = EventBatch.newBuilder().setAgentId("node-17.prod.example.net").setBatchSeq(123_456);
         String[] comms = {"containerd", "nginx", "java", "postgres", "kubelet"};

@@ -1,10 +1,10 @@
 package dev.holdfast.shipper.ebpf;
 
-import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.FileEvent;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -15,29 +15,30 @@ public record KernelEvent(long tsBootNanos, long cgroupId, long inode, long dev,
                           int ppid, int uid, int gid, int mode, int flags, int kind, int evflags, int syscall,
                           String comm, String path, String newPath) {
 
-    // Offsets in struct hf_event; LayoutTest checks them against the native library's offsetof().
-    static final int OFF_TS = 0;
-    static final int OFF_CGROUP = 8;
-    static final int OFF_INODE = 16;
-    static final int OFF_DEV = 24;
-    static final int OFF_RET = 32;
-    static final int OFF_ARG = 40;
-    static final int OFF_PID = 48;
-    static final int OFF_TID = 52;
-    static final int OFF_PPID = 56;
-    static final int OFF_UID = 60;
-    static final int OFF_GID = 64;
-    static final int OFF_MODE = 68;
-    static final int OFF_FLAGS = 72;
-    static final int OFF_KIND = 76;
-    static final int OFF_EVFLAGS = 80;
-    static final int OFF_SYSCALL = 84;
-    static final int OFF_PATH_LEN = 88;
-    static final int OFF_NEW_PATH_LEN = 90;
-    static final int OFF_COMM = 92;
-    static final int COMM_LEN = 16;
-    static final int HEADER = 112;
-    static final int PATH_MAX = 4096;
+    // Offsets in struct hf_event; LayoutTest checks them against the native library's offsetof(). Public for the
+    // eBPF source's encoder, which reads records in place.
+    public static final int OFF_TS = 0;
+    public static final int OFF_CGROUP = 8;
+    public static final int OFF_INODE = 16;
+    public static final int OFF_DEV = 24;
+    public static final int OFF_RET = 32;
+    public static final int OFF_ARG = 40;
+    public static final int OFF_PID = 48;
+    public static final int OFF_TID = 52;
+    public static final int OFF_PPID = 56;
+    public static final int OFF_UID = 60;
+    public static final int OFF_GID = 64;
+    public static final int OFF_MODE = 68;
+    public static final int OFF_FLAGS = 72;
+    public static final int OFF_KIND = 76;
+    public static final int OFF_EVFLAGS = 80;
+    public static final int OFF_SYSCALL = 84;
+    public static final int OFF_PATH_LEN = 88;
+    public static final int OFF_NEW_PATH_LEN = 90;
+    public static final int OFF_COMM = 92;
+    public static final int COMM_LEN = 16;
+    public static final int HEADER = 112;
+    public static final int PATH_MAX = 4096;
 
     /** hf_event.evflags */
     public static final int PATH_TRUNCATED = 0x1;
@@ -48,22 +49,17 @@ public record KernelEvent(long tsBootNanos, long cgroupId, long inode, long dev,
     public static final int USER_PATH = 0x20;
 
     /** enum hf_sys in holdfast.bpf.c, 1-based; "write" covers write, pwrite64, writev, pwritev, pwritev2. */
-    static final String[] SYSCALLS = {"?", "open", "openat", "openat2", "creat", "write", "close", "dup2", "dup3", "rename",
+    public static final List<String> SYSCALLS = List.of("?", "open", "openat", "openat2", "creat", "write", "close", "dup2", "dup3", "rename",
             "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat", "rmdir", "chmod", "fchmod", "fchmodat",
             "fchmodat2", "chown", "lchown", "fchown", "fchownat", "truncate", "ftruncate", "link", "linkat",
-            "symlink", "symlinkat"};
+            "symlink", "symlinkat");
 
     /** Decodes one record of {@code len} bytes at absolute index {@code at}. */
     public static KernelEvent decode(ByteBuffer buf, int at, int len) {
         ByteBuffer b = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        if (len < HEADER) {
-            throw new IllegalArgumentException("record of " + len + " bytes is shorter than the " + HEADER + "-byte header");
-        }
+        checkRecord(b, at, len);
         int pathLen = Short.toUnsignedInt(b.getShort(at + OFF_PATH_LEN));
         int newLen = Short.toUnsignedInt(b.getShort(at + OFF_NEW_PATH_LEN));
-        if (HEADER + pathLen + newLen > len) {
-            throw new IllegalArgumentException("record of " + len + " bytes cannot hold paths of " + pathLen + "+" + newLen);
-        }
         return new KernelEvent(b.getLong(at + OFF_TS), b.getLong(at + OFF_CGROUP), b.getLong(at + OFF_INODE),
                 b.getLong(at + OFF_DEV), b.getLong(at + OFF_RET), b.getLong(at + OFF_ARG), b.getInt(at + OFF_PID),
                 b.getInt(at + OFF_TID), b.getInt(at + OFF_PPID), b.getInt(at + OFF_UID), b.getInt(at + OFF_GID),
@@ -90,6 +86,43 @@ public record KernelEvent(long tsBootNanos, long cgroupId, long inode, long dev,
         return n;
     }
 
+    /**
+     * Checks that the record of {@code len} bytes at {@code at} ({@code b} little-endian) holds its header and the
+     * paths its header announces.
+     *
+     * @throws IllegalArgumentException when it does not (a probe bug: the kernel side writes whole records)
+     */
+    public static void checkRecord(ByteBuffer b, int at, int len) {
+        if (len < HEADER) {
+            throw new IllegalArgumentException("record of " + len + " bytes is shorter than the " + HEADER + "-byte header");
+        }
+        int pathLen = Short.toUnsignedInt(b.getShort(at + OFF_PATH_LEN));
+        int newLen = Short.toUnsignedInt(b.getShort(at + OFF_NEW_PATH_LEN));
+        if (HEADER + pathLen + newLen > len) {
+            throw new IllegalArgumentException("record of " + len + " bytes cannot hold paths of " + pathLen + "+" + newLen);
+        }
+    }
+
+    /** The length of the NUL-terminated text at {@code at}, at most {@code max} bytes. */
+    public static int cStringLength(ByteBuffer b, int at, int max) {
+        int n = 0;
+        while (n < max && b.get(at + n) != 0) {
+            n++;
+        }
+        return n;
+    }
+
+    /** The protocol's FileEvent.Kind number for the probe's kind: the same numbers, 0 for any it does not know. */
+    public static int kindNumber(int kind) {
+        FileEvent.Kind k = FileEvent.Kind.forNumber(kind);
+        return k == null || k == FileEvent.Kind.UNRECOGNIZED ? 0 : k.getNumber();
+    }
+
+    /** True when evflags say the kernel could not resolve the whole path (or new path): truncated or unresolved. */
+    public static boolean pathTruncated(int evflags) {
+        return (evflags & (PATH_TRUNCATED | PATH_UNRESOLVED | NEW_PATH_TRUNCATED | NEW_PATH_UNRESOLVED)) != 0;
+    }
+
     private static String string(ByteBuffer b, int at, int len) {
         byte[] bytes = new byte[len];
         b.get(at, bytes);
@@ -97,70 +130,19 @@ public record KernelEvent(long tsBootNanos, long cgroupId, long inode, long dev,
     }
 
     private static String cString(ByteBuffer b, int at, int max) {
-        int n = 0;
-        while (n < max && b.get(at + n) != 0) {
-            n++;
-        }
-        return string(b, at, n);
+        return string(b, at, cStringLength(b, at, max));
     }
 
     public FileEvent.Kind fileKind() {
-        FileEvent.Kind k = FileEvent.Kind.forNumber(kind);
-        return k == null ? FileEvent.Kind.KIND_UNSPECIFIED : k;
+        return FileEvent.Kind.forNumber(kindNumber(kind));
     }
 
     public String syscallName() {
-        return syscall > 0 && syscall < SYSCALLS.length ? SYSCALLS[syscall] : "?";
+        return syscall > 0 && syscall < SYSCALLS.size() ? SYSCALLS.get(syscall) : "?";
     }
 
     /** True when the kernel could not resolve the whole path (or new path): truncated or unresolved. */
     public boolean pathTruncated() {
-        return (evflags & (PATH_TRUNCATED | PATH_UNRESOLVED | NEW_PATH_TRUNCATED | NEW_PATH_UNRESOLVED)) != 0;
-    }
-
-    /** The protocol's FileEvent; source "ebpf". */
-    public FileEvent toFileEvent() {
-        return FileEvent.newBuilder()
-                .setKind(fileKind())
-                .setPath(path)
-                .setNewPath(newPath)
-                .setPid(pid)
-                .setTid(tid)
-                .setPpid(ppid)
-                .setUid(uid)
-                .setGid(gid)
-                .setComm(comm)
-                .setCgroupId(cgroupId)
-                .setInode(inode)
-                .setDev(dev)
-                .setMode(mode)
-                .setFlags(flags)
-                .setReturnValue(ret)
-                .setPathTruncated(pathTruncated())
-                .setSource("ebpf")
-                .build();
-    }
-
-    /**
-     * The FileEvent wrapped in an Event: wall-clock time from {@code bootToRealtimeNanos}
-     * ({@link EbpfProbe#bootToRealtimeOffsetNanos()}), attribute "syscall", and the kind-specific argument:
-     * "chown.uid"/"chown.gid" (-1 = unchanged), "truncate.length", "chmod.requested_mode" (fchmod, octal).
-     */
-    public Event toEvent(long bootToRealtimeNanos) {
-        Event.Builder e = Event.newBuilder().setTimeUnixNano(tsBootNanos + bootToRealtimeNanos).setFile(toFileEvent())
-                .putAttributes("syscall", syscallName());
-        switch (fileKind()) {
-            case CHOWN -> e.putAttributes("chown.uid", Integer.toString((int) (arg >>> 32)))
-                    .putAttributes("chown.gid", Integer.toString((int) arg));
-            case TRUNCATE -> e.putAttributes("truncate.length", Long.toString(arg));
-            case CHMOD -> {
-                if (arg != 0) {
-                    e.putAttributes("chmod.requested_mode", Long.toOctalString(arg));
-                }
-            }
-            default -> {
-            }
-        }
-        return e.build();
+        return pathTruncated(evflags);
     }
 }

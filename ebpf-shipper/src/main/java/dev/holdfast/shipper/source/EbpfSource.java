@@ -4,17 +4,18 @@ import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.shipper.ebpf.Counters;
 import dev.holdfast.shipper.ebpf.EbpfProbe;
 import dev.holdfast.shipper.ebpf.EbpfUnavailableException;
-import dev.holdfast.shipper.ebpf.KernelEvent;
 import dev.holdfast.shipper.ebpf.ProbeConfig;
+import dev.holdfast.shipper.config.PriorityRules;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
- * File events from the eBPF probe: one {@link EbpfProbe#poll} per {@link #poll} call, decoded and converted to
- * protocol {@link Event}s with wall-clock time. Full context (pid, comm, cgroup, inode, CLOSE_WRITE, rename pairs).
+ * File events from the eBPF probe: one {@link EbpfProbe#poll} per {@link #poll} call, each record encoded in place
+ * as a protocol {@link Event} ({@link KernelEventEncoder}) with wall-clock time and the priority its path gets. Full
+ * context (pid, comm, cgroup, inode, CLOSE_WRITE, rename pairs).
  */
 public final class EbpfSource implements EventSource {
     /** One drain copies at most this much; large enough for a few thousand typical records per JNI call. */
@@ -22,21 +23,23 @@ public final class EbpfSource implements EventSource {
 
     private final EbpfProbe probe;
     private final ByteBuffer buffer;
-    private final long bootToRealtimeNanos;
+    private final KernelEventEncoder encoder;
 
-    EbpfSource(EbpfProbe probe) {
+    EbpfSource(EbpfProbe probe, PriorityRules priorities) {
         this.probe = Objects.requireNonNull(probe, "probe");
-        this.buffer = ByteBuffer.allocateDirect(Math.max(DRAIN_BUFFER_BYTES, EbpfProbe.MIN_BUFFER));
-        this.bootToRealtimeNanos = probe.bootToRealtimeOffsetNanos();
+        this.buffer = ByteBuffer.allocateDirect(Math.max(DRAIN_BUFFER_BYTES, EbpfProbe.MIN_BUFFER))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        this.encoder = new KernelEventEncoder(priorities, probe.bootToRealtimeOffsetNanos());
     }
 
     /**
      * Loads and attaches the probe; events are captured from here on.
      *
+     * @param priorities decide each event's priority by its path
      * @throws EbpfUnavailableException with one line saying why eBPF cannot be used here
      */
-    public static EbpfSource open(ProbeConfig config) throws EbpfUnavailableException {
-        return new EbpfSource(EbpfProbe.open(config));
+    public static EbpfSource open(ProbeConfig config, PriorityRules priorities) throws EbpfUnavailableException {
+        return new EbpfSource(EbpfProbe.open(config), priorities);
     }
 
     /** The probe underneath, for runtime filter updates. */
@@ -45,11 +48,22 @@ public final class EbpfSource implements EventSource {
     }
 
     @Override
-    public int poll(Consumer<Event> sink, int timeoutMillis) {
+    public int poll(EventSink sink, int timeoutMillis) {
         if (probe.poll(buffer, timeoutMillis) == 0) {
             return 0;
         }
-        return KernelEvent.decodeAll(buffer, k -> sink.accept(k.toEvent(bootToRealtimeNanos)));
+        // the drained batch is [u32 length][record]... from position 0 to the limit (EbpfProbe#drain)
+        int at = buffer.position();
+        int end = buffer.limit();
+        int n = 0;
+        while (at + 4 <= end) {
+            int len = buffer.getInt(at);
+            encoder.encode(buffer, at + 4, len);
+            sink.encoded(encoder.priority(), encoder.bytes(), encoder.length());
+            at += 4 + len;
+            n++;
+        }
+        return n;
     }
 
     @Override

@@ -1,9 +1,6 @@
 package dev.holdfast.shipper.source;
 
-import dev.holdfast.protocol.v1.Event;
-
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * Where the shipper's file events come from: the eBPF probe, or the degraded inotify fallback.
@@ -17,7 +14,7 @@ public interface EventSource extends AutoCloseable {
      *
      * @return the number of events handed over
      */
-    int poll(Consumer<Event> sink, int timeoutMillis);
+    int poll(EventSink sink, int timeoutMillis);
 
     /** "ebpf" or "fallback": also the {@code FileEvent.source} of its events. */
     String name();

@@ -31,7 +31,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 
 /**
  * The degraded source for machines where eBPF cannot load: the JDK {@link WatchService} on every directory
@@ -112,7 +111,7 @@ public final class FallbackSource implements EventSource {
     }
 
     @Override
-    public int poll(Consumer<Event> sink, int timeoutMillis) {
+    public int poll(EventSink sink, int timeoutMillis) {
         Event first;
         try {
             first = queue.poll(Math.max(0, timeoutMillis), TimeUnit.MILLISECONDS);
@@ -125,8 +124,8 @@ public final class FallbackSource implements EventSource {
         }
         List<Event> rest = new ArrayList<>();
         queue.drainTo(rest, MAX_PER_POLL - 1);
-        sink.accept(first);
-        rest.forEach(sink);
+        sink.event(first);
+        rest.forEach(sink::event);
         emitted.addAndGet(1 + rest.size());
         return 1 + rest.size();
     }

@@ -66,7 +66,7 @@ class EbpfProbeKernelTest {
         KernelEvent open = fx.first(pid);
         assertEquals(Files.getAttribute(root.resolve("many.txt"), "unix:ino"), open.inode());
         assertEquals(0100000, open.mode() & 0170000, "regular file mode");
-        FileEvent f = open.toFileEvent();
+        FileEvent f = ReferenceEvents.toFileEvent(open);
         assertEquals("ebpf", f.getSource());
         assertEquals(pid, f.getPid());
         assertEquals(ProcessHandle.current().pid(), f.getPpid(), "parent is this JVM");
@@ -145,7 +145,7 @@ class EbpfProbeKernelTest {
         long pid = fileops(null, "fchown", p("legacy/o2"), "5", "5");
         assertEquals(List.of("CHOWN " + p("legacy/o2")), fx.of(pid));
         KernelEvent chown = fx.first(pid);
-        assertEquals("5", chown.toEvent(0).getAttributesMap().get("chown.uid"));
+        assertEquals("5", ReferenceEvents.toEvent(chown, 0).getAttributesMap().get("chown.uid"));
         assertEquals(List.of("OPEN " + p("legacy/o2"), "TRUNCATE " + p("legacy/o2")), fx.of(fileops(null, "ftruncate", p("legacy/o2"), "1")));
     }
 

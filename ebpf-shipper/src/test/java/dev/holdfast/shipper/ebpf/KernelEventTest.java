@@ -38,7 +38,7 @@ class KernelEventTest {
         b.putInt(r + KernelEvent.OFF_FLAGS, 0101);
         b.putInt(r + KernelEvent.OFF_KIND, kind);
         b.putInt(r + KernelEvent.OFF_EVFLAGS, evflags);
-        b.putInt(r + KernelEvent.OFF_SYSCALL, List.of(KernelEvent.SYSCALLS).indexOf("renameat2"));
+        b.putInt(r + KernelEvent.OFF_SYSCALL, KernelEvent.SYSCALLS.indexOf("renameat2"));
         b.putShort(r + KernelEvent.OFF_PATH_LEN, (short) p.length);
         b.putShort(r + KernelEvent.OFF_NEW_PATH_LEN, (short) n.length);
         byte[] comm = "mv".getBytes(StandardCharsets.US_ASCII);
@@ -64,7 +64,7 @@ class KernelEventTest {
         assertEquals("/data/é", rename.newPath());
         assertEquals("mv", rename.comm());
         assertEquals("renameat2", rename.syscallName());
-        FileEvent f = rename.toFileEvent();
+        FileEvent f = ReferenceEvents.toFileEvent(rename);
         assertEquals(FileEvent.Kind.RENAME, f.getKind());
         assertEquals("ebpf", f.getSource());
         assertEquals(100, f.getPid());
@@ -81,8 +81,8 @@ class KernelEventTest {
         assertFalse(f.getPathTruncated());
 
         KernelEvent chown = out.get(1);
-        assertTrue(chown.toFileEvent().getPathTruncated());
-        Event e = chown.toEvent(5_000L);
+        assertTrue(ReferenceEvents.toFileEvent(chown).getPathTruncated());
+        Event e = ReferenceEvents.toEvent(chown, 5_000L);
         assertEquals(6_000L, e.getTimeUnixNano());
         assertEquals(FileEvent.Kind.CHOWN, e.getFile().getKind());
         assertEquals("1000", e.getAttributesMap().get("chown.uid"));
@@ -100,7 +100,7 @@ class KernelEventTest {
     void everyKernelKindMapsToAProtocolKind() {
         for (int k = 1; k <= 13; k++) {
             KernelEvent e = new KernelEvent(0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, k, 0, 1, "c", "/p", "");
-            assertEquals(k, e.toFileEvent().getKind().getNumber());
+            assertEquals(k, ReferenceEvents.toFileEvent(e).getKind().getNumber());
         }
     }
 

@@ -19,7 +19,7 @@ class LayoutTest {
             KernelEvent.OFF_UID, KernelEvent.OFF_GID, KernelEvent.OFF_MODE, KernelEvent.OFF_FLAGS, KernelEvent.OFF_KIND,
             KernelEvent.OFF_EVFLAGS, KernelEvent.OFF_SYSCALL, KernelEvent.OFF_PATH_LEN, KernelEvent.OFF_NEW_PATH_LEN,
             KernelEvent.OFF_COMM, KernelEvent.COMM_LEN, KernelEvent.PATH_MAX, 256, 32, Counters.COUNT, 16,
-            KernelEvent.SYSCALLS.length, List.of(KernelEvent.SYSCALLS).indexOf("renameat2"),
+            KernelEvent.SYSCALLS.size(), KernelEvent.SYSCALLS.indexOf("renameat2"),
         };
         assertArrayEquals(expected, NativeProbe.layout(),
                 "order: sizeof, offsets ts..comm, comm len, HF_PATH_MAX, HF_PREFIX_MAX, HF_NAME_MAX, HF_C__COUNT, HF_C_SLOTS, "

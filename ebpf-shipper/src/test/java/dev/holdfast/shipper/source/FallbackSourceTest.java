@@ -10,7 +10,6 @@ import dev.holdfast.shipper.ebpf.Filters;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
@@ -23,7 +22,8 @@ class FallbackSourceTest {
     Path tmp;
     Path root;
     FallbackSource source;
-    final List<Event> events = new ArrayList<>();
+    private final CollectingSink sink = new CollectingSink();
+    final List<Event> events = sink.events;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -100,7 +100,7 @@ class FallbackSourceTest {
         long deadline = System.nanoTime() + 10_000_000_000L;
         int checked = 0;
         while (System.nanoTime() < deadline) {
-            source.poll(events::add, 100);
+            source.poll(sink, 100);
             for (; checked < events.size(); checked++) {
                 Event e = events.get(checked);
                 if (e.getFile().getKind() == kind && e.getFile().getPath().equals(path.toString())) {
