@@ -64,7 +64,10 @@ for round in $(seq "$ROUNDS"); do
   for load in $LOADS; do
   for batch in $BATCHES; do
     for durability in $DURABILITIES; do
-    for side in $SIDES; do
+    # the builds take turns going first: the second run of a pair starts while the first one's writes are still
+    # being written back, which would otherwise always count against the same build
+    sides=$SIDES; [ $((round % 2)) -eq 0 ] && sides=$(echo "$SIDES" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')
+    for side in $sides; do
       tag="$side-$durability-b$batch-$load-r$round"
       launcher=./holdfast; [ "$side" = baseline ] && launcher="$BASELINE/holdfast"
       rate=0; [ "$load" = max ] || rate=$load
