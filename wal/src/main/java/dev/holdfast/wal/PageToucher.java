@@ -5,7 +5,6 @@ import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.core.io.ReferenceOwner;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.wire.Wire;
-import net.openhft.posix.PosixAPI;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -20,14 +19,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * faulted in beforehand, 0.03 ms. On the writer's thread those faults, or touches made there while it was idle, were
  * what a batch queued behind (docs/BENCHMARKS.md, "Ack latency at moderate load").
  *
- * <p>A touch is one {@code madvise(MADV_POPULATE_WRITE)} (Linux 5.14) over a run of up to {@link #RUN} bytes: the
- * kernel faults the pages in writable as a write to each would, without writing. Measured here, that costs 0.5–1 µs a
- * page where a fault taken by touching costs 1.5–7 µs, the price of a trap into a virtualised kernel; in the shipper,
- * whose spool is written by this toucher, it had been the largest cost after encoding. Where the kernel refuses it
- * (older kernels), a touch is a compare-and-swap of 0 for 0 on the first eight bytes of each page, as Chronicle's own
- * {@code MicroToucher} does. Neither changes a byte: where the writer has already written, the comparison fails; where
- * it writes at the same moment, the atomic swap and its store are ordered one way or the other and its bytes stay. So
- * it is safe beside the writer, even on a page the writer is filling. It stays inside the chunk the appender has mapped
+ * <p>A touch is a compare-and-swap of 0 for 0 on the first eight bytes of a page, as Chronicle's own {@code
+ * MicroToucher} does. It never changes a byte: where the writer has already written, the comparison fails; where it
+ * writes at the same moment, the atomic swap and its store are ordered one way or the other and its bytes stay. So it
+ * is safe beside the writer, even on a page the writer is filling. It stays inside the chunk the appender has mapped
  * (no mapping or file growth of its own) and at most {@link #AHEAD} bytes past the last record. While it touches a
  * chunk it holds a reference on it, so the appender moving on (next chunk, next cycle file) cannot unmap it under a
  * touch; once it has nothing to touch it lets go, so it never keeps a segment from retention.
@@ -44,10 +39,6 @@ final class PageToucher implements AutoCloseable {
      * mostly within a few batches of the writer.
      */
     static final long BEHIND = 8L << 20;
-    /** Bytes faulted in by one madvise: short enough that the writer's next follow seldom finds the lock taken. */
-    static final long RUN = 64 << 10;
-    /** Linux's MADV_POPULATE_WRITE, which the posix binding's flag enum does not name. */
-    private static final int MADV_POPULATE_WRITE = 23;
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final ReferenceOwner owner = ReferenceOwner.temporary("wal-page-toucher");
@@ -62,17 +53,8 @@ final class PageToucher implements AutoCloseable {
     private volatile long end;
     private volatile boolean running = true;
     private volatile long touched;
-    /** Whether the kernel populates runs of pages; false once it refused, then pages are touched one by one. */
-    private boolean populate;
-    private long populated;
 
     PageToucher() {
-        this(true);
-    }
-
-    /** @param populate false to touch page by page even where the kernel could populate (tests of that path) */
-    PageToucher(boolean populate) {
-        this.populate = populate;
         thread.setDaemon(true);
     }
 
@@ -106,33 +88,18 @@ final class PageToucher implements AutoCloseable {
         LockSupport.unpark(thread);
     }
 
-    /**
-     * Touches the next untouched pages within {@link #AHEAD} of the last record, at most {@link #RUN} bytes of them;
-     * false when there are none.
-     */
+    /** Touches the next untouched page within {@link #AHEAD} of the last record; false when there is none. */
     boolean touchNext() {
         lock.lock();
         try {
             long last = end;
             long page = Math.max(next, (last + PAGE - 1) & -PAGE);
-            long limit = last + AHEAD;
-            if (store == null || page >= limit || !store.inside(page, 8)) {
+            if (store == null || page >= last + AHEAD || !store.inside(page, 8)) {
                 return false;
             }
-            long pages = Math.min(RUN, limit - page + PAGE - 1) / PAGE; // the pages that start before the limit
-            while (pages > 1 && !store.inside(page + (pages - 1) * PAGE, 8)) {
-                pages /= 2;
-            }
-            if (populate && PosixAPI.posix().madvise(store.addressForWrite(page), pages * PAGE, MADV_POPULATE_WRITE) == 0) {
-                populated += pages;
-            } else {
-                populate = false;
-                for (long p = page; p < page + pages * PAGE; p += PAGE) {
-                    store.compareAndSwapLong(p, 0, 0);
-                }
-            }
-            next = page + pages * PAGE;
-            touched += pages;
+            store.compareAndSwapLong(page, 0, 0);
+            next = page + PAGE;
+            touched++;
             return true;
         } finally {
             lock.unlock();
@@ -152,16 +119,6 @@ final class PageToucher implements AutoCloseable {
     /** Pages touched so far, for tests and the curious. */
     long touched() {
         return touched;
-    }
-
-    /** Of those, the pages the kernel populated in runs (none where it cannot). */
-    long populated() {
-        lock.lock();
-        try {
-            return populated;
-        } finally {
-            lock.unlock();
-        }
     }
 
     /** Bytes behind the writer dropped from the mapping so far. */
