@@ -1,8 +1,12 @@
 package dev.holdfast.wal;
 
+import net.openhft.chronicle.bytes.BytesStore;
+import net.openhft.chronicle.bytes.MappedBytesStore;
+import net.openhft.chronicle.core.io.ReferenceOwner;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
+import net.openhft.chronicle.wire.Wire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +21,12 @@ import java.util.concurrent.TimeUnit;
  * small and the last commit had company), appends them, makes the whole group durable with one msync, and only then
  * completes their futures. Many concurrent batches therefore share one sync, and no caller thread ever touches the
  * disk.
+ *
+ * <p>"One msync" is one per chunk the group wrote into. Chronicle maps a segment in chunks, and the appender's sync()
+ * covers only the chunk it is writing in now; when a group runs from one chunk into the next, what it left in the
+ * earlier chunk would be synced only once the last holder of that chunk (the page toucher, a reader) let go of it,
+ * possibly after the acknowledgement. So the writer holds every chunk a group writes into and syncs each before any
+ * future completes ({@code ChunkBoundarySyncTest}).
  */
 final class GroupCommitWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
@@ -36,6 +46,9 @@ final class GroupCommitWriter implements AutoCloseable {
     /** Round robin between agents: one agent's flood does not queue another agent's batch behind it. */
     private final RoundRobinQueue<Request> pending = new RoundRobinQueue<>(r -> r.header().agentId());
     private final PageToucher toucher = new PageToucher();
+    /** Holds the chunks of the group being written until it is synced; writer thread only. */
+    private final ReferenceOwner groupOwner = ReferenceOwner.temporary("wal-group-commit");
+    private final List<BytesStore<?, ?>> groupChunks = new ArrayList<>();
     private final Thread thread;
     private volatile boolean accepting = true;
     private volatile boolean running = true;
@@ -197,6 +210,21 @@ final class GroupCommitWriter implements AutoCloseable {
             waited = Math.max(waited, started - r.submittedNanos());
         }
         guard.refresh();
+        try {
+            appendAndSync(appender, group, started, waited);
+        } finally {
+            for (BytesStore<?, ?> chunk : groupChunks) {
+                chunk.release(groupOwner);
+            }
+            groupChunks.clear();
+        }
+    }
+
+    private void appendAndSync(ExcerptAppender appender, List<Request> group, long started, long waited) {
+        boolean sync = config.fsync();
+        if (sync) {
+            holdChunk(appender);
+        }
         AppendResult[] results = new AppendResult[group.size()];
         int appended = 0;
         long events = 0;
@@ -223,6 +251,10 @@ final class GroupCommitWriter implements AutoCloseable {
             try (DocumentContext dc = appender.writingDocument()) {
                 RecordCodec.write(dc.wire().bytes(), h, r.payload());
             }
+            if (sync) {
+                holdChunk(appender); // before the next record can move the appender on and let go of it
+            }
+            toucher.advanced(appender.wire().bytes().writePosition());
             lastIndexAppended = appender.lastIndexAppended();
             if (h.kind().sequenced()) {
                 sequences.add(h.agentId(), h.batchSeq(), r.contentCrc());
@@ -236,7 +268,13 @@ final class GroupCommitWriter implements AutoCloseable {
         }
         long appendedAt = System.nanoTime();
         long syncNanos = 0;
-        if (config.fsync() && appended > 0) {
+        if (sync && appended > 0) {
+            BytesStore<?, ?> current = appender.wire().bytes().bytesStore();
+            for (BytesStore<?, ?> chunk : groupChunks) {
+                if (chunk != current && chunk instanceof MappedBytesStore left) {
+                    left.syncUpTo(Long.MAX_VALUE); // to the end of its mapping, from where its last sync ended
+                }
+            }
             appender.sync();
             syncNanos = System.nanoTime() - appendedAt;
         }
@@ -244,6 +282,16 @@ final class GroupCommitWriter implements AutoCloseable {
         listener.committed(appended, events, bytes, new CommitListener.Stages(waited, appendedAt - started, syncNanos));
         for (int i = 0; i < results.length; i++) {
             group.get(i).result().complete(results[i]);
+        }
+    }
+
+    /** Holds the chunk the appender writes in now, once per group. */
+    private void holdChunk(ExcerptAppender appender) {
+        Wire wire = appender.wire();
+        BytesStore<?, ?> chunk = wire == null ? null : wire.bytes().bytesStore();
+        if (chunk != null && !groupChunks.contains(chunk)) {
+            chunk.reserve(groupOwner); // the appender holds it at this moment: it is mapped
+            groupChunks.add(chunk);
         }
     }
 

@@ -88,6 +88,15 @@ final class PageToucher implements AutoCloseable {
         LockSupport.unpark(thread);
     }
 
+    /**
+     * Writer thread, after each record of a group: how far the records go now. A touch never goes below it, so the
+     * toucher does not fault again a page the writer has filled and synced meanwhile (its content would not change,
+     * but the page would be dirty again and written back a second time).
+     */
+    void advanced(long position) {
+        end = position;
+    }
+
     /** Touches the next untouched page within {@link #AHEAD} of the last record; false when there is none. */
     boolean touchNext() {
         lock.lock();
