@@ -289,10 +289,16 @@ final class GroupCommitWriter implements AutoCloseable {
     private void holdChunk(ExcerptAppender appender) {
         Wire wire = appender.wire();
         BytesStore<?, ?> chunk = wire == null ? null : wire.bytes().bytesStore();
-        if (chunk != null && !groupChunks.contains(chunk)) {
-            chunk.reserve(groupOwner); // the appender holds it at this moment: it is mapped
-            groupChunks.add(chunk);
+        if (chunk == null) {
+            return;
         }
+        for (BytesStore<?, ?> held : groupChunks) {
+            if (held == chunk) { // by identity: a BytesStore's equals compares its contents, the whole chunk
+                return;
+            }
+        }
+        chunk.reserve(groupOwner); // the appender holds it at this moment: it is mapped
+        groupChunks.add(chunk);
     }
 
     /** Stops accepting, writes and syncs everything already accepted, then returns. */
