@@ -171,11 +171,16 @@ final class SegmentRepair {
                     dc.wire().bytes().write(raw);
                 }
             }
-            appender.sync();
         }
         Path rebuilt = side.resolve(name);
         if (!Files.exists(rebuilt)) {
             throw new IOException("repair of " + name + " produced no file of that name in " + side);
+        }
+        // The rebuilt file holds acknowledged batches and is about to replace the only other copy of them: all of it
+        // reaches the disk first. Not the appender's sync: that covers only the last chunk it wrote in, and only
+        // under a sync mode this side queue does not have.
+        try (FileChannel written = FileChannel.open(rebuilt, StandardOpenOption.WRITE)) {
+            written.force(true);
         }
         Files.move(rebuilt, config.dir().resolve(name), StandardCopyOption.REPLACE_EXISTING,
                 StandardCopyOption.ATOMIC_MOVE);
