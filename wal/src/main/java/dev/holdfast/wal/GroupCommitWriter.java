@@ -48,7 +48,18 @@ final class GroupCommitWriter implements AutoCloseable {
     private final PageToucher toucher = new PageToucher();
     /** Holds the chunks of the group being written until it is synced; writer thread only. */
     private final ReferenceOwner groupOwner = ReferenceOwner.temporary("wal-group-commit");
-    private final List<BytesStore<?, ?>> groupChunks = new ArrayList<>();
+    private final List<HeldChunk> groupChunks = new ArrayList<>();
+
+    /** A chunk the group wrote into, and how far (a file position) its records in that chunk go. */
+    private static final class HeldChunk {
+        final BytesStore<?, ?> store;
+        long end;
+
+        HeldChunk(BytesStore<?, ?> store, long end) {
+            this.store = store;
+            this.end = end;
+        }
+    }
     private final Thread thread;
     private volatile boolean accepting = true;
     private volatile boolean running = true;
@@ -213,8 +224,8 @@ final class GroupCommitWriter implements AutoCloseable {
         try {
             appendAndSync(appender, group, started, waited);
         } finally {
-            for (BytesStore<?, ?> chunk : groupChunks) {
-                chunk.release(groupOwner);
+            for (HeldChunk chunk : groupChunks) {
+                chunk.store.release(groupOwner);
             }
             groupChunks.clear();
         }
@@ -270,9 +281,9 @@ final class GroupCommitWriter implements AutoCloseable {
         long syncNanos = 0;
         if (sync && appended > 0) {
             BytesStore<?, ?> current = appender.wire().bytes().bytesStore();
-            for (BytesStore<?, ?> chunk : groupChunks) {
-                if (chunk != current && chunk instanceof MappedBytesStore left) {
-                    left.syncUpTo(Long.MAX_VALUE); // to the end of its mapping, from where its last sync ended
+            for (HeldChunk chunk : groupChunks) {
+                if (chunk.store != current && chunk.store instanceof MappedBytesStore left) {
+                    left.syncUpTo(chunk.end); // from where its last sync ended to the group's last record in it
                 }
             }
             appender.sync();
@@ -285,20 +296,26 @@ final class GroupCommitWriter implements AutoCloseable {
         }
     }
 
-    /** Holds the chunk the appender writes in now, once per group. */
+    /**
+     * Holds the chunk the appender writes in now (once per group) and notes how far the group's records in it go.
+     * Called before the first record and after each: a record that moves the appender to the next chunk is written
+     * there whole, so the earlier chunk's records end where the one before it ended.
+     */
     private void holdChunk(ExcerptAppender appender) {
         Wire wire = appender.wire();
         BytesStore<?, ?> chunk = wire == null ? null : wire.bytes().bytesStore();
         if (chunk == null) {
             return;
         }
-        for (BytesStore<?, ?> held : groupChunks) {
-            if (held == chunk) { // by identity: a BytesStore's equals compares its contents, the whole chunk
+        long end = wire.bytes().writePosition();
+        for (HeldChunk held : groupChunks) {
+            if (held.store == chunk) { // by identity: a BytesStore's equals compares its contents, the whole chunk
+                held.end = end;
                 return;
             }
         }
         chunk.reserve(groupOwner); // the appender holds it at this moment: it is mapped
-        groupChunks.add(chunk);
+        groupChunks.add(new HeldChunk(chunk, end));
     }
 
     /** Stops accepting, writes and syncs everything already accepted, then returns. */
