@@ -13,7 +13,7 @@ import java.util.function.Supplier;
 /** The single `holdfast` command; each subcommand lives in its own class. */
 @Command(name = "holdfast",
         mixinStandardHelpOptions = true,
-        version = "holdfast 0.1.0",
+        versionProvider = HoldfastVersion.class,
         description = "Resilient telemetry intake with disk-first persistence.",
         // the chaos suite is its own jar (chaos-tests/, which depends on this module); the launcher routes to it
         footer = {"  chaos    Kill, freeze, partition and starve real Holdfast processes on",
@@ -74,13 +74,15 @@ public final class HoldfastCommand implements Runnable {
             cli.addSubcommand(c.name(), c.create().get());
         }
         cli.setExecutionStrategy(ErrorReporter::execute).setExecutionExceptionHandler(new ErrorReporter());
-        documentExitCodes(cli);
+        describeEverywhere(cli, new HoldfastVersion());
         return cli;
     }
 
-    private static void documentExitCodes(CommandLine command) {
+    /** Every command, subcommands of subcommands too: the exit codes in its help, and the build's --version. */
+    private static void describeEverywhere(CommandLine command, CommandLine.IVersionProvider version) {
         command.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.help());
-        command.getSubcommands().values().forEach(HoldfastCommand::documentExitCodes);
+        command.getCommandSpec().versionProvider(version);
+        command.getSubcommands().values().forEach(c -> describeEverywhere(c, version));
     }
 
     public static void main(String[] args) {
