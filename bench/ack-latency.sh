@@ -5,7 +5,7 @@
 #   - the generator's ack latency (send -> ack, HdrHistogram), after a warm-up;
 #   - the intake's own view over the same window (the difference of two /metrics scrapes): receipt -> ack
 #     (holdfast_intake_ack_latency_seconds), and per group commit the WAL's queue wait, append and msync, and its
-#     checkpoints (holdfast_wal_{queue_wait,append_duration,sync_duration,checkpoint_duration}_seconds);
+#     checkpoints (holdfast_wal_{queue_wait,append_duration,sync_wait,sync_duration,checkpoint_duration}_seconds);
 #   - the longest GC pause in each JVM during the window (-Xlog:gc), and the intake's peak RSS (VmHWM).
 #
 #   bench/ack-latency.sh                               # 3 rounds, 500 and 1000 events per batch at 40 batches/s/agent
@@ -108,18 +108,19 @@ for run in sorted(glob.glob(f"{out}/*-b*-r*")):
         sync=quantiles_ms(run, "holdfast_wal_sync_duration_seconds"),
         wait=quantiles_ms(run, "holdfast_wal_queue_wait_seconds"),
         append=quantiles_ms(run, "holdfast_wal_append_duration_seconds"),
+        syncwait=quantiles_ms(run, "holdfast_wal_sync_wait_seconds"),
         checkpoint=quantiles_ms(run, "holdfast_wal_checkpoint_duration_seconds"),
         gc=longest_pause_ms(f"{run}/intake-gc.log"), gcgen=longest_pause_ms(f"{run}/generator-gc.log"),
         rss=int(hwm[1]) / 1024 if hwm else float("nan"), ok=r["exitCode"] == 0 and r["unacknowledged"] == 0))
 print("| batch | intake JVM | events/s | ack p50 ms | p99 | p99.9 | intake p50 | p99 | p99.9 | msync p50 | p99 | "
-      "queue wait p99 | append p99 | checkpoint p99 | longest GC pause: intake | generator | intake peak RSS MiB | runs |")
-print("|" + "---|" * 18)
+      "queue wait p99 | append p99 | sync wait p99 | checkpoint p99 | longest GC pause: intake | generator | intake peak RSS MiB | runs |")
+print("|" + "---|" * 19)
 for (batch, name), rs in sorted(rows.items()):
     m = lambda f: med(f(x) for x in rs)
     spread = lambda k: "%.1f (%s)" % (m(lambda x: x[k]), ", ".join("%.1f" % x[k] for x in rs))
     print(f"| {batch} | {name} | {m(lambda x: x['eps']):,.0f} | {spread('p50')} | {spread('p99')} | {spread('p999')} | "
           f"{m(lambda x: x['intake'][0]):.1f} | {m(lambda x: x['intake'][1]):.1f} | {m(lambda x: x['intake'][2]):.1f} | "
           f"{m(lambda x: x['sync'][0]):.1f} | {m(lambda x: x['sync'][1]):.1f} | {m(lambda x: x['wait'][1]):.1f} | "
-          f"{m(lambda x: x['append'][1]):.1f} | {m(lambda x: x['checkpoint'][1]):.1f} | {m(lambda x: x['gc']):.1f} | "
+          f"{m(lambda x: x['append'][1]):.1f} | {m(lambda x: x['syncwait'][1]):.1f} | {m(lambda x: x['checkpoint'][1]):.1f} | {m(lambda x: x['gc']):.1f} | "
           f"{m(lambda x: x['gcgen']):.1f} | {m(lambda x: x['rss']):.0f} | {len(rs)}{'' if all(x['ok'] for x in rs) else ' (FAILED)'} |")
 PY

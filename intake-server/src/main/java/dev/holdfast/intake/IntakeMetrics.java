@@ -26,6 +26,7 @@ public final class IntakeMetrics implements CommitListener {
     private final Timer syncTimer;
     private final Timer queueWait;
     private final Timer appendTimer;
+    private final Timer syncWait;
     private final Timer checkpointTimer;
     private final Timer ackLatency;
     private final Counter belowClaimedAck;
@@ -42,8 +43,10 @@ public final class IntakeMetrics implements CommitListener {
         this.queueWait = walStage(registry, "wal.queue.wait",
                 "Per group commit: how long its longest-waiting batch was queued for the WAL writer");
         this.appendTimer = walStage(registry, "wal.append.duration", "Time appending per group commit");
+        this.syncWait = walStage(registry, "wal.sync.wait",
+                "Per group commit: from its first group appended to its msync starting (the sync in flight before it)");
         this.checkpointTimer = walStage(registry, "wal.checkpoint.duration",
-                "Time writing and syncing a checkpoint, on the WAL writer's thread");
+                "Time writing and syncing a checkpoint, on the WAL's checkpoint thread");
         this.ackLatency = Timer.builder("intake.ack.latency")
                 .description("From batch received to acknowledgement sent")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
@@ -90,6 +93,7 @@ public final class IntakeMetrics implements CommitListener {
         queueWait.record(stages.waitNanos(), TimeUnit.NANOSECONDS);
         appendTimer.record(stages.appendNanos(), TimeUnit.NANOSECONDS);
         if (stages.syncNanos() > 0) {
+            syncWait.record(stages.syncWaitNanos(), TimeUnit.NANOSECONDS);
             syncTimer.record(stages.syncNanos(), TimeUnit.NANOSECONDS);
         }
     }

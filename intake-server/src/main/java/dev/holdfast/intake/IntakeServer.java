@@ -232,6 +232,8 @@ public final class IntakeServer implements AutoCloseable {
         List<String> reasons = new ArrayList<>();
         if (!ready) {
             reasons.add("starting: WAL recovery or gRPC start-up in progress");
+        } else if (wal.writerFailure() != null) {
+            reasons.add("WAL writer stopped, every batch is refused until a restart: " + wal.writerFailure());
         } else if (!wal.writable()) {
             reasons.add("WAL not writable: disk pressure " + wal.guard().pressure() + ", "
                     + wal.guard().walBytes() + " of " + wal.guard().budgetBytes() + " budget bytes used");

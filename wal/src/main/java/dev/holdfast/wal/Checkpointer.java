@@ -42,12 +42,17 @@ final class Checkpointer implements AutoCloseable {
         return inflight.isDone();
     }
 
-    /** Writes {@code body} (from {@link SequenceSnapshots#encode}) in the background. Writer thread; when idle. */
-    void write(byte[] body) {
+    /**
+     * Writes {@code body} (from {@link SequenceSnapshots#encode}) in the background once {@code covered} completes:
+     * the sync of the records it covers. A checkpoint ahead of the disk would name batches a power loss took as held,
+     * and their resends would be answered DUPLICATE; if that sync fails, the checkpoint is not written. Writer thread;
+     * when idle.
+     */
+    void write(byte[] body, CompletableFuture<Void> covered) {
         if (!idle()) {
             throw new IllegalStateException("a checkpoint is still being written");
         }
-        inflight = CompletableFuture.runAsync(() -> {
+        inflight = covered.thenRunAsync(() -> {
             long t0 = System.nanoTime();
             if (snapshots.write(body) > 0) {
                 listener.checkpointed(System.nanoTime() - t0);
@@ -61,7 +66,7 @@ final class Checkpointer implements AutoCloseable {
             inflight.get(seconds, TimeUnit.SECONDS);
             return true;
         } catch (ExecutionException e) {
-            log.warn("checkpoint failed (the next start scans more of the WAL): {}", e.getCause().toString());
+            log.warn("checkpoint not written (the next start scans more of the WAL): {}", e.getCause().toString());
             return true;
         } catch (TimeoutException e) {
             return false;

@@ -1,8 +1,7 @@
 package dev.holdfast.wal;
 
+import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.bytes.BytesStore;
-import net.openhft.chronicle.bytes.MappedBytesStore;
-import net.openhft.chronicle.core.io.ReferenceOwner;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -14,19 +13,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The only thread that writes the WAL. Callers hand it batches; it takes the batches waiting (in turn between agents,
- * see {@link RoundRobinQueue}; up to a byte budget, lingering at most {@code maxDelay} for more when the group is
- * small and the last commit had company), appends them, makes the whole group durable with one msync, and only then
- * completes their futures. Many concurrent batches therefore share one sync, and no caller thread ever touches the
- * disk.
+ * see {@link RoundRobinQueue}; up to a byte budget) as a group and appends them. At written durability it answers
+ * them at once; at fsync it hands the group to the {@link GroupSyncer}, which answers after a sync covers it, and
+ * goes on appending what arrives meanwhile. Many concurrent batches therefore share one sync, appending never waits
+ * for the disk, and no caller thread ever touches it.
  *
- * <p>"One msync" is one per chunk the group wrote into. Chronicle maps a segment in chunks, and the appender's sync()
- * covers only the chunk it is writing in now; when a group runs from one chunk into the next, what it left in the
+ * <p>A group's sync covers every chunk it wrote into. Chronicle maps a segment in chunks, and the appender's sync()
+ * covers only the chunk it is writing in now: when a group runs from one chunk into the next, what it left in the
  * earlier chunk would be synced only once the last holder of that chunk (the page toucher, a reader) let go of it,
- * possibly after the acknowledgement. So the writer holds every chunk a group writes into and syncs each before any
- * future completes ({@code ChunkBoundarySyncTest}).
+ * possibly after the acknowledgement. So each group holds the chunks it wrote into until its sync
+ * ({@link AppendedGroup}, {@code ChunkBoundarySyncTest}).
  */
 final class GroupCommitWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
@@ -46,32 +46,17 @@ final class GroupCommitWriter implements AutoCloseable {
     /** Round robin between agents: one agent's flood does not queue another agent's batch behind it. */
     private final RoundRobinQueue<Request> pending = new RoundRobinQueue<>(r -> r.header().agentId());
     private final PageToucher toucher = new PageToucher();
-    /** Holds the chunks of the group being written until it is synced; writer thread only. */
-    private final ReferenceOwner groupOwner = ReferenceOwner.temporary("wal-group-commit");
-    private final List<HeldChunk> groupChunks = new ArrayList<>();
-
-    /** A chunk the group wrote into, and how far (a file position) its records in that chunk go. */
-    private static final class HeldChunk {
-        final BytesStore<?, ?> store;
-        long end;
-
-        HeldChunk(BytesStore<?, ?> store, long end) {
-            this.store = store;
-            this.end = end;
-        }
-    }
+    /** Null at written durability. */
+    private final GroupSyncer syncer;
+    /** The last group's sync: what a checkpoint taken now must wait for. Writer thread only. */
+    private CompletableFuture<Void> lastSynced = CompletableFuture.completedFuture(null);
+    /** Batches queued for the writer so far. */
+    private final AtomicLong submitted = new AtomicLong();
     private final Thread thread;
     private volatile boolean accepting = true;
     private volatile boolean running = true;
     private volatile Throwable failure;
     private volatile long lastIndexAppended = -1;
-    /**
-     * Whether batches arrived while the last group was being written and synced. Only then does a small group
-     * linger for more (the commit-siblings rule of databases): when nothing came during a whole sync, nothing is
-     * likely to come within {@code maxDelay} either, and lingering would add that delay to every ack of a quiet
-     * intake. Under load, batches arrive during every sync and groups linger as before. Writer thread only.
-     */
-    private boolean lastCommitHadCompany;
     /** Record bytes appended since the last checkpoint. Writer thread only. */
     private long bytesSinceCheckpoint;
     /**
@@ -92,12 +77,22 @@ final class GroupCommitWriter implements AutoCloseable {
         this.checkpointer = new Checkpointer(snapshots, listener);
         this.lastIndexAppended = queue.lastIndex(); // so a checkpoint at close covers what recovery read
         this.checkpointAfterBytes = config.checkpointBytes();
+        if (config.fsync()) {
+            SegmentSync.requireWorkingMsync();
+            this.syncer = new GroupSyncer(listener, guard::retryAfterMs, t -> failure = t, submitted::get,
+                    config.groupCommitMaxDelayNanos(), config.groupCommitMaxBytes());
+        } else {
+            this.syncer = null;
+        }
         this.thread = new Thread(this::run, "wal-writer");
         this.thread.setDaemon(true);
     }
 
     void start() {
         toucher.start();
+        if (syncer != null) {
+            syncer.start();
+        }
         thread.start();
     }
 
@@ -120,11 +115,18 @@ final class GroupCommitWriter implements AutoCloseable {
         }
         pending.add(new Request(header, payload, RecordCodec.contentChecksum(payload), encoded, result,
                 System.nanoTime()));
+        submitted.incrementAndGet();
         return result;
     }
 
     boolean healthy() {
         return failure == null && thread.isAlive();
+    }
+
+    /** Why the writer stopped (a failed sync, an append that threw), or null while it runs. */
+    String failure() {
+        Throwable f = failure;
+        return f != null ? f.toString() : thread.isAlive() || !accepting ? null : "the writer thread ended";
     }
 
     /** Index of the last record appended (-1 before the first): readers compare their position with it. */
@@ -146,7 +148,7 @@ final class GroupCommitWriter implements AutoCloseable {
         List<Request> group = new ArrayList<>();
         long nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
         try {
-            while (running || !pending.isEmpty()) {
+            while ((running || !pending.isEmpty()) && failure == null) {
                 Request first = pending.poll(50, TimeUnit.MILLISECONDS);
                 if (first != null) {
                     group.add(first);
@@ -154,22 +156,27 @@ final class GroupCommitWriter implements AutoCloseable {
                     commit(appender, group);
                     toucher.follow(appender); // the pages the next groups will fill, faulted in meanwhile
                     group.clear();
-                    lastCommitHadCompany = !pending.isEmpty();
                 }
                 if ((System.currentTimeMillis() >= nextSnapshot || bytesSinceCheckpoint >= checkpointAfterBytes)
                         && checkpointer.idle()) {
-                    // the snapshot here, so it covers exactly what was appended; its I/O on the checkpoint thread
+                    // the snapshot here, so it covers exactly what was appended; written once that is synced
                     byte[] body = snapshots.encode(sequences, lastIndexAppended);
                     if (body != null) {
-                        checkpointer.write(body);
+                        checkpointer.write(body, lastSynced);
                         checkpointAfterBytes = Math.max(config.checkpointBytes(), 64 * (body.length + 4L));
                     }
                     nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
                     bytesSinceCheckpoint = 0;
                 }
             }
-            // the last checkpoint, after the one being written (a later rename must not be overtaken by it)
-            if (checkpointer.awaitIdle(30)) {
+            if (syncer != null) {
+                syncer.close(); // every group appended is synced and answered before the last checkpoint
+            }
+            Throwable failed = failure;
+            if (failed != null) {
+                refusePending(failed);
+            } else if (checkpointer.awaitIdle(30)) {
+                // the last checkpoint, after the one being written (a later rename must not be overtaken by it)
                 snapshots.save(sequences, lastIndexAppended);
             } else {
                 log.warn("a checkpoint has taken more than 30 s; not writing the last one (the next start scans more)");
@@ -180,74 +187,74 @@ final class GroupCommitWriter implements AutoCloseable {
             for (Request r : group) {
                 r.result().complete(AppendResult.rejected(guard.retryAfterMs(), "WAL writer failed: " + t));
             }
-            Request r;
-            while ((r = pending.poll()) != null) {
-                r.result().complete(AppendResult.rejected(guard.retryAfterMs(), "WAL writer failed: " + t));
-            }
+            refusePending(t);
         } finally {
+            if (syncer != null) {
+                syncer.close(); // before the appender: groups hold the chunks they wrote into until synced
+            }
             toucher.close(); // before the appender: it lets go of the chunk it was touching
             checkpointer.close();
             appender.close();
         }
     }
 
-    /**
-     * Adds whatever is already waiting; a small group lingers up to maxDelay so that more batches share a sync, if
-     * the last commit had company (see {@link #lastCommitHadCompany}).
-     */
-    private void collect(List<Request> group, long bytes) throws InterruptedException {
-        long deadline = System.nanoTime() + config.groupCommitMaxDelayNanos();
+    private void refusePending(Throwable t) {
+        Request r;
+        while ((r = pending.poll()) != null) {
+            r.result().complete(AppendResult.rejected(guard.retryAfterMs(), "WAL writer failed: " + t));
+        }
+    }
+
+    /** Adds whatever is already waiting, up to the group's byte budget. */
+    private void collect(List<Request> group, long bytes) {
         while (bytes < config.groupCommitMaxBytes()) {
             Request next = pending.poll();
             if (next == null) {
-                long wait = deadline - System.nanoTime();
-                if (!config.fsync() || !lastCommitHadCompany || wait <= 0) {
-                    return;
-                }
-                next = pending.poll(wait, TimeUnit.NANOSECONDS);
-                if (next == null) {
-                    return;
-                }
+                return;
             }
             group.add(next);
             bytes += next.encodedSize();
         }
     }
 
-    private void commit(ExcerptAppender appender, List<Request> group) {
+    private void commit(ExcerptAppender appender, List<Request> requests) {
         long started = System.nanoTime();
-        long waited = 0;
-        for (Request r : group) {
-            waited = Math.max(waited, started - r.submittedNanos());
+        AppendedGroup group = new AppendedGroup(requests);
+        for (Request r : requests) {
+            group.waitNanos = Math.max(group.waitNanos, started - r.submittedNanos());
         }
         guard.refresh();
         try {
-            appendAndSync(appender, group, started, waited);
-        } finally {
-            for (HeldChunk chunk : groupChunks) {
-                chunk.store.release(groupOwner);
-            }
-            groupChunks.clear();
+            append(appender, group);
+        } catch (RuntimeException | Error e) {
+            group.release(); // the writer's catch refuses its batches
+            throw e;
+        }
+        group.appendedAtNanos = System.nanoTime();
+        group.appendNanos = group.appendedAtNanos - started;
+        bytesSinceCheckpoint += group.bytes;
+        if (syncer != null) {
+            lastSynced = group.synced;
+            syncer.submit(group);
+        } else {
+            listener.committed(group.batches, group.events, group.bytes,
+                    new CommitListener.Stages(group.waitNanos, group.appendNanos, 0, 0));
+            group.answer();
         }
     }
 
-    private void appendAndSync(ExcerptAppender appender, List<Request> group, long started, long waited) {
-        boolean sync = config.fsync();
-        if (sync) {
-            holdChunk(appender);
-        }
-        AppendResult[] results = new AppendResult[group.size()];
-        int appended = 0;
-        long events = 0;
-        long bytes = 0;
-        for (int i = 0; i < group.size(); i++) {
-            Request r = group.get(i);
+    private void append(ExcerptAppender appender, AppendedGroup group) {
+        boolean sync = syncer != null;
+        List<Request> requests = group.requests;
+        for (int i = 0; i < requests.size(); i++) {
+            Request r = requests.get(i);
             BatchHeader h = r.header();
             // OTLP requests carry no seq: nothing to recognise a resend by, so every one is written
             AgentSequences.Held held = h.kind().sequenced()
                     ? sequences.held(h.agentId(), h.batchSeq(), r.contentCrc()) : AgentSequences.Held.NO;
             if (held != AgentSequences.Held.NO) {
-                results[i] = switch (held) {
+                // answered with the group, after its sync: the batch held may be in an earlier group not yet synced
+                group.results[i] = switch (held) {
                     case OTHER_CONTENT -> AppendResult.conflict(h);
                     case CONTENT_UNKNOWN -> AppendResult.duplicate(false);
                     default -> AppendResult.duplicate(true);
@@ -256,66 +263,35 @@ final class GroupCommitWriter implements AutoCloseable {
             }
             String refusal = guard.refusal(h.priority(), r.encodedSize());
             if (refusal != null) {
-                results[i] = AppendResult.rejected(guard.retryAfterMs(), refusal);
+                group.results[i] = AppendResult.rejected(guard.retryAfterMs(), refusal);
                 continue;
             }
+            Wire before = appender.wire();
+            BytesStore<?, ?> chunkBefore = before == null ? null : before.bytes().bytesStore();
+            long from = before == null ? 0 : before.bytes().writePosition();
             try (DocumentContext dc = appender.writingDocument()) {
                 RecordCodec.write(dc.wire().bytes(), h, r.payload());
             }
+            Bytes<?> after = appender.wire().bytes();
+            long to = after.writePosition();
             if (sync) {
-                holdChunk(appender); // before the next record can move the appender on and let go of it
+                // from where the last record ended, so that what Chronicle wrote in between (index metadata) is
+                // covered too; in a chunk or cycle file the record moved to, from the chunk's start
+                BytesStore<?, ?> chunk = after.bytesStore();
+                group.wrote(chunk, chunk == chunkBefore ? from : chunk.start(), to);
             }
-            toucher.advanced(appender.wire().bytes().writePosition());
+            toucher.advanced(to);
             lastIndexAppended = appender.lastIndexAppended();
             if (h.kind().sequenced()) {
                 sequences.add(h.agentId(), h.batchSeq(), r.contentCrc());
             }
             // 4 bytes of Chronicle document header plus alignment padding
             guard.onAppended(r.encodedSize() + 8L);
-            results[i] = AppendResult.persisted(lastIndexAppended);
-            appended++;
-            events += h.eventCount();
-            bytes += r.encodedSize();
+            group.results[i] = AppendResult.persisted(lastIndexAppended);
+            group.batches++;
+            group.events += h.eventCount();
+            group.bytes += r.encodedSize();
         }
-        long appendedAt = System.nanoTime();
-        long syncNanos = 0;
-        if (sync && appended > 0) {
-            BytesStore<?, ?> current = appender.wire().bytes().bytesStore();
-            for (HeldChunk chunk : groupChunks) {
-                if (chunk.store != current && chunk.store instanceof MappedBytesStore left) {
-                    left.syncUpTo(chunk.end); // from where its last sync ended to the group's last record in it
-                }
-            }
-            appender.sync();
-            syncNanos = System.nanoTime() - appendedAt;
-        }
-        bytesSinceCheckpoint += bytes;
-        listener.committed(appended, events, bytes, new CommitListener.Stages(waited, appendedAt - started, syncNanos));
-        for (int i = 0; i < results.length; i++) {
-            group.get(i).result().complete(results[i]);
-        }
-    }
-
-    /**
-     * Holds the chunk the appender writes in now (once per group) and notes how far the group's records in it go.
-     * Called before the first record and after each: a record that moves the appender to the next chunk is written
-     * there whole, so the earlier chunk's records end where the one before it ended.
-     */
-    private void holdChunk(ExcerptAppender appender) {
-        Wire wire = appender.wire();
-        BytesStore<?, ?> chunk = wire == null ? null : wire.bytes().bytesStore();
-        if (chunk == null) {
-            return;
-        }
-        long end = wire.bytes().writePosition();
-        for (HeldChunk held : groupChunks) {
-            if (held.store == chunk) { // by identity: a BytesStore's equals compares its contents, the whole chunk
-                held.end = end;
-                return;
-            }
-        }
-        chunk.reserve(groupOwner); // the appender holds it at this moment: it is mapped
-        groupChunks.add(new HeldChunk(chunk, end));
     }
 
     /** Stops accepting, writes and syncs everything already accepted, then returns. */

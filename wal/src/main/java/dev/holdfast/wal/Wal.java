@@ -147,6 +147,11 @@ public final class Wal implements AutoCloseable {
         return writer.pagesTouched();
     }
 
+    /** Why the writer stopped and refuses every batch until restart (e.g. a failed sync), or null while it runs. */
+    public String writerFailure() {
+        return writer.failure();
+    }
+
     /** Writable: the writer runs and the disk guard would take at least a CRITICAL batch. */
     public boolean writable() {
         return writer.healthy() && guard.pressure() != DiskGuard.Pressure.FULL;

@@ -6,14 +6,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A commit listener that holds the writer inside its first group's commit (after the sync, before the acks) until
- * {@link #release()}, so that a test can queue batches behind a commit in progress; it records every group's size
- * and sync time.
+ * A commit listener that holds the thread reporting the first commit (after the sync, before the acks) until
+ * {@link #release()}, so that a test can queue batches behind a commit in progress; it records every commit's size
+ * and stages. At fsync durability that is the sync thread, and the writer goes on appending; at written durability,
+ * the writer itself.
  */
 final class HeldFirstCommit implements CommitListener {
     private final CountDownLatch entered = new CountDownLatch(1);
     private final CountDownLatch release = new CountDownLatch(1);
-    /** Batches appended per group, in commit order. */
+    /** Batches appended per commit, in commit order. */
     final List<Integer> groups = new CopyOnWriteArrayList<>();
     final List<Long> syncNanos = new CopyOnWriteArrayList<>();
     final List<Stages> stages = new CopyOnWriteArrayList<>();
@@ -33,7 +34,7 @@ final class HeldFirstCommit implements CommitListener {
         }
     }
 
-    /** Waits until the writer is held in its first commit. */
+    /** Waits until the first commit is held. */
     boolean awaitHeld() throws InterruptedException {
         return entered.await(10, TimeUnit.SECONDS);
     }
