@@ -184,21 +184,26 @@ public final class Forwarder implements AutoCloseable {
 
     private void bindGauges() {
         for (Lane lane : List.of(live, backlog)) {
-            Gauge.builder("forwarder.lag.records", lane, Lane::lagRecords).tag("lane", lane.name).register(registry);
+            Gauge.builder("forwarder.lag.records", lane, Lane::lagRecords).tag("lane", lane.name)
+                    .description("WAL records not yet confirmed by Kafka, per lane").register(registry);
             Gauge.builder("forwarder.lag.bytes", lane, Lane::lagBytes)
                     .description("backlog: payload bytes found unforwarded by the last pass; live: bytes in flight")
                     .tag("lane", lane.name).baseUnit("bytes").register(registry);
             Gauge.builder("forwarder.lag.oldest.age.seconds", lane, Lane::oldestPendingAgeSeconds)
-                    .tag("lane", lane.name).register(registry);
+                    .tag("lane", lane.name).baseUnit("seconds")
+                    .description("Age of the oldest record the lane has not had confirmed").register(registry);
             Gauge.builder("forwarder.inflight.bytes", lane, l -> l.inflightBytes.get())
-                    .tag("lane", lane.name).baseUnit("bytes").register(registry);
+                    .tag("lane", lane.name).baseUnit("bytes")
+                    .description("Bytes handed to the producer and not yet confirmed, per lane").register(registry);
         }
         Gauge.builder("forwarder.circuit.state", breaker, b -> switch (b.getState()) {
             case CLOSED -> 0;
             case HALF_OPEN -> 1;
             default -> 2;
         }).description("0 closed, 1 half-open, 2 open").register(registry);
-        Gauge.builder("forwarder.confirmed.ranges", progress, Progress::confirmedRanges).register(registry);
+        Gauge.builder("forwarder.confirmed.ranges", progress, Progress::confirmedRanges)
+                .description("Disjoint ranges of confirmed records in the progress store (1 when nothing is out of order)")
+                .register(registry);
     }
 
     /** The largest event this forwarder can get into Kafka: the intake refuses larger ones at the door. */

@@ -22,18 +22,28 @@ final class ForwarderMetrics {
     volatile long highestSentBeforeStart = -1;
 
     ForwarderMetrics(MeterRegistry registry) {
-        sendErrors = Counter.builder("forwarder.send.errors").register(registry);
+        sendErrors = Counter.builder("forwarder.send.errors")
+                .description("Sends Kafka refused or that failed; the events are sent again").register(registry);
         resentAfterRestart = Counter.builder("forwarder.resent.after.restart.events")
                 .description("Events re-sent after a restart that Kafka may already hold (at-least-once)").register(registry);
-        corruptSkipped = Counter.builder("forwarder.corrupt.records.skipped").register(registry);
-        unreadable = Counter.builder("forwarder.unreadable.batches").register(registry);
+        corruptSkipped = Counter.builder("forwarder.corrupt.records.skipped")
+                .description("Damaged WAL records the readers passed (reported; their batches resent by agents)")
+                .register(registry);
+        unreadable = Counter.builder("forwarder.unreadable.batches")
+                .description("WAL records whose checksum held but whose batch could not be decoded").register(registry);
         reanchors = Counter.builder("forwarder.live.reanchors")
                 .description("Times the live lane jumped to the WAL head, leaving older records to the backlog").register(registry);
-        events = Map.of("live", Counter.builder("forwarder.sent.events").tag("lane", "live").register(registry),
-                "backlog", Counter.builder("forwarder.sent.events").tag("lane", "backlog").register(registry));
-        bytes = Map.of("live", Counter.builder("forwarder.sent.bytes").tag("lane", "live").register(registry),
-                "backlog", Counter.builder("forwarder.sent.bytes").tag("lane", "backlog").register(registry));
+        events = Map.of("live", sent(registry, "forwarder.sent.events", "live", null),
+                "backlog", sent(registry, "forwarder.sent.events", "backlog", null));
+        bytes = Map.of("live", sent(registry, "forwarder.sent.bytes", "live", "bytes"),
+                "backlog", sent(registry, "forwarder.sent.bytes", "backlog", "bytes"));
         walToKafka = Map.of("live", latency(registry, "live"), "backlog", latency(registry, "backlog"));
+    }
+
+    private static Counter sent(MeterRegistry registry, String name, String lane, String unit) {
+        return Counter.builder(name).tag("lane", lane).baseUnit(unit)
+                .description("Confirmed by Kafka, per lane (live: the WAL's head; backlog: what the live lane left)")
+                .register(registry);
     }
 
     private static Timer latency(MeterRegistry registry, String lane) {

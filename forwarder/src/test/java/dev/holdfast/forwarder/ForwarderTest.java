@@ -171,6 +171,11 @@ class ForwarderTest {
                         gauge(registry, "forwarder.lag.oldest.age.seconds", "backlog"));
                 assertTrue(lag >= 100, "lag records " + lag);
                 assertTrue(age >= 5, "oldest unforwarded age " + age);
+                // each of the forwarder's meters says what it is (the HELP line of the scrape)
+                List<String> unexplained = registry.getMeters().stream().map(m -> m.getId())
+                        .filter(id -> id.getDescription() == null || id.getDescription().isBlank())
+                        .map(id -> id.getName()).distinct().toList();
+                assertTrue(unexplained.isEmpty(), "meters without a description: " + unexplained);
             } finally {
                 broker.restart(); // the other tests share this broker
             }

@@ -139,7 +139,7 @@ public final class BatchIntake {
                 yield ack(seq, BatchAck.Status.INVALID, 0, r.message());
             }
             case REJECTED -> {
-                metrics.rejected("disk_pressure");
+                metrics.rejected(wal.writerFailure() != null ? "wal_failed" : "disk_pressure");
                 yield ack(seq, BatchAck.Status.RETRY_LATER, jitter(r.retryAfterMs()), r.message());
             }
         };

@@ -1,5 +1,6 @@
 package dev.holdfast.intake;
 
+import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.wal.CommitListener;
 import dev.holdfast.wal.DiskGuard;
 import dev.holdfast.wal.WalRecovery;
@@ -33,8 +34,25 @@ public final class IntakeMetrics implements CommitListener {
     private final Map<String, Counter> acksByStatus = new ConcurrentHashMap<>();
     private final Map<String, Counter> rejections = new ConcurrentHashMap<>();
 
+    /**
+     * Every reason a batch is not written for. Their counters, and one per ack status, exist at 0 from the start: a
+     * rate over a series that appears only with its first increment misses that increment, and an alert on "more
+     * than zero" cannot tell "none yet" from "not exported".
+     */
+    public static final java.util.List<String> REJECTION_REASONS = java.util.List.of("invalid", "reused_seq",
+            "overload", "overload_agent_share", "disk_pressure", "wal_failed", "wal_error", "permission_denied");
+
     public IntakeMetrics(MeterRegistry registry) {
         this.registry = registry;
+        for (BatchAck.Status status : BatchAck.Status.values()) {
+            if (status != BatchAck.Status.STATUS_UNSPECIFIED
+                    && status != BatchAck.Status.UNRECOGNIZED) {
+                acksByStatus.put(status.name(), ackCounter(status.name()));
+            }
+        }
+        for (String reason : REJECTION_REASONS) {
+            rejections.put(reason, rejectionCounter(reason));
+        }
         this.batches = Counter.builder("wal.appended.batches").description("Batches appended to the WAL").register(registry);
         this.events = Counter.builder("wal.appended.events").description("Events appended to the WAL").register(registry);
         this.bytes = Counter.builder("wal.appended.bytes").baseUnit("bytes").description("Record bytes appended").register(registry);
@@ -66,13 +84,20 @@ public final class IntakeMetrics implements CommitListener {
 
     /** Gauges over live state; suppliers must be cheap. */
     public void bindWal(DiskGuard guard, Supplier<Number> queuedBatches, InflightBytes inflight) {
-        Gauge.builder("wal.size.bytes", guard, DiskGuard::walBytes).baseUnit("bytes").register(registry);
-        Gauge.builder("wal.budget.bytes", guard, DiskGuard::budgetBytes).baseUnit("bytes").register(registry);
-        Gauge.builder("wal.disk.free.bytes", guard, DiskGuard::freeBytes).baseUnit("bytes").register(registry);
+        Gauge.builder("wal.size.bytes", guard, DiskGuard::walBytes).baseUnit("bytes")
+                .description("Bytes the WAL's segments use").register(registry);
+        Gauge.builder("wal.budget.bytes", guard, DiskGuard::budgetBytes).baseUnit("bytes")
+                .description("Bytes the WAL may use (wal.maxBytes, less what the disk's free space rules out)")
+                .register(registry);
+        Gauge.builder("wal.disk.free.bytes", guard, DiskGuard::freeBytes).baseUnit("bytes")
+                .description("Free bytes on the WAL's file system").register(registry);
         Gauge.builder("wal.pressure.level", guard, g -> g.pressure().ordinal())
                 .description("0 ok, 1 shedding BULK, 2 shedding NORMAL, 3 full").register(registry);
-        Gauge.builder("wal.queued.batches", queuedBatches, s -> s.get().doubleValue()).register(registry);
-        Gauge.builder("intake.inflight.bytes", inflight, InflightBytes::inUseBytes).baseUnit("bytes").register(registry);
+        Gauge.builder("wal.queued.batches", queuedBatches, s -> s.get().doubleValue())
+                .description("Batches handed to the WAL writer and not yet taken").register(registry);
+        Gauge.builder("intake.inflight.bytes", inflight, InflightBytes::inUseBytes).baseUnit("bytes")
+                .description("Bytes of batches received and not yet answered (bounded by limits.inflightBytes)")
+                .register(registry);
     }
 
     /** What the last start found: damage a reader would have stopped at, and what recovery did about it. */
@@ -105,8 +130,18 @@ public final class IntakeMetrics implements CommitListener {
 
     public void acked(String status, long receivedNanos) {
         ackLatency.record(System.nanoTime() - receivedNanos, TimeUnit.NANOSECONDS);
-        acksByStatus.computeIfAbsent(status, s -> Counter.builder("intake.acks").tag("status", s).register(registry))
-                .increment();
+        acksByStatus.computeIfAbsent(status, this::ackCounter).increment();
+    }
+
+    private Counter ackCounter(String status) {
+        return Counter.builder("intake.acks").tag("status", status).description("Acknowledgements sent, by status")
+                .register(registry);
+    }
+
+    private Counter rejectionCounter(String reason) {
+        return Counter.builder("intake.rejections").tag("reason", reason)
+                .description("Batches not written, by reason (they were answered RETRY_LATER or INVALID)")
+                .register(registry);
     }
 
     /** A batch at or below its stream's claimed acknowledged_through was written. */
@@ -114,9 +149,8 @@ public final class IntakeMetrics implements CommitListener {
         belowClaimedAck.increment();
     }
 
-    /** @param reason invalid, reused_seq, overload, disk_pressure, wal_error */
+    /** @param reason one of {@link #REJECTION_REASONS} */
     public void rejected(String reason) {
-        rejections.computeIfAbsent(reason, r -> Counter.builder("intake.rejections").tag("reason", r).register(registry))
-                .increment();
+        rejections.computeIfAbsent(reason, this::rejectionCounter).increment();
     }
 }

@@ -292,4 +292,39 @@ class IntakeServerTest {
         assertTrue(metrics.contains("holdfast_wal_disk_free_bytes"));
         assertTrue(metrics.contains("holdfast_intake_acks_total{status=\"PERSISTED\"} 1.0"));
     }
+
+    @Test
+    void aFreshIntakesScrapeIsComplete() throws Exception {
+        IntakeServer server = start(config(null, null));
+        URI uri = URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics");
+        HttpResponse<String> text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String metrics = text.body();
+        // the JVM and the process under the names stock JVM dashboards select; Holdfast's own under holdfast_
+        for (String standard : List.of("jvm_memory_used_bytes", "jvm_gc_", "jvm_threads_live_threads",
+                "process_cpu_usage", "process_uptime_seconds", "process_files_open_files", "system_cpu_count")) {
+            assertTrue(metrics.contains("\n" + standard), standard + " missing");
+        }
+        assertFalse(metrics.contains("holdfast_jvm_") || metrics.contains("holdfast_process_"), metrics);
+        // every counter a rate or an alert is built on exists before its first increment
+        for (String status : List.of("PERSISTED", "DUPLICATE", "RETRY_LATER", "INVALID")) {
+            assertTrue(metrics.contains("holdfast_intake_acks_total{status=\"" + status + "\"} 0.0"), status);
+        }
+        for (String reason : IntakeMetrics.REJECTION_REASONS) {
+            assertTrue(metrics.contains("holdfast_intake_rejections_total{reason=\"" + reason + "\"} 0.0"), reason);
+        }
+        // every family says what it is
+        List<String> unexplained = metrics.lines().filter(l -> l.startsWith("# HELP ")
+                && l.substring(7).strip().indexOf(' ') < 0).toList();
+        assertTrue(unexplained.isEmpty(), "families without help text: " + unexplained);
+        // Prometheus asks for OpenMetrics by default, and gets it
+        HttpResponse<String> open = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).header("Accept",
+                "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals("application/openmetrics-text; version=1.0.0; charset=utf-8",
+                open.headers().firstValue("content-type").orElseThrow());
+        assertTrue(open.body().endsWith("# EOF\n"), "an OpenMetrics exposition ends with # EOF");
+        assertTrue(open.body().contains("\nholdfast_intake_acks_total{status=\"PERSISTED\"} 0"), open.body());
+        assertEquals("text/plain; version=0.0.4; charset=utf-8", text.headers().firstValue("content-type").orElseThrow());
+    }
 }

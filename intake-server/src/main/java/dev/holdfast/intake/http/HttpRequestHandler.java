@@ -34,7 +34,6 @@ import org.slf4j.LoggerFactory;
 @ChannelHandler.Sharable
 final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
-    static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     private static final String TEXT = "text/plain; charset=utf-8";
     private static final String JSON = "application/json";
     private static final Logger log = LoggerFactory.getLogger(HttpRequestHandler.class);
@@ -79,7 +78,10 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
             return response;
         }
         return switch (path) {
-            case "/metrics" -> response(HttpResponseStatus.OK, PROMETHEUS_TEXT, utf8(registry.scrape()));
+            case "/metrics" -> {
+                String type = Metrics.contentType(request.headers().get(HttpHeaderNames.ACCEPT));
+                yield response(HttpResponseStatus.OK, type, utf8(registry.scrape(type)));
+            }
             case "/healthz" -> text(HttpResponseStatus.OK, "ok\n");
             default -> readyz();
         };

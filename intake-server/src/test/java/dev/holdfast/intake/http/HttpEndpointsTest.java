@@ -55,7 +55,7 @@ class HttpEndpointsTest {
         assertEquals(200, r.statusCode());
         assertEquals("text/plain; version=0.0.4; charset=utf-8", r.headers().firstValue("content-type").orElseThrow());
         assertTrue(r.body().contains("\nholdfast_http_test_hits_total 1.0\n"), r.body());
-        assertTrue(r.body().contains("holdfast_jvm_memory_used_bytes"), r.body());
+        assertTrue(r.body().contains("\njvm_memory_used_bytes"), r.body());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.holdfast.intake.http;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,12 +29,23 @@ class MetricsTest {
     }
 
     @Test
-    void jvmAndProcessMetersAreBoundAndPrefixed() {
+    void jvmAndProcessMetersKeepTheirStandardNames() {
         String scrape = REGISTRY.scrape();
         for (String name : new String[] {
-            "holdfast_jvm_classes_loaded_classes", "holdfast_jvm_memory_used_bytes", "holdfast_jvm_threads_live_threads",
-            "holdfast_system_cpu_count", "holdfast_process_uptime_seconds", "holdfast_jvm_gc_"}) {
+            "jvm_classes_loaded_classes", "jvm_memory_used_bytes", "jvm_threads_live_threads",
+            "system_cpu_count", "process_uptime_seconds", "process_files_open_files", "jvm_gc_"}) {
             assertTrue(scrape.contains("\n" + name), name + " missing from\n" + scrape);
         }
+        assertFalse(scrape.contains("holdfast_jvm_"), scrape);
+    }
+
+    @Test
+    void theAcceptHeaderChoosesTheFormat() {
+        assertEquals(Metrics.OPENMETRICS, Metrics.contentType(
+                "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1"));
+        assertEquals(Metrics.PROMETHEUS_TEXT, Metrics.contentType("text/plain"));
+        assertEquals(Metrics.PROMETHEUS_TEXT, Metrics.contentType(null));
+        assertTrue(REGISTRY.scrape(Metrics.OPENMETRICS).endsWith("# EOF\n"));
+        assertFalse(REGISTRY.scrape(Metrics.PROMETHEUS_TEXT).contains("# EOF"));
     }
 }
