@@ -33,6 +33,7 @@ public final class HoldfastCommand implements Runnable {
             new Subcommand(BenchCommand.class, BenchCommand::new),
             new Subcommand(KafkaCommand.class, KafkaCommand::new),
             new Subcommand(TokenCommand.class, TokenCommand::new),
+            new Subcommand(ValidateCommand.class, ValidateCommand::new),
             new Subcommand(CommandLine.HelpCommand.class, CommandLine.HelpCommand::new));
 
     /** A subcommand's class (its {@code @Command} names it) and how to make one. */

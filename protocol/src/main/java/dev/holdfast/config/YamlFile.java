@@ -11,6 +11,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
@@ -40,8 +42,23 @@ public final class YamlFile {
 
     private YamlFile() {}
 
-    /** The document's tree; null or a null/missing node for an empty file. */
-    public static JsonNode read(Path file) {
+    /**
+     * The document's tree, with {@code ${NAME}} and {@code ${NAME:-default}} in its values taken from the process's
+     * environment ({@link EnvSubstitution}); null or a null/missing node for an empty file.
+     *
+     * @param problems where a reference that cannot be resolved is reported, by YAML path (the value is left as written)
+     */
+    public static JsonNode read(Path file, List<String> problems) {
+        return read(file, System::getenv, problems);
+    }
+
+    /** As {@link #read(Path, List)}, from {@code env} rather than the process's environment. */
+    public static JsonNode read(Path file, Function<String, String> env, List<String> problems) {
+        JsonNode root = parse(file);
+        return root == null ? null : EnvSubstitution.apply(root, env, problems);
+    }
+
+    private static JsonNode parse(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
             return YAML.readTree(in);
         } catch (NoSuchFileException e) {

@@ -44,8 +44,8 @@ class YamlSectionTest {
     void unreadableFilesSayWhyInOneLine(@TempDir Path dir) throws Exception {
         Path f = Files.writeString(dir.resolve("dup.yaml"), "a: 1\na: 2\n");
         assertEquals("config file " + f + ": invalid YAML at line 2, column 4: key 'a' appears twice in the same section",
-                assertThrows(YamlFile.UnreadableException.class, () -> YamlFile.read(f)).getMessage());
+                assertThrows(YamlFile.UnreadableException.class, () -> YamlFile.read(f, new java.util.ArrayList<>())).getMessage());
         assertEquals("config file " + dir.resolve("nope.yaml") + " does not exist",
-                assertThrows(YamlFile.UnreadableException.class, () -> YamlFile.read(dir.resolve("nope.yaml"))).getMessage());
+                assertThrows(YamlFile.UnreadableException.class, () -> YamlFile.read(dir.resolve("nope.yaml"), new java.util.ArrayList<>())).getMessage());
     }
 }

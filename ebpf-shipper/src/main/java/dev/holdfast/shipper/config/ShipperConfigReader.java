@@ -32,12 +32,12 @@ final class ShipperConfigReader {
 
     static ShipperConfig read(Path file, Overrides o) {
         JsonNode root;
+        List<String> problems = new ArrayList<>();
         try {
-            root = YamlFile.read(file);
+            root = YamlFile.read(file, problems);
         } catch (YamlFile.UnreadableException e) {
             throw new InvalidConfigException(List.of(e.getMessage()));
         }
-        List<String> problems = new ArrayList<>();
         YamlSection top = root == null || root.isMissingNode() || root.isNull()
                 ? YamlSection.root(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), problems)
                 : YamlSection.root(root, problems);

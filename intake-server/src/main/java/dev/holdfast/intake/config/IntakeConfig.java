@@ -438,7 +438,7 @@ public record IntakeConfig(
     }
 
     static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {
-        YamlConfigReader.Result read = YamlConfigReader.read(yamlFile, defaultDraft(getenv));
+        YamlConfigReader.Result read = YamlConfigReader.read(yamlFile, defaultDraft(getenv), getenv);
         return read.draft().build(overrides, read.problems());
     }
 

@@ -32,9 +32,9 @@ final class YamlConfigReader {
     private YamlConfigReader() {}
 
     /** Throws {@link InvalidConfigException} only when the file cannot be read or parsed at all. */
-    static Result read(Path file, ConfigDraft defaults) {
-        JsonNode root = parse(file);
+    static Result read(Path file, ConfigDraft defaults, java.util.function.Function<String, String> getenv) {
         List<String> problems = new ArrayList<>();
+        JsonNode root = parse(file, getenv, problems);
         if (root == null || root.isMissingNode() || root.isNull()) {
             return new Result(defaults, problems); // an empty file means "all defaults"
         }
@@ -59,9 +59,10 @@ final class YamlConfigReader {
                 otlp), problems);
     }
 
-    private static JsonNode parse(Path file) {
+    private static JsonNode parse(Path file, java.util.function.Function<String, String> getenv,
+                                  List<String> problems) {
         try {
-            return YamlFile.read(file);
+            return YamlFile.read(file, getenv, problems);
         } catch (YamlFile.UnreadableException e) {
             throw new InvalidConfigException(List.of(e.getMessage()));
         }

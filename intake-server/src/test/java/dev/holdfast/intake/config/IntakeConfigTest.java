@@ -349,6 +349,26 @@ class IntakeConfigTest {
         assertEquals(Path.of("/run/tokens"), fixed.auth().tokens());
     }
 
+    @Test
+    void environmentReferencesAreResolvedFromTheProcessEnvironment() throws Exception {
+        Path f = write("""
+                nodeId: ${NODE:-intake-x}
+                grpc:
+                  port: ${GRPC_PORT}
+                wal:
+                  maxBytes: "${WAL_GIB}GiB"
+                """);
+        IntakeConfig c = IntakeConfig.load(f, Overrides.NONE, java.util.Map.of("GRPC_PORT", "5555", "WAL_GIB", "3")::get);
+        assertEquals(5555, c.grpc().port());
+        assertEquals("intake-x", c.nodeId());
+        assertEquals(3L << 30, c.wal().maxBytes());
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> IntakeConfig.load(f, Overrides.NONE, NO_ENV));
+        assertEquals(List.of("grpc.port: environment variable GRPC_PORT is not set (and ${GRPC_PORT} has no default;"
+                + " write ${GRPC_PORT:-default} for one)", "wal.maxBytes: environment variable WAL_GIB is not set (and"
+                + " ${WAL_GIB} has no default; write ${WAL_GIB:-default} for one)"), e.problems());
+    }
+
     private IntakeConfig load(String yaml) throws IOException {
         return IntakeConfig.load(write(yaml), Overrides.NONE, NO_ENV);
     }
