@@ -3,6 +3,7 @@ package dev.holdfast.intake;
 import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.intake.auth.GrpcAuth;
+import dev.holdfast.intake.grpc.GrpcHealth;
 import dev.holdfast.intake.grpc.GrpcListener;
 import dev.holdfast.intake.grpc.IntakeGrpcService;
 import dev.holdfast.intake.grpc.Uncompressed;
@@ -57,6 +58,7 @@ public final class IntakeServer implements AutoCloseable {
     private HttpEndpoints http;
     private OtlpHttpServer otlpHttp;
     private volatile boolean ready;
+    private GrpcHealth health;
     private Replication replication;
     private GrpcAuth auth;
 
@@ -162,6 +164,8 @@ public final class IntakeServer implements AutoCloseable {
         for (ServerServiceDefinition otlpService : new OtlpGrpcServices(otlp).definitions()) {
             services.add(auth.intercept(otlpService));
         }
+        health = new GrpcHealth(() -> readiness().ready());
+        services.add(health.definition()); // no credentials: a probe has none (GrpcHealth)
         grpc = GrpcListener.start(config.grpc(), limits, grpcTls,
                 gate("grpc", connections, connections.fdReserve(), files), registry, services);
         if (config.otlp().httpPort() != 0) {
@@ -173,6 +177,7 @@ public final class IntakeServer implements AutoCloseable {
             otlpHttp.start();
         }
         ready = true;
+        health.start();
         log.info("intake {} ready {} ms after JVM start: gRPC on {}:{} ({}), HTTP on {}:{} ({}), OTLP/HTTP {},"
                         + " WAL {} ({} durability), auth {}",
                 config.nodeId(), uptimeMillis(), config.grpc().host(), grpcPort(), security(grpcTls != null),
@@ -274,6 +279,9 @@ public final class IntakeServer implements AutoCloseable {
     @Override
     public void close() throws IOException {
         ready = false;
+        if (health != null) {
+            health.close(); // NOT_SERVING from now: probes stop sending traffic here before the port closes
+        }
         if (grpc != null) {
             grpc.shutdown(); // the calls in progress get their acks
         }
@@ -300,7 +308,7 @@ public final class IntakeServer implements AutoCloseable {
         }
     }
 
-    /** Builds the registry the way the server expects it (holdfast_ prefix, JVM meters). */
+    /** Builds the registry the way the server expects it (holdfast_ prefix for its own meters, JVM meters). */
     public static PrometheusMeterRegistry newRegistry() {
         return Metrics.newRegistry();
     }

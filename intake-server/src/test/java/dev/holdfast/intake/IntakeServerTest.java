@@ -227,6 +227,24 @@ class IntakeServerTest {
         HttpResponse<String> readyz = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + server.httpPort() + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(503, readyz.statusCode());
+        // the gRPC health service agrees with /readyz within its one-second poll
+        io.grpc.ManagedChannel probe = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort())
+                .usePlaintext().build();
+        try {
+            var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(probe);
+            io.grpc.health.v1.HealthCheckResponse.ServingStatus status = null;
+            for (int i = 0; i < 50; i++) {
+                status = health.withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+                        .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus();
+                if (status == io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING, status);
+        } finally {
+            probe.shutdownNow();
+        }
 
         // nothing acknowledged was lost, nothing shed was written
         List<String> inWal = new ArrayList<>(walContents().keySet());

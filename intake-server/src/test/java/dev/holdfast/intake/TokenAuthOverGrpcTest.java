@@ -68,6 +68,30 @@ class TokenAuthOverGrpcTest {
     }
 
     @Test
+    void theHealthServiceAnswersAProbeWithoutCredentialsAndNothingElseDoes() throws Exception {
+        start(IntakeConfig.Auth.Require.TOKEN, FILE);
+        io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder
+                .forAddress("127.0.0.1", intake.server().grpcPort()).usePlaintext().build();
+        try {
+            var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS);
+            for (String service : List.of("", dev.holdfast.protocol.v1.IntakeServiceGrpc.SERVICE_NAME)) {
+                assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING, health.check(
+                        io.grpc.health.v1.HealthCheckRequest.newBuilder().setService(service).build()).getStatus(),
+                        "service '" + service + "'");
+            }
+            assertEquals(Status.Code.NOT_FOUND, code(() -> health.check(
+                    io.grpc.health.v1.HealthCheckRequest.newBuilder().setService("no.such.Service").build())));
+            // the same channel, no token: the intake's own service still refuses
+            assertEquals(Status.Code.UNAUTHENTICATED, code(() -> new TestClient(channel).blocking()
+                    .send(batch("agent-7", 1))));
+        } finally {
+            channel.shutdownNow();
+        }
+        assertTrue(intake.walContents().isEmpty());
+    }
+
+    @Test
     void aValidTokenSendsAsItsOwnAgentAndTheBatchesArePersisted() throws Exception {
         start(IntakeConfig.Auth.Require.TOKEN, FILE);
         TestClient c = as("t-agent-7");
