@@ -451,37 +451,16 @@ class WalTest {
         assertEquals(List.of(1, 3), holdFirst.groups);
     }
 
-    @Test
-    void eachCommitReportsHowLongItsBatchesWaitedForTheSyncInFlightAndItsAppendAndSync() throws Exception {
-        HeldFirstCommit gate = new HeldFirstCommit(); // at fsync it holds the sync thread: the writer goes on
-        try (Wal wal = Wal.open(config(true), gate)) {
-            wal.append(header("s", 1, BatchPriority.NORMAL), payload("s", 1, 100));
-            assertTrue(gate.awaitHeld());
-            CompletableFuture<AppendResult> queued = wal.append(header("s", 2, BatchPriority.NORMAL),
-                    payload("s", 2, 100));
-            long heldFrom = System.nanoTime();
-            Thread.sleep(300); // batch 2 is appended at once and waits for the sync held meanwhile
-            gate.release();
-            queued.get(10, TimeUnit.SECONDS);
-            long heldNanos = System.nanoTime() - heldFrom;
-            CommitListener.Stages second = gate.stages.get(1);
-            // from batch 2's append, just after its submit, to the release: the 300 ms sleep less a little
-            assertTrue(second.syncWaitNanos() >= TimeUnit.MILLISECONDS.toNanos(250)
-                    && second.syncWaitNanos() <= heldNanos + TimeUnit.SECONDS.toNanos(1),
-                    "batch 2 waited " + second.syncWaitNanos() + " ns for its sync");
-            assertTrue(second.waitNanos() < TimeUnit.MILLISECONDS.toNanos(300), "batch 2 waited "
-                    + second.waitNanos() + " ns for the writer, which a sync in flight must not hold up");
-            assertTrue(gate.stages.get(0).syncWaitNanos() < second.syncWaitNanos());
-            for (CommitListener.Stages st : gate.stages) {
-                assertTrue(st.appendNanos() > 0 && st.syncNanos() > 0, st.toString());
-            }
+    /** The stages of two commits: batch 2 submitted while the first commit is held for 300 ms. */
+    private record HeldStages(List<CommitListener.Stages> stages, long heldNanos) {
+        CommitListener.Stages second() {
+            return stages.get(1);
         }
     }
 
-    @Test
-    void aGroupReportsHowLongItsBatchesWaitedForTheWriter() throws Exception {
-        HeldFirstCommit gate = new HeldFirstCommit(); // at written durability it holds the writer itself
-        try (Wal wal = Wal.open(config(false), gate)) {
+    private HeldStages stagesBehindAHeldCommit(boolean fsync) throws Exception {
+        HeldFirstCommit gate = new HeldFirstCommit(); // at fsync it holds the sync thread, at written the writer
+        try (Wal wal = Wal.open(config(fsync), gate)) {
             wal.append(header("s", 1, BatchPriority.NORMAL), payload("s", 1, 100));
             assertTrue(gate.awaitHeld());
             CompletableFuture<AppendResult> queued = wal.append(header("s", 2, BatchPriority.NORMAL),
@@ -490,12 +469,33 @@ class WalTest {
             Thread.sleep(300);
             gate.release();
             queued.get(10, TimeUnit.SECONDS);
-            long heldNanos = System.nanoTime() - heldFrom;
-            CommitListener.Stages second = gate.stages.get(1);
-            assertTrue(second.waitNanos() >= TimeUnit.MILLISECONDS.toNanos(300) && second.waitNanos() <= heldNanos
-                    + TimeUnit.SECONDS.toNanos(1), "batch 2 waited " + second.waitNanos() + " ns for the writer");
-            assertTrue(gate.stages.get(0).waitNanos() < second.waitNanos());
+            return new HeldStages(List.copyOf(gate.stages), System.nanoTime() - heldFrom);
         }
+    }
+
+    @Test
+    void eachCommitReportsHowLongItsBatchesWaitedForTheSyncInFlightAndItsAppendAndSync() throws Exception {
+        HeldStages held = stagesBehindAHeldCommit(true); // batch 2 is appended at once and waits for the held sync
+        CommitListener.Stages second = held.second();
+        // from batch 2's append, just after its submit, to the release: the 300 ms sleep less a little
+        assertTrue(second.syncWaitNanos() >= TimeUnit.MILLISECONDS.toNanos(250)
+                && second.syncWaitNanos() <= held.heldNanos() + TimeUnit.SECONDS.toNanos(1),
+                "batch 2 waited " + second.syncWaitNanos() + " ns for its sync");
+        assertTrue(second.waitNanos() < TimeUnit.MILLISECONDS.toNanos(300), "batch 2 waited "
+                + second.waitNanos() + " ns for the writer, which a sync in flight must not hold up");
+        assertTrue(held.stages().get(0).syncWaitNanos() < second.syncWaitNanos());
+        for (CommitListener.Stages st : held.stages()) {
+            assertTrue(st.appendNanos() > 0 && st.syncNanos() > 0, st.toString());
+        }
+    }
+
+    @Test
+    void aGroupReportsHowLongItsBatchesWaitedForTheWriter() throws Exception {
+        HeldStages held = stagesBehindAHeldCommit(false); // the writer itself is held: batch 2 waits in its queue
+        CommitListener.Stages second = held.second();
+        assertTrue(second.waitNanos() >= TimeUnit.MILLISECONDS.toNanos(300) && second.waitNanos() <= held.heldNanos()
+                + TimeUnit.SECONDS.toNanos(1), "batch 2 waited " + second.waitNanos() + " ns for the writer");
+        assertTrue(held.stages().get(0).waitNanos() < second.waitNanos());
     }
 
     @Test
