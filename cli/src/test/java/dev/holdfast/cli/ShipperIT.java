@@ -72,6 +72,14 @@ class ShipperIT {
                     5.0 * ITERATIONS_PER_PHASE, Duration.ofSeconds(10));
             assertEquals(5.0 * ITERATIONS_PER_PHASE, metric(metricsPort, "holdfast_shipper_acknowledged_events_total"),
                     "nothing can be acknowledged while the intake is down");
+            // an unreachable intake leaves the shipper live and ready (it spools), and /readyz says what waits
+            assertEquals(200, get(metricsPort, "/healthz").statusCode());
+            HttpResponse<String> ready = get(metricsPort, "/readyz");
+            assertEquals(200, ready.statusCode(), ready.body());
+            JsonNode readyBody = new ObjectMapper().readTree(ready.body());
+            assertEquals("ready", readyBody.get("status").asText(), ready.body());
+            assertEquals("ebpf", readyBody.at("/details/source").asText(), ready.body());
+            assertTrue(readyBody.at("/details/spoolPendingEvents").asLong() >= 5L * ITERATIONS_PER_PHASE, ready.body());
             Thread.sleep(Math.max(0, TimeUnit.SECONDS.toMillis(20) - (System.nanoTime() - killedAt) / 1_000_000));
             intake = HoldfastProcess.start(intakeLog, intakeArgs);
             HoldfastProcess.awaitReady(httpPort, Duration.ofSeconds(60), intake);
@@ -163,6 +171,11 @@ class ShipperIT {
             Thread.sleep(50);
         }
         throw new AssertionError("shipper not ready within 60 s; log: " + Files.readString(log));
+    }
+
+    private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private String scrape(int port) throws InterruptedException {

@@ -139,9 +139,40 @@ public final class Shipper implements AutoCloseable {
         sessionThread.start();
     }
 
-    /** Serves GET /metrics; returns the bound port. */
+    /** Serves GET /metrics, /healthz and /readyz; returns the bound port. */
     public int serveMetrics(String host, int port) throws java.io.IOException {
-        return metrics.serve(host, port);
+        return metrics.serve(host, port, this::health);
+    }
+
+    /**
+     * Live unless a thread that must run has stopped (the kernel's events no longer read, or nothing sent): a
+     * restart is the cure. Ready once started and live. An unreachable intake is neither: the shipper is doing its job
+     * then, spooling; the details say where it sends and how much waits.
+     */
+    ShipperMetrics.Health health() {
+        java.util.List<String> reasons = new java.util.ArrayList<>();
+        boolean started = drainThread.getState() != Thread.State.NEW;
+        if (!started) {
+            reasons.add("starting");
+        } else {
+            if (!drainThread.isAlive() && draining) {
+                reasons.add("the drain thread stopped: the source's events are no longer read");
+            }
+            if (!sessionThread.isAlive() && draining) {
+                reasons.add("the session thread stopped: nothing is sent to the intake");
+            }
+            if (!draining) {
+                reasons.add("stopping");
+            }
+        }
+        boolean live = !started || !draining || (drainThread.isAlive() && sessionThread.isAlive());
+        Spool.Stats s = spool.stats();
+        java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
+        details.put("source", source.name());
+        details.put("intake", session.endpointDescription());
+        details.put("spoolPendingEvents", s.pendingEvents());
+        details.put("droppedEvents", dropsTotal());
+        return new ShipperMetrics.Health(live, reasons.isEmpty(), reasons, details);
     }
 
     private void drainLoop() {

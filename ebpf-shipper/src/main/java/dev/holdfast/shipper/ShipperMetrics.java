@@ -98,19 +98,53 @@ final class ShipperMetrics implements SessionListener, AutoCloseable {
         return acknowledgedEvents.get();
     }
 
-    /** Serves {@code GET /metrics} on host:port (port 0 = ephemeral); returns the bound port. */
-    int serve(String host, int port) throws IOException {
+    /** What {@code /healthz} and {@code /readyz} answer from (see {@code Shipper.health()}). */
+    record Health(boolean live, boolean ready, java.util.List<String> reasons, Map<String, Object> details) {
+    }
+
+    /**
+     * Serves {@code GET /metrics}, {@code /healthz} (200 "ok" while live, else 503) and {@code /readyz} (200 or 503,
+     * a JSON body with the status, the reasons when not ready, and details) on host:port (port 0 = ephemeral);
+     * returns the bound port.
+     */
+    int serve(String host, int port, java.util.function.Supplier<Health> health) throws IOException {
         http = HttpServer.create(new InetSocketAddress(host, port), 16);
-        http.createContext("/metrics", exchange -> {
-            byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
+        http.createContext("/metrics", exchange -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
+                scrape()));
+        http.createContext("/healthz", exchange -> {
+            Health h = health.get();
+            respond(exchange, h.live() ? 200 : 503, "text/plain; charset=utf-8",
+                    h.live() ? "ok\n" : String.join("; ", h.reasons()) + "\n");
+        });
+        http.createContext("/readyz", exchange -> {
+            Health h = health.get();
+            Map<String, Object> body = new java.util.LinkedHashMap<>();
+            body.put("status", h.ready() ? "ready" : "not ready");
+            if (!h.reasons().isEmpty()) {
+                body.put("reasons", h.reasons());
             }
+            body.put("details", h.details());
+            respond(exchange, h.ready() ? 200 : 503, "application/json",
+                    new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(body));
         });
         http.start();
         return http.getAddress().getPort();
+    }
+
+    private static void respond(com.sun.net.httpserver.HttpExchange exchange, int status, String type, String text)
+            throws IOException {
+        byte[] body = text.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", type);
+        if (!"GET".equals(exchange.getRequestMethod())) {
+            exchange.getResponseHeaders().set("Allow", "GET");
+            exchange.sendResponseHeaders(405, -1);
+            exchange.close();
+            return;
+        }
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
     }
 
     @Override
