@@ -154,12 +154,17 @@ public record ShipperConfig(
      * @throws InvalidConfigException listing every problem (or the one reason the file cannot be read)
      */
     public static ShipperConfig load(Path file) {
-        return ShipperConfigReader.read(file, Overrides.NONE);
+        return load(file, Overrides.NONE);
     }
 
     /** Reads a YAML file and lays command-line values over it before validating the whole. */
     public static ShipperConfig load(Path file, Overrides overrides) {
-        return ShipperConfigReader.read(file, overrides);
+        return load(file, overrides, System::getenv);
+    }
+
+    /** As {@link #load(Path, Overrides)}, with {@code ${NAME}} references resolved from {@code getenv}. */
+    public static ShipperConfig load(Path file, Overrides overrides, java.util.function.Function<String, String> getenv) {
+        return ShipperConfigReader.read(file, overrides, getenv);
     }
 
     /** The defaults with command-line values laid over them (no file). */

@@ -30,11 +30,11 @@ final class ShipperConfigReader {
 
     private ShipperConfigReader() {}
 
-    static ShipperConfig read(Path file, Overrides o) {
+    static ShipperConfig read(Path file, Overrides o, java.util.function.Function<String, String> getenv) {
         JsonNode root;
         List<String> problems = new ArrayList<>();
         try {
-            root = YamlFile.read(file, problems);
+            root = YamlFile.read(file, getenv, problems);
         } catch (YamlFile.UnreadableException e) {
             throw new InvalidConfigException(List.of(e.getMessage()));
         }

@@ -437,7 +437,8 @@ public record IntakeConfig(
                 Tls.OFF, Auth.NONE, Otlp.DEFAULTS);
     }
 
-    static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {
+    /** As {@link #load(Path, Overrides)}, with {@code ${NAME}} references (and the defaults) from {@code getenv}. */
+    public static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {
         YamlConfigReader.Result read = YamlConfigReader.read(yamlFile, defaultDraft(getenv), getenv);
         return read.draft().build(overrides, read.problems());
     }
