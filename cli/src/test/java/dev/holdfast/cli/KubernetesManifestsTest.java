@@ -79,97 +79,100 @@ class KubernetesManifestsTest {
         assertEquals(port, containerPorts(container).get(get.get("port").asText()), probe + " port");
     }
 
+    /** A file's documents, its workload (StatefulSet or DaemonSet), that workload's pod spec and first container. */
+    private record Workload(Map<String, JsonNode> docs, JsonNode set, JsonNode pod, JsonNode container) {
+        static Workload of(String file, String kindAndName) throws Exception {
+            Map<String, JsonNode> docs = byKindAndName(DIR.resolve(file));
+            JsonNode set = docs.get(kindAndName);
+            assertNotNull(set, file + " has no " + kindAndName + ": " + docs.keySet());
+            JsonNode pod = set.at("/spec/template/spec");
+            return new Workload(docs, set, pod, pod.at("/containers/0"));
+        }
+    }
+
     @Test
     void theIntakeStatefulSetServesTheConfigItCarries() throws Exception {
-        Map<String, JsonNode> docs = byKindAndName(DIR.resolve("intake.yaml"));
-        JsonNode set = docs.get("StatefulSet/holdfast-intake");
-        assertNotNull(set, docs.keySet().toString());
-        JsonNode pod = set.at("/spec/template/spec");
-        JsonNode container = pod.at("/containers/0");
+        Workload w = Workload.of("intake.yaml", "StatefulSet/holdfast-intake");
         List<String> args = new ArrayList<>();
-        container.get("args").forEach(a -> args.add(a.asText()));
+        w.container().get("args").forEach(a -> args.add(a.asText()));
         assertEquals("intake", args.get(0));
 
         // the embedded config is valid with what the pod's environment gives it
-        IntakeConfig config = IntakeConfig.load(config(docs.get("ConfigMap/holdfast-intake-config"), "intake.yaml"),
+        IntakeConfig config = IntakeConfig.load(config(w.docs().get("ConfigMap/holdfast-intake-config"), "intake.yaml"),
                 dev.holdfast.intake.config.Overrides.NONE, Map.of("POD_NAME", "holdfast-intake-0")::get);
         assertEquals("holdfast-intake-0", config.nodeId());
         assertTrue(config.tls().enabled(), "listening beyond loopback takes TLS");
         assertEquals(IntakeConfig.Auth.Require.CERTIFICATE, config.auth().require());
 
-        Map<String, Integer> ports = containerPorts(container);
+        Map<String, Integer> ports = containerPorts(w.container());
         assertEquals(config.grpc().port(), ports.get("grpc"));
         assertEquals(config.http().port(), ports.get("http"));
         assertEquals(config.otlp().httpPort(), ports.get("otlp-http"));
-        assertProbe(container, "livenessProbe", "/healthz", config.http().port());
-        assertProbe(container, "readinessProbe", "/readyz", config.http().port());
-        assertProbe(container, "startupProbe", "/healthz", config.http().port());
-        assertEquals("HTTPS", container.at("/readinessProbe/httpGet/scheme").asText(), "tls.http is on");
+        assertProbe(w.container(), "livenessProbe", "/healthz", config.http().port());
+        assertProbe(w.container(), "readinessProbe", "/readyz", config.http().port());
+        assertProbe(w.container(), "startupProbe", "/healthz", config.http().port());
+        assertEquals("HTTPS", w.container().at("/readinessProbe/httpGet/scheme").asText(), "tls.http is on");
 
         // the WAL is on the claim, where --data puts it
         String data = args.get(args.indexOf("--data") + 1);
-        assertTrue(container.get("volumeMounts").findValuesAsText("mountPath").contains(data));
-        assertEquals("wal", set.at("/spec/volumeClaimTemplates/0/metadata/name").asText());
-        assertTrue(container.get("volumeMounts").toString().contains("\"name\":\"wal\""));
-        assertEquals("holdfast:" + version(), container.get("image").asText());
+        assertTrue(w.container().get("volumeMounts").findValuesAsText("mountPath").contains(data));
+        assertEquals("wal", w.set().at("/spec/volumeClaimTemplates/0/metadata/name").asText());
+        assertTrue(w.container().get("volumeMounts").toString().contains("\"name\":\"wal\""));
+        assertEquals("holdfast:" + version(), w.container().get("image").asText());
 
         // Services, the headless one named by the set, and the budget select these pods
-        JsonNode labels = set.at("/spec/template/metadata/labels");
-        assertEquals(set.at("/spec/selector/matchLabels"), labels);
-        assertEquals(labels, docs.get("Service/holdfast-intake").at("/spec/selector"));
-        assertEquals(labels, docs.get("Service/" + set.at("/spec/serviceName").asText()).at("/spec/selector"));
-        assertEquals(labels, docs.get("PodDisruptionBudget/holdfast-intake").at("/spec/selector/matchLabels"));
+        JsonNode labels = w.set().at("/spec/template/metadata/labels");
+        assertEquals(w.set().at("/spec/selector/matchLabels"), labels);
+        assertEquals(labels, w.docs().get("Service/holdfast-intake").at("/spec/selector"));
+        assertEquals(labels, w.docs().get("Service/" + w.set().at("/spec/serviceName").asText()).at("/spec/selector"));
+        assertEquals(labels, w.docs().get("PodDisruptionBudget/holdfast-intake").at("/spec/selector/matchLabels"));
         for (String service : List.of("Service/holdfast-intake", "Service/holdfast-intake-pods")) {
-            for (JsonNode p : docs.get(service).at("/spec/ports")) {
+            for (JsonNode p : w.docs().get(service).at("/spec/ports")) {
                 assertTrue(ports.containsKey(p.get("targetPort").asText()), service + " targets " + p);
             }
         }
-        assertEquals("[\"ALL\"]", container.at("/securityContext/capabilities/drop").toString());
-        assertTrue(pod.at("/securityContext/runAsNonRoot").asBoolean());
+        assertEquals("[\"ALL\"]", w.container().at("/securityContext/capabilities/drop").toString());
+        assertTrue(w.pod().at("/securityContext/runAsNonRoot").asBoolean());
     }
 
     @Test
     void theShipperDaemonSetHasItsUnitsCapabilitiesAndServesTheConfigItCarries() throws Exception {
-        Map<String, JsonNode> docs = byKindAndName(DIR.resolve("shipper.yaml"));
-        JsonNode set = docs.get("DaemonSet/holdfast-shipper");
-        assertNotNull(set, docs.keySet().toString());
-        JsonNode pod = set.at("/spec/template/spec");
-        JsonNode container = pod.at("/containers/0");
+        Workload w = Workload.of("shipper.yaml", "DaemonSet/holdfast-shipper");
 
-        ShipperConfig config = ShipperConfig.load(config(docs.get("ConfigMap/holdfast-shipper-config"), "shipper.yaml"),
+        ShipperConfig config = ShipperConfig.load(config(w.docs().get("ConfigMap/holdfast-shipper-config"), "shipper.yaml"),
                 dev.holdfast.shipper.config.Overrides.NONE, Map.of("NODE_NAME", "node-a")::get);
         assertEquals("node-a", config.agentId());
-        assertEquals(config.metrics().port(), containerPorts(container).get("metrics"));
-        assertProbe(container, "livenessProbe", "/healthz", config.metrics().port());
-        assertProbe(container, "readinessProbe", "/readyz", config.metrics().port());
+        assertEquals(config.metrics().port(), containerPorts(w.container()).get("metrics"));
+        assertProbe(w.container(), "livenessProbe", "/healthz", config.metrics().port());
+        assertProbe(w.container(), "readinessProbe", "/readyz", config.metrics().port());
 
         // the capabilities the systemd unit grants (ShipperCapabilitiesIT proves them enough and each needed)
         List<String> unit = SystemdUnitsTest.capabilities(
                 Files.readString(Path.of("..", "packaging", "systemd", "holdfast-shipper.service")), "AmbientCapabilities");
         List<String> added = new ArrayList<>();
-        container.at("/securityContext/capabilities/add").forEach(c -> added.add("CAP_" + c.asText()));
+        w.container().at("/securityContext/capabilities/add").forEach(c -> added.add("CAP_" + c.asText()));
         assertEquals(unit, added);
-        assertEquals("[\"ALL\"]", container.at("/securityContext/capabilities/drop").toString());
-        assertTrue(pod.get("hostPID").asBoolean());
+        assertEquals("[\"ALL\"]", w.container().at("/securityContext/capabilities/drop").toString());
+        assertTrue(w.pod().get("hostPID").asBoolean());
 
         // the spool on the node's disk, the kernel's BTF read-only
         Map<String, String> hostPaths = new HashMap<>();
-        for (JsonNode v : pod.get("volumes")) {
+        for (JsonNode v : w.pod().get("volumes")) {
             if (v.has("hostPath")) {
                 hostPaths.put(v.get("name").asText(), v.at("/hostPath/path").asText());
             }
         }
         assertEquals("/sys/kernel/btf", hostPaths.get("btf"));
         boolean spoolOnHost = false;
-        for (JsonNode m : container.get("volumeMounts")) {
+        for (JsonNode m : w.container().get("volumeMounts")) {
             if (hostPaths.containsKey(m.get("name").asText())
                     && config.spool().dir().startsWith(Path.of(m.get("mountPath").asText()))) {
                 spoolOnHost = true;
             }
         }
         assertTrue(spoolOnHost, "the spool " + config.spool().dir() + " is not on a hostPath volume");
-        assertTrue(container.at("/resources/limits/memory").isTextual(), "a memory limit");
-        assertEquals("holdfast:" + version(), container.get("image").asText());
-        assertEquals(set.at("/spec/selector/matchLabels"), set.at("/spec/template/metadata/labels"));
+        assertTrue(w.container().at("/resources/limits/memory").isTextual(), "a memory limit");
+        assertEquals("holdfast:" + version(), w.container().get("image").asText());
+        assertEquals(w.set().at("/spec/selector/matchLabels"), w.set().at("/spec/template/metadata/labels"));
     }
 }
