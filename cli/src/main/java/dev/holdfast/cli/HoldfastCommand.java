@@ -1,6 +1,7 @@
 package dev.holdfast.cli;
 
 import dev.holdfast.cli.bench.BenchCommand;
+import dev.holdfast.config.LogSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,6 +53,16 @@ public final class HoldfastCommand implements Runnable {
             description = "On an error, also print the Java stack trace (always printed for internal errors)")
     boolean debug;
 
+    // Inherited too; read from the parse result by Logging.Flags, like --debug.
+    @Option(names = Logging.FORMAT_FLAG, scope = ScopeType.INHERIT, paramLabel = "text|json",
+            converter = Logging.FormatConverter.class,
+            description = "Log lines on stderr as text (default) or one JSON object per line (config log.format)")
+    LogSettings.Format logFormat;
+    @Option(names = Logging.LEVEL_FLAG, scope = ScopeType.INHERIT, paramLabel = "error|warn|info|debug|trace",
+            converter = Logging.LevelConverter.class,
+            description = "Least severe level logged (default info; config log.level)")
+    LogSettings.Level logLevel;
+
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
@@ -74,7 +85,7 @@ public final class HoldfastCommand implements Runnable {
         for (Subcommand c : wanted.isEmpty() || named.equals("help") ? SUBCOMMANDS : wanted) {
             cli.addSubcommand(c.name(), c.create().get());
         }
-        cli.setExecutionStrategy(ErrorReporter::execute).setExecutionExceptionHandler(new ErrorReporter());
+        cli.setExecutionStrategy(HoldfastCommand::execute).setExecutionExceptionHandler(new ErrorReporter());
         describeEverywhere(cli, new HoldfastVersion());
         return cli;
     }
@@ -84,6 +95,18 @@ public final class HoldfastCommand implements Runnable {
         command.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.help());
         command.getCommandSpec().versionProvider(version);
         command.getSubcommands().values().forEach(c -> describeEverywhere(c, version));
+    }
+
+    /**
+     * Logging as the flags say, then the command ({@link ErrorReporter#execute}). A command that reads a config file
+     * applies its {@code log} section itself, under the same flags.
+     */
+    private static int execute(CommandLine.ParseResult parsed) {
+        Logging.Flags flags = Logging.Flags.of(parsed);
+        if (flags.format() != null || flags.level() != null) {
+            Logging.apply(flags.over(LogSettings.DEFAULTS));
+        }
+        return ErrorReporter.execute(parsed);
     }
 
     public static void main(String[] args) {

@@ -14,6 +14,10 @@ import java.util.concurrent.CountDownLatch;
         description = "Run an intake node: gRPC intake, write-ahead log, /metrics /healthz /readyz. Refuses to start, "
                 + "with exit code 4 and one line naming it, on a data directory it cannot write.")
 public final class IntakeCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(IntakeCommand.class);
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
     @Option(names = "--config", description = "YAML configuration file (see holdfast-example.yaml)")
     Path config;
     @Option(names = "--data", description = "Data directory (WAL under DIR/wal). Default: $HOLDFAST_HOME/data or ./data")
@@ -64,6 +68,9 @@ public final class IntakeCommand implements Callable<Integer> {
         // failures (an invalid configuration, a data directory it cannot use, a port in use, an unusable certificate
         // or token file) are reported by ErrorReporter: one line each and their exit code
         IntakeConfig cfg = config == null ? IntakeConfig.defaults(overrides) : IntakeConfig.load(config, overrides);
+        if (config != null) {
+            Logging.apply(Logging.Flags.of(spec).over(cfg.log())); // the file's log section, under the flags
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         IntakeServer server = new IntakeServer(cfg, IntakeServer.newRegistry());
         try {
@@ -76,7 +83,7 @@ public final class IntakeCommand implements Callable<Integer> {
             try {
                 server.close();
             } catch (Exception e) {
-                System.err.println("error while closing: " + e);
+                LOG.error("error while closing", e);
             } finally {
                 stopped.countDown();
             }

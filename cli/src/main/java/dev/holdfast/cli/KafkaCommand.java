@@ -23,6 +23,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
                 + "or with --cluster N a cluster of N such brokers, each its own process. Prints "
                 + "`kafka ready bootstrap=HOST:PORT[,HOST:PORT...]` once it accepts connections; stops on SIGTERM/SIGINT.")
 public final class KafkaCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaCommand.class);
+
     @Option(names = "--data", description = "Kafka log directory, formatted on first use; with --cluster the "
             + "cluster's directory (broker-1, broker-2, ... and cluster.properties). "
             + "Default: $HOLDFAST_HOME/data/kafka or ./data/kafka")
@@ -104,8 +106,7 @@ public final class KafkaCommand implements Callable<Integer> {
         while (!closed.await(1, TimeUnit.SECONDS)) {
             for (int id : brokers.ids()) {
                 if (!brokers.alive(id) && !stopping.get() && reported.add(id)) {
-                    System.err.println("holdfast kafka: broker " + id + " (pid " + brokers.pid(id) + ") exited; its log: "
-                            + brokers.log(id));
+                    LOG.warn("broker {} (pid {}) exited; its log: {}", id, brokers.pid(id), brokers.log(id));
                 }
             }
         }

@@ -33,6 +33,8 @@ import java.util.concurrent.TimeUnit;
                 + "watching a demo directory where a child shell creates, writes, renames and deletes files. "
                 + "Prints live counts; Ctrl-C stops everything cleanly.")
 public final class NodeCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NodeCommand.class);
+
     /** One file written, appended to, renamed and an old one deleted twice a second: visible, never growing. */
     private static final String DEMO_ACTIVITY = """
             i=0
@@ -93,7 +95,7 @@ public final class NodeCommand implements Callable<Integer> {
             shipperConfig = ShipperConfig.fromOverrides(new Overrides(
                     List.of(new Endpoints.Target("127.0.0.1", server.grpcPort())), List.of(watched.toString()), List.of(),
                     dataDir.resolve("spool"), kind, metricsPort, null));
-            shipper = Shipper.open(shipperConfig, System.err); // its spool directory is checked like the WAL's
+            shipper = Shipper.open(shipperConfig); // its spool directory is checked like the WAL's
         } catch (Exception e) {
             server.close(); // whatever had started is released before the error is reported
             throw e;
@@ -121,7 +123,7 @@ public final class NodeCommand implements Callable<Integer> {
                 server.close();
                 System.out.println(counts(shipper, registry) + " (stopped)");
             } catch (Exception e) {
-                System.err.println("error while closing: " + e);
+                LOG.error("error while closing", e);
             } finally {
                 stopped.countDown();
             }

@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
         description = "Run the node agent: file events filtered in the kernel (eBPF) -> disk spool -> intake over gRPC. "
                 + "Exit code 3: eBPF unavailable (the line says why; try --source fallback).")
 public final class ShipperCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
     @Option(names = "--intake", split = ",", paramLabel = "HOST:PORT",
             description = "Intake endpoints, comma-separated or repeated (DNS names are re-resolved; the last known "
                     + "good addresses are kept when resolution fails). Replaces intake.endpoints of --config.")
@@ -52,7 +54,10 @@ public final class ShipperCommand implements Callable<Integer> {
         // failures (an invalid configuration, eBPF unavailable, a spool directory it cannot use) are reported by
         // ErrorReporter: one line each and their exit code
         ShipperConfig cfg = config();
-        Shipper shipper = Shipper.open(cfg, System.err); // the spool directory is checked like the intake's WAL
+        if (config != null) {
+            Logging.apply(Logging.Flags.of(spec).over(cfg.log())); // the file's log section, under the flags
+        }
+        Shipper shipper = Shipper.open(cfg); // the spool directory is checked like the intake's WAL
         shipper.start();
         String metrics = "none";
         if (cfg.metrics().port() >= 0) {

@@ -1,5 +1,7 @@
 package dev.holdfast.shipper;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.shipper.config.PriorityRules;
@@ -17,7 +19,6 @@ import dev.holdfast.shipper.source.EventSource;
 import dev.holdfast.shipper.spool.Spool;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -33,6 +34,8 @@ import java.util.concurrent.TimeUnit;
  * draining, spools the open batches, stops the session and closes every part.
  */
 public final class Shipper implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Shipper.class);
+
 
     /** Batching limits; the intake refuses batches over its limits.maxBatchBytes (4 MiB by default). */
     public record Batching(int maxEvents, int maxBytes, long maxDelayNanos) {
@@ -50,22 +53,20 @@ public final class Shipper implements AutoCloseable {
     private final SpoolBatches batches;
     private final IntakeSession session;
     private final Batcher batcher;
-    private final PrintStream log;
     private final Thread drainThread;
     private final Thread sessionThread;
     private volatile boolean draining = true;
 
     Shipper(String agentId, EventSource source, Spool spool, Endpoints endpoints, IntakeSession.Options sessionOptions,
-            Backoff backoff, Batching batching, PriorityRules priorities, PrintStream log) {
+            Backoff backoff, Batching batching, PriorityRules priorities) {
         this.source = source;
         this.spool = spool;
         this.endpoints = endpoints;
         this.priorities = priorities;
-        this.log = log;
         this.metrics = new ShipperMetrics();
-        this.batches = new SpoolBatches(agentId, spool, log);
+        this.batches = new SpoolBatches(agentId, spool);
         this.session = new IntakeSession(agentId, endpoints, batches, metrics, backoff, sessionOptions,
-                System::nanoTime, log);
+                System::nanoTime);
         this.batcher = new Batcher(batching.maxEvents(), batching.maxBytes(), batching.maxDelayNanos(), this::spool);
         metrics.bind(source, spool, endpoints, batches);
         spool.onWritten(session::wakeup);
@@ -79,12 +80,12 @@ public final class Shipper implements AutoCloseable {
      *
      * @throws EbpfUnavailableException when the source is ebpf and eBPF cannot load here (the message is one line)
      */
-    public static Shipper open(ShipperConfig config, PrintStream log) throws IOException, EbpfUnavailableException {
-        EventSource source = openSource(config, log);
+    public static Shipper open(ShipperConfig config) throws IOException, EbpfUnavailableException {
+        EventSource source = openSource(config);
         Spool spool;
         try {
             ShipperConfig.Spool s = config.spool();
-            spool = Spool.open(Spool.Config.of(s.dir(), s.maxBytes(), s.minFreeDisk()), log);
+            spool = Spool.open(Spool.Config.of(s.dir(), s.maxBytes(), s.minFreeDisk()));
         } catch (IOException | RuntimeException e) {
             source.close();
             throw e;
@@ -101,7 +102,7 @@ public final class Shipper implements AutoCloseable {
         Backoff backoff = new Backoff(in.backoffBase().toMillis(), in.backoffCap().toMillis(), new SplittableRandom());
         ShipperConfig.Batch b = config.batch();
         return new Shipper(config.agentId(), source, spool, endpoints, IntakeSession.Options.of(in.window()), backoff,
-                new Batching(b.maxEvents(), (int) b.maxBytes(), b.maxDelay().toNanos()), config.priority(), log);
+                new Batching(b.maxEvents(), (int) b.maxBytes(), b.maxDelay().toNanos()), config.priority());
     }
 
     /**
@@ -117,7 +118,7 @@ public final class Shipper implements AutoCloseable {
                 : channels.intercepted(BearerToken.fromFile(in.tokenFile(), java.time.Clock.systemUTC()));
     }
 
-    private static EventSource openSource(ShipperConfig config, PrintStream log)
+    private static EventSource openSource(ShipperConfig config)
             throws IOException, EbpfUnavailableException {
         return switch (config.source()) {
             case EBPF -> EbpfSource.open(config.toProbeConfig(), config.priority());
@@ -126,8 +127,8 @@ public final class Shipper implements AutoCloseable {
                 try {
                     yield EbpfSource.open(config.toProbeConfig(), config.priority());
                 } catch (EbpfUnavailableException e) {
-                    log.println("shipper: eBPF unavailable: " + e.getMessage()
-                            + "; using the inotify fallback (no pids, no CLOSE_WRITE, renames as UNLINK + CREATE)");
+                    LOG.warn("eBPF unavailable: {}; using the inotify fallback (no pids, no CLOSE_WRITE, renames as "
+                            + "UNLINK + CREATE)", e.getMessage());
                     yield FallbackSource.start(config.filters(), FALLBACK_QUEUE);
                 }
             }
@@ -188,7 +189,7 @@ public final class Shipper implements AutoCloseable {
                 batcher.closeDue(System.nanoTime());
             }
         } catch (RuntimeException e) {
-            log.println("shipper: drain stopped by unexpected error: " + e);
+            LOG.error("drain stopped by unexpected error", e);
             throw e;
         } finally {
             batcher.closeAll(); // everything drained reaches the spool before the spool closes

@@ -1,5 +1,7 @@
 package dev.holdfast.shipper;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import com.google.protobuf.CodedOutputStream;
 import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.shipper.intake.BatchSource;
@@ -8,7 +10,6 @@ import dev.holdfast.shipper.spool.Spool;
 import dev.holdfast.shipper.spool.SpooledBatch;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -19,16 +20,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #rejectedBatches()} from any thread.
  */
 final class SpoolBatches implements BatchSource {
+    private static final Logger LOG = LoggerFactory.getLogger(SpoolBatches.class);
+
 
     private final String agentId;
     private final Spool spool;
-    private final PrintStream log;
     private final AtomicLong rejected = new AtomicLong();
 
-    SpoolBatches(String agentId, Spool spool, PrintStream log) {
+    SpoolBatches(String agentId, Spool spool) {
         this.agentId = agentId;
         this.spool = spool;
-        this.log = log;
     }
 
     @Override
@@ -73,8 +74,8 @@ final class SpoolBatches implements BatchSource {
         // fill the spool forever. Counted and logged, never silent.
         spool.acknowledge(batch.seq());
         if (rejected.incrementAndGet() <= 5) {
-            log.printf("shipper: intake refused batch %s (%d events) as INVALID: %s%n",
-                    Long.toUnsignedString(batch.seq()), batch.events(), why);
+            LOG.warn("intake refused batch {} ({} events) as INVALID: {}", Long.toUnsignedString(batch.seq()),
+                    batch.events(), why);
         }
     }
 

@@ -1,9 +1,10 @@
 package dev.holdfast.cli.bench;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import dev.holdfast.shipper.intake.BatchSource;
 import dev.holdfast.shipper.intake.OutboundBatch;
 
-import java.io.PrintStream;
 import java.util.TreeSet;
 
 /**
@@ -11,12 +12,13 @@ import java.util.TreeSet;
  * budget. Acknowledgements go to the acked log. Used by the agent's session thread only.
  */
 final class GeneratedBatches implements BatchSource {
+    private static final Logger LOG = LoggerFactory.getLogger(GeneratedBatches.class);
+
 
     private final String agentId;
     private final BatchEncoder encoder;
     private final RunControl control;
     private final AckSink ackSink;
-    private final PrintStream log;
     /** Pacing for --rate: a new batch no earlier than nextBatchAtNanos; 0 = unpaced. */
     private final long batchIntervalNanos;
     private long nextBatchAtNanos;
@@ -28,13 +30,12 @@ final class GeneratedBatches implements BatchSource {
     private int eventCursor;
     private long invalidCount;
 
-    GeneratedBatches(String agentId, BatchEncoder encoder, RunControl control, AckSink ackSink, PrintStream log,
+    GeneratedBatches(String agentId, BatchEncoder encoder, RunControl control, AckSink ackSink,
                      long batchIntervalNanos) {
         this.agentId = agentId;
         this.encoder = encoder;
         this.control = control;
         this.ackSink = ackSink;
-        this.log = log;
         this.batchIntervalNanos = batchIntervalNanos;
     }
 
@@ -78,11 +79,11 @@ final class GeneratedBatches implements BatchSource {
     public void resumeAbove(long highest) {
         if (Long.compareUnsigned(highest, nextSeq) >= 0 && outstanding.isEmpty()) {
             if (highest == -1L) {
-                log.printf("agent %s: intake already holds seq 2^64-1, the highest there is: no seq is left above "
-                        + "it, use another agent id%n", agentId);
+                LOG.error("agent {}: intake already holds seq 2^64-1, the highest there is: no seq is left above "
+                        + "it, use another agent id", agentId);
                 return;
             }
-            log.printf("agent %s: intake already holds batches up to %s, continuing at %s%n", agentId,
+            LOG.info("agent {}: intake already holds batches up to {}, continuing at {}", agentId,
                     Long.toUnsignedString(highest), Long.toUnsignedString(highest + 1));
             nextSeq = highest + 1;
         }
@@ -99,7 +100,7 @@ final class GeneratedBatches implements BatchSource {
         outstanding.remove(batch.seq());
         invalidCount++;
         if (invalidCount <= 5) {
-            log.printf("agent %s: batch %s INVALID: %s%n", agentId, Long.toUnsignedString(batch.seq()), why);
+            LOG.warn("agent {}: batch {} INVALID: {}", agentId, Long.toUnsignedString(batch.seq()), why);
         }
     }
 

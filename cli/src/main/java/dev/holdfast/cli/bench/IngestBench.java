@@ -77,11 +77,11 @@ final class IngestBench implements AutoCloseable {
             Endpoints agentEndpoints = new Endpoints(config.targets(), TimeUnit.SECONDS.toNanos(config.dnsRefreshSeconds()),
                     InetAddress::getAllByName, channels.shared(), clock);
             endpoints.add(agentEndpoints);
-            GeneratedBatches batches = new GeneratedBatches(config.agentId(i), encoder, control, ackSink, log,
+            GeneratedBatches batches = new GeneratedBatches(config.agentId(i), encoder, control, ackSink,
                     config.batchIntervalNanos());
             IntakeSession session = new IntakeSession(config.agentId(i), agentEndpoints, batches, stats,
                     new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS, seeds.split()),
-                    IntakeSession.Options.of(config.window()), clock, log);
+                    IntakeSession.Options.of(config.window()), clock);
             sessions.add(session);
             Thread thread = new Thread(() -> {
                 try {

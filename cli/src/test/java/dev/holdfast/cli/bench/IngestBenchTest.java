@@ -1,5 +1,6 @@
 package dev.holdfast.cli.bench;
 
+import dev.holdfast.cli.CapturedLog;
 import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.protocol.v1.Welcome;
 import dev.holdfast.shipper.intake.Endpoints;
@@ -38,6 +39,18 @@ class IngestBenchTest {
     private Server server;
     private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
     private final PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
+    /** The sessions' messages (reconnects, resumed seqs): logged, not printed. */
+    private final CapturedLog captured = CapturedLog.capture();
+
+    @AfterEach
+    void stopCapturing() {
+        captured.close();
+    }
+
+    /** The bench's progress output and the log. */
+    private String logText() {
+        return logBytes + captured.text();
+    }
 
     @AfterEach
     void stopServer() throws InterruptedException {
@@ -57,7 +70,7 @@ class IngestBenchTest {
 
         BenchReport report = runBench(server.getPort(), ackedLog);
 
-        assertEquals(0, report.exitCode(), report.toText() + logBytes);
+        assertEquals(0, report.exitCode(), report.toText() + logText());
         assertTrue(intake.killed());
         assertAckedExactlyOnce(ackedLog);
         for (int a = 0; a < AGENTS; a++) {
@@ -110,11 +123,11 @@ class IngestBenchTest {
         BenchReport report = runBench(port, ackedLog);
         restarter.join();
 
-        assertEquals(0, report.exitCode(), report.toText() + logBytes);
+        assertEquals(0, report.exitCode(), report.toText() + logText());
         assertAckedExactlyOnce(ackedLog);
-        assertEquals(AGENTS, report.reconnects(), logBytes.toString());
+        assertEquals(AGENTS, report.reconnects(), logText());
         assertEquals(0, intake.resentAfterPersisted());
-        assertFalse(logBytes.toString().isEmpty(), "outage is logged");
+        assertTrue(captured.text().contains("reconnecting with backoff"), "the outage is logged: " + logText());
     }
 
     @Test
@@ -141,7 +154,7 @@ class IngestBenchTest {
             BenchReport report = runBench(List.of(firstPort, other.getPort()), ackedLog);
             killer.join();
 
-            assertEquals(0, report.exitCode(), report.toText() + logBytes);
+            assertEquals(0, report.exitCode(), report.toText() + logText());
             assertAckedExactlyOnce(ackedLog);
             for (int a = 0; a < AGENTS; a++) {
                 assertTrue(second.batchesReceived() > 0, "the second intake took over");
@@ -151,7 +164,7 @@ class IngestBenchTest {
                             agent + " " + seq);
                 }
             }
-            assertTrue(logBytes.toString().contains("127.0.0.1:" + firstPort), "the lost node is named");
+            assertTrue(logText().contains("127.0.0.1:" + firstPort), "the lost node is named");
         } finally {
             other.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
@@ -168,7 +181,7 @@ class IngestBenchTest {
         AckedLog sink = AckedLog.open(ackedLog);
         try (IngestBench bench = new IngestBench(config, sink, log, System::nanoTime)) {
             BenchReport report = bench.run();
-            System.out.print(report.toText() + logBytes); // lands in the surefire -output.txt
+            System.out.print(report.toText() + logText()); // lands in the surefire -output.txt
             return report;
         } finally {
             sink.close();

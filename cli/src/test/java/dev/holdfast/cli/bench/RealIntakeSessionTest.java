@@ -1,5 +1,6 @@
 package dev.holdfast.cli.bench;
 
+import dev.holdfast.cli.CapturedLog;
 import dev.holdfast.intake.IntakeServer;
 import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;
@@ -14,6 +15,7 @@ import dev.holdfast.wal.WalReader;
 import dev.holdfast.wal.WalRecord;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,6 +44,18 @@ class RealIntakeSessionTest {
     Path dir;
     private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
     private final PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
+    /** The sessions' messages (reconnects, resumed seqs): logged, not printed. */
+    private final CapturedLog captured = CapturedLog.capture();
+
+    @AfterEach
+    void stopCapturing() {
+        captured.close();
+    }
+
+    /** The bench's progress output and the log. */
+    private String logText() {
+        return logBytes + captured.text();
+    }
 
     @Test
     void anAgentContinuesAboveAnUnsignedSeqAnEarlierIncarnationLeft() throws Exception {
@@ -57,7 +71,7 @@ class RealIntakeSessionTest {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
             BenchReport report = runBench(List.of(intake.grpcPort()), 1, 20, 0, dir.resolve("acked.log"));
-            assertEquals(0, report.exitCode(), report.toText() + logBytes);
+            assertEquals(0, report.exitCode(), report.toText() + logText());
             assertEquals(0, report.duplicates());
             assertEquals(0, report.invalid());
         }
@@ -70,7 +84,7 @@ class RealIntakeSessionTest {
         assertEquals(21, wal.size());
         assertTrue(wal.contains("t-0 9223372036854775813"), wal.toString());
         assertTrue(wal.contains("t-0 9223372036854775833"), wal.toString());
-        assertTrue(logBytes.toString().contains("continuing at 9223372036854775814"), logBytes.toString());
+        assertTrue(logText().contains("continuing at 9223372036854775814"), logText());
     }
 
     @Test
@@ -94,7 +108,7 @@ class RealIntakeSessionTest {
             killer.start();
             BenchReport report = runBench(List.of(a.grpcPort(), b.grpcPort()), agents, batches, 100, acked);
             killer.join();
-            assertEquals(0, report.exitCode(), report.toText() + logBytes);
+            assertEquals(0, report.exitCode(), report.toText() + logText());
             assertEquals(0, report.invalid(), report.toText());
             assertTrue(report.reconnects() >= agents, report.toText());
 
@@ -129,7 +143,7 @@ class RealIntakeSessionTest {
         AckedLog sink = AckedLog.open(ackedLog);
         try (IngestBench bench = new IngestBench(config, sink, log, System::nanoTime)) {
             BenchReport report = bench.run();
-            System.out.print(report.toText() + logBytes); // lands in the surefire -output.txt
+            System.out.print(report.toText() + logText()); // lands in the surefire -output.txt
             return report;
         } finally {
             sink.close();

@@ -5,6 +5,7 @@ import dev.holdfast.shipper.intake.Endpoints;
 import dev.holdfast.config.LocalHost;
 import dev.holdfast.shipper.ebpf.Filters;
 import dev.holdfast.shipper.ebpf.ProbeConfig;
+import dev.holdfast.config.LogSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -27,7 +28,8 @@ public record ShipperConfig(
         SourceKind source,
         Watch watch,
         PriorityRules priority,
-        Metrics metrics) {
+        Metrics metrics,
+        LogSettings log) {
 
     /** The intake's default {@code limits.maxBatchBytes}: a larger batch would be refused as INVALID. */
     public static final long INTAKE_MAX_BATCH_BYTES = 4L << 20;
@@ -136,6 +138,7 @@ public record ShipperConfig(
         Objects.requireNonNull(watch, "watch");
         Objects.requireNonNull(priority, "priority");
         Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(log, "log");
         List<String> problems = ShipperConfigValidator.problems(agentId, intake, batch, spool, watch, priority, metrics);
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
@@ -145,7 +148,7 @@ public record ShipperConfig(
     /** Every default, sending to {@code endpoints} (which have no default). */
     public static ShipperConfig defaults(List<Endpoints.Target> endpoints) {
         return new ShipperConfig(LocalHost.name(), defaultIntake(endpoints), defaultBatch(), defaultSpool(),
-                SourceKind.EBPF, defaultWatch(), PriorityRules.defaults(), new Metrics(9464));
+                SourceKind.EBPF, defaultWatch(), PriorityRules.defaults(), new Metrics(9464), LogSettings.DEFAULTS);
     }
 
     /**
@@ -171,7 +174,7 @@ public record ShipperConfig(
     public static ShipperConfig fromOverrides(Overrides o) {
         return new ShipperConfig(o.agentId(LocalHost.name()), o.intake(defaultIntake(List.of())), defaultBatch(),
                 o.spool(defaultSpool()), o.source(SourceKind.EBPF), o.watch(defaultWatch()), PriorityRules.defaults(),
-                o.metrics(new Metrics(9464)));
+                o.metrics(new Metrics(9464)), LogSettings.DEFAULTS);
     }
 
     /** The probe settings: watch filters, ring buffer, reads and modify interval; the shipper's own writes excluded. */

@@ -14,6 +14,7 @@ import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.shipper.config.ShipperConfig.Metrics;
 import dev.holdfast.shipper.config.ShipperConfig.Spool;
 import dev.holdfast.shipper.config.ShipperConfig.Watch;
+import dev.holdfast.config.LogSettings;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,6 +53,7 @@ final class ShipperConfigReader {
         Watch watch = o.watch(watch(top.section("watch")));
         PriorityRules priority = priority(top.section("priority"));
         Metrics metrics = o.metrics(metrics(top.section("metrics")));
+        LogSettings log = LogSettings.read(top.section("log"), LogSettings.DEFAULTS);
         top.rejectUnknownKeys();
         if (!problems.isEmpty()) {
             // Range rules too, but not about a field already reported: they would judge its default instead.
@@ -63,7 +65,7 @@ final class ShipperConfigReader {
             }
             throw new InvalidConfigException(problems);
         }
-        return new ShipperConfig(agentId, intake, batch, spool, source, watch, priority, metrics);
+        return new ShipperConfig(agentId, intake, batch, spool, source, watch, priority, metrics, log);
     }
 
     /** "intake.endpoints" for "intake.endpoints[2]: ...": the field a problem is about, list items folded. */

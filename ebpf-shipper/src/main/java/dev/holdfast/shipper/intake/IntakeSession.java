@@ -1,5 +1,7 @@
 package dev.holdfast.shipper.intake;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.Hello;
@@ -12,7 +14,6 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 
-import java.io.PrintStream;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
@@ -33,6 +34,8 @@ import java.util.function.LongSupplier;
  * no locks, and every ClientCall method is called from this one thread, which the ClientCall contract requires.
  */
 public final class IntakeSession implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(IntakeSession.class);
+
 
     /** Floor for RETRY_LATER delays, so an intake answering retry_after_ms=0 cannot make us spin. */
     static final long MIN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
@@ -72,7 +75,6 @@ public final class IntakeSession implements Runnable {
     private final Backoff backoff;
     private final Options options;
     private final LongSupplier clock;
-    private final PrintStream log;
 
     private final LinkedBlockingQueue<StreamEvent> events = new LinkedBlockingQueue<>();
     /** Every batch handed out and not yet acknowledged, by seq (unsigned order: batch_seq is a uint64). */
@@ -94,7 +96,7 @@ public final class IntakeSession implements Runnable {
     private volatile int unacknowledgedAtEnd;
 
     public IntakeSession(String agentId, Endpoints endpoints, BatchSource source, SessionListener listener,
-                         Backoff backoff, Options options, LongSupplier clock, PrintStream log) {
+                         Backoff backoff, Options options, LongSupplier clock) {
         this.agentId = agentId;
         this.endpoints = endpoints;
         this.source = source;
@@ -102,7 +104,6 @@ public final class IntakeSession implements Runnable {
         this.backoff = backoff;
         this.options = options;
         this.clock = clock;
-        this.log = log;
     }
 
     @Override
@@ -133,7 +134,7 @@ public final class IntakeSession implements Runnable {
             Thread.currentThread().interrupt();
             gaveUp = true;
         } catch (RuntimeException e) {
-            log.printf("agent %s: stopped by unexpected error: %s%n", agentId, e);
+            LOG.error("agent {}: stopped by unexpected error", agentId, e);
             gaveUp = true;
         } finally {
             closeStream(gaveUp || stopRequested);
@@ -367,12 +368,12 @@ public final class IntakeSession implements Runnable {
             failureLogged = true;
             if (refusedCredentials(status)) {
                 // waiting does not heal this one, so say what would; retrying still resumes it once fixed
-                log.printf("agent %s: %s refused this agent (%s%s): check its token file or client certificate and"
-                                + " the intake's auth rules; %d unacked batches are kept and sent once it is accepted%n",
+                LOG.error("agent {}: {} refused this agent ({}{}): check its token file or client certificate and"
+                                + " the intake's auth rules; {} unacked batches are kept and sent once it is accepted",
                         agentId, endpointDescription(), status.getCode(),
                         status.getDescription() == null ? "" : ": " + status.getDescription(), pending.size());
             } else {
-                log.printf("agent %s: stream to %s %s (%s%s), %d unacked, reconnecting with backoff%n", agentId,
+                LOG.warn("agent {}: stream to {} {} ({}{}), {} unacked, reconnecting with backoff", agentId,
                         endpointDescription(), wasActive ? "lost" : "failed", status.getCode(),
                         status.getDescription() == null ? "" : ": " + status.getDescription(), pending.size());
             }

@@ -1,5 +1,7 @@
 package dev.holdfast.shipper.spool;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.wal.AppendResult;
 import dev.holdfast.wal.BatchHeader;
@@ -12,7 +14,6 @@ import dev.holdfast.wal.WalReader;
 import dev.holdfast.wal.WalSegment;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -44,6 +45,8 @@ import java.util.concurrent.TimeUnit;
  * {@link #resumeAbove} from the session thread; {@link #stats} from any. Metadata is guarded by this object.
  */
 public final class Spool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Spool.class);
+
 
     /** The agent id the spool's WAL records are filed under (the spool holds one agent's batches). */
     private static final String SPOOL_AGENT = "spool";
@@ -117,7 +120,6 @@ public final class Spool implements AutoCloseable {
     private final Wal wal;
     private final FileChannel cursor;
     private final WalReader reader; // session thread only
-    private final PrintStream log;
 
     /** By seq, in unsigned order (batch_seq is a uint64). */
     private final TreeMap<Long, Meta> pending = new TreeMap<>(Long::compareUnsigned);
@@ -134,12 +136,11 @@ public final class Spool implements AutoCloseable {
     private boolean closed;
     private volatile Runnable onWritten = () -> { };
 
-    private Spool(Config config, Wal wal, FileChannel cursor, PrintStream log) {
+    private Spool(Config config, Wal wal, FileChannel cursor) {
         this.config = config;
         this.wal = wal;
         this.cursor = cursor;
         this.reader = wal.newReader();
-        this.log = log;
         for (Priority p : new Priority[]{Priority.CRITICAL, Priority.NORMAL, Priority.BULK}) {
             unsent.put(p, new ArrayDeque<>());
         }
@@ -149,7 +150,7 @@ public final class Spool implements AutoCloseable {
      * Opens (or creates) the spool in {@code config.dir()}: recovers the WAL, then re-queues every batch above the
      * acknowledged-through cursor for sending, oldest first.
      */
-    public static Spool open(Config config, PrintStream log) throws IOException {
+    public static Spool open(Config config) throws IOException {
         long hardCap = Math.max(2 * config.maxBytes(), config.maxBytes() + (64L << 20));
         // 2 MiB mapping blocks: the spool is written and read sequentially, and every resident page of a mapped
         // block counts in the shipper's RSS (its budget is 128 MiB)
@@ -163,7 +164,7 @@ public final class Spool implements AutoCloseable {
             boolean fresh = !Files.exists(cursorFile);
             cursor = FileChannel.open(cursorFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
-            Spool spool = new Spool(config, wal, cursor, log);
+            Spool spool = new Spool(config, wal, cursor);
             spool.recover(fresh, readCursor(cursor));
             return spool;
         } catch (IOException | RuntimeException e) {
@@ -205,8 +206,8 @@ public final class Spool implements AutoCloseable {
         }
         if (corruptRecords > 0) {
             // the WAL's recovery already cut a torn tail; anything else unreadable is lost, and said so
-            log.printf("shipper: spool %s has %d unreadable records (event counts unknown); skipped%n",
-                    config.dir(), corruptRecords);
+            LOG.warn("spool {} has {} unreadable records (event counts unknown); skipped", config.dir(),
+                    corruptRecords);
             dropped.merge(DropReason.CORRUPT, corruptRecords, Long::sum);
         }
         // A brand-new spool starts its seqs at a time-derived value, so a machine whose spool was wiped can never
@@ -215,8 +216,8 @@ public final class Spool implements AutoCloseable {
         sendCursor = pending.isEmpty() ? nextSeq - 1 : pending.firstKey() - 1;
         writeCursorIfChanged();
         if (!pending.isEmpty()) {
-            log.printf("shipper: spool %s recovered %d unacknowledged batches (%d events), sending them first%n",
-                    config.dir(), pending.size(), pendingEvents);
+            LOG.info("spool {} recovered {} unacknowledged batches ({} events), sending them first", config.dir(),
+                    pending.size(), pendingEvents);
         }
     }
 
@@ -313,8 +314,8 @@ public final class Spool implements AutoCloseable {
                     dropped.merge(DropReason.DISK_FULL, (long) m.events, Long::sum);
                     long total = dropped.get(DropReason.DISK_FULL);
                     if (total == m.events) { // say it once, loudly; the counter says the rest
-                        log.printf("shipper: spool %s cannot write (%s); dropping batches, counted as disk_full%n",
-                                config.dir(), failure != null ? failure : result.message());
+                        LOG.error("spool {} cannot write ({}); dropping batches, counted as disk_full", config.dir(),
+                                failure != null ? failure : result.message());
                     }
                 }
             }
@@ -355,8 +356,7 @@ public final class Spool implements AutoCloseable {
             return v.record().payload();
         }
         String why = e instanceof WalReader.Corrupt c ? c.reason() : "record missing at index " + m.walIndex;
-        log.printf("shipper: spool batch %d unreadable (%s); %d events dropped, counted as corrupt%n",
-                m.seq, why, m.events);
+        LOG.warn("spool batch {} unreadable ({}); {} events dropped, counted as corrupt", m.seq, why, m.events);
         synchronized (this) {
             remove(m);
             dropped.merge(DropReason.CORRUPT, (long) m.events, Long::sum);
@@ -387,12 +387,12 @@ public final class Spool implements AutoCloseable {
     public synchronized void resumeAbove(long highestPersisted) {
         if (Long.compareUnsigned(highestPersisted, nextSeq) >= 0) {
             if (highestPersisted == -1L) {
-                log.printf("shipper: intake already holds seq 2^64-1 for this agent id, the highest there is; no seq "
-                        + "is left above it (is another shipper using the same agent id?)%n");
+                LOG.error("intake already holds seq 2^64-1 for this agent id, the highest there is; no seq is left "
+                        + "above it (is another shipper using the same agent id?)");
                 return;
             }
-            log.printf("shipper: intake already holds seqs up to %s for this agent id, above this spool's %s; "
-                    + "new batches continue above it (is another shipper using the same agent id?)%n",
+            LOG.warn("intake already holds seqs up to {} for this agent id, above this spool's {}; new batches "
+                    + "continue above it (is another shipper using the same agent id?)",
                     Long.toUnsignedString(highestPersisted), Long.toUnsignedString(nextSeq - 1));
             nextSeq = highestPersisted + 1;
             writeCursorIfChanged();
@@ -434,7 +434,7 @@ public final class Spool implements AutoCloseable {
                 wal.deleteSegment(s);
             }
         } catch (IOException | RuntimeException e) {
-            log.println("shipper: spool retention failed, will retry: " + e);
+            LOG.warn("spool retention failed, will retry: {}", e.toString());
         }
     }
 
@@ -458,7 +458,7 @@ public final class Spool implements AutoCloseable {
         try {
             wal.close();
         } catch (IOException e) {
-            log.println("shipper: closing spool: " + e);
+            LOG.warn("closing spool: {}", e.toString());
         }
         synchronized (this) {
             writeCursorIfChanged();
@@ -466,7 +466,7 @@ public final class Spool implements AutoCloseable {
         try {
             cursor.close();
         } catch (IOException e) {
-            log.println("shipper: closing spool cursor: " + e);
+            LOG.warn("closing spool cursor: {}", e.toString());
         }
     }
 }

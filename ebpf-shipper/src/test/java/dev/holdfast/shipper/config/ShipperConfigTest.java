@@ -90,7 +90,7 @@ class ShipperConfigTest {
             `intake: {endpoints: [a:1]}
             batch: {maxEvnts: 5}`                          => batch.maxEvnts: unknown key; known keys in batch: maxEvents, maxBytes, maxDelay
             `intake: {endpoints: [a:1]}
-            colour: blue`                                  => colour: unknown key; known top-level keys: agentId, intake, batch, spool, source, watch, priority, metrics
+            colour: blue`                                  => colour: unknown key; known top-level keys: agentId, intake, batch, spool, source, watch, priority, metrics, log
             `intake: {endpoints: [a:1]}
             batch: {maxBytes: 12 parsecs}`                 => batch.maxBytes: "12 parsecs" is not a size; use a number of bytes or a number with unit B|KB|MB|GB|TB|KiB|MiB|GiB|TiB, e.g. "64MiB"
             `intake: {endpoints: [a:1]}
@@ -150,5 +150,14 @@ class ShipperConfigTest {
         assertEquals(List.of("config file " + dir.resolve("nope.yaml") + " does not exist"),
                 assertThrows(InvalidConfigException.class,
                         () -> ShipperConfig.load(dir.resolve("nope.yaml"))).problems());
+    }
+
+    @Test
+    void logSectionIsReadAndValidated() throws Exception {
+        assertEquals(new dev.holdfast.config.LogSettings(dev.holdfast.config.LogSettings.Format.JSON,
+                dev.holdfast.config.LogSettings.Level.WARN), ShipperConfig.load(write(
+                "intake:\n  endpoints: [\"127.0.0.1:4317\"]\nlog:\n  format: json\n  level: warn\n")).log());
+        assertEquals(List.of("log.level: \"verbose\" is not one of error|warn|info|debug|trace"),
+                problems("intake:\n  endpoints: [\"127.0.0.1:4317\"]\nlog:\n  level: verbose\n"));
     }
 }

@@ -6,8 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,13 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SpoolTest {
 
-    private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
     @TempDir
     Path dir;
 
     private Spool open(long maxBytes) throws Exception {
-        return Spool.open(new Spool.Config(dir.resolve("spool"), maxBytes, 0, "TEST_SECONDLY"), QUIET);
+        return Spool.open(new Spool.Config(dir.resolve("spool"), maxBytes, 0, "TEST_SECONDLY"));
     }
 
     private static byte[] bytes(int size, int fill) {
@@ -187,7 +184,7 @@ class SpoolTest {
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         }
         assertTrue(appended >= 2000, "writer reported " + appended);
-        try (Spool s = Spool.open(new Spool.Config(spoolDir, 1L << 30, 0, "TEST_SECONDLY"), QUIET)) {
+        try (Spool s = Spool.open(new Spool.Config(spoolDir, 1L << 30, 0, "TEST_SECONDLY"))) {
             long count = 0;
             long firstSeq = -1;
             SpooledBatch b;
@@ -206,7 +203,7 @@ class SpoolTest {
     /** Child JVM: appends batches to a spool until killed, printing how many the WAL has written so far. */
     public static final class SpoolWriter {
         public static void main(String[] args) throws Exception {
-            Spool s = Spool.open(new Spool.Config(Path.of(args[0]), 1L << 30, 0, "TEST_SECONDLY"), System.err);
+            Spool s = Spool.open(new Spool.Config(Path.of(args[0]), 1L << 30, 0, "TEST_SECONDLY"));
             java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
             s.onWritten(written::incrementAndGet);
             for (long i = 0; ; i++) {

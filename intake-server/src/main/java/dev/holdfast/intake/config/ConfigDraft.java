@@ -7,6 +7,7 @@ import dev.holdfast.intake.config.IntakeConfig.Limits;
 import dev.holdfast.intake.config.IntakeConfig.Wal;
 import dev.holdfast.intake.config.IntakeConfig.Forwarding;
 import dev.holdfast.intake.config.IntakeConfig.Tls;
+import dev.holdfast.config.LogSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,11 +20,11 @@ import java.util.Objects;
  */
 record ConfigDraft(
         String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http, Limits limits, Wal wal,
-        Forwarding forwarder, Tls tls, IntakeConfig.Auth auth, IntakeConfig.Otlp otlp) {
+        Forwarding forwarder, Tls tls, IntakeConfig.Auth auth, IntakeConfig.Otlp otlp, LogSettings log) {
 
     static ConfigDraft of(IntakeConfig c) {
         return new ConfigDraft(c.nodeId(), c.dataDir(), c.durability(), c.grpc(), c.http(), c.limits(), c.wal(),
-                c.forwarder(), c.tls(), c.auth(), c.otlp());
+                c.forwarder(), c.tls(), c.auth(), c.otlp(), c.log());
     }
 
     /** Applies the overrides, validates, and throws with {@code earlierProblems} first if anything is wrong. */
@@ -60,7 +61,7 @@ record ConfigDraft(
             throw new InvalidConfigException(problems);
         }
         return new IntakeConfig(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f, newTls, newAuth,
-                newOtlp);
+                newOtlp, log);
     }
 
     private Tls tls(Overrides o) {

@@ -2,6 +2,7 @@ package dev.holdfast.intake.config;
 
 import dev.holdfast.config.InvalidConfigException;
 import dev.holdfast.config.LocalHost;
+import dev.holdfast.config.LogSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,7 +29,8 @@ public record IntakeConfig(
         Forwarding forwarder,
         Tls tls,
         Auth auth,
-        Otlp otlp) {
+        Otlp otlp,
+        LogSettings log) {
 
     /**
      * Without {@code tls} and {@code auth} sections: plaintext on loopback, no authentication (tests, embedded use;
@@ -52,6 +54,12 @@ public record IntakeConfig(
     public IntakeConfig(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
                         Limits limits, Wal wal, Forwarding forwarder, Tls tls, Auth auth) {
         this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth, Otlp.DEFAULTS.withHttpPort(0));
+    }
+
+    /** Without a {@code log} section: text at INFO, unless the command line says otherwise. */
+    public IntakeConfig(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
+                        Limits limits, Wal wal, Forwarding forwarder, Tls tls, Auth auth, Otlp otlp) {
+        this(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth, otlp, LogSettings.DEFAULTS);
     }
 
     /**
@@ -365,6 +373,7 @@ public record IntakeConfig(
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(otlp, "otlp");
+        Objects.requireNonNull(log, "log");
         List<String> problems = ConfigValidator.problems(nodeId, dataDir, durability, grpc, http, limits, wal,
                 forwarder, tls);
         problems.addAll(ConfigValidator.authProblems(auth, tls));
@@ -406,7 +415,7 @@ public record IntakeConfig(
         return new IntakeConfig(nodeId, dataDir, durability, grpc, http, limits, wal,
                 new Forwarding(false, f.kafka(), f.topic(), f.maxInflightBytes(), f.backlogMinShare(), f.liveMaxLag(),
                         f.retention(), f.progressInterval(), f.producer(), f.deadLetterTopic(), f.encoding(),
-                        f.topicSettings(), f.security()), tls, auth, otlp);
+                        f.topicSettings(), f.security()), tls, auth, otlp, log);
     }
 
     /** A copy with the given overrides applied and validated. */
@@ -434,7 +443,7 @@ public record IntakeConfig(
                 new Forwarding(true, "embedded", "holdfast.events", 8L << 20, 0.2, Duration.ofSeconds(2),
                         Duration.ofHours(1), Duration.ofMillis(50), java.util.Map.of(), "", "protobuf",
                         new TopicSettings(3, 0, 0, 0), dev.holdfast.forwarder.kafka.KafkaSecurity.PLAINTEXT),
-                Tls.OFF, Auth.NONE, Otlp.DEFAULTS);
+                Tls.OFF, Auth.NONE, Otlp.DEFAULTS, LogSettings.DEFAULTS);
     }
 
     /** As {@link #load(Path, Overrides)}, with {@code ${NAME}} references (and the defaults) from {@code getenv}. */

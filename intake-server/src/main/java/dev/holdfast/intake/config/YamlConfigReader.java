@@ -13,6 +13,7 @@ import dev.holdfast.intake.config.IntakeConfig.Wal;
 import dev.holdfast.intake.config.IntakeConfig.Forwarding;
 import dev.holdfast.intake.config.IntakeConfig.TopicSettings;
 import dev.holdfast.intake.config.IntakeConfig.Tls;
+import dev.holdfast.config.LogSettings;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,9 +55,10 @@ final class YamlConfigReader {
         Tls tls = tls(top.section("tls"), defaults.tls(), problems);
         IntakeConfig.Auth auth = auth(top.section("auth"), defaults.auth());
         IntakeConfig.Otlp otlp = otlp(top.section("otlp"), defaults.otlp());
+        LogSettings log = LogSettings.read(top.section("log"), defaults.log());
         top.rejectUnknownKeys();
         return new Result(new ConfigDraft(nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth,
-                otlp), problems);
+                otlp, log), problems);
     }
 
     private static JsonNode parse(Path file, java.util.function.Function<String, String> getenv,

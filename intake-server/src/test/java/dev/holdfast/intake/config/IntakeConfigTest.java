@@ -26,6 +26,18 @@ class IntakeConfigTest {
     Path tmp;
 
     @Test
+    void logSectionIsReadAndValidated() throws Exception {
+        IntakeConfig c = load("log:\n  format: json\n  level: debug\n");
+        assertEquals(new dev.holdfast.config.LogSettings(dev.holdfast.config.LogSettings.Format.JSON,
+                dev.holdfast.config.LogSettings.Level.DEBUG), c.log());
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> load("log:\n  format: JSON\n  level: loud\n  colour: true\n"));
+        assertEquals(java.util.List.of("log.format: \"JSON\" is not one of text|json",
+                "log.level: \"loud\" is not one of error|warn|info|debug|trace",
+                "log.colour: unknown key; known keys in log: format, level"), e.problems());
+    }
+
+    @Test
     void forwarderSectionIsReadAndValidated() throws Exception {
         IntakeConfig c = load("forwarder:\n  kafka: k1:9092,k2:9093\n  topic: t.x\n  retention: 10m\n"
                 + "  producer: {linger.ms: 20, compression.type: zstd}\ndurability: replicated\n");
@@ -232,7 +244,7 @@ class IntakeConfigTest {
         assertEquals(List.of(
                 "wal.maxByte: unknown key; known keys in wal: maxBytes, minFreeBytes, bulkWatermark, "
                         + "normalWatermark, retryAfter, groupCommitMaxDelay, groupCommitMaxBytes, rollCycle, blockSize",
-                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth, otlp"),
+                "grcp: unknown key; known top-level keys: nodeId, dataDir, durability, grpc, http, limits, wal, forwarder, tls, auth, otlp, log"),
                 e.problems());
     }
 
