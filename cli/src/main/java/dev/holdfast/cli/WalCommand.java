@@ -211,16 +211,14 @@ public final class WalCommand {
                  KafkaProducer<byte[], byte[]> producer = dryRun ? null
                          : Producers.create(bootstrap, "holdfast-replay", java.util.Map.of(), kafka.security())) {
                 WalReplay.Result result;
-                try {
-                    // OTLP requests go to their signal's topic (--config's otlp.topics), --topic is the events'
+                // OTLP requests go to their signal's topic (--config's otlp.topics), --topic is the events'
+                try (ProgressBar bar = ProgressBar.onStderr(dryRun ? "counting" : "replaying")) {
                     result = WalReplay.run(wal, r, RecordMapper.of(new EventRecords(topic, node),
-                                    new OtlpRecords(kafka.otlp(), node)), producer,
-                            sent -> System.err.printf("\r%s %,d events", dryRun ? "counted" : "sent", sent));
+                                    new OtlpRecords(kafka.otlp(), node)), producer, bar);
                 } catch (IOException e) {
                     kafka.explainAuthenticationFailure(e);
                     throw e;
                 }
-                System.err.println();
                 System.out.printf("%s %,d records, %,d events, %,d bytes in %.1f s (%,.0f events/s); %d corrupt records skipped%n",
                         dryRun ? "would replay" : "replayed to " + bootstrap + " topic " + topic, result.records(),
                         result.events(), result.bytes(), result.seconds(), result.events() / Math.max(1e-9, result.seconds()),
@@ -329,7 +327,10 @@ public final class WalCommand {
         @Override
         public Integer call() throws IOException {
             try (WalInspector wal = WalInspector.open(dir.walDir())) {
-                WalInspector.Verification v = wal.verify();
+                WalInspector.Verification v;
+                try (ProgressBar bar = ProgressBar.onStderr("verifying")) {
+                    v = wal.verify(bar);
+                }
                 for (WalReader.Corrupt c : v.corrupt()) {
                     System.out.printf("CORRUPT segment=%s byte=%d index=%d (0x%x) reason=%s%n", c.segment(),
                             c.position(), c.index(), c.index(), c.reason());
@@ -366,7 +367,8 @@ public final class WalCommand {
             PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 16), false,
                     java.nio.charset.StandardCharsets.UTF_8);
             int[] corrupt = {0};
-            try (WalInspector wal = WalInspector.open(dir.walDir())) {
+            try (WalInspector wal = WalInspector.open(dir.walDir());
+                 ProgressBar bar = ProgressBar.onStderrBesideRedirectedOutput("dumping")) {
                 WalReplay.Range selected = range.range();
                 wal.forEach(selected.fromIndex(), selected.toIndex(), entry -> {
                     if (entry instanceof WalReader.Valid v && !selected.includes(v.record())) {
@@ -409,7 +411,7 @@ public final class WalCommand {
                         }
                     }
                     out.println(line.toString());
-                });
+                }, bar);
             }
             out.flush();
             return corrupt[0] == 0 ? 0 : 1;

@@ -1,5 +1,6 @@
 package dev.holdfast.forwarder;
 
+import dev.holdfast.wal.ScanProgress;
 import dev.holdfast.wal.WalInspector;
 import dev.holdfast.wal.WalReader;
 import dev.holdfast.wal.WalRecord;
@@ -11,7 +12,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 
 /**
  * Re-sends a range of a WAL to Kafka with a plain idempotent producer: for operators (a WAL directory copied off a
@@ -42,16 +42,15 @@ public final class WalReplay {
     }
 
     /**
-     * Replays the range. {@code producer} null means a dry run (count only). {@code progress} is called with the
-     * events sent so far, about every 100 ms.
+     * Replays the range. {@code producer} null means a dry run (count only). {@code progress} follows the reading of
+     * the WAL's files (the sends trail it by at most the producer's buffer; the result counts what Kafka took).
      */
     public static Result run(WalInspector wal, Range range, RecordMapper mapper,
-                             KafkaProducer<byte[], byte[]> producer, Consumer<Long> progress) throws IOException {
+                             KafkaProducer<byte[], byte[]> producer, ScanProgress progress) throws IOException {
         long t0 = System.nanoTime();
         long[] counts = new long[4]; // records, events, bytes, corrupt
         AtomicLong acked = new AtomicLong();
         AtomicReference<Exception> failure = new AtomicReference<>();
-        long[] lastReport = {t0};
         IOException[] mapping = {null};
         wal.forEach(range.fromIndex(), range.toIndex(), entry -> {
             if (failure.get() != null || mapping[0] != null) {
@@ -85,19 +84,13 @@ public final class WalReplay {
                     });
                 }
             }
-            long now = System.nanoTime();
-            if (now - lastReport[0] > 100_000_000L) {
-                progress.accept(acked.get());
-                lastReport[0] = now;
-            }
-        });
+        }, progress);
         if (mapping[0] != null) {
             throw mapping[0];
         }
         if (producer != null) {
             producer.flush();
         }
-        progress.accept(acked.get());
         if (failure.get() != null) {
             throw new IOException("replay failed after " + acked.get() + " events: " + failure.get(), failure.get());
         }

@@ -1,5 +1,6 @@
 package dev.holdfast.forwarder;
 
+import dev.holdfast.wal.ScanProgress;
 import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.protocol.v1.Event;
@@ -224,12 +225,12 @@ class ForwarderTest {
         }
         try (dev.holdfast.wal.WalInspector inspector = dev.holdfast.wal.WalInspector.open(walDir)) {
             WalReplay.Range range = new WalReplay.Range(indices.get(10), indices.get(19), null, null);
-            WalReplay.Result dry = WalReplay.run(inspector, range, new EventRecords(topic, "x"), null, n -> { });
+            WalReplay.Result dry = WalReplay.run(inspector, range, new EventRecords(topic, "x"), null, ScanProgress.NONE);
             assertEquals(10, dry.records());
             assertEquals(100, dry.events());
             try (var producer = Producers.create(broker.bootstrap(), "replay-test", java.util.Map.of());
                  TopicAudit audit = new TopicAudit(broker.bootstrap(), topic)) {
-                WalReplay.Result sent = WalReplay.run(inspector, range, new EventRecords(topic, "x"), producer, n -> { });
+                WalReplay.Result sent = WalReplay.run(inspector, range, new EventRecords(topic, "x"), producer, ScanProgress.NONE);
                 assertEquals(100, sent.events());
                 assertEquals(100, audit.readUntil(100, Duration.ofSeconds(60)));
                 assertEquals(1, audit.copies("p/11/0"));

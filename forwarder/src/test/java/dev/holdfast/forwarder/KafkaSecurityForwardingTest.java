@@ -1,5 +1,6 @@
 package dev.holdfast.forwarder;
 
+import dev.holdfast.wal.ScanProgress;
 import dev.holdfast.forwarder.deadletter.DeadLetterFile;
 import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
 import dev.holdfast.forwarder.kafka.KafkaClientSecurity;
@@ -254,7 +255,7 @@ class KafkaSecurityForwardingTest {
              var producer = Producers.create(listeners.sslBootstrap(), "replay", Map.of(), mtls());
              TopicAudit audit = new TopicAudit(broker.bootstrap(), topic)) {
             WalReplay.Result r = WalReplay.run(wal, WalReplay.Range.ALL, new EventRecords(topic, "replay"), producer,
-                    sent -> { });
+                    ScanProgress.NONE);
             assertEquals(20, r.events());
             assertEquals(20, audit.readUntil(20, Duration.ofSeconds(30)));
         }

@@ -1,5 +1,6 @@
 package dev.holdfast.forwarder;
 
+import dev.holdfast.wal.ScanProgress;
 import com.google.protobuf.ByteString;
 import dev.holdfast.wal.BatchHeader;
 import dev.holdfast.wal.BatchPriority;
@@ -159,7 +160,7 @@ class OtlpRecordsTest {
                     throw new java.io.UncheckedIOException(ex);
                 }
             });
-            WalReplay.Result dry = WalReplay.run(inspector, WalReplay.Range.ALL, mapper, null, n -> { });
+            WalReplay.Result dry = WalReplay.run(inspector, WalReplay.Range.ALL, mapper, null, ScanProgress.NONE);
             assertEquals(2, dry.records());
             assertEquals(4, dry.events(), "two events and two resources");
         }

@@ -84,6 +84,11 @@ public final class WalInspector implements AutoCloseable {
 
     /** Reads every record of every segment and checks its checksum and structure. */
     public Verification verify() throws IOException {
+        return verify(ScanProgress.NONE);
+    }
+
+    /** As {@link #verify()}, telling {@code progress} how many bytes of the segment files it has read. */
+    public Verification verify(ScanProgress progress) throws IOException {
         long[] totals = new long[3];
         List<WalReader.Corrupt> corrupt = new ArrayList<>();
         List<String> unreadable = new ArrayList<>();
@@ -92,14 +97,16 @@ public final class WalInspector implements AutoCloseable {
         long skippedRanges = 0;
         long skippedBytes = 0;
         int segments = 0;
-        for (SegmentFiles.Entry f : files()) {
+        List<SegmentFiles.Entry> files = files();
+        Sizes sizes = new Sizes(files.stream().filter(f -> f.cycle() >= 0).toList(), progress);
+        for (SegmentFiles.Entry f : files) {
             if (f.cycle() < 0) {
                 unreadable.add(f.name() + ": name is not a segment of this WAL's roll cycle");
                 continue;
             }
             segments++;
             try {
-                SegmentScanner.Summary s = walk(f, entry -> {
+                SegmentScanner.Summary s = walk(f, sizes, entry -> {
                     if (entry instanceof WalReader.Valid v) {
                         totals[0]++;
                         totals[1] += v.record().header().eventCount();
@@ -115,6 +122,7 @@ public final class WalInspector implements AutoCloseable {
             } catch (IOException e) {
                 unreadable.add(f.name() + ": " + reason(e));
             }
+            sizes.finished(f);
         }
         return new Verification(totals[0], totals[1], totals[2], corrupt, damagedRecords, damagedHeaders,
                 skippedRanges, skippedBytes, unreadable, segments);
@@ -126,17 +134,29 @@ public final class WalInspector implements AutoCloseable {
      * Corrupt entry naming the header. Files that cannot be read are skipped (see {@link #verify()}).
      */
     public void forEach(Long fromIndex, Long toIndex, Consumer<WalReader.Entry> action) throws IOException {
+        forEach(fromIndex, toIndex, action, ScanProgress.NONE);
+    }
+
+    /** As {@link #forEach(Long, Long, Consumer)}, telling {@code progress} how far it has read the files in range. */
+    public void forEach(Long fromIndex, Long toIndex, Consumer<WalReader.Entry> action, ScanProgress progress)
+            throws IOException {
+        List<SegmentFiles.Entry> inRange = new ArrayList<>();
         for (SegmentFiles.Entry f : files()) {
             if (f.cycle() < 0) {
                 continue;
             }
             long first = rollCycle.toIndex(f.cycle(), 0);
             long last = rollCycle.toIndex(f.cycle() + 1, 0) - 1;
-            if (fromIndex != null && last < fromIndex || toIndex != null && first > toIndex) {
-                continue;
+            if (fromIndex == null || last >= fromIndex) {
+                if (toIndex == null || first <= toIndex) {
+                    inRange.add(f);
+                }
             }
+        }
+        Sizes sizes = new Sizes(inRange, progress);
+        for (SegmentFiles.Entry f : inRange) {
             try {
-                walk(f, e -> {
+                walk(f, sizes, e -> {
                     if ((fromIndex == null || e.index() >= fromIndex) && (toIndex == null || e.index() <= toIndex)) {
                         action.accept(e);
                     }
@@ -144,14 +164,53 @@ public final class WalInspector implements AutoCloseable {
             } catch (IOException e) {
                 // an unreadable file holds nothing to hand out; verify names it
             }
+            sizes.finished(f);
         }
     }
 
-    private SegmentScanner.Summary walk(SegmentFiles.Entry f, Consumer<WalReader.Entry> action) throws IOException {
+    /**
+     * Progress in bytes of the files a scan reads: their sizes, taken once before it starts, are the total; the
+     * position of each record in its file, after the files already read, is how far it has got.
+     */
+    private static final class Sizes {
+        private final java.util.Map<Path, Long> size = new java.util.HashMap<>();
+        private final long total;
+        private final ScanProgress progress;
+        private long before; // bytes of the files already read
+
+        private Sizes(List<SegmentFiles.Entry> files, ScanProgress progress) {
+            long sum = 0;
+            for (SegmentFiles.Entry f : files) {
+                long bytes;
+                try {
+                    bytes = Files.size(f.path());
+                } catch (IOException e) {
+                    bytes = 0; // unreadable: it adds nothing to read
+                }
+                size.put(f.path(), bytes);
+                sum += bytes;
+            }
+            this.total = sum;
+            this.progress = progress;
+        }
+
+        void at(SegmentFiles.Entry f, long position) {
+            progress.scanned(before + Math.min(position, size.getOrDefault(f.path(), 0L)), total);
+        }
+
+        void finished(SegmentFiles.Entry f) {
+            before += size.getOrDefault(f.path(), 0L);
+            progress.scanned(before, total);
+        }
+    }
+
+    private SegmentScanner.Summary walk(SegmentFiles.Entry f, Sizes sizes, Consumer<WalReader.Entry> action)
+            throws IOException {
         long first = rollCycle.toIndex(f.cycle(), 0);
         return new SegmentScanner(f.path(), first).walk(true, new SegmentScanner.Visitor() {
             @Override
             public void record(long ordinal, long position, byte[] raw, WalRecord record, boolean headerDamaged) {
+                sizes.at(f, position);
                 if (headerDamaged) {
                     action.accept(new WalReader.Corrupt(record.index(), f.name(), position,
                             "header marked incomplete, record intact (Chronicle cannot read past it until repaired)"));
@@ -161,6 +220,7 @@ public final class WalInspector implements AutoCloseable {
 
             @Override
             public void damaged(long ordinal, long from, long to, String reason, byte[] raw) {
+                sizes.at(f, to);
                 action.accept(new WalReader.Corrupt(first + ordinal, f.name(), from, raw != null ? reason
                         : reason + "; skipped bytes " + from + "-" + to));
             }

@@ -1,5 +1,6 @@
 package dev.holdfast.cli.bench;
 
+import dev.holdfast.wal.ScanProgress;
 import dev.holdfast.forwarder.EventRecords;
 import dev.holdfast.forwarder.Forwarder;
 import dev.holdfast.forwarder.ForwarderConfig;
@@ -125,7 +126,7 @@ public final class ForwardBenchCommand implements Callable<Integer> {
         try (WalInspector wal = WalInspector.open(walDir);
              KafkaProducer<byte[], byte[]> producer = Producers.create(bootstrap, "bench-plain", Map.of())) {
             WalReplay.Result r = WalReplay.run(wal, WalReplay.Range.ALL, new EventRecords(topic, "bench"), producer,
-                    n -> { });
+                    ScanProgress.NONE);
             return r.events() / r.seconds();
         }
     }
