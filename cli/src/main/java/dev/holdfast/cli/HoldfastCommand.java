@@ -35,6 +35,7 @@ public final class HoldfastCommand implements Runnable {
             new Subcommand(KafkaCommand.class, KafkaCommand::new),
             new Subcommand(TokenCommand.class, TokenCommand::new),
             new Subcommand(ValidateCommand.class, ValidateCommand::new),
+            new Subcommand(CompletionCommand.class, CompletionCommand::new),
             new Subcommand(CommandLine.HelpCommand.class, CommandLine.HelpCommand::new));
 
     /** A subcommand's class (its {@code @Command} names it) and how to make one. */
@@ -55,11 +56,11 @@ public final class HoldfastCommand implements Runnable {
 
     // Inherited too; read from the parse result by Logging.Flags, like --debug.
     @Option(names = Logging.FORMAT_FLAG, scope = ScopeType.INHERIT, paramLabel = "text|json",
-            converter = Logging.FormatConverter.class,
+            converter = Logging.FormatConverter.class, completionCandidates = Logging.FormatNames.class,
             description = "Log lines on stderr as text (default) or one JSON object per line (config log.format)")
     LogSettings.Format logFormat;
     @Option(names = Logging.LEVEL_FLAG, scope = ScopeType.INHERIT, paramLabel = "error|warn|info|debug|trace",
-            converter = Logging.LevelConverter.class,
+            converter = Logging.LevelConverter.class, completionCandidates = Logging.LevelNames.class,
             description = "Least severe level logged (default info; config log.level)")
     LogSettings.Level logLevel;
 

@@ -111,6 +111,19 @@ public final class Logging {
         }
     }
 
+    /** Completion candidates: the spellings the converters accept, not the enums' upper-case names. */
+    static final class FormatNames extends java.util.ArrayList<String> {
+        FormatNames() {
+            super(List.of(LogSettings.Format.allowed().split("\\|")));
+        }
+    }
+
+    static final class LevelNames extends java.util.ArrayList<String> {
+        LevelNames() {
+            super(List.of(LogSettings.Level.allowed().split("\\|")));
+        }
+    }
+
     /** picocli converters: the same exact lowercase spellings as the config files, with the same message. */
     static final class FormatConverter implements CommandLine.ITypeConverter<LogSettings.Format> {
         @Override
