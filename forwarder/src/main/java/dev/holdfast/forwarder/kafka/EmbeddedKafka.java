@@ -497,7 +497,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             serveUntilShutdown(new EmbeddedKafka(data, host, port, member, extra, listeners), System.out);
         } catch (Exception e) {
             // exit explicitly: a broker that failed half-way may leave non-daemon threads behind
-            e.printStackTrace();
+            log.error("broker failed to start or serve", e);
             System.exit(1);
         }
     }
