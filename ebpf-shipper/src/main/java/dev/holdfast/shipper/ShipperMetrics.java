@@ -1,6 +1,7 @@
 package dev.holdfast.shipper;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.holdfast.metrics.Metrics;
 import dev.holdfast.shipper.intake.Endpoints;
 import dev.holdfast.shipper.intake.SessionListener;
 import dev.holdfast.shipper.source.EventSource;
@@ -10,7 +11,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.io.IOException;
@@ -18,7 +18,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 
@@ -31,7 +30,9 @@ import java.util.function.ToDoubleFunction;
  */
 final class ShipperMetrics implements SessionListener, AutoCloseable {
 
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    /** With the JVM's and the process's meters under their standard names, as the intake's. */
+    private final PrometheusMeterRegistry registry = Metrics.newRegistry();
     final Counter drained = counter("holdfast.shipper.drained.events", "Events drained from the source");
     final Counter batched = counter("holdfast.shipper.batched.batches", "Batches closed by the batcher");
     final Counter spooled = counter("holdfast.shipper.spooled.events", "Events appended to the disk spool");
@@ -41,9 +42,20 @@ final class ShipperMetrics implements SessionListener, AutoCloseable {
     private final Counter retryLater = counter("holdfast.shipper.retry.later", "RETRY_LATER answers (intake shedding)");
     private final Counter reconnects = counter("holdfast.shipper.reconnects", "Streams re-established after a loss");
     /** By gRPC status code: UNAUTHENTICATED and PERMISSION_DENIED (refused credentials) need an operator. */
-    private final Map<Status.Code, Counter> streamFailures = new ConcurrentHashMap<>();
+    private final Map<Status.Code, Counter> streamFailures = new java.util.EnumMap<>(Status.Code.class);
     private final AtomicLong acknowledgedEvents = new AtomicLong();
     private HttpServer http;
+
+    ShipperMetrics() {
+        // every code at 0 from the start: a rate over a series that appears only at the first failure misses it
+        for (Status.Code code : Status.Code.values()) {
+            if (code != Status.Code.OK) {
+                streamFailures.put(code, Counter.builder("holdfast.shipper.stream.failures")
+                        .description("Streams lost or failed to open, by gRPC status code").tag("code", code.name())
+                        .register(registry));
+            }
+        }
+    }
 
     private Counter counter(String name, String description) {
         return Counter.builder(name).description(description).register(registry);
@@ -65,11 +77,16 @@ final class ShipperMetrics implements SessionListener, AutoCloseable {
         }
         FunctionCounter.builder("holdfast.shipper.invalid.batches", batches, SpoolBatches::rejectedBatches)
                 .description("Batches the intake refused as INVALID (dropped after logging)").register(registry);
-        gauge("holdfast.shipper.spool.pending.bytes", spool, s -> s.stats().pendingBytes());
-        gauge("holdfast.shipper.spool.pending.batches", spool, s -> s.stats().pendingBatches());
-        gauge("holdfast.shipper.spool.pending.events", spool, s -> s.stats().pendingEvents());
-        gauge("holdfast.shipper.spool.inflight.batches", spool, s -> s.stats().inFlightBatches());
-        gauge("holdfast.shipper.spool.disk.bytes", spool, s -> s.stats().diskBytes());
+        gauge("holdfast.shipper.spool.pending.bytes", "Bytes of spooled batches not yet acknowledged", spool,
+                s -> s.stats().pendingBytes());
+        gauge("holdfast.shipper.spool.pending.batches", "Spooled batches not yet acknowledged", spool,
+                s -> s.stats().pendingBatches());
+        gauge("holdfast.shipper.spool.pending.events", "Events in spooled batches not yet acknowledged", spool,
+                s -> s.stats().pendingEvents());
+        gauge("holdfast.shipper.spool.inflight.batches", "Batches sent and awaiting their acknowledgement", spool,
+                s -> s.stats().inFlightBatches());
+        gauge("holdfast.shipper.spool.disk.bytes", "Bytes the spool's files take on disk", spool,
+                s -> s.stats().diskBytes());
         FunctionCounter.builder("holdfast.shipper.dns.resolutions", endpoints, Endpoints::resolutions)
                 .description("DNS lookups of intake names (paced: at most one per name per refresh interval)")
                 .register(registry);
@@ -82,8 +99,8 @@ final class ShipperMetrics implements SessionListener, AutoCloseable {
                 .description("Events lost before reaching the intake, by reason").register(registry);
     }
 
-    private <T> void gauge(String name, T obj, ToDoubleFunction<T> f) {
-        Gauge.builder(name, obj, f).register(registry);
+    private <T> void gauge(String name, String description, T obj, ToDoubleFunction<T> f) {
+        Gauge.builder(name, obj, f).description(description).register(registry);
     }
 
     MeterRegistry registry() {
@@ -92,6 +109,11 @@ final class ShipperMetrics implements SessionListener, AutoCloseable {
 
     String scrape() {
         return registry.scrape();
+    }
+
+    /** In the format the scraper's {@code Accept} header asks for: OpenMetrics (Prometheus' default) or text 0.0.4. */
+    String scrape(String contentType) {
+        return registry.scrape(contentType);
     }
 
     long acknowledgedEvents() {
@@ -109,8 +131,10 @@ final class ShipperMetrics implements SessionListener, AutoCloseable {
      */
     int serve(String host, int port, java.util.function.Supplier<Health> health) throws IOException {
         http = HttpServer.create(new InetSocketAddress(host, port), 16);
-        http.createContext("/metrics", exchange -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-                scrape()));
+        http.createContext("/metrics", exchange -> {
+            String type = Metrics.contentType(exchange.getRequestHeaders().getFirst("Accept"));
+            respond(exchange, 200, type, scrape(type));
+        });
         http.createContext("/healthz", exchange -> {
             Health h = health.get();
             respond(exchange, h.live() ? 200 : 503, "text/plain; charset=utf-8",
@@ -125,7 +149,7 @@ final class ShipperMetrics implements SessionListener, AutoCloseable {
             }
             body.put("details", h.details());
             respond(exchange, h.ready() ? 200 : 503, "application/json",
-                    new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(body));
+                    JSON.writeValueAsString(body));
         });
         http.start();
         return http.getAddress().getPort();
@@ -176,9 +200,10 @@ final class ShipperMetrics implements SessionListener, AutoCloseable {
 
     @Override
     public void streamFailed(Status status) {
-        streamFailures.computeIfAbsent(status.getCode(), code -> Counter.builder("holdfast.shipper.stream.failures")
-                .description("Streams lost or failed to open, by gRPC status code").tag("code", code.name())
-                .register(registry)).increment();
+        Counter c = streamFailures.get(status.getCode());
+        if (c != null) { // OK is no failure
+            c.increment();
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.holdfast.intake;
 
+import dev.holdfast.metrics.Metrics;
 import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.intake.auth.GrpcAuth;
@@ -14,7 +15,6 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import dev.holdfast.intake.http.HttpAccess;
 import dev.holdfast.intake.http.HttpEndpoints;
-import dev.holdfast.intake.http.Metrics;
 import dev.holdfast.intake.http.Readiness;
 import dev.holdfast.wal.DiskGuard;
 import dev.holdfast.wal.Wal;

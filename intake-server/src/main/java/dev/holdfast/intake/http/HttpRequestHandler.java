@@ -1,5 +1,6 @@
 package dev.holdfast.intake.http;
 
+import dev.holdfast.metrics.Metrics;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

@@ -1,5 +1,6 @@
 package dev.holdfast.intake.http;
 
+import dev.holdfast.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.holdfast.intake.http;
+package dev.holdfast.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.holdfast.intake.http;
+package dev.holdfast.metrics;
 
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -21,8 +21,8 @@ public final class Metrics {
      * dashboards (which select {@code jvm_*}, {@code process_*}, {@code system_*}) work unchanged.
      */
     private static final java.util.List<String> STANDARD = java.util.List.of("jvm.", "process.", "system.");
-    static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+    public static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    public static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
     private Metrics() {}
 
