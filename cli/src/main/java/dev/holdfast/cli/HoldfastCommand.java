@@ -30,6 +30,7 @@ public final class HoldfastCommand implements Runnable {
             new Subcommand(NodeCommand.class, NodeCommand::new),
             new Subcommand(IntakeCommand.class, IntakeCommand::new),
             new Subcommand(ShipperCommand.class, ShipperCommand::new),
+            new Subcommand(StatusCommand.class, StatusCommand::new),
             new Subcommand(WalCommand.class, WalCommand::new),
             new Subcommand(BenchCommand.class, BenchCommand::new),
             new Subcommand(KafkaCommand.class, KafkaCommand::new),

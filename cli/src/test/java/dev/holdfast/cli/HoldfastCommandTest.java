@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Only the subcommand a command line names is built (picocli's model of all of them costs a restart ~0.3 s). */
 class HoldfastCommandTest {
-    private static final Set<String> ALL = Set.of("node", "intake", "shipper", "wal", "bench", "kafka", "token", "help", "validate",
-            "completion");
+    private static final Set<String> ALL = Set.of("node", "intake", "shipper", "status", "wal", "bench", "kafka", "token",
+            "help", "validate", "completion");
 
     private static Set<String> built(String... args) {
         return HoldfastCommand.commandLine(args).getSubcommands().keySet();

@@ -16,6 +16,12 @@ import io.grpc.ServerServiceDefinition;
 import dev.holdfast.intake.http.HttpAccess;
 import dev.holdfast.intake.http.HttpEndpoints;
 import dev.holdfast.intake.http.Readiness;
+import dev.holdfast.intake.status.ConnectedAgents;
+import dev.holdfast.intake.status.ForwarderState;
+import dev.holdfast.intake.status.NodeStatus;
+import dev.holdfast.intake.status.StatusHistory;
+import dev.holdfast.intake.status.StatusMeters;
+import dev.holdfast.intake.status.StatusReport;
 import dev.holdfast.wal.DiskGuard;
 import dev.holdfast.wal.Wal;
 import dev.holdfast.wal.WalConfig;
@@ -61,12 +67,23 @@ public final class IntakeServer implements AutoCloseable {
     private GrpcHealth health;
     private Replication replication;
     private GrpcAuth auth;
+    /** The status page's history: one sample a second for five minutes. */
+    static final Duration STATUS_INTERVAL = Duration.ofSeconds(1);
+    static final int STATUS_SAMPLES = 300;
+    private ConnectedAgents agents;
+    private StatusHistory statusHistory;
+    /** Set once the WAL is open: until then /api/status says only who the node is and that it is starting. */
+    private volatile NodeStatus status;
+    private long startedAt;
 
     public IntakeServer(IntakeConfig config, PrometheusMeterRegistry registry) {
         this(config, registry, Clock.systemUTC());
     }
 
-    /** @param clock judges certificate expiry (at load and for the expiry gauge) and token-file reloads */
+    /**
+     * @param clock judges certificate expiry (at load and for the expiry gauge) and token-file reloads, and times the
+     *              status page's samples and agents' acks
+     */
     public IntakeServer(IntakeConfig config, PrometheusMeterRegistry registry, Clock clock) {
         this.config = config;
         this.registry = registry;
@@ -111,6 +128,8 @@ public final class IntakeServer implements AutoCloseable {
         SslContext httpTls = listenerTls.http();
         SslContext otlpHttpTls = listenerTls.otlpHttp();
         IntakeMetrics metrics = new IntakeMetrics(registry);
+        startedAt = clock.millis();
+        agents = new ConnectedAgents(clock);
         // Recovery and the network stack initialise in parallel: a restart is ready sooner, and /healthz answers
         // (with /readyz saying "recovering") while the WAL is still being checked.
         CompletableFuture<Wal> opening = new CompletableFuture<>();
@@ -127,7 +146,8 @@ public final class IntakeServer implements AutoCloseable {
         // HTTP keeps half the reserve: when gRPC starts refusing for descriptors, /healthz still answers
         ConnectionGate httpGate = gate("http", connections, connections.fdReserve() / 2, files);
         http = new HttpEndpoints(config.http().host(), config.http().port(), registry, this::readiness,
-                new HttpAccess(config.auth().httpToken()), httpTls, httpGate, connections.requestTimeout());
+                new HttpAccess(config.auth().httpToken()), httpTls, httpGate, connections.requestTimeout(),
+                this::statusReport);
         http.start();
         try {
             wal = opening.get();
@@ -142,6 +162,8 @@ public final class IntakeServer implements AutoCloseable {
         InflightBytes inflight = new InflightBytes(limits.maxInflightBytes());
         metrics.bindWal(wal.guard(), wal::queuedBatches, inflight);
         metrics.bindRecovery(wal.recovery());
+        statusHistory = new StatusHistory(new StatusMeters(registry), wal.guard()::walBytes, clock, STATUS_INTERVAL,
+                STATUS_SAMPLES).start();
         BatchIntake.ReplicationGate replicated = BatchIntake.ReplicationGate.NONE;
         if (config.forwarder().active()) {
             replication = new Replication(config, wal, registry);
@@ -150,6 +172,10 @@ public final class IntakeServer implements AutoCloseable {
                 replicated = replication;
             }
         }
+        Replication forwarding = replication;
+        status = new NodeStatus(config.nodeId(), config.durability(), startedAt, wal.guard(),
+                new StatusMeters(registry), statusHistory, agents,
+                () -> forwarding == null ? ForwarderState.OFF : forwarding.state(), this::readiness, clock);
         EventSizeLimit eventSize = new EventSizeLimit(limits.maxEventBytes(),
                 replication == null ? null : replication.limit());
         BatchValidator validator = new BatchValidator(new BatchValidator.Limits(
@@ -160,7 +186,7 @@ public final class IntakeServer implements AutoCloseable {
                 eventSize, OVERLOAD_RETRY_AFTER_MS, Clock.systemUTC(), registry);
         List<ServerServiceDefinition> services = new ArrayList<>();
         services.add(auth.intercept(ServerInterceptors.intercept(
-                new IntakeGrpcService(intake, wal.sequences(), config.nodeId()).definition(), new Uncompressed())));
+                new IntakeGrpcService(intake, wal.sequences(), config.nodeId(), agents).definition(), new Uncompressed())));
         for (ServerServiceDefinition otlpService : new OtlpGrpcServices(otlp).definitions()) {
             services.add(auth.intercept(otlpService));
         }
@@ -248,6 +274,18 @@ public final class IntakeServer implements AutoCloseable {
                 ? r.withDetails(List.of("WAL damage found at start: " + wal.recovery())) : r;
     }
 
+    /** What /api/status answers: the whole report once the WAL is open, before that who the node is and why not. */
+    public StatusReport statusReport(long sinceMillis) {
+        NodeStatus s = status;
+        if (s != null) {
+            return s.report(sinceMillis);
+        }
+        Readiness r = readiness();
+        return new StatusReport(new StatusReport.Node(config.nodeId(), config.durability().configName(),
+                NodeStatus.meaning(config.durability()), r.ready(), r.reasons(), startedAt), clock.millis(),
+                STATUS_INTERVAL.toMillis(), null, null, null, null, java.util.Map.of(), List.of());
+    }
+
     public int grpcPort() {
         return grpc.port();
     }
@@ -293,6 +331,9 @@ public final class IntakeServer implements AutoCloseable {
         }
         if (http != null) {
             http.close();
+        }
+        if (statusHistory != null) {
+            statusHistory.close();
         }
         if (replication != null) {
             replication.close();

@@ -5,6 +5,7 @@ import dev.holdfast.forwarder.ForwardLimit;
 import dev.holdfast.forwarder.ForwarderConfig;
 import dev.holdfast.forwarder.kafka.KafkaClientSecurity;
 import dev.holdfast.intake.config.IntakeConfig;
+import dev.holdfast.intake.status.ForwarderState;
 import dev.holdfast.wal.Wal;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -33,6 +34,8 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
     private volatile EmbeddedBroker embedded;
     private volatile Forwarder started;
     private volatile boolean closed;
+    /** Why forwarding could not start; null while it starts or runs. */
+    private volatile String failure;
 
     private final ForwardLimit limit;
     private final KafkaClientSecurity security;
@@ -117,6 +120,7 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
             forwarder.completeExceptionally(new IllegalStateException("the intake closed before forwarding started"));
         } catch (Exception e) {
             log.error("forwarding could not start; the intake keeps accepting into its WAL: {}", e.toString());
+            failure = e.toString();
             forwarder.completeExceptionally(e);
         }
     }
@@ -130,6 +134,25 @@ final class Replication implements BatchIntake.ReplicationGate, AutoCloseable {
     String bootstrap() {
         EmbeddedBroker k = embedded;
         return k != null ? "embedded 127.0.0.1:" + EMBEDDED_PORT : config.forwarder().kafka();
+    }
+
+    /** Where forwarding stands, for the status page. */
+    ForwarderState state() {
+        Forwarder f = started;
+        String where = "topic " + config.forwarder().topic() + " on " + bootstrap();
+        if (closed) {
+            return new ForwarderState("stopped", "forwarder not running: the intake is closing", null);
+        }
+        if (f != null) {
+            return new ForwarderState("running", "forwarding to " + where, f.circuitState().name());
+        }
+        String why = failure;
+        if (why != null) {
+            return new ForwarderState("failed", "forwarder not running: it could not start (" + why
+                    + "); the WAL keeps every event until a restart forwards it", null);
+        }
+        return new ForwarderState("starting", "forwarder not running yet: waiting for Kafka (" + where
+                + "); the WAL keeps every event meanwhile", null);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.holdfast.intake.BatchIntake;
 import dev.holdfast.intake.BatchValidator;
 import dev.holdfast.intake.auth.Caller;
 import dev.holdfast.intake.auth.Quote;
+import dev.holdfast.intake.status.ConnectedAgents;
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.IntakeMessage;
 import dev.holdfast.protocol.v1.Welcome;
@@ -32,6 +33,10 @@ final class AgentStream implements StreamObserver<InboundMessage> {
     private final ServerCallStreamObserver<IntakeMessage> out;
     /** Who opened the stream: its Hello must name an agent this caller may send as. */
     private final Caller caller;
+    /** Where the stream is listed as a connected agent, from its Hello until it ends. */
+    private final ConnectedAgents agents;
+    /** This stream's entry there; null before the Hello. */
+    private ConnectedAgents.Session session;
     /** Set by the Hello; gRPC delivers a stream's messages one at a time, in order. */
     private String agentId;
     private long claimedThrough;
@@ -43,14 +48,15 @@ final class AgentStream implements StreamObserver<InboundMessage> {
     static final int MAX_OUTSTANDING = 64;
 
     AgentStream(BatchIntake intake, BiFunction<String, Long, Welcome> welcome, ServerCallStreamObserver<IntakeMessage> out,
-                Caller caller) {
+                Caller caller, ConnectedAgents agents) {
         this.intake = intake;
         this.caller = caller;
+        this.agents = agents;
         this.welcome = welcome;
         this.out = out;
         out.setOnCancelHandler(() -> {
             synchronized (this) {
-                finished = true; // acks still pending are dropped; the agent resends after its next Welcome
+                finish(); // acks still pending are dropped; the agent resends after its next Welcome
             }
         });
         out.disableAutoRequest(); // called while the call is being set up, as gRPC requires
@@ -113,6 +119,9 @@ final class AgentStream implements StreamObserver<InboundMessage> {
             if (earlier == null) {
                 agentId = agent;
                 claimedThrough = acknowledgedThrough;
+                if (!finished) { // a stream already cancelled would never leave the list
+                    session = agents.open(agent);
+                }
             }
         }
         if (earlier != null) {
@@ -164,7 +173,7 @@ final class AgentStream implements StreamObserver<InboundMessage> {
     @Override
     public void onError(Throwable t) {
         synchronized (this) {
-            finished = true;
+            finish();
         }
     }
 
@@ -178,7 +187,7 @@ final class AgentStream implements StreamObserver<InboundMessage> {
 
     private void completeIfDrained() {
         if (halfClosed && outstanding == 0 && !finished) {
-            finished = true;
+            finish();
             out.onCompleted();
         }
     }
@@ -190,13 +199,25 @@ final class AgentStream implements StreamObserver<InboundMessage> {
     private void sendLocked(IntakeMessage msg) {
         if (!finished && !out.isCancelled()) {
             out.onNext(msg);
+            if (session != null && msg.hasAck() && (msg.getAck().getStatus() == BatchAck.Status.PERSISTED
+                    || msg.getAck().getStatus() == BatchAck.Status.DUPLICATE)) {
+                session.acked(msg.getAck().getBatchSeq());
+            }
         }
     }
 
     private synchronized void fail(Status status) {
         if (!finished) {
-            finished = true;
+            finish();
             out.onError(status.asRuntimeException());
+        }
+    }
+
+    /** The stream is over, however it ended: it no longer counts as a connected agent. Called holding the lock. */
+    private void finish() {
+        finished = true;
+        if (session != null) {
+            session.close();
         }
     }
 }

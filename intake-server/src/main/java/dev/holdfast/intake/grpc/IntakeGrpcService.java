@@ -3,6 +3,7 @@ package dev.holdfast.intake.grpc;
 import dev.holdfast.intake.BatchIntake;
 import dev.holdfast.intake.BatchValidator;
 import dev.holdfast.intake.auth.Caller;
+import dev.holdfast.intake.status.ConnectedAgents;
 import dev.holdfast.protocol.ByteArrayMarshaller;
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.Hello;
@@ -33,11 +34,14 @@ public final class IntakeGrpcService {
     private final BatchIntake intake;
     private final AgentSequences sequences;
     private final String nodeId;
+    private final ConnectedAgents agents;
 
-    public IntakeGrpcService(BatchIntake intake, AgentSequences sequences, String nodeId) {
+    /** @param agents where each stream is listed from its Hello until it ends (the status page's connected agents) */
+    public IntakeGrpcService(BatchIntake intake, AgentSequences sequences, String nodeId, ConnectedAgents agents) {
         this.intake = intake;
         this.sequences = sequences;
         this.nodeId = nodeId;
+        this.agents = agents;
     }
 
     public ServerServiceDefinition definition() {
@@ -57,7 +61,7 @@ public final class IntakeGrpcService {
     private StreamObserver<InboundMessage> openStream(StreamObserver<IntakeMessage> responses) {
         // the caller is read here, while the call's context is current; the stream checks its Hello against it
         return new AgentStream(intake, this::welcome, (ServerCallStreamObserver<IntakeMessage>) responses,
-                Caller.current());
+                Caller.current(), agents);
     }
 
     /**

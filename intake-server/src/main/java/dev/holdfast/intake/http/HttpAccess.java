@@ -8,9 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
 /**
- * Who may read /metrics and /readyz: a client on loopback always (the operator's own machine never needs a
- * credential), any other only with the bearer token whose hash is auth.httpToken, when one is set. /healthz says
- * nothing but "alive" and stays open, so probes need no secret.
+ * Who may read /metrics, /readyz and /api/status: a client on loopback always (the operator's own machine never needs
+ * a credential), any other only with the bearer token whose hash is auth.httpToken, when one is set. /healthz says
+ * nothing but "alive" and stays open, so probes need no secret; so does the status page at / itself, which holds no
+ * figure (it asks /api/status for them, with the token the operator types into it).
  */
 public final class HttpAccess {
     public static final HttpAccess OPEN = new HttpAccess("");
@@ -23,7 +24,7 @@ public final class HttpAccess {
     }
 
     boolean allowed(String path, SocketAddress remote, String authorization) {
-        if (tokenHash == null || path.equals("/healthz") || isLoopback(remote)) {
+        if (tokenHash == null || path.equals("/healthz") || path.equals("/") || isLoopback(remote)) {
             return true;
         }
         if (authorization == null || authorization.length() < 8

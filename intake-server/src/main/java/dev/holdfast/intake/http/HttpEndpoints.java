@@ -13,7 +13,8 @@ import java.util.function.Supplier;
 
 /**
  * The HTTP/1.1 side door of the intake server: {@code GET /metrics} (Prometheus text), {@code GET
- * /healthz} (the process is alive) and {@code GET /readyz} (it should receive traffic). Anything else
+ * /healthz} (the process is alive), {@code GET /readyz} (it should receive traffic), and when given a status
+ * document, {@code GET /} (the live status page) and {@code GET /api/status} (its JSON). Anything else
  * is 404, other methods on those paths 405.
  *
  * <p>Lifecycle is explicit: nothing runs until {@link #start()}, and {@link #close()} releases the port
@@ -53,8 +54,17 @@ public final class HttpEndpoints implements AutoCloseable {
      */
     public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness,
                          HttpAccess access, SslContext tls, ConnectionGate gate, Duration requestTimeout) {
+        this(host, port, registry, readiness, access, tls, gate, requestTimeout, null);
+    }
+
+    /**
+     * @param status what {@code /api/status} answers, and the page at {@code /} shows; null: no status page (404)
+     */
+    public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, Supplier<Readiness> readiness,
+                         HttpAccess access, SslContext tls, ConnectionGate gate, Duration requestTimeout,
+                         StatusDocument status) {
         HttpRequestHandler handler = new HttpRequestHandler(Objects.requireNonNull(registry, "registry"),
-                Objects.requireNonNull(readiness, "readiness"), Objects.requireNonNull(access, "access"));
+                Objects.requireNonNull(readiness, "readiness"), Objects.requireNonNull(access, "access"), status);
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         this.listener = new HttpListener("HTTP", host, port, tls, gate, "holdfast-http", 1, pipeline -> pipeline
                 .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))

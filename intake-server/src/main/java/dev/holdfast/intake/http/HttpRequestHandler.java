@@ -28,8 +28,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes the three operational endpoints. Runs on the event loop, so it only does cheap in-memory
- * work: a scrape formats meters already in memory and the readiness supplier is a field read.
+ * Routes the operational endpoints. Runs on the event loop, so it only does cheap in-memory
+ * work: a scrape formats meters already in memory, the readiness supplier is a field read, and a status report
+ * copies a few hundred samples the sampler thread already made.
  * Keep-alive bookkeeping is left to {@code HttpServerKeepAliveHandler} earlier in the pipeline.
  */
 @ChannelHandler.Sharable
@@ -43,11 +44,15 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
     private final PrometheusMeterRegistry registry;
     private final Supplier<Readiness> readiness;
     private final HttpAccess access;
+    /** null on a port without a status page */
+    private final StatusDocument status;
 
-    HttpRequestHandler(PrometheusMeterRegistry registry, Supplier<Readiness> readiness, HttpAccess access) {
+    HttpRequestHandler(PrometheusMeterRegistry registry, Supplier<Readiness> readiness, HttpAccess access,
+                       StatusDocument status) {
         this.registry = registry;
         this.readiness = readiness;
         this.access = access;
+        this.status = status;
     }
 
     @Override
@@ -63,9 +68,12 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
     }
 
     private FullHttpResponse route(FullHttpRequest request, java.net.SocketAddress remote) {
-        String path = new QueryStringDecoder(request.uri()).path();
-        if (!path.equals("/metrics") && !path.equals("/healthz") && !path.equals("/readyz")) {
-            return text(HttpResponseStatus.NOT_FOUND, "not found; try /metrics, /healthz or /readyz\n");
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        String path = uri.path();
+        boolean statusPath = status != null && (path.equals("/") || path.equals("/api/status"));
+        if (!path.equals("/metrics") && !path.equals("/healthz") && !path.equals("/readyz") && !statusPath) {
+            return text(HttpResponseStatus.NOT_FOUND, "not found; try " + (status != null ? "/ (status page), "
+                    + "/api/status, " : "") + "/metrics, /healthz or /readyz\n");
         }
         if (!HttpMethod.GET.equals(request.method())) {
             FullHttpResponse response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET is allowed\n");
@@ -84,8 +92,48 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
                 yield response(HttpResponseStatus.OK, type, utf8(registry.scrape(type)));
             }
             case "/healthz" -> text(HttpResponseStatus.OK, "ok\n");
+            case "/" -> statusPage();
+            case "/api/status" -> statusJson(uri);
             default -> readyz();
         };
+    }
+
+    private static FullHttpResponse statusPage() {
+        FullHttpResponse response = response(HttpResponseStatus.OK, "text/html; charset=utf-8",
+                Unpooled.wrappedBuffer(StatusPage.html()));
+        // The browser enforces what the page promises: nothing loads from anywhere but this port
+        response.headers().set("Content-Security-Policy", StatusPage.CONTENT_SECURITY_POLICY)
+                .set("X-Content-Type-Options", "nosniff");
+        return response;
+    }
+
+    private FullHttpResponse statusJson(QueryStringDecoder uri) {
+        long since = 0;
+        var param = uri.parameters().get("since");
+        if (param != null && !param.isEmpty()) {
+            try {
+                since = Long.parseLong(param.get(0));
+            } catch (NumberFormatException e) {
+                return text(HttpResponseStatus.BAD_REQUEST, "since must be a time in epoch milliseconds, not "
+                        + param.get(0).substring(0, Math.min(40, param.get(0).length())) + "\n");
+            }
+        }
+        try {
+            return response(HttpResponseStatus.OK, JSON,
+                    Unpooled.wrappedBuffer(MAPPER.writeValueAsBytes(status.report(since))));
+        } catch (JsonProcessingException | RuntimeException e) {
+            // the page says "status unavailable: ..." instead of showing figures it did not get
+            log.warn("status report failed", e);
+            return jsonError(HttpResponseStatus.INTERNAL_SERVER_ERROR, "status report failed: " + e);
+        }
+    }
+
+    private static FullHttpResponse jsonError(HttpResponseStatus status, String message) {
+        try {
+            return response(status, JSON, Unpooled.wrappedBuffer(MAPPER.writeValueAsBytes(Map.of("error", message))));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a map of strings always serialises", e);
+        }
     }
 
     private FullHttpResponse readyz() {

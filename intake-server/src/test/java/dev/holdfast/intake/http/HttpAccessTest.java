@@ -18,7 +18,7 @@ import java.net.http.HttpResponse;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The bearer token of the HTTP port: asked of clients not on loopback only, for /metrics and /readyz only. */
+/** The bearer token of the HTTP port: asked of clients not on loopback only, for /metrics, /readyz and /api/status. */
 class HttpAccessTest {
     private static final HttpAccess TOKEN = new HttpAccess(Tokens.hash("scrape-me"));
     private static final InetSocketAddress REMOTE = new InetSocketAddress("192.0.2.77", 40000);
@@ -29,6 +29,7 @@ class HttpAccessTest {
         assertTrue(TOKEN.allowed("/metrics", LOCAL, null));
         assertTrue(TOKEN.allowed("/metrics", new InetSocketAddress("::1", 1), null));
         assertTrue(TOKEN.allowed("/healthz", REMOTE, null));
+        assertTrue(TOKEN.allowed("/", REMOTE, null), "the status page holds no figure; /api/status does");
         assertTrue(HttpAccess.OPEN.allowed("/metrics", REMOTE, null), "no token configured: as before");
     }
 
@@ -36,6 +37,8 @@ class HttpAccessTest {
     void otherAddressesNeedTheRightToken() {
         assertFalse(TOKEN.allowed("/metrics", REMOTE, null));
         assertFalse(TOKEN.allowed("/readyz", REMOTE, "Bearer wrong"));
+        assertFalse(TOKEN.allowed("/api/status", REMOTE, null));
+        assertTrue(TOKEN.allowed("/api/status", REMOTE, "Bearer scrape-me"));
         assertFalse(TOKEN.allowed("/metrics", REMOTE, "Basic c2NyYXBlLW1l"));
         assertTrue(TOKEN.allowed("/metrics", REMOTE, "Bearer scrape-me"));
         assertTrue(TOKEN.allowed("/readyz", REMOTE, "bearer scrape-me"));
