@@ -4,13 +4,16 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the code under test logs (through the cli's Logback), as text: one line per event, "LEVEL logger: message".
- * Attached to the root logger from {@link #capture()} until {@link #close()}.
+ * Attached to the root logger from {@link #capture()} until {@link #close()}; as a field with {@code @RegisterExtension},
+ * closed after each test.
  */
-public final class CapturedLog extends AppenderBase<ILoggingEvent> implements AutoCloseable {
+public final class CapturedLog extends AppenderBase<ILoggingEvent> implements AutoCloseable, AfterEachCallback {
     private final StringBuffer text = new StringBuffer();
 
     private CapturedLog() {}
@@ -38,6 +41,11 @@ public final class CapturedLog extends AppenderBase<ILoggingEvent> implements Au
     public void close() {
         ((LoggerContext) getContext()).getLogger(Logger.ROOT_LOGGER_NAME).detachAppender(this);
         stop();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        close();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.holdfast.intake;
 
+import dev.holdfast.testkit.OwnAddress;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.holdfast.intake.auth.Tokens;
@@ -11,9 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.NetworkInterface;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -196,14 +195,7 @@ class StatusEndpointTest {
     /** Over this machine's own non-loopback address: /api/status wants the token as /metrics does; / does not. */
     @Test
     void otherAddressesNeedTheHttpTokenForTheFiguresNotForThePage() throws Exception {
-        Optional<InetAddress> own = NetworkInterface.networkInterfaces().filter(i -> {
-                    try {
-                        return i.isUp() && !i.isLoopback();
-                    } catch (java.net.SocketException e) {
-                        return false;
-                    }
-                }).flatMap(NetworkInterface::inetAddresses)
-                .filter(a -> a instanceof Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress()).findFirst();
+        Optional<InetAddress> own = OwnAddress.nonLoopbackIpv4();
         assumeTrue(own.isPresent(), "no non-loopback IPv4 address on this machine");
         IntakeServer server = start("0.0.0.0", new IntakeConfig.Auth(IntakeConfig.Auth.Require.NONE, null, List.of(),
                 Tokens.hash("status-token")));

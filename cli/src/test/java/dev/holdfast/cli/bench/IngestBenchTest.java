@@ -8,6 +8,7 @@ import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,12 +41,8 @@ class IngestBenchTest {
     private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
     private final PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
     /** The sessions' messages (reconnects, resumed seqs): logged, not printed. */
-    private final CapturedLog captured = CapturedLog.capture();
-
-    @AfterEach
-    void stopCapturing() {
-        captured.close();
-    }
+    @RegisterExtension
+    final CapturedLog captured = CapturedLog.capture();
 
     /** The bench's progress output and the log. */
     private String logText() {

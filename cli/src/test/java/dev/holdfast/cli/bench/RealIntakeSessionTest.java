@@ -15,8 +15,8 @@ import dev.holdfast.wal.WalReader;
 import dev.holdfast.wal.WalRecord;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,12 +45,8 @@ class RealIntakeSessionTest {
     private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
     private final PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
     /** The sessions' messages (reconnects, resumed seqs): logged, not printed. */
-    private final CapturedLog captured = CapturedLog.capture();
-
-    @AfterEach
-    void stopCapturing() {
-        captured.close();
-    }
+    @RegisterExtension
+    final CapturedLog captured = CapturedLog.capture();
 
     /** The bench's progress output and the log. */
     private String logText() {

@@ -1,5 +1,6 @@
 package dev.holdfast.intake.http;
 
+import dev.holdfast.testkit.OwnAddress;
 import dev.holdfast.metrics.Metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,10 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.holdfast.intake.auth.Tokens;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,14 +46,7 @@ class HttpAccessTest {
     /** End to end over this machine's own non-loopback address, when it has one. */
     @Test
     void aScrapeFromAnotherAddressIsAnswered401WithoutTheToken() throws Exception {
-        Optional<InetAddress> own = NetworkInterface.networkInterfaces().filter(i -> {
-                    try {
-                        return i.isUp() && !i.isLoopback();
-                    } catch (java.net.SocketException e) {
-                        return false;
-                    }
-                }).flatMap(NetworkInterface::inetAddresses)
-                .filter(a -> a instanceof Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress()).findFirst();
+        Optional<InetAddress> own = OwnAddress.nonLoopbackIpv4();
         assumeTrue(own.isPresent(), "no non-loopback IPv4 address on this machine");
         String host = own.get().getHostAddress();
         try (HttpEndpoints http = new HttpEndpoints("0.0.0.0", 0, Metrics.newRegistry(), () -> Readiness.READY, TOKEN)) {
