@@ -34,8 +34,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The release tarball as an operator gets it: unpacked into an empty directory and run from there with a PATH that
  * holds no {@code java} and no {@code mvn}, only the few shell tools {@code bin/holdfast} uses. An intake (TLS on
- * gRPC, so the runtime's EC provider is exercised) takes events from the fallback shipper and from the load
- * generator, and {@code wal verify} then reads the WAL it wrote.
+ * gRPC, so the runtime's EC provider is exercised; its forwarder on, with RocksDB, towards a Kafka that is not there)
+ * takes events from the fallback shipper and from the load generator, and {@code wal verify} then reads the WAL it
+ * wrote.
  */
 class ReleaseTarballIT {
     /** What bin/holdfast itself runs, plus bash for its #!/usr/bin/env line: nothing that could start a JVM. */
@@ -181,10 +182,11 @@ class ReleaseTarballIT {
         int grpc = freePort();
         int http = freePort();
         int metrics = freePort();
+        int noKafka = freePort(); // the forwarder runs (RocksDB's native library, Kafka's client) and retries
         String[] tlsClient = {"--tls-ca", pki.caCert().toString(), "--tls-server-name", "localhost"};
 
         try (Running intake = start("intake", "intake", "--data", data.toString(), "--grpc-port", "" + grpc,
-                "--http-port", "" + http, "--otlp-http-port", "0", "--durability", "fsync", "--kafka", "none",
+                "--http-port", "" + http, "--otlp-http-port", "0", "--durability", "fsync", "--kafka", "127.0.0.1:" + noKafka,
                 "--tls-cert", cert.cert().toString(), "--tls-key", cert.key().toString())) {
             awaitHttp(http, "/readyz", intake, Duration.ofSeconds(60));
 
@@ -213,6 +215,7 @@ class ReleaseTarballIT {
             intake.stop();
         }
 
+        assertTrue(Files.isRegularFile(data.resolve("forwarder/progress/CURRENT")), "the forwarder's RocksDB store");
         Result verify = run(Duration.ofMinutes(2), "wal", "verify", "--data", data.toString());
         assertEquals(0, verify.exit(), verify.output());
         Matcher records = Pattern.compile("records verified: (\\d+)").matcher(verify.output());
