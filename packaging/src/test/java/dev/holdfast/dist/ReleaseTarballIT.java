@@ -140,6 +140,8 @@ class ReleaseTarballIT {
     @Test
     void itCarriesTheLicencesTheNativeProbeAndValidExampleConfigs() throws Exception {
         assertTrue(Files.readString(root.resolve("LICENSE")).contains("Apache License"));
+        assertTrue(Files.readString(root.resolve("completion/holdfast-completion.bash"))
+                .contains("complete -F _complete_holdfast"), "the bash completion script is in the release");
         String thirdParty = Files.readString(root.resolve("THIRD-PARTY.txt"));
         try (var jars = Files.list(root.resolve("app/lib"))) {
             for (Path jar : jars.toList()) {
