@@ -52,11 +52,11 @@ record ConfigDraft(
         newHttp = withHost(newHttp, newTls.onHttp() || newTls.allowInsecure());
         IntakeConfig.Auth newAuth = o.authTokens() != null
                 ? new IntakeConfig.Auth(auth.require(), o.authTokens(), auth.agents(), auth.httpToken()) : auth;
-        problems.addAll(ConfigValidator.problems(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f,
+        problems.addAll(IntakeConfigValidator.problems(nodeId, newDataDir, newDurability, newGrpc, newHttp, limits, wal, f,
                 newTls));
-        problems.addAll(ConfigValidator.authProblems(newAuth, newTls));
+        problems.addAll(IntakeConfigValidator.authProblems(newAuth, newTls));
         IntakeConfig.Otlp newOtlp = o.otlpHttpPort() != null ? otlp.withHttpPort(o.otlpHttpPort()) : otlp;
-        problems.addAll(ConfigValidator.otlpProblems(newOtlp, newGrpc, newHttp, f));
+        problems.addAll(IntakeConfigValidator.otlpProblems(newOtlp, newGrpc, newHttp, f));
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
         }

@@ -13,7 +13,7 @@ import java.util.function.Function;
  * The whole configuration of one intake server, loaded from YAML ({@link #load(Path)}) and then
  * adjusted by command-line {@link Overrides}.
  *
- * <p>Every instance is valid: the canonical constructor runs {@link ConfigValidator} and throws
+ * <p>Every instance is valid: the canonical constructor runs {@link IntakeConfigValidator} and throws
  * {@link InvalidConfigException} listing every problem, so code that receives an {@code IntakeConfig}
  * never re-checks ranges. The nested section records are plain values; only the whole is validated,
  * because several rules relate fields of different sections.
@@ -374,10 +374,10 @@ public record IntakeConfig(
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(otlp, "otlp");
         Objects.requireNonNull(log, "log");
-        List<String> problems = ConfigValidator.problems(nodeId, dataDir, durability, grpc, http, limits, wal,
+        List<String> problems = IntakeConfigValidator.problems(nodeId, dataDir, durability, grpc, http, limits, wal,
                 forwarder, tls);
-        problems.addAll(ConfigValidator.authProblems(auth, tls));
-        problems.addAll(ConfigValidator.otlpProblems(otlp, grpc, http, forwarder));
+        problems.addAll(IntakeConfigValidator.authProblems(auth, tls));
+        problems.addAll(IntakeConfigValidator.otlpProblems(otlp, grpc, http, forwarder));
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);
         }
@@ -448,7 +448,7 @@ public record IntakeConfig(
 
     /** As {@link #load(Path, Overrides)}, with {@code ${NAME}} references (and the defaults) from {@code getenv}. */
     public static IntakeConfig load(Path yamlFile, Overrides overrides, Function<String, String> getenv) {
-        YamlConfigReader.Result read = YamlConfigReader.read(yamlFile, defaultDraft(getenv), getenv);
+        IntakeConfigReader.Result read = IntakeConfigReader.read(yamlFile, defaultDraft(getenv), getenv);
         return read.draft().build(overrides, read.problems());
     }
 

@@ -26,11 +26,11 @@ import java.util.List;
  * bad value and reports Java types, while an operator wants every problem, named by YAML path.
  * A field with a bad value keeps its default in the draft so the remaining rules can still be checked.
  */
-final class YamlConfigReader {
+final class IntakeConfigReader {
 
     record Result(ConfigDraft draft, List<String> problems) {}
 
-    private YamlConfigReader() {}
+    private IntakeConfigReader() {}
 
     /** Throws {@link InvalidConfigException} only when the file cannot be read or parsed at all. */
     static Result read(Path file, ConfigDraft defaults, java.util.function.Function<String, String> getenv) {
@@ -84,7 +84,7 @@ final class YamlConfigReader {
                 file(s, "cert", d.cert(), problems),
                 file(s, "key", d.key(), problems),
                 file(s, "clientCa", d.clientCa(), problems),
-                s.oneOf("clientAuth", d.clientAuth(), "require|optional", YamlConfigReader::clientAuth),
+                s.oneOf("clientAuth", d.clientAuth(), "require|optional", IntakeConfigReader::clientAuth),
                 s.bool("http", d.http()),
                 s.bool("allowInsecure", d.allowInsecure()),
                 s.duration("reloadInterval", d.reloadInterval()));
@@ -162,7 +162,7 @@ final class YamlConfigReader {
                 s.duration("retryAfter", d.retryAfter()),
                 s.duration("groupCommitMaxDelay", d.groupCommitMaxDelay()),
                 s.size("groupCommitMaxBytes", d.groupCommitMaxBytes()),
-                s.oneOf("rollCycle", d.rollCycle(), ConfigValidator.rollCycles(), YamlConfigReader::rollCycle),
+                s.oneOf("rollCycle", d.rollCycle(), IntakeConfigValidator.rollCycles(), IntakeConfigReader::rollCycle),
                 s.size("blockSize", d.blockSize()));
         s.rejectUnknownKeys();
         return w;
@@ -190,11 +190,11 @@ final class YamlConfigReader {
                 : new java.util.ArrayList<>();
         for (YamlSection r : listed == null ? java.util.List.<YamlSection>of() : listed) {
             dev.holdfast.otlp.OtlpSignal signal = r.oneOf("signal", null, "logs|traces|metrics",
-                    YamlConfigReader::signal);
+                    IntakeConfigReader::signal);
             String attribute = r.string("attribute", "");
             String value = r.string("value", "");
             dev.holdfast.wal.BatchPriority priority = r.oneOf("priority", dev.holdfast.wal.BatchPriority.NORMAL,
-                    PRIORITIES, YamlConfigReader::priority);
+                    PRIORITIES, IntakeConfigReader::priority);
             if (attribute.isEmpty()) {
                 r.problem("attribute", "must name a resource attribute");
             }
@@ -202,10 +202,10 @@ final class YamlConfigReader {
             rules.add(new dev.holdfast.intake.otlp.OtlpPriorities.AttributeRule(signal, attribute, value, priority));
         }
         dev.holdfast.intake.otlp.OtlpPriorities priorities = new dev.holdfast.intake.otlp.OtlpPriorities(
-                p.oneOf("logs", dp.logs(), PRIORITIES, YamlConfigReader::priority),
-                p.oneOf("traces", dp.traces(), PRIORITIES, YamlConfigReader::priority),
-                p.oneOf("metrics", dp.metrics(), PRIORITIES, YamlConfigReader::priority),
-                p.oneOf("errorLogs", dp.errorLogs(), PRIORITIES, YamlConfigReader::priority),
+                p.oneOf("logs", dp.logs(), PRIORITIES, IntakeConfigReader::priority),
+                p.oneOf("traces", dp.traces(), PRIORITIES, IntakeConfigReader::priority),
+                p.oneOf("metrics", dp.metrics(), PRIORITIES, IntakeConfigReader::priority),
+                p.oneOf("errorLogs", dp.errorLogs(), PRIORITIES, IntakeConfigReader::priority),
                 (int) p.integer("errorSeverity", dp.errorSeverity()), rules);
         p.rejectUnknownKeys();
         s.rejectUnknownKeys();

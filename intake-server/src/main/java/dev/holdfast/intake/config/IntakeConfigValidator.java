@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * <p>Deliberately no file-system or network access here: whether {@code dataDir} is writable or a port
  * is free is found out, and reported, when the server starts using them.
  */
-final class ConfigValidator {
+final class IntakeConfigValidator {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,253}");
     private static final long MIB = 1L << 20;
@@ -33,7 +33,7 @@ final class ConfigValidator {
     /** A WAL record's header: fixed fields and the agent id (limits.maxAgentIdBytes is at most 4 KiB). */
     private static final long RECORD_HEADER_ALLOWANCE = 8192;
 
-    private ConfigValidator() {}
+    private IntakeConfigValidator() {}
 
     static List<String> problems(String nodeId, Path dataDir, Durability durability, Endpoint grpc, Endpoint http,
                                  Limits limits, Wal wal, Forwarding forwarder, IntakeConfig.Tls tls) {
