@@ -9,12 +9,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
 /**
- * What the code under test logs (through the cli's Logback), as text: one line per event, "LEVEL logger: message".
+ * What the code under test logs (through the cli's Logback), as text: one line per event, "LEVEL logger: message";
+ * with what it printed to {@link #out()} (a command's own output, such as the load generator's progress) first.
  * Attached to the root logger from {@link #capture()} until {@link #close()}; as a field with {@code @RegisterExtension},
  * closed after each test.
  */
 public final class CapturedLog extends AppenderBase<ILoggingEvent> implements AutoCloseable, AfterEachCallback {
     private final StringBuffer text = new StringBuffer();
+    private final java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    private final java.io.PrintStream out = new java.io.PrintStream(printed, true,
+            java.nio.charset.StandardCharsets.UTF_8);
 
     private CapturedLog() {}
 
@@ -33,8 +37,13 @@ public final class CapturedLog extends AppenderBase<ILoggingEvent> implements Au
                 .append('\n');
     }
 
+    /** Where the code under test prints what is not a log line; part of {@link #text()}. */
+    public java.io.PrintStream out() {
+        return out;
+    }
+
     public String text() {
-        return text.toString();
+        return printed.toString(java.nio.charset.StandardCharsets.UTF_8) + text;
     }
 
     @Override

@@ -12,10 +12,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -38,16 +35,9 @@ class IngestBenchTest {
     Path dir;
 
     private Server server;
-    private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-    private final PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
-    /** The sessions' messages (reconnects, resumed seqs): logged, not printed. */
+    /** The bench's progress (printed) and the sessions' messages (reconnects, resumed seqs; logged). */
     @RegisterExtension
     final CapturedLog captured = CapturedLog.capture();
-
-    /** The bench's progress output and the log. */
-    private String logText() {
-        return logBytes + captured.text();
-    }
 
     @AfterEach
     void stopServer() throws InterruptedException {
@@ -67,7 +57,7 @@ class IngestBenchTest {
 
         BenchReport report = runBench(server.getPort(), ackedLog);
 
-        assertEquals(0, report.exitCode(), report.toText() + logText());
+        assertEquals(0, report.exitCode(), report.toText() + captured.text());
         assertTrue(intake.killed());
         assertAckedExactlyOnce(ackedLog);
         for (int a = 0; a < AGENTS; a++) {
@@ -120,11 +110,11 @@ class IngestBenchTest {
         BenchReport report = runBench(port, ackedLog);
         restarter.join();
 
-        assertEquals(0, report.exitCode(), report.toText() + logText());
+        assertEquals(0, report.exitCode(), report.toText() + captured.text());
         assertAckedExactlyOnce(ackedLog);
-        assertEquals(AGENTS, report.reconnects(), logText());
+        assertEquals(AGENTS, report.reconnects(), captured.text());
         assertEquals(0, intake.resentAfterPersisted());
-        assertTrue(captured.text().contains("reconnecting with backoff"), "the outage is logged: " + logText());
+        assertTrue(captured.text().contains("reconnecting with backoff"), "the outage is logged: " + captured.text());
     }
 
     @Test
@@ -151,7 +141,7 @@ class IngestBenchTest {
             BenchReport report = runBench(List.of(firstPort, other.getPort()), ackedLog);
             killer.join();
 
-            assertEquals(0, report.exitCode(), report.toText() + logText());
+            assertEquals(0, report.exitCode(), report.toText() + captured.text());
             assertAckedExactlyOnce(ackedLog);
             for (int a = 0; a < AGENTS; a++) {
                 assertTrue(second.batchesReceived() > 0, "the second intake took over");
@@ -161,7 +151,7 @@ class IngestBenchTest {
                             agent + " " + seq);
                 }
             }
-            assertTrue(logText().contains("127.0.0.1:" + firstPort), "the lost node is named");
+            assertTrue(captured.text().contains("127.0.0.1:" + firstPort), "the lost node is named");
         } finally {
             other.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
@@ -176,9 +166,9 @@ class IngestBenchTest {
                 AGENTS, 20, 200, 0, BATCHES, ackedLog, 4,
                 Priority.NORMAL, "t", null, 0, 30, 256, 0, IngestConfig.DEFAULT_DNS_REFRESH_SECONDS);
         AckedLog sink = AckedLog.open(ackedLog);
-        try (IngestBench bench = new IngestBench(config, sink, log, System::nanoTime)) {
+        try (IngestBench bench = new IngestBench(config, sink, captured.out(), System::nanoTime)) {
             BenchReport report = bench.run();
-            System.out.print(report.toText() + logText()); // lands in the surefire -output.txt
+            System.out.print(report.toText() + captured.text()); // lands in the surefire -output.txt
             return report;
         } finally {
             sink.close();

@@ -20,9 +20,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,16 +39,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RealIntakeSessionTest {
     @TempDir
     Path dir;
-    private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
-    private final PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
-    /** The sessions' messages (reconnects, resumed seqs): logged, not printed. */
+    /** The bench's progress (printed) and the sessions' messages (reconnects, resumed seqs; logged). */
     @RegisterExtension
     final CapturedLog captured = CapturedLog.capture();
-
-    /** The bench's progress output and the log. */
-    private String logText() {
-        return logBytes + captured.text();
-    }
 
     @Test
     void anAgentContinuesAboveAnUnsignedSeqAnEarlierIncarnationLeft() throws Exception {
@@ -67,7 +57,7 @@ class RealIntakeSessionTest {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
             BenchReport report = runBench(List.of(intake.grpcPort()), 1, 20, 0, dir.resolve("acked.log"));
-            assertEquals(0, report.exitCode(), report.toText() + logText());
+            assertEquals(0, report.exitCode(), report.toText() + captured.text());
             assertEquals(0, report.duplicates());
             assertEquals(0, report.invalid());
         }
@@ -80,7 +70,7 @@ class RealIntakeSessionTest {
         assertEquals(21, wal.size());
         assertTrue(wal.contains("t-0 9223372036854775813"), wal.toString());
         assertTrue(wal.contains("t-0 9223372036854775833"), wal.toString());
-        assertTrue(logText().contains("continuing at 9223372036854775814"), logText());
+        assertTrue(captured.text().contains("continuing at 9223372036854775814"), captured.text());
     }
 
     @Test
@@ -104,7 +94,7 @@ class RealIntakeSessionTest {
             killer.start();
             BenchReport report = runBench(List.of(a.grpcPort(), b.grpcPort()), agents, batches, 100, acked);
             killer.join();
-            assertEquals(0, report.exitCode(), report.toText() + logText());
+            assertEquals(0, report.exitCode(), report.toText() + captured.text());
             assertEquals(0, report.invalid(), report.toText());
             assertTrue(report.reconnects() >= agents, report.toText());
 
@@ -137,9 +127,9 @@ class RealIntakeSessionTest {
                 agents, 5, 200, 0, batches, ackedLog, 4, Priority.NORMAL, "t", null, 0, 60, 256, rate,
                 IngestConfig.DEFAULT_DNS_REFRESH_SECONDS);
         AckedLog sink = AckedLog.open(ackedLog);
-        try (IngestBench bench = new IngestBench(config, sink, log, System::nanoTime)) {
+        try (IngestBench bench = new IngestBench(config, sink, captured.out(), System::nanoTime)) {
             BenchReport report = bench.run();
-            System.out.print(report.toText() + logText()); // lands in the surefire -output.txt
+            System.out.print(report.toText() + captured.text()); // lands in the surefire -output.txt
             return report;
         } finally {
             sink.close();
