@@ -507,8 +507,8 @@ JNIEXPORT jintArray JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_layout(JN
 		HF_NAME_MAX,
 		HF_C__COUNT,
 		HF_C_SLOTS,
-		S_SYMLINKAT + 1, /* enum hf_sys: the Java name table has one entry per code */
-		S_RENAMEAT2,
+		S__COUNT,    /* enum hf_sys: the Java name table has one entry per code (and "?" for 0) */
+		S_RENAMEAT2, /* ... in the same order */
 	};
 	jintArray a = (*env)->NewIntArray(env, sizeof(v) / sizeof(v[0]));
 
