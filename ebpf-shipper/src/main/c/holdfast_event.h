@@ -1,6 +1,6 @@
-/* Shared between the probe (holdfast.bpf.c, probe/), the JNI shim (holdfast_jni.c) and, by offsets, KernelEvent.java.
- * Any change here must be mirrored in KernelEvent.java; LayoutTest cross-checks the offsets that
- * the native library reports (hf_layout in holdfast_jni.c) against the Java decoder. */
+/* Shared between the probe (holdfast.bpf.c, probe/), the JNI library (holdfast_jni.c, ring.c) and, by offsets,
+ * KernelEvent.java. Any change here must be mirrored in KernelEvent.java; LayoutTest cross-checks the offsets that
+ * the native library reports (NativeProbe.layout, in holdfast_jni.c) against the Java decoder. */
 #ifndef HOLDFAST_EVENT_H
 #define HOLDFAST_EVENT_H
 
