@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs what the ebpf-shipper native build needs (Debian/Ubuntu): clang (BPF target), bpftool
 # (vmlinux.h + skeleton), libbpf-dev (headers + static libbpf.a), libelf-dev and zlib1g-dev (libbpf's
-# own dependencies). The Makefile under src/main/c calls this when a tool is missing.
+# own dependencies), dpkg-dev (dpkg-source: unpacks libbpf's Debian source, which the build compiles with -fPIC
+# to link it statically, see fetch-libbpf-source.sh). The Makefile under src/main/c calls this when a tool is missing.
 set -eu
-PKGS="clang libbpf-dev bpftool libelf-dev zlib1g-dev"
+PKGS="clang libbpf-dev bpftool libelf-dev zlib1g-dev dpkg-dev"
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-toolchain.sh: the eBPF toolchain is missing and this is not root; install it with: sudo apt-get update && sudo apt-get install -y $PKGS" >&2
   exit 1

@@ -1,6 +1,6 @@
-/* Shared between holdfast.bpf.c (kernel), holdfast_jni.c (JNI shim) and, by offsets, KernelEvent.java.
- * Any change here must be mirrored in KernelEvent.java; LayoutTest cross-checks the offsets that
- * the native library reports (hf_layout in holdfast_jni.c) against the Java decoder. */
+/* Shared between the probe (holdfast.bpf.c, probe/), the JNI library (holdfast_jni.c, ring.c) and, by offsets,
+ * KernelEvent.java. Any change here must be mirrored in KernelEvent.java; LayoutTest cross-checks the offsets that
+ * the native library reports (NativeProbe.layout, in holdfast_jni.c) against the Java decoder. */
 #ifndef HOLDFAST_EVENT_H
 #define HOLDFAST_EVENT_H
 
@@ -15,17 +15,20 @@
 #define HF_WAKEUP_BYTES (64 << 10) /* the probe wakes the reader once this much is waiting ... */
 #define HF_POLL_SLICE_MS 5         /* ... and the reader also looks this often */
 
-/* Event kinds: numerically identical to holdfast.v1.FileEvent.Kind. */
-/* Syscalls of interest (hf_event.syscall). The loader maps this architecture's syscall numbers to them; the
- * order matters to the probe: from S_RENAME on, a syscall's fourth and fifth arguments are read too. */
+/* Syscalls of interest (hf_event.syscall), architecture-independent: the loader maps this architecture's syscall
+ * numbers to them (sys_nr map); write covers write, pwrite64, writev, pwritev and pwritev2. KernelEvent.SYSCALLS
+ * names them in this order (LayoutTest checks). The probe reads the arguments of each code from S_RENAME on by its
+ * entry in the shapes table (holdfast.bpf.c). */
 enum hf_sys {
 	S_OPEN = 1, S_OPENAT, S_OPENAT2, S_CREAT, S_WRITE, S_CLOSE, S_DUP2, S_DUP3,
 	S_RENAME, S_RENAMEAT, S_RENAMEAT2, S_UNLINK, S_UNLINKAT, S_MKDIR, S_MKDIRAT, S_RMDIR,
 	S_CHMOD, S_FCHMOD, S_FCHMODAT, S_FCHMODAT2, S_CHOWN, S_LCHOWN, S_FCHOWN, S_FCHOWNAT,
 	S_TRUNCATE, S_FTRUNCATE, S_LINK, S_LINKAT, S_SYMLINK, S_SYMLINKAT,
+	S__COUNT,
 };
 #define HF_SYSCALL_SLOTS 1024 /* syscall numbers below this are looked up (x86_64 and arm64 use < 512) */
 
+/* Event kinds: numerically identical to holdfast.v1.FileEvent.Kind. */
 enum hf_kind {
 	HF_CREATE = 1,
 	HF_OPEN = 2,

@@ -1,5 +1,5 @@
-/* JNI shim for dev.holdfast.shipper.ebpf.NativeProbe: load/attach the embedded BPF skeleton, update
- * filter maps, drain the ring buffer into a direct ByteBuffer (one JNI crossing per batch), read
+/* JNI bindings of dev.holdfast.shipper.ebpf.NativeProbe: load/attach the embedded BPF skeleton, update the
+ * filter maps, drain the ring buffer (ring.c) into a direct ByteBuffer (one JNI crossing per batch), read the
  * counters, detach and free. Errors surface as EbpfUnavailableException with one line of text. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,26 +17,12 @@
 #include <bpf/libbpf.h>
 #include "holdfast_event.h"
 #include "holdfast.skel.h"
+#include "ring.h"
 
 _Static_assert(sizeof(struct hf_event) == HF_EVENT_HDR, "hf_event header size");
 _Static_assert(HF_C__COUNT <= HF_C_SLOTS, "counter slots");
 
 #define EXC "dev/holdfast/shipper/ebpf/EbpfUnavailableException"
-
-/* The BPF ring buffer, read directly rather than through libbpf's ring_buffer: libbpf maps the data pages twice
- * (so that a record crossing the end reads contiguously), and the kernel inserts every mapped page up front, so an
- * 8 MiB ring costs 16 MiB of the shipper's RSS. Mapped once, a record that wraps is copied in two pieces instead.
- * Layout and protocol as in the kernel's bpf_ringbuf: a writable consumer-position page, then a read-only
- * producer-position page followed by the data; each record is an 8-byte header (length with BUSY and DISCARD
- * bits) and its bytes, 8-byte aligned. */
-struct hf_ring {
-	int epfd;
-	unsigned long *consumer_pos; /* page 0, read-write */
-	unsigned long *producer_pos; /* page 1, read-only, followed by the data */
-	unsigned char *data;
-	size_t mask;                 /* data size - 1 (a power of two) */
-	size_t page, ro_len;
-};
 
 struct hf {
 	struct holdfast_bpf *skel;
@@ -175,81 +159,6 @@ fail:
 	return 0;
 }
 
-static int ring_open(struct hf_ring *r, int map_fd, size_t size)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-	void *p;
-
-	r->page = (size_t)sysconf(_SC_PAGESIZE);
-	r->mask = size - 1;
-	r->epfd = -1;
-	p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	r->consumer_pos = p;
-	r->ro_len = r->page + size;
-	p = mmap(NULL, r->ro_len, PROT_READ, MAP_SHARED, map_fd, (off_t)r->page);
-	if (p == MAP_FAILED) {
-		int err = -errno;
-
-		munmap(r->consumer_pos, r->page);
-		return err;
-	}
-	r->producer_pos = p;
-	r->data = (unsigned char *)p + r->page;
-	r->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (r->epfd < 0 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, map_fd, &ev) < 0) {
-		int err = -errno;
-
-		if (r->epfd >= 0)
-			close(r->epfd);
-		munmap(r->consumer_pos, r->page);
-		munmap(r->producer_pos, r->ro_len);
-		return err;
-	}
-	return 0;
-}
-
-static void ring_close(struct hf_ring *r)
-{
-	close(r->epfd);
-	munmap(r->consumer_pos, r->page);
-	munmap(r->producer_pos, r->ro_len);
-}
-
-/* Copies whole committed records into out[0..cap) as [u32 len][len bytes]... and releases them to the producer.
- * A record that does not fit stays in the ring for the next call. */
-static void ring_consume(struct hf_ring *r, unsigned char *out, size_t cap, size_t *used, int *count)
-{
-	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
-	unsigned long prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
-
-	while (cons < prod) {
-		uint32_t *hdr = (uint32_t *)(r->data + (cons & r->mask));
-		uint32_t hlen = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
-		uint32_t len = hlen & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-		size_t at, first;
-
-		if (hlen & BPF_RINGBUF_BUSY_BIT) /* reserved, not yet committed: records after it wait too */
-			break;
-		if (!(hlen & BPF_RINGBUF_DISCARD_BIT)) {
-			if (*used + 4 + len > cap)
-				break;
-			memcpy(out + *used, &len, 4);
-			at = (cons + BPF_RINGBUF_HDR_SZ) & r->mask;
-			first = len < r->mask + 1 - at ? len : r->mask + 1 - at;
-			memcpy(out + *used + 4, r->data + at, first);
-			memcpy(out + *used + 4 + first, r->data, len - first);
-			*used += 4 + len;
-			*count += 1;
-		}
-		cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
-		__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
-		if (cons == prod)
-			prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
-	}
-}
-
 JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_attach(JNIEnv *env, jclass cls, jlong hp)
 {
 	struct hf *h = (struct hf *)(uintptr_t)hp;
@@ -301,35 +210,16 @@ JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_drain(JNIEnv 
 	struct hf *h = (struct hf *)(uintptr_t)hp;
 	unsigned char *out = (*env)->GetDirectBufferAddress(env, buf);
 	size_t used = 0;
-	int count = 0;
+	int count = 0, err;
 
 	if (!out || !h->ring_open) {
 		throw_unavailable(env, "drain needs a direct ByteBuffer and an attached probe");
 		return 0;
 	}
-	ring_consume(&h->ring, out, (size_t)cap, &used, &count);
-	if (timeout_ms > 0 && count == 0) {
-		/* The probe wakes this reader only once HF_WAKEUP_BYTES are waiting (a wakeup per event costs an
-		 * inter-processor interrupt, a costly exit in a VM), so also look every few milliseconds. */
-		struct timespec ts;
-		long long now, deadline;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-		deadline = now + timeout_ms;
-		do {
-			long long left = deadline - now;
-			struct epoll_event ev;
-
-			if (epoll_wait(h->ring.epfd, &ev, 1, left < HF_POLL_SLICE_MS ? (int)left : HF_POLL_SLICE_MS) < 0 &&
-			    errno != EINTR) {
-				throw_unavailable(env, "ring buffer wait failed: %s", strerror(errno));
-				return 0;
-			}
-			ring_consume(&h->ring, out, (size_t)cap, &used, &count);
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-		} while (count == 0 && now < deadline);
+	err = ring_drain(&h->ring, out, (size_t)cap, timeout_ms, &used, &count);
+	if (err) {
+		throw_unavailable(env, "ring buffer wait failed: %s", strerror(-err));
+		return 0;
 	}
 	return ((jlong)count << 32) | (jlong)used;
 }
@@ -507,8 +397,8 @@ JNIEXPORT jintArray JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_layout(JN
 		HF_NAME_MAX,
 		HF_C__COUNT,
 		HF_C_SLOTS,
-		S_SYMLINKAT + 1, /* enum hf_sys: the Java name table has one entry per code */
-		S_RENAMEAT2,
+		S__COUNT,    /* enum hf_sys: the Java name table has one entry per code (and "?" for 0) */
+		S_RENAMEAT2, /* ... in the same order */
 	};
 	jintArray a = (*env)->NewIntArray(env, sizeof(v) / sizeof(v[0]));
 

@@ -48,7 +48,7 @@ public record KernelEvent(long tsBootNanos, long cgroupId, long inode, long dev,
     public static final int FROM_FD = 0x10;
     public static final int USER_PATH = 0x20;
 
-    /** enum hf_sys in holdfast.bpf.c, 1-based; "write" covers write, pwrite64, writev, pwritev, pwritev2. */
+    /** enum hf_sys in src/main/c/holdfast_event.h, 1-based; "write" covers write, pwrite64, writev, pwritev, pwritev2. */
     public static final List<String> SYSCALLS = List.of("?", "open", "openat", "openat2", "creat", "write", "close", "dup2", "dup3", "rename",
             "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat", "rmdir", "chmod", "fchmod", "fchmodat",
             "fchmodat2", "chown", "lchown", "fchown", "fchownat", "truncate", "ftruncate", "link", "linkat",

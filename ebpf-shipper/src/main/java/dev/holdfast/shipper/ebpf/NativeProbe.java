@@ -72,6 +72,6 @@ final class NativeProbe {
 
     static native long bootToRealtimeOffsetNanos();
 
-    /** sizeof(struct hf_event), field offsets, then constants: see holdfast_jni.c hf_layout order. */
+    /** sizeof(struct hf_event), field offsets, then constants: in the order of its native side in holdfast_jni.c. */
     static native int[] layout();
 }

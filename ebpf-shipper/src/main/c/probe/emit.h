@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The record: its process context, then the path filters and the ring buffer. */
+#ifndef HF_PROBE_EMIT_H
+#define HF_PROBE_EMIT_H
+
+#include "maps.h"
+#include "filters.h"
+
+/* Starts heap.ev for this syscall: everything but the kind, the paths and the syscall-specific fields. */
+static __always_inline void fill_common(struct heap *h, struct task_struct *task, __u64 id, __u32 sys, long ret)
+{
+	__u64 gid_uid = bpf_get_current_uid_gid();
+
+	__builtin_memset(&h->ev, 0, sizeof(h->ev));
+	h->ev.ts_boot_ns = bpf_ktime_get_boot_ns();
+	h->ev.cgroup_id = bpf_get_current_cgroup_id();
+	h->ev.ret = ret;
+	h->ev.pid = id >> 32;
+	h->ev.tid = (__u32)id;
+	h->ev.ppid = task->real_parent->tgid;
+	h->ev.uid = (__u32)gid_uid;
+	h->ev.gid = gid_uid >> 32;
+	h->ev.syscall = sys;
+	bpf_get_current_comm(h->ev.comm, sizeof(h->ev.comm));
+}
+
+/* Filters, then emits heap.ev with its path bytes. filter_new: new_path is a path (not a symlink body).
+ * Returns 0 when emitted, the filter's counter when filtered, -1 when the ring buffer was full. */
+__noinline int hf_submit(__u32 filter_new)
+{
+	struct heap *h = heap_get();
+	__u32 plen, nlen, why, why_new = 1, total;
+
+	if (!h)
+		return 0;
+	plen = h->ev.path_len & PMASK;
+	nlen = h->ev.new_path_len & PMASK;
+	why = hf_filter(0, plen, h->ev.evflags & (HF_EV_PATH_TRUNCATED | HF_EV_PATH_UNRESOLVED));
+	if (why && filter_new && nlen)
+		why_new = hf_filter(plen, nlen, h->ev.evflags & (HF_EV_NEW_TRUNCATED | HF_EV_NEW_UNRESOLVED));
+	if (why && why_new) { /* an event passes when either of its paths passes */
+		count(why);
+		return why;
+	}
+	total = (plen + nlen) & DMASK;
+	/* no wakeup per event: the reader looks every HF_POLL_SLICE_MS, and is woken when a backlog builds */
+	if (bpf_ringbuf_output(&events, &h->ev, HF_EVENT_HDR + total,
+			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= HF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+											   : BPF_RB_NO_WAKEUP)) {
+		count(HF_C_DROPPED);
+		return -1;
+	}
+	count(HF_C_EMITTED);
+	return 0;
+}
+
+#endif
