@@ -156,9 +156,21 @@ class ReleaseTarballIT {
             shipperJar = jars.filter(j -> j.getFileName().toString().startsWith("holdfast-ebpf-shipper-")).findFirst()
                     .orElseThrow();
         }
+        Path library = Files.createTempFile("libholdfast_ebpf", ".so");
         try (ZipFile zip = new ZipFile(shipperJar.toFile())) {
-            assertNotNull(zip.getEntry("native/libholdfast_ebpf.so"), "the eBPF probe's JNI library");
+            var entry = zip.getEntry("native/libholdfast_ebpf.so");
+            assertNotNull(entry, "the eBPF probe's JNI library");
+            try (var in = zip.getInputStream(entry)) {
+                Files.copy(in, library, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         }
+        // libbpf is linked in: a node needs no matching libbpf installed (the Containerfile installs none)
+        Process readelf = new ProcessBuilder("readelf", "-d", library.toString()).redirectErrorStream(true).start();
+        String dynamic = new String(readelf.getInputStream().readAllBytes());
+        assertEquals(0, readelf.waitFor(), dynamic);
+        assertTrue(dynamic.contains("(NEEDED)") && !dynamic.contains("libbpf"),
+                "the JNI library needs a shared libbpf (was the build offline? ebpf-shipper/README.md):\n" + dynamic);
+        Files.delete(library);
         for (String kind : List.of("intake", "shipper")) {
             Result r = run(Duration.ofSeconds(60), "validate", "--config",
                     root.resolve("examples").resolve(kind + ".yaml").toString(), "--kind", kind);
