@@ -1,7 +1,7 @@
 package dev.holdfast.cli;
 
-import dev.holdfast.forwarder.kafka.EmbeddedKafka;
-import dev.holdfast.forwarder.kafka.KafkaCluster;
+import dev.holdfast.broker.EmbeddedKafka;
+import dev.holdfast.broker.KafkaCluster;
 import dev.holdfast.wal.WalDirectory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

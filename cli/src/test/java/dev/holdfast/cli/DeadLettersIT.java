@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.holdfast.forwarder.deadletter.DeadLetter;
 import dev.holdfast.forwarder.deadletter.DeadLetterFile;
-import dev.holdfast.forwarder.kafka.EmbeddedKafka;
+import dev.holdfast.broker.EmbeddedKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;

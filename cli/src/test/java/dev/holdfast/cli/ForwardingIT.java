@@ -1,6 +1,6 @@
 package dev.holdfast.cli;
 
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.broker.KafkaBrokerProcess;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

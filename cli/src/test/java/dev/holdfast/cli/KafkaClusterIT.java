@@ -1,6 +1,6 @@
 package dev.holdfast.cli;
 
-import dev.holdfast.forwarder.kafka.EmbeddedKafka;
+import dev.holdfast.broker.EmbeddedKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package dev.holdfast.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.broker.KafkaBrokerProcess;
 import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.holdfast.forwarder.deadletter.DeadLetter;
 import dev.holdfast.forwarder.deadletter.DeadLetterFile;
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
-import dev.holdfast.forwarder.kafka.SecureListeners;
+import dev.holdfast.broker.KafkaBrokerProcess;
+import dev.holdfast.broker.SecureListeners;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;

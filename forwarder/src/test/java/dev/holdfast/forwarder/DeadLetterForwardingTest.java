@@ -3,7 +3,7 @@ package dev.holdfast.forwarder;
 import dev.holdfast.forwarder.deadletter.DeadLetter;
 import dev.holdfast.forwarder.deadletter.DeadLetterFile;
 import dev.holdfast.forwarder.deadletter.DeadLetters;
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.broker.KafkaBrokerProcess;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;

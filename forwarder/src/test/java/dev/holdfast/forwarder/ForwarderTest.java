@@ -1,7 +1,7 @@
 package dev.holdfast.forwarder;
 
 import dev.holdfast.wal.ScanProgress;
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.broker.KafkaBrokerProcess;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;

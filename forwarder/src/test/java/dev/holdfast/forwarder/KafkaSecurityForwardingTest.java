@@ -2,10 +2,10 @@ package dev.holdfast.forwarder;
 
 import dev.holdfast.wal.ScanProgress;
 import dev.holdfast.forwarder.deadletter.DeadLetterFile;
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.broker.KafkaBrokerProcess;
 import dev.holdfast.forwarder.kafka.KafkaClientSecurity;
 import dev.holdfast.forwarder.kafka.KafkaSecurity;
-import dev.holdfast.forwarder.kafka.SecureListeners;
+import dev.holdfast.broker.SecureListeners;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.testkit.TestPki;
 import dev.holdfast.wal.AppendResult;

@@ -1,6 +1,6 @@
 package dev.holdfast.intake;
 
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.broker.KafkaBrokerProcess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

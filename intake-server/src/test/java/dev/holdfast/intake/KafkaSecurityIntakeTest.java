@@ -1,7 +1,7 @@
 package dev.holdfast.intake;
 
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
-import dev.holdfast.forwarder.kafka.SecureListeners;
+import dev.holdfast.broker.KafkaBrokerProcess;
+import dev.holdfast.broker.SecureListeners;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.protocol.v1.BatchAck;

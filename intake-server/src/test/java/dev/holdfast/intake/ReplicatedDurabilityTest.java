@@ -1,6 +1,6 @@
 package dev.holdfast.intake;
 
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.broker.KafkaBrokerProcess;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;

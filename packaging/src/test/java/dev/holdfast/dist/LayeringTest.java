@@ -24,7 +24,8 @@ class LayeringTest {
     void everyModuleIsThere() {
         for (String pkg : new String[] {"dev.holdfast.protocol", "dev.holdfast.otlp", "dev.holdfast.config",
                 "dev.holdfast.tls", "dev.holdfast.metrics", "dev.holdfast.wal", "dev.holdfast.forwarder",
-                "dev.holdfast.intake", "dev.holdfast.shipper", "dev.holdfast.cli", "dev.holdfast.chaos"}) {
+                "dev.holdfast.intake", "dev.holdfast.shipper", "dev.holdfast.cli", "dev.holdfast.chaos",
+                "dev.holdfast.broker"}) {
             assertTrue(MAIN.containPackage(pkg), pkg + " not imported: the rules below would hold vacuously");
         }
     }
@@ -35,6 +36,7 @@ class LayeringTest {
                 .layer("wire (protocol/)").definedBy("dev.holdfast.protocol..", "dev.holdfast.otlp..")
                 .layer("common (support/common/)").definedBy("dev.holdfast.config..", "dev.holdfast.tls..",
                         "dev.holdfast.metrics..")
+                .layer("kafka-broker (support/kafka-broker/)").definedBy("dev.holdfast.broker..")
                 .layer("wal/").definedBy("dev.holdfast.wal..")
                 .layer("forwarder/").definedBy("dev.holdfast.forwarder..")
                 .layer("intake-server/").definedBy("dev.holdfast.intake..")
@@ -45,6 +47,8 @@ class LayeringTest {
                         "ebpf-shipper/", "cli/", "chaos-tests/")
                 .whereLayer("common (support/common/)").mayOnlyBeAccessedByLayers("forwarder/", "intake-server/",
                         "ebpf-shipper/", "cli/", "chaos-tests/")
+                .whereLayer("kafka-broker (support/kafka-broker/)").mayOnlyBeAccessedByLayers("intake-server/", "cli/",
+                        "chaos-tests/")
                 .whereLayer("wal/").mayOnlyBeAccessedByLayers("forwarder/", "intake-server/", "ebpf-shipper/",
                         "cli/", "chaos-tests/")
                 .whereLayer("forwarder/").mayOnlyBeAccessedByLayers("intake-server/", "cli/", "chaos-tests/")
@@ -61,6 +65,16 @@ class LayeringTest {
                 .should().dependOnClassesThat().resideInAnyPackage("com.google.protobuf..", "io.grpc..",
                         "org.apache.kafka..", "kafka..", "io.netty..")
                 .because("the WAL stores opaque records; what they hold and where they go is the callers' business")
+                .check(MAIN);
+    }
+
+    @Test
+    void theForwarderSpeaksToKafkaThroughItsClientsOnly() {
+        noClasses().that().resideInAPackage("dev.holdfast.forwarder..")
+                .should().dependOnClassesThat().resideInAnyPackage("kafka..", "org.apache.kafka.server..",
+                        "org.apache.kafka.metadata..", "org.apache.kafka.raft..", "org.apache.kafka.storage..",
+                        "dev.holdfast.broker..")
+                .because("a broker is something the forwarder sends to, not part of it (support/kafka-broker/)")
                 .check(MAIN);
     }
 

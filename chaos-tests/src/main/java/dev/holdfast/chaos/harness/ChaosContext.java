@@ -1,8 +1,8 @@
 package dev.holdfast.chaos.harness;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
-import dev.holdfast.forwarder.kafka.KafkaCluster;
+import dev.holdfast.broker.KafkaBrokerProcess;
+import dev.holdfast.broker.KafkaCluster;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 
 import java.io.IOException;

@@ -6,7 +6,7 @@ import dev.holdfast.chaos.harness.ChaosContext;
 import dev.holdfast.chaos.harness.IntakeNode;
 import dev.holdfast.chaos.harness.LoadAgents;
 import dev.holdfast.chaos.harness.ScenarioResult;
-import dev.holdfast.forwarder.kafka.KafkaCluster;
+import dev.holdfast.broker.KafkaCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 

@@ -1,5 +1,7 @@
 package dev.holdfast.forwarder.kafka;
 
+import dev.holdfast.broker.EmbeddedKafka;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;

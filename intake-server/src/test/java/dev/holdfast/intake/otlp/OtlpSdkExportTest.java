@@ -2,7 +2,7 @@ package dev.holdfast.intake.otlp;
 
 import dev.holdfast.forwarder.EventRecords;
 import dev.holdfast.forwarder.OtlpRecords;
-import dev.holdfast.forwarder.kafka.KafkaBrokerProcess;
+import dev.holdfast.broker.KafkaBrokerProcess;
 import dev.holdfast.intake.IntakeServer;
 import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;

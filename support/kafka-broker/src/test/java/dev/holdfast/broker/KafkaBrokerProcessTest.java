@@ -1,4 +1,4 @@
-package dev.holdfast.forwarder.kafka;
+package dev.holdfast.broker;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -15,8 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-import static dev.holdfast.forwarder.kafka.KafkaClients.consume;
-import static dev.holdfast.forwarder.kafka.KafkaClients.produce;
+import static dev.holdfast.broker.KafkaClients.consume;
+import static dev.holdfast.broker.KafkaClients.produce;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

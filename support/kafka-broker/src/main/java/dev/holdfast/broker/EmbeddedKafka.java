@@ -1,4 +1,4 @@
-package dev.holdfast.forwarder.kafka;
+package dev.holdfast.broker;
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;

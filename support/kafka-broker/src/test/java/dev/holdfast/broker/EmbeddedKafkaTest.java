@@ -1,4 +1,4 @@
-package dev.holdfast.forwarder.kafka;
+package dev.holdfast.broker;
 
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -13,8 +13,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import static dev.holdfast.forwarder.kafka.KafkaClients.consume;
-import static dev.holdfast.forwarder.kafka.KafkaClients.produce;
+import static dev.holdfast.broker.KafkaClients.consume;
+import static dev.holdfast.broker.KafkaClients.produce;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

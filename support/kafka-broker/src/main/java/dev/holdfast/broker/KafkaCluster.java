@@ -1,4 +1,4 @@
-package dev.holdfast.forwarder.kafka;
+package dev.holdfast.broker;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;

@@ -1,4 +1,4 @@
-package dev.holdfast.forwarder.kafka;
+package dev.holdfast.broker;
 
 import java.io.IOException;
 import java.io.InputStream;
