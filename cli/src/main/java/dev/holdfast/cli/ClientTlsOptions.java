@@ -1,9 +1,9 @@
 package dev.holdfast.cli;
 
 import dev.holdfast.shipper.config.ShipperConfig;
-import dev.holdfast.shipper.intake.BearerToken;
-import dev.holdfast.shipper.intake.Endpoints;
-import dev.holdfast.shipper.intake.TlsChannels;
+import dev.holdfast.client.BearerToken;
+import dev.holdfast.client.Endpoints;
+import dev.holdfast.client.TlsChannels;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -7,7 +7,7 @@ import dev.holdfast.shipper.Shipper;
 import dev.holdfast.shipper.config.Overrides;
 import dev.holdfast.shipper.config.ShipperConfig;
 import dev.holdfast.shipper.config.SourceKind;
-import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.client.Endpoints;
 import dev.holdfast.wal.WalDirectory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

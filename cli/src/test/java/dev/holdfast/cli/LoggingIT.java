@@ -88,7 +88,7 @@ class LoggingIT {
             }
         }
         assertEquals("WARN", warning.path("level").asText(), warning.toString());
-        assertEquals("dev.holdfast.shipper.intake.IntakeSession", warning.path("logger_name").asText());
+        assertEquals("dev.holdfast.client.IntakeSession", warning.path("logger_name").asText());
         assertTrue(warning.path("message").asText().startsWith("agent logging-it: stream to 127.0.0.1:" + closed),
                 warning.toString());
     }

@@ -2,8 +2,8 @@ package dev.holdfast.shipper;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.holdfast.metrics.Metrics;
-import dev.holdfast.shipper.intake.Endpoints;
-import dev.holdfast.shipper.intake.SessionListener;
+import dev.holdfast.client.Endpoints;
+import dev.holdfast.client.SessionListener;
 import dev.holdfast.shipper.source.EventSource;
 import dev.holdfast.shipper.spool.Spool;
 import io.grpc.Status;

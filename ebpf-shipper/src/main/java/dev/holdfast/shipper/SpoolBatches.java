@@ -4,8 +4,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import com.google.protobuf.CodedOutputStream;
 import dev.holdfast.protocol.v1.AgentMessage;
-import dev.holdfast.shipper.intake.BatchSource;
-import dev.holdfast.shipper.intake.OutboundBatch;
+import dev.holdfast.client.BatchSource;
+import dev.holdfast.client.OutboundBatch;
 import dev.holdfast.shipper.spool.Spool;
 import dev.holdfast.shipper.spool.SpooledBatch;
 

@@ -25,7 +25,7 @@ class LayeringTest {
         for (String pkg : new String[] {"dev.holdfast.protocol", "dev.holdfast.otlp", "dev.holdfast.config",
                 "dev.holdfast.tls", "dev.holdfast.metrics", "dev.holdfast.wal", "dev.holdfast.forwarder",
                 "dev.holdfast.intake", "dev.holdfast.shipper", "dev.holdfast.cli", "dev.holdfast.chaos",
-                "dev.holdfast.broker"}) {
+                "dev.holdfast.broker", "dev.holdfast.client"}) {
             assertTrue(MAIN.containPackage(pkg), pkg + " not imported: the rules below would hold vacuously");
         }
     }
@@ -37,6 +37,7 @@ class LayeringTest {
                 .layer("common (support/common/)").definedBy("dev.holdfast.config..", "dev.holdfast.tls..",
                         "dev.holdfast.metrics..")
                 .layer("kafka-broker (support/kafka-broker/)").definedBy("dev.holdfast.broker..")
+                .layer("intake-client (support/intake-client/)").definedBy("dev.holdfast.client..")
                 .layer("wal/").definedBy("dev.holdfast.wal..")
                 .layer("forwarder/").definedBy("dev.holdfast.forwarder..")
                 .layer("intake-server/").definedBy("dev.holdfast.intake..")
@@ -44,11 +45,13 @@ class LayeringTest {
                 .layer("cli/").definedBy("dev.holdfast.cli..")
                 .layer("chaos-tests/").definedBy("dev.holdfast.chaos..")
                 .whereLayer("wire (protocol/)").mayOnlyBeAccessedByLayers("forwarder/", "intake-server/",
-                        "ebpf-shipper/", "cli/", "chaos-tests/")
+                        "intake-client (support/intake-client/)", "ebpf-shipper/", "cli/", "chaos-tests/")
                 .whereLayer("common (support/common/)").mayOnlyBeAccessedByLayers("forwarder/", "intake-server/",
-                        "ebpf-shipper/", "cli/", "chaos-tests/")
+                        "intake-client (support/intake-client/)", "ebpf-shipper/", "cli/", "chaos-tests/")
                 .whereLayer("kafka-broker (support/kafka-broker/)").mayOnlyBeAccessedByLayers("intake-server/", "cli/",
                         "chaos-tests/")
+                .whereLayer("intake-client (support/intake-client/)").mayOnlyBeAccessedByLayers("ebpf-shipper/",
+                        "cli/", "chaos-tests/")
                 .whereLayer("wal/").mayOnlyBeAccessedByLayers("forwarder/", "intake-server/", "ebpf-shipper/",
                         "cli/", "chaos-tests/")
                 .whereLayer("forwarder/").mayOnlyBeAccessedByLayers("intake-server/", "cli/", "chaos-tests/")

@@ -1,6 +1,6 @@
 package dev.holdfast.cli.bench;
 
-import dev.holdfast.shipper.intake.SessionListener;
+import dev.holdfast.client.SessionListener;
 import io.grpc.Status;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;

@@ -2,8 +2,8 @@ package dev.holdfast.cli.bench;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.holdfast.shipper.intake.BatchSource;
-import dev.holdfast.shipper.intake.OutboundBatch;
+import dev.holdfast.client.BatchSource;
+import dev.holdfast.client.OutboundBatch;
 
 import java.util.TreeSet;
 

@@ -1,8 +1,8 @@
 package dev.holdfast.cli.bench;
 
-import dev.holdfast.shipper.intake.Backoff;
-import dev.holdfast.shipper.intake.Endpoints;
-import dev.holdfast.shipper.intake.IntakeSession;
+import dev.holdfast.client.Backoff;
+import dev.holdfast.client.Endpoints;
+import dev.holdfast.client.IntakeSession;
 import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;

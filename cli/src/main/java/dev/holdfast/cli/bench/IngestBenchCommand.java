@@ -1,7 +1,7 @@
 package dev.holdfast.cli.bench;
 
 import dev.holdfast.protocol.v1.Priority;
-import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.client.Endpoints;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -94,7 +94,7 @@ public final class IngestBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
         IngestConfig config = toConfig();
-        dev.holdfast.shipper.intake.Endpoints.ChannelFactory channels = tls.channels(); // a bad file: one line, exit 4
+        dev.holdfast.client.Endpoints.ChannelFactory channels = tls.channels(); // a bad file: one line, exit 4
         PrintStream out = System.out;
         AckSink sink = config.ackedLog() == null ? AckSink.none() : AckedLog.open(config.ackedLog());
         CountDownLatch finished = new CountDownLatch(1);

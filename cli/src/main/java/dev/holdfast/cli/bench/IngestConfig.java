@@ -1,7 +1,7 @@
 package dev.holdfast.cli.bench;
 
 import dev.holdfast.protocol.v1.Priority;
-import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.client.Endpoints;
 
 import java.nio.file.Path;
 import java.util.List;

@@ -9,7 +9,7 @@ import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.IntakeServiceGrpc;
 import dev.holdfast.protocol.v1.Priority;
-import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.client.Endpoints;
 import dev.holdfast.wal.WalInspector;
 import dev.holdfast.wal.WalReader;
 import dev.holdfast.wal.WalRecord;

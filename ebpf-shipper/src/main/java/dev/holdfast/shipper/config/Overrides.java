@@ -1,6 +1,6 @@
 package dev.holdfast.shipper.config;
 
-import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.client.Endpoints;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

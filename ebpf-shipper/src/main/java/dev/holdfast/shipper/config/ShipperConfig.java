@@ -1,7 +1,7 @@
 package dev.holdfast.shipper.config;
 
 import dev.holdfast.config.InvalidConfigException;
-import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.client.Endpoints;
 import dev.holdfast.config.LocalHost;
 import dev.holdfast.shipper.ebpf.Filters;
 import dev.holdfast.shipper.ebpf.ProbeConfig;

@@ -1,6 +1,6 @@
 package dev.holdfast.shipper.config;
 
-import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.client.Endpoints;
 import static dev.holdfast.config.ConfigText.quote;
 
 import dev.holdfast.config.ByteSizes;

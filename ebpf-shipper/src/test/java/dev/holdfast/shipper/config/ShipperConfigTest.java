@@ -1,7 +1,7 @@
 package dev.holdfast.shipper.config;
 
 import dev.holdfast.config.InvalidConfigException;
-import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.client.Endpoints;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -3,7 +3,7 @@ package dev.holdfast.shipper.config;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.holdfast.config.InvalidConfigException;
-import dev.holdfast.shipper.intake.Endpoints;
+import dev.holdfast.client.Endpoints;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.holdfast.shipper.intake;
+package dev.holdfast.client;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;

@@ -1,4 +1,4 @@
-package dev.holdfast.shipper.intake;
+package dev.holdfast.client;
 
 import org.junit.jupiter.api.Test;
 

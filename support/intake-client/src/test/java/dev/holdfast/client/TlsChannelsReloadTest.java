@@ -1,4 +1,4 @@
-package dev.holdfast.cli;
+package dev.holdfast.client;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -9,8 +9,8 @@ import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.IntakeServiceGrpc;
-import dev.holdfast.shipper.intake.Endpoints;
-import dev.holdfast.shipper.intake.TlsChannels;
+import dev.holdfast.client.Endpoints;
+import dev.holdfast.client.TlsChannels;
 import dev.holdfast.testkit.TestPki;
 import dev.holdfast.tls.TlsFiles;
 import io.grpc.ManagedChannel;

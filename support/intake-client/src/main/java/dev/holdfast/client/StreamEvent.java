@@ -1,4 +1,4 @@
-package dev.holdfast.shipper.intake;
+package dev.holdfast.client;
 
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.Welcome;

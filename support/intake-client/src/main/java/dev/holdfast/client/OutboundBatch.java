@@ -1,4 +1,4 @@
-package dev.holdfast.shipper.intake;
+package dev.holdfast.client;
 
 /**
  * One batch ready for the wire: its seq is final (a resend carries the same seq, so the intake can recognise it).
