@@ -111,16 +111,6 @@ final class ProgressBar implements ScanProgress, AutoCloseable {
     }
 
     private static String bytes(long b) {
-        if (b < 1024) {
-            return b + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = b / 1024.0;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+        return dev.holdfast.config.ByteSizes.approximate(b);
     }
 }

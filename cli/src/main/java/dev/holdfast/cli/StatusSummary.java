@@ -143,14 +143,7 @@ final class StatusSummary {
     }
 
     static String bytes(long b) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-        double v = b;
-        int i = 0;
-        while (v >= 1024 && i < units.length - 1) {
-            v /= 1024;
-            i++;
-        }
-        return i == 0 ? b + " B" : String.format(Locale.ROOT, "%.1f %s", v, units[i]);
+        return dev.holdfast.config.ByteSizes.approximate(b);
     }
 
     private static String ago(long now, long then) {

@@ -17,7 +17,19 @@ import java.util.function.LongSupplier;
  * normal watermark, and CRITICAL only when the next write would not fit at all.
  */
 public final class DiskGuard {
-    public enum Pressure { OK, SHED_BULK, SHED_NORMAL, FULL }
+    public enum Pressure {
+        OK, SHED_BULK, SHED_NORMAL, FULL;
+
+        /** Whether batches of this priority are refused at this pressure: BULK first, then NORMAL, CRITICAL last. */
+        public boolean sheds(BatchPriority priority) {
+            return switch (this) {
+                case OK -> false;
+                case SHED_BULK -> priority == BatchPriority.BULK;
+                case SHED_NORMAL -> priority != BatchPriority.CRITICAL;
+                case FULL -> true;
+            };
+        }
+    }
 
     public record Limits(long maxBytes, long minFreeBytes, double bulkWatermark, double normalWatermark,
                          long retryAfterMs) {
@@ -131,12 +143,7 @@ public final class DiskGuard {
             refresh();
             after = pressureWith(bytes);
         }
-        boolean refused = switch (after) {
-            case OK -> false;
-            case SHED_BULK -> priority == BatchPriority.BULK;
-            case SHED_NORMAL -> priority != BatchPriority.CRITICAL;
-            case FULL -> true;
-        };
+        boolean refused = after.sheds(priority);
         if (priority == BatchPriority.CRITICAL) {
             refusedCriticalBytes = refused ? bytes : 0;
         }

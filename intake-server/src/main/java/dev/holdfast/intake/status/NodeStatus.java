@@ -1,5 +1,7 @@
 package dev.holdfast.intake.status;
 
+import java.util.List;
+import dev.holdfast.wal.BatchPriority;
 import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.http.Readiness;
 import dev.holdfast.wal.DiskGuard;
@@ -76,10 +78,9 @@ public final class NodeStatus {
         DiskGuard.Limits limits = guard.limits();
         DiskGuard.Pressure pressure = guard.pressure();
         Map<String, String> priorities = new LinkedHashMap<>();
-        // the same rule as DiskGuard.refusal: BULK goes first, then NORMAL, CRITICAL only when nothing fits
-        priorities.put("CRITICAL", pressure == DiskGuard.Pressure.FULL ? "shed" : "accepted");
-        priorities.put("NORMAL", pressure.compareTo(DiskGuard.Pressure.SHED_NORMAL) >= 0 ? "shed" : "accepted");
-        priorities.put("BULK", pressure.compareTo(DiskGuard.Pressure.SHED_BULK) >= 0 ? "shed" : "accepted");
+        for (BatchPriority p : List.of(BatchPriority.CRITICAL, BatchPriority.NORMAL, BatchPriority.BULK)) {
+            priorities.put(p.name(), pressure.sheds(p) ? "shed" : "accepted"); // the rule DiskGuard.refusal applies
+        }
         return new StatusReport.Wal(guard.walBytes(), guard.budgetBytes(), limits.maxBytes(), guard.freeBytes(),
                 limits.bulkWatermark(), limits.normalWatermark(), pressure.name(), priorities);
     }

@@ -109,7 +109,7 @@ public final class StatusHistory implements AutoCloseable {
         }
     }
 
-    /** A lane's rate; null unless the forwarder ran at both ends of the interval. */
+    /** A lane's rate; null while the forwarder is not running (one that started during the interval counts from 0). */
     private static Double rate(Double before, Double now, double seconds) {
         if (now == null) {
             return null;

@@ -67,4 +67,16 @@ public final class ByteSizes {
         }
         return bytes + "B";
     }
+
+    /** For people reading figures: "512 B", "1.5 KiB", "24.7 MiB" (one decimal, binary units). */
+    public static String approximate(long bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int i = 0;
+        while (v >= 1024 && i < units.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return i == 0 ? bytes + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", v, units[i]);
+    }
 }
