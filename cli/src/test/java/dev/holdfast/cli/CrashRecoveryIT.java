@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.testkit.FreePorts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -43,8 +44,8 @@ class CrashRecoveryIT {
         Path data = tmp.resolve("data");
         Path ackedLog = tmp.resolve("acked.log");
         Path intakeLog = tmp.resolve("intake.log");
-        int grpcPort = HoldfastProcess.freePort();
-        int httpPort = HoldfastProcess.freePort();
+        int grpcPort = FreePorts.next();
+        int httpPort = FreePorts.next();
         String[] intakeArgs = {"intake", "--data", data.toString(), "--grpc-port", Integer.toString(grpcPort),
                 "--http-port", Integer.toString(httpPort), "--otlp-http-port", "0", "--durability", "fsync", "--kafka", "none"};
 

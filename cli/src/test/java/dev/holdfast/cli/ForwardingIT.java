@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.testkit.FreePorts;
 import dev.holdfast.broker.KafkaBrokerProcess;
 import dev.holdfast.forwarder.kafka.TopicAudit;
 import org.junit.jupiter.api.Test;
@@ -36,8 +37,8 @@ class ForwardingIT {
         String topic = "events-it";
         Path ackedLog = tmp.resolve("acked.log");
         Path intakeLog = tmp.resolve("intake.log");
-        int grpcPort = HoldfastProcess.freePort();
-        int httpPort = HoldfastProcess.freePort();
+        int grpcPort = FreePorts.next();
+        int httpPort = FreePorts.next();
         try (KafkaBrokerProcess broker = new KafkaBrokerProcess(tmp.resolve("kafka"), 0)) {
             broker.start();
             String[] intakeArgs = {"intake", "--data", tmp.resolve("data").toString(), "--grpc-port",

@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.testkit.FreePorts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -66,7 +67,7 @@ class LoggingIT {
 
     @Test
     void theShippersOwnMessagesGoThroughTheLogger() throws Exception {
-        int closed = HoldfastProcess.freePort(); // nothing listens: the shipper logs its failed stream
+        int closed = FreePorts.next(); // nothing listens: the shipper logs its failed stream
         Path log = tmp.resolve("shipper.log");
         try (HoldfastProcess shipper = HoldfastProcess.start(log, "--log-format", "json", "shipper", "--source",
                 "fallback", "--intake", "127.0.0.1:" + closed, "--watch", Files.createDirectories(tmp.resolve("w"))

@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.testkit.FreePorts;
 import dev.holdfast.intake.IntakeServer;
 import dev.holdfast.wal.RecordKind;
 import dev.holdfast.wal.WalInspector;
@@ -83,9 +84,9 @@ class OtlpCrashIT {
         Random random = new Random(seed);
         Path data = tmp.resolve("data");
         Path intakeLog = tmp.resolve("intake.log");
-        int grpcPort = HoldfastProcess.freePort();
-        int httpPort = HoldfastProcess.freePort();
-        int otlpHttpPort = http ? HoldfastProcess.freePort() : 0;
+        int grpcPort = FreePorts.next();
+        int httpPort = FreePorts.next();
+        int otlpHttpPort = http ? FreePorts.next() : 0;
         String[] intakeArgs = {"intake", "--data", data.toString(), "--grpc-port", Integer.toString(grpcPort),
                 "--http-port", Integer.toString(httpPort), "--otlp-http-port", Integer.toString(otlpHttpPort),
                 "--durability", "fsync", "--kafka", "none"};

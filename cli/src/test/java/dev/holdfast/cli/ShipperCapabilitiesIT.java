@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.testkit.FreePorts;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +46,7 @@ class ShipperCapabilitiesIT {
         Files.setPosixFilePermissions(watched, PosixFilePermissions.fromString("rwxrwxrwx"));
 
         // with exactly the unit's set: loads, captures, and holds those two capabilities and no others
-        int port = HoldfastProcess.freePort();
+        int port = FreePorts.next();
         Path log = tmp.resolve("shipper.log");
         Process shipper = start(caps, watched, port, log);
         try {
@@ -77,7 +78,7 @@ class ShipperCapabilitiesIT {
             List<String> fewer = new ArrayList<>(caps);
             fewer.remove(missing);
             Path failedLog = tmp.resolve("without-" + missing + ".log");
-            Process p = start(fewer, watched, HoldfastProcess.freePort(), failedLog);
+            Process p = start(fewer, watched, FreePorts.next(), failedLog);
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running without " + missing);
             String out = Files.readString(failedLog);
             assertEquals(ExitCodes.EBPF_UNAVAILABLE, p.exitValue(), "without " + missing + ": " + out);

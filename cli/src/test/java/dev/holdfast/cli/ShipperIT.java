@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.testkit.FreePorts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Assumptions;
@@ -45,9 +46,9 @@ class ShipperIT {
         Path spool = tmp.resolve("spool");
         Path intakeLog = tmp.resolve("intake.log");
         Path shipperLog = tmp.resolve("shipper.log");
-        int grpcPort = HoldfastProcess.freePort();
-        int httpPort = HoldfastProcess.freePort();
-        int metricsPort = HoldfastProcess.freePort();
+        int grpcPort = FreePorts.next();
+        int httpPort = FreePorts.next();
+        int metricsPort = FreePorts.next();
         String[] intakeArgs = {"intake", "--data", data.toString(), "--grpc-port", Integer.toString(grpcPort),
                 "--http-port", Integer.toString(httpPort), "--otlp-http-port", "0", "--durability", "fsync", "--kafka", "none"};
         String[] shipperArgs = {"shipper", "--intake", "127.0.0.1:" + grpcPort, "--watch", watched.toString(),

@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.testkit.FreePorts;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.holdfast.intake.IntakeServer;
@@ -91,7 +92,7 @@ class StatusCommandTest {
 
     @Test
     void anUnreachableIntakeIsOneLineNamingTheAddress() throws Exception {
-        int port = HoldfastProcess.freePort(); // nothing listens there
+        int port = FreePorts.next(); // nothing listens there
         CliErrorsTest.Run r = CliErrorsTest.run("status", "--http", "127.0.0.1:" + port);
         assertOneLine(r, ExitCodes.FAILED, "holdfast status: cannot reach the intake's HTTP port at 127.0.0.1:" + port
                 + ": connection refused (is the intake running, and is this its http.port?)");

@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.testkit.FreePorts;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.holdfast.broker.KafkaBrokerProcess;
 import dev.holdfast.protocol.v1.AgentMessage;
@@ -66,8 +67,8 @@ class StatusPageIT {
 
     @Test
     void thePageRendersLiveFiguresThatChangeUnderLoad() throws Exception {
-        int grpcPort = HoldfastProcess.freePort();
-        int httpPort = HoldfastProcess.freePort();
+        int grpcPort = FreePorts.next();
+        int httpPort = FreePorts.next();
         Path intakeLog = tmp.resolve("intake.log");
         try (HeadlessChromium browser = HeadlessChromium.start(tmp, 1280, 1000);
              KafkaBrokerProcess kafka = new KafkaBrokerProcess(tmp.resolve("kafka"), 0)) {

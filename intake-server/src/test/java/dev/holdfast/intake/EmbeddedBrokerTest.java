@@ -1,5 +1,6 @@
 package dev.holdfast.intake;
 
+import dev.holdfast.testkit.FreePorts;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,7 @@ class EmbeddedBrokerTest {
 
     @Test
     void runsInAProcessOfItsOwnAndIsStartedAgainWhenItDies() throws Exception {
-        try (EmbeddedBroker broker = new EmbeddedBroker(tmp.resolve("kafka"), "127.0.0.1", freePort(), List.of())) {
+        try (EmbeddedBroker broker = new EmbeddedBroker(tmp.resolve("kafka"), "127.0.0.1", FreePorts.next(), List.of())) {
             String bootstrap = broker.start();
             long first = broker.pid();
             assertNotEquals(ProcessHandle.current().pid(), first);
@@ -49,7 +50,7 @@ class EmbeddedBrokerTest {
 
     @Test
     void startWaitsOutAPortThatIsStillTaken() throws Exception {
-        int port = freePort();
+        int port = FreePorts.next();
         ServerSocket squatter = new ServerSocket();
         squatter.setReuseAddress(true);
         squatter.bind(new InetSocketAddress("127.0.0.1", port));
@@ -78,7 +79,7 @@ class EmbeddedBrokerTest {
 
     @Test
     void closeStopsTheBroker() throws Exception {
-        EmbeddedBroker broker = new EmbeddedBroker(tmp.resolve("kafka"), "127.0.0.1", freePort(), List.of());
+        EmbeddedBroker broker = new EmbeddedBroker(tmp.resolve("kafka"), "127.0.0.1", FreePorts.next(), List.of());
         broker.start();
         ProcessHandle child = ProcessHandle.of(broker.pid()).orElseThrow();
         broker.close();
@@ -115,12 +116,6 @@ class EmbeddedBrokerTest {
     private static int nodes(String bootstrap) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             return admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
-        }
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

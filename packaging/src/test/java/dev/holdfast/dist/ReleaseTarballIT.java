@@ -1,12 +1,12 @@
 package dev.holdfast.dist;
 
+import dev.holdfast.testkit.FreePorts;
 import dev.holdfast.testkit.TestPki;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -193,10 +193,10 @@ class ReleaseTarballIT {
         TestPki.Issued cert = pki.server("localhost", "localhost", "127.0.0.1");
         Path data = tmp.resolve("intake-data");
         Path watched = Files.createDirectories(tmp.resolve("watched")).toRealPath();
-        int grpc = freePort();
-        int http = freePort();
-        int metrics = freePort();
-        int noKafka = freePort(); // the forwarder runs (RocksDB's native library, Kafka's client) and retries
+        int grpc = FreePorts.next();
+        int http = FreePorts.next();
+        int metrics = FreePorts.next();
+        int noKafka = FreePorts.next(); // the forwarder runs (RocksDB's native library, Kafka's client) and retries
         String[] tlsClient = {"--tls-ca", pki.caCert().toString(), "--tls-server-name", "localhost"};
 
         try (Running intake = start("intake", "intake", "--data", data.toString(), "--grpc-port", "" + grpc,
@@ -290,11 +290,6 @@ class ReleaseTarballIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 

@@ -1,5 +1,6 @@
 package dev.holdfast.chaos.harness;
 
+import dev.holdfast.testkit.FreePorts;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.holdfast.broker.KafkaBrokerProcess;
 import dev.holdfast.broker.KafkaCluster;
@@ -49,7 +50,7 @@ public final class ChaosContext implements AutoCloseable {
     public static ChaosContext open(ChaosHome home, Path workDir, long seed, double soakFactor, PrintStream out)
             throws IOException, InterruptedException {
         Files.createDirectories(workDir);
-        int brokerPort = MetricsEndpoint.freePort();
+        int brokerPort = FreePorts.next();
         TcpProxy proxy = new TcpProxy("kafka", 0, brokerPort);
         KafkaBrokerProcess kafka = new KafkaBrokerProcess(workDir.resolve("kafka"), brokerPort,
                 Map.of("advertised.listeners", "PLAINTEXT://" + proxy.address()));

@@ -1,5 +1,6 @@
 package dev.holdfast.chaos.harness;
 
+import dev.holdfast.testkit.FreePorts;
 import dev.holdfast.config.ByteSizes;
 
 import java.io.IOException;
@@ -41,8 +42,8 @@ public final class IntakeNode implements AutoCloseable {
         this.id = id;
         this.dir = dir;
         this.dataDir = dataDir;
-        this.grpcPort = MetricsEndpoint.freePort();
-        this.httpPort = MetricsEndpoint.freePort();
+        this.grpcPort = FreePorts.next();
+        this.httpPort = FreePorts.next();
         this.http = new MetricsEndpoint(httpPort);
         this.config = dir.resolve(id + ".yaml");
         Files.createDirectories(dir);

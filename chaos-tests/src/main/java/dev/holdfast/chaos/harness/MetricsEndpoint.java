@@ -1,7 +1,7 @@
 package dev.holdfast.chaos.harness;
 
+import dev.holdfast.testkit.FreePorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -67,12 +67,5 @@ public final class MetricsEndpoint {
     private HttpRequest request(String path) {
         return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(2))
                 .build();
-    }
-
-    /** A port nothing listens on right now, for a process about to be started. */
-    public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

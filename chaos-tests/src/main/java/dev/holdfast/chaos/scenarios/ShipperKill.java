@@ -1,5 +1,6 @@
 package dev.holdfast.chaos.scenarios;
 
+import dev.holdfast.testkit.FreePorts;
 import dev.holdfast.chaos.Scenario;
 import dev.holdfast.chaos.harness.ChaosContext;
 import dev.holdfast.chaos.harness.ChildProcess;
@@ -48,7 +49,7 @@ public final class ShipperKill implements Scenario {
         String topic = ctx.topic(name());
         Path watched = Files.createDirectories(dir.resolve("watched")).toRealPath();
         Path spool = dir.resolve("spool");
-        MetricsEndpoint metrics = new MetricsEndpoint(MetricsEndpoint.freePort());
+        MetricsEndpoint metrics = new MetricsEndpoint(FreePorts.next());
         List<String> shipperArgs = List.of("shipper", "--intake", "", "--watch", watched.toString(), "--spool",
                 spool.toString(), "--agent-id", AGENT, "--metrics-port", Integer.toString(metrics.port()),
                 "--source", "ebpf", "--status-interval", "1");

@@ -1,5 +1,6 @@
 package dev.holdfast.intake.otlp;
 
+import dev.holdfast.testkit.FreePorts;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import com.google.rpc.Code;
@@ -46,8 +47,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -102,7 +101,7 @@ class OtlpHttpServerTest {
         for (int attempt = 1; ; attempt++) {
             IntakeConfig cfg = new IntakeConfig("otlp-node", tmp.resolve("data"), Durability.FSYNC,
                     new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0), limits,
-                    wal, d.forwarder(), tls, auth, d.otlp().withHttpPort(freePort())).withoutForwarder();
+                    wal, d.forwarder(), tls, auth, d.otlp().withHttpPort(FreePorts.next())).withoutForwarder();
             registry = IntakeServer.newRegistry();
             IntakeServer s = new IntakeServer(cfg, registry);
             try {
@@ -115,11 +114,6 @@ class OtlpHttpServerTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     private URI uri(String path) {
         return URI.create("http://127.0.0.1:" + server.otlpHttpPort() + path);

@@ -1,5 +1,6 @@
 package dev.holdfast.intake.otlp;
 
+import dev.holdfast.testkit.FreePorts;
 import dev.holdfast.forwarder.EventRecords;
 import dev.holdfast.forwarder.OtlpRecords;
 import dev.holdfast.broker.KafkaBrokerProcess;
@@ -474,7 +475,7 @@ class OtlpSdkExportTest {
             throws Exception {
         IntakeConfig d = IntakeConfig.defaults();
         IntakeConfig.Otlp otlp = new IntakeConfig.Otlp(
-                new IntakeConfig.Otlp.Http(transport == Transport.HTTP ? freePort() : 0), topics, "otlp_proto",
+                new IntakeConfig.Otlp.Http(transport == Transport.HTTP ? FreePorts.next() : 0), topics, "otlp_proto",
                 OtlpPriorities.DEFAULTS);
         IntakeConfig cfg = new IntakeConfig("sdk-node", tmp.resolve(name), durability,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0), d.limits(),
@@ -483,11 +484,6 @@ class OtlpSdkExportTest {
         return new IntakeServer(cfg, IntakeServer.newRegistry()).start();
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 
     private static List<String> services(String name) {
         return List.of(name + "-checkout", name + "-payments");

@@ -16,11 +16,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -186,12 +186,19 @@ public final class EmbeddedKafka implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         long t0 = System.nanoTime();
-        // Kafka needs concrete ports in its configuration: the controller port is in the static voter list, and a
-        // KafkaRaftServer does not tell which port a client listener on port 0 got. So free ports are picked here;
-        // another process could take one in the instant between this check and Kafka's bind, which then fails start.
         // A cluster member's ports are fixed by its cluster: the others know its controller port from the voters.
-        port = requestedPort != 0 ? requestedPort : freePort(host);
-        int controllerPort = member != null ? member.controllerPort() : freePort(host);
+        // Otherwise the controller port, and the client port when 0, are picked together (FreePorts says why).
+        int controllerPort;
+        if (member != null) {
+            port = requestedPort;
+            controllerPort = member.controllerPort();
+        } else {
+            List<Integer> taken = new ArrayList<>(listeners.stream().map(Listener::port).toList());
+            taken.add(requestedPort);
+            List<Integer> free = FreePorts.distinct(host, requestedPort == 0 ? 2 : 1, taken);
+            port = requestedPort != 0 ? requestedPort : free.get(1);
+            controllerPort = free.get(0);
+        }
         Map<String, String> props = member != null
                 ? brokerProperties(dataDir, host, port, member, extraProperties)
                 : brokerProperties(dataDir, host, port, controllerPort, extraProperties);
@@ -406,13 +413,6 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
         }
         throw new IOException("broker at " + bootstrap() + " did not answer describeCluster within " + READY_TIMEOUT, last);
-    }
-
-    static int freePort(String host) throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress(host, 0));
-            return s.getLocalPort();
-        }
     }
 
     /**

@@ -14,7 +14,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -122,7 +121,7 @@ public final class KafkaCluster implements AutoCloseable {
                 clientPorts = consecutive(firstPort, size);
                 controllerPorts = consecutive(firstPort + CONTROLLER_PORT_OFFSET, size);
             } else {
-                List<Integer> free = freePorts(host, 2 * size);
+                List<Integer> free = FreePorts.distinct(host, 2 * size, List.of());
                 clientPorts = new ArrayList<>(free.subList(0, size));
                 controllerPorts = new ArrayList<>(free.subList(size, 2 * size));
             }
@@ -405,26 +404,5 @@ public final class KafkaCluster implements AutoCloseable {
             throw new IOException(file + ": " + key + " is missing");
         }
         return v.trim();
-    }
-
-    /** Distinct free ports, all held open together while they are picked. */
-    private static List<Integer> freePorts(String host, int n) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket();
-                held.add(s);
-                s.bind(new InetSocketAddress(host, 0));
-            }
-            return held.stream().map(ServerSocket::getLocalPort).toList();
-        } finally {
-            for (ServerSocket s : held) {
-                try {
-                    s.close();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-        }
     }
 }

@@ -48,8 +48,9 @@ public record SecureListeners(String host, Path ca, Path serverCert, Path server
     /** The listeners on free ports of {@code host}. */
     public static SecureListeners onFreePorts(String host, Path ca, Path serverCert, Path serverKey,
                                               Map<String, String> plainUsers) throws IOException {
-        return new SecureListeners(host, ca, serverCert, serverKey, plainUsers, EmbeddedKafka.freePort(host),
-                EmbeddedKafka.freePort(host), EmbeddedKafka.freePort(host));
+        List<Integer> ports = FreePorts.distinct(host, 3, List.of());
+        return new SecureListeners(host, ca, serverCert, serverKey, plainUsers, ports.get(0), ports.get(1),
+                ports.get(2));
     }
 
     public List<EmbeddedKafka.Listener> listeners() {
