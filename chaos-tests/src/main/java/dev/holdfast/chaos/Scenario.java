@@ -4,18 +4,32 @@ import dev.holdfast.chaos.harness.ChaosContext;
 import dev.holdfast.chaos.harness.ScenarioResult;
 
 /** One failure the suite injects into the real processes, and the guarantees it checks while doing so. */
-public interface Scenario {
-    /** Short name for --scenario and the report. */
-    String name();
+public abstract class Scenario {
+    private final String name;
+    private final String summary;
 
-    /** One line: what is broken and what must hold. */
-    String summary();
+    /**
+     * @param name    short name for --scenario and the report
+     * @param summary one line: what is broken and what must hold
+     */
+    protected Scenario(String name, String summary) {
+        this.name = name;
+        this.summary = summary;
+    }
+
+    public final String name() {
+        return name;
+    }
+
+    public final String summary() {
+        return summary;
+    }
 
     /** Runs the scenario, recording what it measured and every broken guarantee in {@code result}. */
-    void run(ChaosContext ctx, ScenarioResult result) throws Exception;
+    public abstract void run(ChaosContext ctx, ScenarioResult result) throws Exception;
 
     /** This machine cannot run the scenario (not root: no eBPF, no tmpfs mount); the message says why. */
-    final class Unavailable extends Exception {
+    public static final class Unavailable extends Exception {
         public Unavailable(String why) {
             super(why);
         }

@@ -1,8 +1,6 @@
 package dev.holdfast.intake;
 
 import com.google.protobuf.CodedOutputStream;
-import dev.holdfast.intake.config.Durability;
-import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.EventBatch;
@@ -12,6 +10,7 @@ import dev.holdfast.protocol.v1.Priority;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,27 +31,24 @@ import static org.junit.jupiter.api.Assertions.*;
 class BoundedResourcesTest {
     @TempDir
     Path tmp;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private IntakeFixture intake;
+
+    @BeforeEach
+    void fixture() {
+        intake = new IntakeFixture(tmp.resolve("data"));
+    }
 
     @AfterEach
     void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
+        intake.close();
     }
 
     private IntakeServer start() throws Exception {
-        IntakeConfig d = IntakeConfig.defaults();
-        IntakeConfig cfg = new IntakeConfig("bounded", tmp.resolve("data"), Durability.FSYNC,
-                new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0), d.limits(),
-                d.wal(), d.forwarder()).withoutForwarder();
-        IntakeServer s = new IntakeServer(cfg, IntakeServer.newRegistry()).start();
-        open.add(s);
-        return s;
+        return intake.start();
     }
 
     private TestClient client(IntakeServer s) {
-        TestClient c = new TestClient(s.grpcPort());
-        open.add(c);
-        return c;
+        return intake.track(new TestClient(s.grpcPort()));
     }
 
     @Test
@@ -156,7 +152,7 @@ class BoundedResourcesTest {
         // on only the intake could hold more (without flow control it did: 2.8 GB in the measurement)
         io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort())
                 .usePlaintext().flowControlWindow(65_535).build();
-        open.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        intake.track(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
         java.util.concurrent.atomic.AtomicReference<io.grpc.stub.ClientCallStreamObserver<byte[]>> call =
                 new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicInteger acks = new java.util.concurrent.atomic.AtomicInteger();

@@ -6,25 +6,61 @@ import dev.holdfast.wal.WalInspector;
 import dev.holdfast.wal.WalReader;
 import dev.holdfast.wal.WalRecord;
 
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-/** One intake on loopback over a test's data directory, restartable, with what its WAL holds. */
-final class IntakeFixture implements AutoCloseable {
+/**
+ * One intake on loopback over a test's data directory, restartable, with what its WAL holds.
+ *
+ * <p>Made by {@link #startedForEachTest()} and held in a {@code @RegisterExtension} field, it starts before each test
+ * over a directory of its own and is closed, and the directory deleted, after it.
+ */
+final class IntakeFixture implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
     private final Path data;
     private final List<AutoCloseable> open = new ArrayList<>();
     private IntakeServer server;
     private final IntakeConfig.Auth auth;
+
+    static IntakeFixture startedForEachTest() {
+        try {
+            return new IntakeFixture(Files.createTempDirectory("intake-fixture"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws Exception {
+        start();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+        close();
+        try (Stream<Path> walk = Files.walk(data)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
 
     IntakeFixture(Path data) {
         this(data, IntakeConfig.Auth.NONE);
@@ -43,9 +79,13 @@ final class IntakeFixture implements AutoCloseable {
     /** With this TLS configuration on the loopback listeners. */
     IntakeServer start(IntakeConfig.Tls tls) throws Exception {
         IntakeConfig d = IntakeConfig.defaults();
-        IntakeConfig cfg = new IntakeConfig("test-node", data, Durability.FSYNC,
+        return start(new IntakeConfig("test-node", data, Durability.FSYNC,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0),
-                d.limits(), d.wal(), d.forwarder(), tls, auth).withoutForwarder();
+                d.limits(), d.wal(), d.forwarder(), tls, auth).withoutForwarder());
+    }
+
+    /** With a configuration of the test's own (its data directory should be this fixture's). */
+    IntakeServer start(IntakeConfig cfg) throws Exception {
         server = new IntakeServer(cfg, IntakeServer.newRegistry()).start();
         open.add(server);
         return server;
@@ -79,8 +119,8 @@ final class IntakeFixture implements AutoCloseable {
         return track(new TestClient(channel));
     }
 
-    /** A client closed with the fixture. */
-    TestClient track(TestClient c) {
+    /** Closed with the fixture (before what was tracked earlier). */
+    <T extends AutoCloseable> T track(T c) {
         open.add(c);
         return c;
     }

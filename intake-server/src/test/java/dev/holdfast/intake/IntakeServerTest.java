@@ -9,12 +9,10 @@ import dev.holdfast.protocol.v1.Hello;
 import dev.holdfast.protocol.v1.IntakeMessage;
 import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.protocol.v1.Welcome;
-import dev.holdfast.wal.WalInspector;
-import dev.holdfast.wal.WalReader;
-import dev.holdfast.wal.WalRecord;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,11 +32,16 @@ import static org.junit.jupiter.api.Assertions.*;
 class IntakeServerTest {
     @TempDir
     Path tmp;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private IntakeFixture intake;
+
+    @BeforeEach
+    void fixture() {
+        intake = new IntakeFixture(tmp.resolve("data"));
+    }
 
     @AfterEach
     void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
+        intake.close();
     }
 
     private IntakeConfig config(IntakeConfig.Limits limits, IntakeConfig.Wal wal) {
@@ -49,28 +52,11 @@ class IntakeServerTest {
     }
 
     private IntakeServer start(IntakeConfig cfg) throws Exception {
-        IntakeServer s = new IntakeServer(cfg, IntakeServer.newRegistry()).start();
-        open.add(s);
-        return s;
+        return intake.start(cfg);
     }
 
     private TestClient client(IntakeServer s) {
-        TestClient c = new TestClient(s.grpcPort());
-        open.add(c);
-        return c;
-    }
-
-    /** Every valid record in the WAL, as (agent, seq) → bytes. Fails on duplicates. */
-    private Map<String, byte[]> walContents() throws Exception {
-        Map<String, byte[]> out = new HashMap<>();
-        try (WalInspector w = WalInspector.open(IntakeServer.walDir(tmp.resolve("data")))) {
-            w.forEach(null, null, e -> {
-                WalRecord r = ((WalReader.Valid) e).record();
-                byte[] prev = out.put(r.header().agentId() + "#" + r.header().batchSeq(), r.payload());
-                assertNull(prev, "written twice: " + r.header());
-            });
-        }
-        return out;
+        return intake.track(new TestClient(s.grpcPort()));
     }
 
     @Test
@@ -93,7 +79,7 @@ class IntakeServerTest {
         }
         assertEquals(50, acks.size());
         assertTrue(acks.values().stream().allMatch(s -> s == BatchAck.Status.PERSISTED), acks.toString());
-        Map<String, byte[]> wal = walContents();
+        Map<String, byte[]> wal = intake.walContents();
         assertEquals(50, wal.size());
         for (EventBatch b : sent) {
             assertArrayEquals(b.toByteArray(), wal.get("agent-1#" + b.getBatchSeq()));
@@ -110,7 +96,7 @@ class IntakeServerTest {
         assertEquals(BatchAck.Status.DUPLICATE, again.getStatus());
         assertEquals(1, again.getBatchSeq());
         assertEquals(1, c.blocking().resume(Hello.newBuilder().setAgentId("u").build()).getPersistedThrough());
-        assertEquals(1, walContents().size());
+        assertEquals(1, intake.walContents().size());
     }
 
     @Test
@@ -126,8 +112,7 @@ class IntakeServerTest {
             for (long seq = 1; seq <= 10; seq++) s.send(batches.get(seq));
             for (int i = 0; i < 10; i++) assertEquals(BatchAck.Status.PERSISTED, s.next().getAck().getStatus());
         }
-        server.close();
-        open.remove(server);
+        intake.stop();
         server = start(cfg); // same data directory: per-agent state must survive the restart
         TestClient.Stream s = client(server).stream();
         Welcome w = s.hello("r").getWelcome();
@@ -140,7 +125,7 @@ class IntakeServerTest {
         }
         assertEquals(Map.of(8L, BatchAck.Status.DUPLICATE, 9L, BatchAck.Status.DUPLICATE, 10L, BatchAck.Status.DUPLICATE,
                 11L, BatchAck.Status.PERSISTED, 12L, BatchAck.Status.PERSISTED), acks);
-        assertEquals(12, walContents().size());
+        assertEquals(12, intake.walContents().size());
     }
 
     @Test
@@ -179,7 +164,7 @@ class IntakeServerTest {
         // the stream survived all of it and still persists a good batch
         s.send(TestClient.batch("agent-x", 7, 1, Priority.NORMAL, 1));
         assertEquals(BatchAck.Status.PERSISTED, s.next().getAck().getStatus());
-        assertEquals(List.of("agent-x#7"), new ArrayList<>(walContents().keySet()));
+        assertEquals(List.of("agent-x#7"), new ArrayList<>(intake.walContents().keySet()));
     }
 
     private static void assertInvalid(IntakeMessage m, long seq, String messagePart) {
@@ -247,7 +232,7 @@ class IntakeServerTest {
         }
 
         // nothing acknowledged was lost, nothing shed was written
-        List<String> inWal = new ArrayList<>(walContents().keySet());
+        List<String> inWal = new ArrayList<>(intake.walContents().keySet());
         inWal.sort(null);
         persisted.sort(null);
         assertEquals(persisted, inWal);
@@ -291,7 +276,7 @@ class IntakeServerTest {
             }
         }
         assertTrue(persisted >= 1 && retry >= 1, "persisted " + persisted + ", retry " + retry);
-        assertEquals(persisted, walContents().size());
+        assertEquals(persisted, intake.walContents().size());
     }
 
     @Test

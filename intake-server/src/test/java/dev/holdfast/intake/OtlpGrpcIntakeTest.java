@@ -40,6 +40,7 @@ import io.opentelemetry.proto.trace.v1.Span;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.util.ArrayList;
@@ -56,21 +57,19 @@ class OtlpGrpcIntakeTest {
 
     @TempDir
     java.nio.file.Path tmp;
-    private IntakeFixture intake;
+    @RegisterExtension
+    final IntakeFixture intake = IntakeFixture.startedForEachTest();
     private ManagedChannel channel;
 
     @BeforeEach
-    void start() throws Exception {
-        intake = new IntakeFixture(tmp.resolve("data"));
-        intake.start();
+    void connect() {
         channel = NettyChannelBuilder.forAddress("127.0.0.1", intake.server().grpcPort()).usePlaintext()
                 .maxInboundMessageSize(16 << 20).build();
     }
 
     @AfterEach
-    void stop() throws Exception {
+    void disconnect() throws Exception {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        intake.close();
     }
 
     private static ExportLogsServiceRequest logs(int severity, String... bodies) {

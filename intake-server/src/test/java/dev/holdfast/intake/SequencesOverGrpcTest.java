@@ -8,12 +8,9 @@ import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.protocol.v1.Welcome;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,20 +24,8 @@ class SequencesOverGrpcTest {
     static final long MAX_UNSIGNED = -1L;             // 2^64-1
     static final long[] BOUNDARIES = {1, MAX_SIGNED, TWO_TO_63, MAX_UNSIGNED};
 
-    @TempDir
-    Path tmp;
-    private IntakeFixture intake;
-
-    @BeforeEach
-    void start() throws Exception {
-        intake = new IntakeFixture(tmp.resolve("data"));
-        intake.start();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        intake.close();
-    }
+    @RegisterExtension
+    final IntakeFixture intake = IntakeFixture.startedForEachTest();
 
     private static EventBatch batch(String agent, long seq) {
         return TestClient.batch(agent, seq, 3, Priority.NORMAL, 10);

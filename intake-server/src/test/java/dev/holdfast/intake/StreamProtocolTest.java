@@ -6,32 +6,17 @@ import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.Hello;
 import dev.holdfast.protocol.v1.Priority;
 import io.grpc.Status;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The stream's rules, over real gRPC: Hello first and once, one kind per message; every breach answered. */
 class StreamProtocolTest {
-    @TempDir
-    Path tmp;
-    private IntakeFixture intake;
-
-    @BeforeEach
-    void start() throws Exception {
-        intake = new IntakeFixture(tmp.resolve("data"));
-        intake.start();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        intake.close();
-    }
+    @RegisterExtension
+    final IntakeFixture intake = IntakeFixture.startedForEachTest();
 
     private static EventBatch batch(String agent, long seq) {
         return TestClient.batch(agent, seq, 2, Priority.NORMAL, 10);

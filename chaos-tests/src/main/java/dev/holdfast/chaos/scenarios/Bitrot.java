@@ -47,7 +47,7 @@ import java.util.stream.Stream;
  * checkpoints and both damages go after the last one, in the part of the segment a restart must read, so the
  * restart has to find and repair them. Records before the checkpoint stay intact and are read by the forwarder.
  */
-public final class Bitrot implements Scenario {
+public final class Bitrot extends Scenario {
     /**
      * Acknowledged batches (one record each, all in the WAL) before the kill is timed: several thousand records in
      * the segment, and more arrive until the kill.
@@ -61,15 +61,10 @@ public final class Bitrot implements Scenario {
     private static final long FORWARD_TIMEOUT_MS = 30_000;
     private static final int EVENTS = 5;
 
-    @Override
-    public String name() {
-        return "bitrot";
-    }
-
-    @Override
-    public String summary() {
-        return "a killed intake's WAL rots mid-segment (a flipped not-complete flag, a random 4 KiB block): wal verify "
-                + "names both, the restart repairs, only what the block overlapped may be missing from Kafka";
+    public Bitrot() {
+        super("bitrot",
+                "a killed intake's WAL rots mid-segment (a flipped not-complete flag, a random 4 KiB block): wal verify "
+                + "names both, the restart repairs, only what the block overlapped may be missing from Kafka");
     }
 
     @Override

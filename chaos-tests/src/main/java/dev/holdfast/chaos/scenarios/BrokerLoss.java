@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * controller quorum is gone) and restarted together. At fsync durability the intake keeps acknowledging throughout;
  * afterwards every acknowledged event is in the topic.
  */
-public final class BrokerLoss implements Scenario {
+public final class BrokerLoss extends Scenario {
     private static final int PARTITIONS = 3;
     private static final int LEADER_DOWN_SECONDS = 12;
     private static final int TWO_DOWN_SECONDS = 20;
@@ -37,15 +37,10 @@ public final class BrokerLoss implements Scenario {
     /** Lag (records) that counts as drained while live load keeps arriving. */
     private static final double LAG_SETTLED = 50;
 
-    @Override
-    public String name() {
-        return "broker-loss";
-    }
-
-    @Override
-    public String summary() {
-        return "3-broker cluster (RF 3, min ISR 2) under load: partition leader SIGKILLed and restarted, then two "
-                + "brokers down at once; the intake keeps acknowledging, every acknowledged event ends up in Kafka";
+    public BrokerLoss() {
+        super("broker-loss",
+                "3-broker cluster (RF 3, min ISR 2) under load: partition leader SIGKILLed and restarted, then two "
+                + "brokers down at once; the intake keeps acknowledging, every acknowledged event ends up in Kafka");
     }
 
     @Override

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * RETRY_LATER, bulk first, critical last, never crash (a mapped write to a full tmpfs is a SIGBUS), and accept again
  * once the space comes back. Nothing acknowledged is lost.
  */
-public final class DiskFull implements Scenario {
+public final class DiskFull extends Scenario {
     private static final long FS_BYTES = 96L << 20;
     /** What the filler leaves free: the WAL's budget is this minus minFreeBytes, filled within seconds. */
     private static final long LEFT_FREE = 24L << 20;
@@ -30,14 +30,9 @@ public final class DiskFull implements Scenario {
     /** The least time the priorities are compared for, even if shedding began late. */
     private static final long MIN_SHED_WINDOW_MILLIS = 4000;
 
-    @Override
-    public String name() {
-        return "disk-full";
-    }
-
-    @Override
-    public String summary() {
-        return "WAL file system filled under load: RETRY_LATER by priority, no crash, accepts again when space returns";
+    public DiskFull() {
+        super("disk-full",
+                "WAL file system filled under load: RETRY_LATER by priority, no crash, accepts again when space returns");
     }
 
     @Override

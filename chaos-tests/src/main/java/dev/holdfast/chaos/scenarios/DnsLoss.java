@@ -21,18 +21,13 @@ import java.util.List;
  * <p>The agents' JVMs resolve through a hosts file of their own ({@code -Djdk.net.hosts.file}, no caching), so
  * removing the names from it is, to them, exactly a name that stopped resolving, without touching the machine's DNS.
  */
-public final class DnsLoss implements Scenario {
+public final class DnsLoss extends Scenario {
     private static final int LOSS_SECONDS = 20;
     private static final int REFRESH_SECONDS = 1;
 
-    @Override
-    public String name() {
-        return "dns-loss";
-    }
-
-    @Override
-    public String summary() {
-        return "intake names stop resolving for " + LOSS_SECONDS + " s (and an intake restarts meanwhile): shipping continues on cached addresses, lookups stay paced";
+    public DnsLoss() {
+        super("dns-loss",
+                "intake names stop resolving for " + LOSS_SECONDS + " s (and an intake restarts meanwhile): shipping continues on cached addresses, lookups stay paced");
     }
 
     @Override

@@ -16,18 +16,13 @@ import java.util.List;
  * on it and resend their window to the other node; the thawed node persists what it had half-received. Duplicates
  * are bounded by that window; nothing is lost.
  */
-public final class FrozenIntake implements Scenario {
+public final class FrozenIntake extends Scenario {
     /** The agents' ack timeout is 20 s; frozen longer than that, a node must be given up on. */
     private static final int FREEZE_SECONDS = 25;
 
-    @Override
-    public String name() {
-        return "frozen-intake";
-    }
-
-    @Override
-    public String summary() {
-        return "intake SIGSTOPped " + FREEZE_SECONDS + " s (> ack timeout) then SIGCONT: failover, duplicates within the resend window, no loss";
+    public FrozenIntake() {
+        super("frozen-intake",
+                "intake SIGSTOPped " + FREEZE_SECONDS + " s (> ack timeout) then SIGCONT: failover, duplicates within the resend window, no loss");
     }
 
     @Override

@@ -14,17 +14,12 @@ import java.util.List;
 import java.util.Random;
 
 /** 1. Intake SIGKILL under load, repeatedly, spread over both nodes; agents fail over to the other node and back. */
-public final class IntakeKills implements Scenario {
+public final class IntakeKills extends Scenario {
     private static final int KILLS = 20;
 
-    @Override
-    public String name() {
-        return "intake-kills";
-    }
-
-    @Override
-    public String summary() {
-        return KILLS + "+ SIGKILLs of the two intakes at random moments under load: agents fail over, nothing acknowledged is lost";
+    public IntakeKills() {
+        super("intake-kills",
+                KILLS + "+ SIGKILLs of the two intakes at random moments under load: agents fail over, nothing acknowledged is lost");
     }
 
     @Override

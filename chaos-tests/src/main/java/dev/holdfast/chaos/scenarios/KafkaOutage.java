@@ -21,19 +21,14 @@ import java.util.stream.LongStream;
  * 2. The Kafka broker is SIGKILLed for 60 s under load: the intakes keep acknowledging into their WALs, then drain
  * the backlog; batches acknowledged after the broker returned (live) are measured against the backlog's drain.
  */
-public final class KafkaOutage implements Scenario {
+public final class KafkaOutage extends Scenario {
     private static final int OUTAGE_SECONDS = 60;
     /** Lag (records) that counts as drained while live load keeps arriving: well under a second of it. */
     private static final double LAG_SETTLED = 50;
 
-    @Override
-    public String name() {
-        return "kafka-outage";
-    }
-
-    @Override
-    public String summary() {
-        return "Kafka broker down " + OUTAGE_SECONDS + " s under load: intakes keep acknowledging, backlog drains after, live data first";
+    public KafkaOutage() {
+        super("kafka-outage",
+                "Kafka broker down " + OUTAGE_SECONDS + " s under load: intakes keep acknowledging, backlog drains after, live data first");
     }
 
     @Override

@@ -26,22 +26,17 @@ import java.util.stream.Stream;
  * the agents fail over to B. Every batch A acknowledged must be in Kafka (its WAL no longer exists to forward
  * anything), as must everything B acknowledged.
  */
-public final class NodeLoss implements Scenario {
+public final class NodeLoss extends Scenario {
     private static final int LOAD_BEFORE_SECONDS = 10;
     private static final int LOAD_AFTER_SECONDS = 8;
     private static final int TWO_DOWN_SECONDS = 10;
     /** After the kill, how long acknowledgements of writes Kafka confirmed just before may still arrive. */
     private static final long SETTLE_MILLIS = 2000;
 
-    @Override
-    public String name() {
-        return "node-loss";
-    }
-
-    @Override
-    public String summary() {
-        return "replicated durability on a 3-broker cluster: an intake SIGKILLed and its data directory deleted under "
-                + "load; every batch it acknowledged is in Kafka";
+    public NodeLoss() {
+        super("node-loss",
+                "replicated durability on a 3-broker cluster: an intake SIGKILLed and its data directory deleted under "
+                + "load; every batch it acknowledged is in Kafka");
     }
 
     @Override

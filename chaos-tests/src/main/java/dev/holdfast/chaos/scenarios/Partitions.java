@@ -17,15 +17,10 @@ import java.util.List;
  * batches and redeliver), then the intakes cut off from Kafka (blackhole, then 100 ms latency per chunk: the intakes
  * keep acknowledging, the forwarders catch up).
  */
-public final class Partitions implements Scenario {
-    @Override
-    public String name() {
-        return "partitions";
-    }
-
-    @Override
-    public String summary() {
-        return "agent↔intake blackhole then heal; intake↔Kafka blackhole then latency: redelivered, nothing lost";
+public final class Partitions extends Scenario {
+    public Partitions() {
+        super("partitions",
+                "agent↔intake blackhole then heal; intake↔Kafka blackhole then latency: redelivered, nothing lost");
     }
 
     @Override

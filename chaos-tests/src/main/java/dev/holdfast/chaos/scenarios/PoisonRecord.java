@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * dead-letter topic), every other acknowledged event must arrive, and forwarding must not stall: the lag settles and
  * the circuit breaker stays closed.
  */
-public final class PoisonRecord implements Scenario {
+public final class PoisonRecord extends Scenario {
     private static final int POISON_BYTES = 400_000;
     private static final int TOPIC_LIMIT = 300_000;
     private static final int LOAD_SECONDS = 15;
@@ -38,15 +38,10 @@ public final class PoisonRecord implements Scenario {
     private static final Map<String, String> WAL = Map.of("blockSize", "4MiB", "rollCycle", "FIVE_MINUTELY",
             "minFreeBytes", "64MiB", "maxBytes", "4GiB");
 
-    @Override
-    public String name() {
-        return "poison-record";
-    }
-
-    @Override
-    public String summary() {
-        return "400 KB events the topic refuses for good, among small ones under load: each dead-lettered once, "
-                + "everything else arrives, forwarding never stalls";
+    public PoisonRecord() {
+        super("poison-record",
+                "400 KB events the topic refuses for good, among small ones under load: each dead-lettered once, "
+                + "everything else arrives, forwarding never stalls");
     }
 
     @Override

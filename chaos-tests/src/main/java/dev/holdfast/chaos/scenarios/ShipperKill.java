@@ -26,18 +26,13 @@ import java.util.Set;
  * 8. The node agent (eBPF shipper) is SIGKILLed while the intake is down and holds events in its disk spool; after
  * both restart, every file operation of all three phases (before, during and after the outage) must be in Kafka.
  */
-public final class ShipperKill implements Scenario {
+public final class ShipperKill extends Scenario {
     private static final String AGENT = "chaos-shipper";
     private static final int ITERATIONS = 100;
 
-    @Override
-    public String name() {
-        return "shipper-kill";
-    }
-
-    @Override
-    public String summary() {
-        return "eBPF shipper SIGKILLed while the intake is down: its restart redelivers the spool, every file operation reaches Kafka";
+    public ShipperKill() {
+        super("shipper-kill",
+                "eBPF shipper SIGKILLed while the intake is down: its restart redelivers the spool, every file operation reaches Kafka");
     }
 
     @Override

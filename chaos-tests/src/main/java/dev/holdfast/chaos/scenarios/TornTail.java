@@ -19,15 +19,10 @@ import java.util.Map;
  * bytes were torn). The restart must be quick, {@code holdfast wal verify} must name the damaged record, and every
  * acknowledged batch must still reach Kafka (the damaged one was never acknowledged to anyone).
  */
-public final class TornTail implements Scenario {
-    @Override
-    public String name() {
-        return "torn-wal-tail";
-    }
-
-    @Override
-    public String summary() {
-        return "WAL tail torn between a SIGKILL and the restart: fast restart, wal verify names the record, nothing acknowledged missing";
+public final class TornTail extends Scenario {
+    public TornTail() {
+        super("torn-wal-tail",
+                "WAL tail torn between a SIGKILL and the restart: fast restart, wal verify names the record, nothing acknowledged missing");
     }
 
     @Override

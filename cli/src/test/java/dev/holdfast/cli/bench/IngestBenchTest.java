@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Runs the real generator against a fake intake on loopback Netty (no in-process shortcuts). */
@@ -165,7 +164,12 @@ class IngestBenchTest {
         IngestConfig config = new IngestConfig(ports.stream().map(p -> new Endpoints.Target("127.0.0.1", p)).toList(),
                 AGENTS, 20, 200, 0, BATCHES, ackedLog, 4,
                 Priority.NORMAL, "t", null, 0, 30, 256, 0, IngestConfig.DEFAULT_DNS_REFRESH_SECONDS);
-        AckedLog sink = AckedLog.open(ackedLog);
+        return run(config, captured);
+    }
+
+    /** Runs a bench to its end, its acks logged to the config's file; the report and the log go to the test's output. */
+    static BenchReport run(IngestConfig config, CapturedLog captured) throws Exception {
+        AckedLog sink = AckedLog.open(config.ackedLog());
         try (IngestBench bench = new IngestBench(config, sink, captured.out(), System::nanoTime)) {
             BenchReport report = bench.run();
             System.out.print(report.toText() + captured.text()); // lands in the surefire -output.txt

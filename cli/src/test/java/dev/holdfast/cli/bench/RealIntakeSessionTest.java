@@ -126,14 +126,7 @@ class RealIntakeSessionTest {
         IngestConfig config = new IngestConfig(ports.stream().map(p -> new Endpoints.Target("127.0.0.1", p)).toList(),
                 agents, 5, 200, 0, batches, ackedLog, 4, Priority.NORMAL, "t", null, 0, 60, 256, rate,
                 IngestConfig.DEFAULT_DNS_REFRESH_SECONDS);
-        AckedLog sink = AckedLog.open(ackedLog);
-        try (IngestBench bench = new IngestBench(config, sink, captured.out(), System::nanoTime)) {
-            BenchReport report = bench.run();
-            System.out.print(report.toText() + captured.text()); // lands in the surefire -output.txt
-            return report;
-        } finally {
-            sink.close();
-        }
+        return IngestBenchTest.run(config, captured);
     }
 
     /** "agent seq" of every record in a WAL (seq unsigned); fails on a batch written twice in it. */
