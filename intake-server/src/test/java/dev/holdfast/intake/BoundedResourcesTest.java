@@ -9,14 +9,11 @@ import dev.holdfast.protocol.v1.IntakeMessage;
 import dev.holdfast.protocol.v1.Priority;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -29,19 +26,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * connection cannot open more than {@link dev.holdfast.intake.grpc.GrpcListener#MAX_CONCURRENT_STREAMS} streams at once.
  */
 class BoundedResourcesTest {
-    @TempDir
-    Path tmp;
-    private IntakeFixture intake;
-
-    @BeforeEach
-    void fixture() {
-        intake = new IntakeFixture(tmp.resolve("data"));
-    }
-
-    @AfterEach
-    void closeAll() throws Exception {
-        intake.close();
-    }
+    @RegisterExtension
+    final IntakeFixture intake = IntakeFixture.forEachTest();
 
     private IntakeServer start() throws Exception {
         return intake.start();

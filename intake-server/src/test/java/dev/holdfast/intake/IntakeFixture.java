@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * One intake on loopback over a test's data directory, restartable, with what its WAL holds.
  *
  * <p>Made by {@link #startedForEachTest()} and held in a {@code @RegisterExtension} field, it starts before each test
- * over a directory of its own and is closed, and the directory deleted, after it.
+ * over a directory of its own and is closed, and the directory deleted, after it ({@link #forEachTest()}: the test
+ * starts it).
  */
 final class IntakeFixture implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
     private final Path data;
@@ -39,7 +40,16 @@ final class IntakeFixture implements AutoCloseable, BeforeEachCallback, AfterEac
     private IntakeServer server;
     private final IntakeConfig.Auth auth;
 
+    private boolean startBeforeEach;
+
     static IntakeFixture startedForEachTest() {
+        IntakeFixture f = forEachTest();
+        f.startBeforeEach = true;
+        return f;
+    }
+
+    /** As {@link #startedForEachTest()}, but each test starts it itself (with a config of its own, say). */
+    static IntakeFixture forEachTest() {
         try {
             return new IntakeFixture(Files.createTempDirectory("intake-fixture"));
         } catch (IOException e) {
@@ -49,7 +59,9 @@ final class IntakeFixture implements AutoCloseable, BeforeEachCallback, AfterEac
 
     @Override
     public void beforeEach(ExtensionContext context) throws Exception {
-        start();
+        if (startBeforeEach) {
+            start();
+        }
     }
 
     @Override
@@ -104,6 +116,10 @@ final class IntakeFixture implements AutoCloseable, BeforeEachCallback, AfterEac
     void stop() throws Exception {
         for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
         open.clear();
+    }
+
+    Path dataDir() {
+        return data;
     }
 
     Path walDir() {

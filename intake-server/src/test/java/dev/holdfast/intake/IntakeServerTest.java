@@ -11,16 +11,13 @@ import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.protocol.v1.Welcome;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,23 +27,12 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 class IntakeServerTest {
-    @TempDir
-    Path tmp;
-    private IntakeFixture intake;
-
-    @BeforeEach
-    void fixture() {
-        intake = new IntakeFixture(tmp.resolve("data"));
-    }
-
-    @AfterEach
-    void closeAll() throws Exception {
-        intake.close();
-    }
+    @RegisterExtension
+    final IntakeFixture intake = IntakeFixture.forEachTest();
 
     private IntakeConfig config(IntakeConfig.Limits limits, IntakeConfig.Wal wal) {
         IntakeConfig d = IntakeConfig.defaults();
-        return new IntakeConfig("test-node", tmp.resolve("data"), Durability.FSYNC,
+        return new IntakeConfig("test-node", intake.dataDir(), Durability.FSYNC,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0),
                 limits == null ? d.limits() : limits, wal == null ? d.wal() : wal, d.forwarder()).withoutForwarder();
     }
