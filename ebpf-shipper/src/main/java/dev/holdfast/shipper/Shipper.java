@@ -243,10 +243,6 @@ public final class Shipper implements AutoCloseable {
         return metrics.acknowledgedEvents();
     }
 
-    public String metricsText() {
-        return metrics.scrape();
-    }
-
     public String sourceName() {
         return source.name();
     }

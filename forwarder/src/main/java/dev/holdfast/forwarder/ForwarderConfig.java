@@ -105,26 +105,9 @@ public record ForwarderConfig(String bootstrap, String topic, String nodeId, Pat
                 retention, progressInterval, producerProperties, deadLetterTopic, settings, encoding, security, otlp);
     }
 
-    public ForwarderConfig withDeadLetterTopic(String name) {
-        return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, producerProperties, name, topicSettings, encoding, security, otlp);
-    }
-
-    public ForwarderConfig withEncoding(ValueEncoding newEncoding) {
-        return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, newEncoding, security,
-                otlp);
-    }
-
     public ForwarderConfig withSecurity(KafkaClientSecurity newSecurity) {
         return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
                 retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding, newSecurity,
                 otlp);
-    }
-
-    public ForwarderConfig withOtlp(OtlpTopics newOtlp) {
-        return new ForwarderConfig(bootstrap, topic, nodeId, dataDir, maxInflightBytes, backlogMinShare, liveMaxLag,
-                retention, progressInterval, producerProperties, deadLetterTopic, topicSettings, encoding, security,
-                newOtlp);
     }
 }

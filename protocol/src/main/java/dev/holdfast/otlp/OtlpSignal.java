@@ -19,16 +19,14 @@ import java.util.Locale;
  * place, so the gRPC service, the HTTP listener, the WAL record kind and the forwarder agree.
  */
 public enum OtlpSignal {
-    LOGS("/v1/logs", "log records"),
-    TRACES("/v1/traces", "spans"),
-    METRICS("/v1/metrics", "data points");
+    LOGS("/v1/logs"),
+    TRACES("/v1/traces"),
+    METRICS("/v1/metrics");
 
     private final String httpPath;
-    private final String itemsName;
 
-    OtlpSignal(String httpPath, String itemsName) {
+    OtlpSignal(String httpPath) {
         this.httpPath = httpPath;
-        this.itemsName = itemsName;
     }
 
     /** {@code logs}, {@code traces}, {@code metrics}: in config, metrics tags and messages. */
@@ -39,11 +37,6 @@ public enum OtlpSignal {
     /** The OTLP/HTTP path: {@code /v1/logs} ... */
     public String httpPath() {
         return httpPath;
-    }
-
-    /** What one item of this signal is called in messages: "log records", "spans", "data points". */
-    public String itemsName() {
-        return itemsName;
     }
 
     /** An empty request builder, e.g. to merge JSON into. */

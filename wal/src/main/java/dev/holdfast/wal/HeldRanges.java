@@ -137,10 +137,6 @@ final class HeldRanges {
         return out;
     }
 
-    int rangeCount() {
-        return byStart.size();
-    }
-
     /** The ranges, lowest first, as {start, end} pairs (for checkpoints and tests). */
     List<long[]> ranges() {
         List<long[]> out = new ArrayList<>(byStart.size());

@@ -60,10 +60,6 @@ public record Filters(Set<String> includePrefixes, Set<String> excludePrefixes, 
         return new Filters(includePrefixes, v, includeNames, excludeNames, excludeComms);
     }
 
-    public Filters withIncludeNames(Set<String> v) {
-        return new Filters(includePrefixes, excludePrefixes, v, excludeNames, excludeComms);
-    }
-
     public Filters withExcludeNames(Set<String> v) {
         return new Filters(includePrefixes, excludePrefixes, includeNames, v, excludeComms);
     }

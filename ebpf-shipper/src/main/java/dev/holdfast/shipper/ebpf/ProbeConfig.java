@@ -40,16 +40,4 @@ public record ProbeConfig(int ringBufferBytes, Filters filters, boolean excludeS
     public ProbeConfig withFilters(Filters v) {
         return new ProbeConfig(ringBufferBytes, v, excludeSelf, emitReads, modifyInterval);
     }
-
-    public ProbeConfig withExcludeSelf(boolean v) {
-        return new ProbeConfig(ringBufferBytes, filters, v, emitReads, modifyInterval);
-    }
-
-    public ProbeConfig withEmitReads(boolean v) {
-        return new ProbeConfig(ringBufferBytes, filters, excludeSelf, v, modifyInterval);
-    }
-
-    public ProbeConfig withModifyInterval(Duration v) {
-        return new ProbeConfig(ringBufferBytes, filters, excludeSelf, emitReads, v);
-    }
 }

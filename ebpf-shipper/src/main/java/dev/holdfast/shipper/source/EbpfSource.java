@@ -42,11 +42,6 @@ public final class EbpfSource implements EventSource {
         return new EbpfSource(EbpfProbe.open(config), priorities);
     }
 
-    /** The probe underneath, for runtime filter updates. */
-    public EbpfProbe probe() {
-        return probe;
-    }
-
     @Override
     public int poll(EventSink sink, int timeoutMillis) {
         if (probe.poll(buffer, timeoutMillis) == 0) {
