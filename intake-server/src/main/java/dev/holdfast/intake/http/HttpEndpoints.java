@@ -6,7 +6,6 @@ import dev.holdfast.intake.net.ConnectionGate;
 import dev.holdfast.intake.net.OpenFiles;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.ssl.SslContext;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -78,12 +77,7 @@ public final class HttpEndpoints implements AutoCloseable {
                 OpenFiles.ofThisProcess(), ConnectionGate.Listener.NONE);
     }
 
-    /**
-     * Binds and starts serving; returns the bound port (the one the OS picked when constructed with 0).
-     *
-     * @throws UncheckedIOException  if the address cannot be bound (in use, not local, ...)
-     * @throws IllegalStateException if already started or closed
-     */
+    /** Binds and starts serving, as {@link HttpListener#start()}: the bound port. */
     public int start() {
         return listener.start();
     }
