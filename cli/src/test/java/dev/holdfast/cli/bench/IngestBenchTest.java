@@ -2,7 +2,6 @@ package dev.holdfast.cli.bench;
 
 import dev.holdfast.cli.CapturedLog;
 import dev.holdfast.protocol.v1.Priority;
-import dev.holdfast.protocol.v1.Welcome;
 import dev.holdfast.client.Endpoints;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
@@ -21,7 +20,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Runs the real generator against a fake intake on loopback Netty (no in-process shortcuts). */
