@@ -54,9 +54,11 @@ static __always_inline int open_exit(struct hf_config *c, struct heap *h, struct
 		return 0;
 	fmode = f->f_mode;
 	kind = (fmode & FMODE_CREATED) ? HF_CREATE : HF_OPEN;
+	/* clang-format off */
 	why = !is_reg(f) ? HF_C_FILT_NOTREG
 	      : !(fmode & (FMODE_CREATED | FMODE_WRITE)) && !(c->flags & HF_CFG_EMIT_READS) ? HF_C_FILT_READONLY
 	      : dir_cached(c, f);
+	/* clang-format on */
 	/* A fresh file on this fd: forget what an earlier file there left, as a struct file can reuse an address.
 	 * Not needed under a cached directory verdict: whatever a stale entry says, the path filters reject it. */
 	if (why == HF_C_FILT_NOTREG || why == HF_C_FILT_READONLY || !why)
@@ -199,8 +201,8 @@ enum { A1 = 1, A2, A3, A4, A5 };
  * The path comes from an fd's struct file (fd) or from a user string (path) relative to a dirfd (dfd; none: the
  * cwd); new_path from a second such pair (rename, link) or a symlink's body, kept verbatim and not filtered. */
 struct shape {
-	__u8 kind;        /* enum hf_kind */
-	__u8 fd;          /* fchmod, fchown, ftruncate */
+	__u8 kind; /* enum hf_kind */
+	__u8 fd;   /* fchmod, fchown, ftruncate */
 	__u8 dfd, path;
 	__u8 dfd2, path2; /* new_path */
 	__u8 body;        /* new_path: the symlink's body */
@@ -210,6 +212,7 @@ struct shape {
 	__u8 owner;       /* -> ev.arg = uid << 32 | gid: this argument and the next */
 };
 
+/* clang-format off */
 static const struct shape shapes[S__COUNT] = {
 	[S_RENAME]    = { HF_RENAME, .path = A1, .path2 = A2 },
 	[S_RENAMEAT]  = { HF_RENAME, .dfd = A1, .path = A2, .dfd2 = A3, .path2 = A4 },
@@ -234,6 +237,7 @@ static const struct shape shapes[S__COUNT] = {
 	[S_SYMLINK]   = { HF_SYMLINK, .path = A2, .body = A1 },
 	[S_SYMLINKAT] = { HF_SYMLINK, .dfd = A2, .path = A3, .body = A1 },
 };
+/* clang-format on */
 
 static __always_inline __s64 dirfd(const __u64 *a, __u32 at)
 {

@@ -83,6 +83,7 @@ static const char *perm_hint(int err)
  * architecture does not have (arm64 has no open, rename, unlink...) are simply absent. */
 static int map_syscalls(struct holdfast_bpf *skel)
 {
+	/* clang-format off */
 	static const struct { long nr; __u32 sys; } table[] = {
 #ifdef SYS_open
 		{ SYS_open, S_OPEN }, { SYS_creat, S_CREAT }, { SYS_rename, S_RENAME }, { SYS_unlink, S_UNLINK },
@@ -97,6 +98,7 @@ static int map_syscalls(struct holdfast_bpf *skel)
 		{ SYS_fchownat, S_FCHOWNAT }, { SYS_truncate, S_TRUNCATE }, { SYS_ftruncate, S_FTRUNCATE },
 		{ SYS_linkat, S_LINKAT }, { SYS_symlinkat, S_SYMLINKAT },
 	};
+	/* clang-format on */
 	int fd = bpf_map__fd(skel->maps.sys_nr);
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -118,8 +120,8 @@ JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_load(JNIEnv *
 	last_log[0] = 0;
 	libbpf_set_print(on_libbpf_print);
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-		throw_unavailable(env, "eBPF unavailable: kernel BTF /sys/kernel/btf/vmlinux is missing (kernel built without "
-				       "CONFIG_DEBUG_INFO_BTF), CO-RE programs cannot be relocated");
+		throw_unavailable(env, "eBPF unavailable: kernel BTF /sys/kernel/btf/vmlinux is missing (kernel built "
+				       "without CONFIG_DEBUG_INFO_BTF), CO-RE programs cannot be relocated");
 		return 0;
 	}
 	h = calloc(1, sizeof(*h));
@@ -143,13 +145,14 @@ JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_load(JNIEnv *
 	err = holdfast_bpf__load(h->skel);
 	if (err) {
 		err = -err;
-		throw_unavailable(env, "eBPF unavailable: loading the BPF programs failed: %s (errno %d)%s; %s", strerror(err),
-				  err, perm_hint(err), last_log[0] ? last_log : "no libbpf detail");
+		throw_unavailable(env, "eBPF unavailable: loading the BPF programs failed: %s (errno %d)%s; %s",
+				  strerror(err), err, perm_hint(err), last_log[0] ? last_log : "no libbpf detail");
 		goto fail;
 	}
 	err = map_syscalls(h->skel);
 	if (err) {
-		throw_unavailable(env, "eBPF unavailable: filling the syscall map failed: %s (errno %d)", strerror(err), err);
+		throw_unavailable(env, "eBPF unavailable: filling the syscall map failed: %s (errno %d)", strerror(err),
+				  err);
 		goto fail;
 	}
 	return (jlong)(uintptr_t)h;
@@ -165,7 +168,8 @@ JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_attach(JNIEnv 
 	struct bpf_program *prog;
 	int n = 0;
 
-	bpf_object__for_each_program(prog, h->skel->obj) n++;
+	bpf_object__for_each_program(prog, h->skel->obj)
+		n++;
 	h->links = calloc(n, sizeof(*h->links));
 	if (!h->links) {
 		throw_unavailable(env, "eBPF unavailable: out of memory");
@@ -192,11 +196,12 @@ JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_attach(JNIEnv 
 		h->links[h->nlinks++] = l;
 	}
 	if (!h->ring_open) {
-		int err = -ring_open(&h->ring, bpf_map__fd(h->skel->maps.events), bpf_map__max_entries(h->skel->maps.events));
+		int err = -ring_open(&h->ring, bpf_map__fd(h->skel->maps.events),
+				     bpf_map__max_entries(h->skel->maps.events));
 
 		if (err)
-			throw_unavailable(env, "eBPF unavailable: mapping the ring buffer failed: %s (errno %d)", strerror(err),
-					  err);
+			throw_unavailable(env, "eBPF unavailable: mapping the ring buffer failed: %s (errno %d)",
+					  strerror(err), err);
 		else
 			h->ring_open = 1;
 	}
@@ -204,8 +209,8 @@ JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_attach(JNIEnv 
 
 /* Copies whole records into buf[0..cap) as [u32 len][len bytes]...; returns (count << 32) | bytes used.
  * timeout_ms > 0 waits (epoll) for the first record when none is ready; 0 never blocks. */
-JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_drain(JNIEnv *env, jclass cls, jlong hp,
-									 jobject buf, jint cap, jint timeout_ms)
+JNIEXPORT jlong JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_drain(JNIEnv *env, jclass cls, jlong hp, jobject buf,
+									 jint cap, jint timeout_ms)
 {
 	struct hf *h = (struct hf *)(uintptr_t)hp;
 	unsigned char *out = (*env)->GetDirectBufferAddress(env, buf);
@@ -257,13 +262,17 @@ static void throw_errno(JNIEnv *env, const char *what, int err)
 		(*env)->ThrowNew(env, c, msg);
 }
 
-JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_config(JNIEnv *env, jclass cls, jlong hp, jint self_tgid,
-									 jint flags, jint include_prefixes,
-									 jint include_names, jlong interval_ns)
+JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_config(JNIEnv *env, jclass cls, jlong hp,
+									 jint self_tgid, jint flags,
+									 jint include_prefixes, jint include_names,
+									 jlong interval_ns)
 {
 	struct hf *h = (struct hf *)(uintptr_t)hp;
-	struct hf_config c = { .self_tgid = self_tgid, .flags = flags, .include_prefixes = include_prefixes,
-			       .include_names = include_names, .modify_interval_ns = interval_ns };
+	struct hf_config c = { .self_tgid = self_tgid,
+			       .flags = flags,
+			       .include_prefixes = include_prefixes,
+			       .include_names = include_names,
+			       .modify_interval_ns = interval_ns };
 	__u32 zero = 0;
 
 	__u64 gen = 0;
@@ -278,7 +287,8 @@ JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_config(JNIEnv 
 
 /* exclude: which trie; add: insert (value = prefix length in bytes) or delete. */
 JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_prefix(JNIEnv *env, jclass cls, jlong hp,
-									 jboolean exclude, jbyteArray prefix, jboolean add)
+									 jboolean exclude, jbyteArray prefix,
+									 jboolean add)
 {
 	struct hf *h = (struct hf *)(uintptr_t)hp;
 	struct hf_lpm_key k;
@@ -300,8 +310,8 @@ JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_prefix(JNIEnv 
 }
 
 /* action: HF_NAME_EXCLUDE, HF_NAME_INCLUDE, or 0 to remove. */
-JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_name(JNIEnv *env, jclass cls, jlong hp, jbyteArray name,
-								       jint action)
+JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_name(JNIEnv *env, jclass cls, jlong hp,
+								       jbyteArray name, jint action)
 {
 	struct hf *h = (struct hf *)(uintptr_t)hp;
 	struct hf_name_key k;
@@ -321,8 +331,8 @@ JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_name(JNIEnv *e
 		throw_errno(env, action ? "adding name filter" : "removing name filter", errno);
 }
 
-JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_comm(JNIEnv *env, jclass cls, jlong hp, jbyteArray comm,
-								       jboolean add)
+JNIEXPORT void JNICALL Java_dev_holdfast_shipper_ebpf_NativeProbe_comm(JNIEnv *env, jclass cls, jlong hp,
+								       jbyteArray comm, jboolean add)
 {
 	struct hf *h = (struct hf *)(uintptr_t)hp;
 	char k[HF_COMM_LEN];

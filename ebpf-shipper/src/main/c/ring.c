@@ -115,7 +115,8 @@ int ring_drain(struct hf_ring *r, unsigned char *out, size_t cap, int timeout_ms
 		long long left = deadline - now;
 		struct epoll_event ev;
 
-		if (epoll_wait(r->epfd, &ev, 1, left < HF_POLL_SLICE_MS ? (int)left : HF_POLL_SLICE_MS) < 0 && errno != EINTR)
+		if (epoll_wait(r->epfd, &ev, 1, left < HF_POLL_SLICE_MS ? (int)left : HF_POLL_SLICE_MS) < 0 &&
+		    errno != EINTR)
 			return -errno;
 		ring_consume(r, out, cap, used, count);
 		now = now_ms();

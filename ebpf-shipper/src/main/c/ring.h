@@ -9,7 +9,7 @@ struct hf_ring {
 	unsigned long *consumer_pos; /* page 0, read-write */
 	unsigned long *producer_pos; /* page 1, read-only, followed by the data */
 	unsigned char *data;
-	size_t mask;                 /* data size - 1 (a power of two) */
+	size_t mask; /* data size - 1 (a power of two) */
 	size_t page, ro_len;
 };
 

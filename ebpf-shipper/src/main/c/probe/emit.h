@@ -46,7 +46,7 @@ __noinline int hf_submit(__u32 filter_new)
 	/* no wakeup per event: the reader looks every HF_POLL_SLICE_MS, and is woken when a backlog builds */
 	if (bpf_ringbuf_output(&events, &h->ev, HF_EVENT_HDR + total,
 			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= HF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-											   : BPF_RB_NO_WAKEUP)) {
+												: BPF_RB_NO_WAKEUP)) {
 		count(HF_C_DROPPED);
 		return -1;
 	}

@@ -10,20 +10,22 @@
 #define PMASK (HF_PATH_MAX - 1) /* 4095 */
 #define DMASK 8191              /* offsets into heap.data */
 /* x & m that the compiler cannot drop after a range check (the verifier needs to see the mask). */
+/* clang-format off */
 #define BOUND(x, m) ({ __u64 __v = (x); asm volatile("" : "+r"(__v)); __v & (m); })
+/* clang-format on */
 
 /* Per-CPU scratch: the record under construction (header + data contiguous) and work buffers. The loops'
  * state lives here rather than on the stack so that the verifier sees one converging state per bpf_loop
  * callback instead of one per iteration and branch. */
 struct heap {
 	struct hf_event ev;
-	char data[12288];  /* path at 0, new_path right after it; writes bounded by DMASK + PMASK */
+	char data[12288]; /* path at 0, new_path right after it; writes bounded by DMASK + PMASK */
 	char tmp[HF_PATH_MAX + 256];
 	char ustr[HF_PATH_MAX + 16];
 	struct hf_lpm_key key;
 	struct hf_name_key nkey;
-	__u64 w_d, w_vm, w_mnt;   /* path walk state (walk_step) */
-	__u64 scratch;            /* ptr_val */
+	__u64 w_d, w_vm, w_mnt; /* path walk state (walk_step) */
+	__u64 scratch;          /* ptr_val */
 	__u32 w_pos, w_fl, w_done;
 	__u32 s_off, s_len, s_blen, s_elen; /* basename / extension scan state (name_step) */
 };

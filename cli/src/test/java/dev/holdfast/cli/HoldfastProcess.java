@@ -1,6 +1,5 @@
 package dev.holdfast.cli;
 
-import dev.holdfast.testkit.FreePorts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,7 +1,6 @@
 package dev.holdfast.intake;
 
 import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
 import dev.holdfast.protocol.v1.Event;

@@ -5,7 +5,6 @@ import dev.holdfast.forwarder.kafka.TopicAudit;
 import dev.holdfast.intake.config.Durability;
 import dev.holdfast.intake.config.IntakeConfig;
 import dev.holdfast.protocol.v1.BatchAck;
-import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.Priority;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

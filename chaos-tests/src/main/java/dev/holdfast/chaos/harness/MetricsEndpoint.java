@@ -1,6 +1,5 @@
 package dev.holdfast.chaos.harness;
 
-import dev.holdfast.testkit.FreePorts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -2,7 +2,6 @@ package dev.holdfast.cli.bench;
 
 import dev.holdfast.cli.CapturedLog;
 import dev.holdfast.protocol.v1.Priority;
-import dev.holdfast.protocol.v1.Welcome;
 import dev.holdfast.client.Endpoints;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;

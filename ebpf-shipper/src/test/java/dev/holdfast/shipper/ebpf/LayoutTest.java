@@ -2,7 +2,6 @@ package dev.holdfast.shipper.ebpf;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.holdfast.protocol.v1.Event;
-import dev.holdfast.protocol.v1.FileEvent;
 import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.shipper.config.PriorityRules;
 import dev.holdfast.shipper.ebpf.Filters;

@@ -2,7 +2,6 @@ package dev.holdfast.intake.otlp;
 
 import dev.holdfast.testkit.FreePorts;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Message;
 import com.google.rpc.Code;
 import dev.holdfast.intake.IntakeServer;
 import dev.holdfast.intake.auth.Tokens;

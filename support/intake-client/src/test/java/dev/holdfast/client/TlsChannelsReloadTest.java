@@ -9,8 +9,6 @@ import dev.holdfast.protocol.v1.BatchAck;
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.EventBatch;
 import dev.holdfast.protocol.v1.IntakeServiceGrpc;
-import dev.holdfast.client.Endpoints;
-import dev.holdfast.client.TlsChannels;
 import dev.holdfast.testkit.TestPki;
 import dev.holdfast.tls.TlsFiles;
 import io.grpc.ManagedChannel;
