@@ -28,6 +28,10 @@ class EventSizeLimitTest {
         return new ForwardLimit(Map.of(), NODE, TOPIC, ValueEncoding.PROTOBUF);
     }
 
+    /** A forwarder's limit with the defaults, and the intake's limit that defers to it (0: no limit of its own). */
+    private final ForwardLimit forward = defaultForwarder();
+    private final EventSizeLimit limit = new EventSizeLimit(0, forward);
+
     private static int bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8).length;
     }
@@ -67,8 +71,6 @@ class EventSizeLimitTest {
 
     @Test
     void theProducersMaxRequestSizeDecidesByDefault() {
-        ForwardLimit forward = defaultForwarder();
-        EventSizeLimit limit = new EventSizeLimit(0, forward);
         String agent = "agent-1";
         int max = forward.maxEventBytes(bytes(agent));
         assertTrue(max < ForwardLimit.DEFAULT_MAX_REQUEST_SIZE && max > ForwardLimit.DEFAULT_MAX_REQUEST_SIZE - 4096,
@@ -84,8 +86,6 @@ class EventSizeLimitTest {
 
     @Test
     void aLongerAgentIdLeavesLessRoom() {
-        ForwardLimit forward = defaultForwarder();
-        EventSizeLimit limit = new EventSizeLimit(0, forward);
         String shortId = "a";
         String longId = "a".repeat(1001);
         int forShort = forward.maxEventBytes(bytes(shortId));
@@ -101,8 +101,6 @@ class EventSizeLimitTest {
 
     @Test
     void aTopicsMaxMessageBytesTightensTheLimitOnceKnown() {
-        ForwardLimit forward = defaultForwarder();
-        EventSizeLimit limit = new EventSizeLimit(0, forward);
         String agent = "agent-1";
         int before = forward.maxEventBytes(bytes(agent));
         assertInstanceOf(BatchValidator.Valid.class, validate(limit, agent, 300_000));
@@ -122,12 +120,11 @@ class EventSizeLimitTest {
 
     @Test
     void kafkasDefaultTopicLimitIsNamedWhenItIsTheOneThatBinds() {
-        ForwardLimit forward = defaultForwarder();
         int producerOnly = forward.maxEventBytes(7);
         forward.topicMaxMessageBytes(1_048_588); // Kafka's default message.max.bytes, just above max.request.size
         int max = forward.maxEventBytes(7);
         assertTrue(max < producerOnly, "compression's worst case makes the topic the tighter limit");
-        String message = invalid(validate(new EventSizeLimit(0, forward), "agent-1", max + 1));
+        String message = invalid(validate(limit, "agent-1", max + 1));
         assertTrue(message.contains("topic holdfast.events max.message.bytes=1048588"),
                 "raising max.request.size alone would change nothing, so the topic must be named: " + message);
 
