@@ -42,6 +42,10 @@ public final class Forwarder implements AutoCloseable {
     private final ForwarderConfig config;
     private final Wal wal;
     private final MeterRegistry registry;
+    /**
+     * Wall time (the convention is {@link Wal}'s): what is compared with receive times and file times (lag,
+     * retention) or written down (dead letters).
+     */
     private final Clock clock;
     private final ForwardLimit limit;
     private final Progress progress = new Progress();
@@ -105,7 +109,7 @@ public final class Forwarder implements AutoCloseable {
         deadLetters = new DeadLetters(config.deadLetterTopic(), deadLetterProducer,
                 DeadLetterFile.open(config.deadLetterDir()), registry, clock);
         LaneContext lanes = new LaneContext(wal, progress, mapper, breaker, deadLetters, () -> topicsChecked,
-                () -> topicUnavailable, metrics, authenticationFailures);
+                () -> topicUnavailable, metrics, authenticationFailures, clock);
         live = new LiveLane(lanes, liveProducer, config.maxInflightBytes(), config.liveMaxLag().toMillis());
         backlog = new BacklogLane(lanes, backlogProducer, config.maxInflightBytes(), config.backlogMinShare(), live);
         bindGauges();
@@ -256,7 +260,7 @@ public final class Forwarder implements AutoCloseable {
     void applyRetention() {
         try {
             List<WalSegment> segments = wal.segments();
-            long cutoff = System.currentTimeMillis() - config.retention().toMillis();
+            long cutoff = clock.millis() - config.retention().toMillis(); // files' mtimes are wall time too
             for (int i = 0; i < segments.size() - 1; i++) {
                 WalSegment s = segments.get(i);
                 boolean forwarded = s.records() == 0 || progress.isConfirmed(s.firstIndex(), s.lastIndex());

@@ -10,6 +10,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -39,6 +40,8 @@ abstract class Lane implements Runnable, AutoCloseable {
     private final java.util.function.BooleanSupplier topicsChecked;
     private final java.util.function.BooleanSupplier topicUnavailable;
     private final AuthenticationFailures authenticationFailures;
+    /** Wall time: ages and latencies are measured from receive times, which are epoch nanoseconds. */
+    private final Clock clock;
     final AtomicLong inflightBytes = new AtomicLong();
     /** Set by a failed send; the lane reacts on its own thread (live: re-anchor, backlog: rescan). */
     final AtomicBoolean sendFailed = new AtomicBoolean();
@@ -60,6 +63,7 @@ abstract class Lane implements Runnable, AutoCloseable {
         this.topicUnavailable = context.topicUnavailable();
         this.authenticationFailures = context.authenticationFailures();
         this.metrics = context.metrics();
+        this.clock = context.clock();
         this.thread = new Thread(this, "forwarder-" + name);
         this.thread.setDaemon(true);
     }
@@ -196,7 +200,7 @@ abstract class Lane implements Runnable, AutoCloseable {
         } else {
             breaker.onSuccess(took, TimeUnit.NANOSECONDS);
             authenticationFailures.succeeded();
-            metrics.confirmed(name, events, bytes, System.currentTimeMillis() * 1_000_000L - receivedAtNanos);
+            metrics.confirmed(name, events, bytes, clock.millis() * 1_000_000L - receivedAtNanos);
         }
     }
 
@@ -214,7 +218,7 @@ abstract class Lane implements Runnable, AutoCloseable {
     /** Seconds since the oldest record this lane has yet to forward was received; grows while Kafka is down. */
     double oldestPendingAgeSeconds() {
         long at = oldestPendingReceivedAt.get();
-        return at == 0 ? 0 : Math.max(0, System.currentTimeMillis() * 1_000_000L - at) / 1e9;
+        return at == 0 ? 0 : Math.max(0, clock.millis() * 1_000_000L - at) / 1e9;
     }
 
     static long receivedAt(WalReader.Entry e) {
@@ -222,8 +226,8 @@ abstract class Lane implements Runnable, AutoCloseable {
     }
 
     /** Milliseconds since a receive time (epoch ns); 0 for 0, which stands for "unknown" (a corrupt record). */
-    static long ageMillis(long receivedAtNanos) {
+    long ageMillis(long receivedAtNanos) {
         return receivedAtNanos == 0 ? 0
-                : Math.max(0, System.currentTimeMillis() - receivedAtNanos / 1_000_000L);
+                : Math.max(0, clock.millis() - receivedAtNanos / 1_000_000L);
     }
 }

@@ -4,6 +4,7 @@ import dev.holdfast.forwarder.deadletter.DeadLetters;
 import dev.holdfast.wal.Wal;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
+import java.time.Clock;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -14,8 +15,9 @@ import java.util.function.BooleanSupplier;
  * @param topicUnavailable true while the topic could not be created and the broker will not create it, so "not in
  *                         metadata" is a permanent error
  * @param authenticationFailures says once that Kafka refused the credentials, rather than once per record
+ * @param clock            wall time, against which records' receive times give their age (lag, latency)
  */
 record LaneContext(Wal wal, Progress progress, RecordMapper mapper, CircuitBreaker breaker, DeadLetters deadLetters,
                    BooleanSupplier topicsChecked, BooleanSupplier topicUnavailable, ForwarderMetrics metrics,
-                   AuthenticationFailures authenticationFailures) {
+                   AuthenticationFailures authenticationFailures, Clock clock) {
 }

@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 
 /**
  * Writes the writer's checkpoints of agent sequences on a thread of its own ({@code wal-checkpoint}).
@@ -24,6 +25,8 @@ final class Checkpointer implements AutoCloseable {
 
     private final SequenceSnapshots snapshots;
     private final CommitListener listener;
+    /** Monotonic nanoseconds: how long a checkpoint took. */
+    private final LongSupplier nanoClock;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "wal-checkpoint");
         t.setDaemon(true);
@@ -32,9 +35,10 @@ final class Checkpointer implements AutoCloseable {
     /** The checkpoint being written, if any. Writer thread only. */
     private CompletableFuture<Void> inflight = CompletableFuture.completedFuture(null);
 
-    Checkpointer(SequenceSnapshots snapshots, CommitListener listener) {
+    Checkpointer(SequenceSnapshots snapshots, CommitListener listener, LongSupplier nanoClock) {
         this.snapshots = snapshots;
         this.listener = listener;
+        this.nanoClock = nanoClock;
     }
 
     /** Whether the last checkpoint has been written, so another may be offered. Writer thread. */
@@ -53,9 +57,9 @@ final class Checkpointer implements AutoCloseable {
             throw new IllegalStateException("a checkpoint is still being written");
         }
         inflight = covered.thenRunAsync(() -> {
-            long t0 = System.nanoTime();
+            long t0 = nanoClock.getAsLong();
             if (snapshots.write(body) > 0) {
-                listener.checkpointed(System.nanoTime() - t0);
+                listener.checkpointed(nanoClock.getAsLong() - t0);
             }
         }, thread);
     }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The only thread that writes the WAL. Callers hand it batches; it takes the batches waiting (in turn between agents,
@@ -43,6 +44,8 @@ final class GroupCommitWriter implements AutoCloseable {
     private final CommitListener listener;
     private final SequenceSnapshots snapshots;
     private final Checkpointer checkpointer;
+    /** Monotonic nanoseconds (see {@link Wal}): the checkpoint interval, and the stages each commit reports. */
+    private final LongSupplier nanoClock;
     /** Round robin between agents: one agent's flood does not queue another agent's batch behind it. */
     private final RoundRobinQueue<Request> pending = new RoundRobinQueue<>(r -> r.header().agentId());
     private final PageToucher toucher = new PageToucher();
@@ -67,20 +70,21 @@ final class GroupCommitWriter implements AutoCloseable {
     private long checkpointAfterBytes;
 
     GroupCommitWriter(SingleChronicleQueue queue, WalConfig config, AgentSequences sequences, DiskGuard guard,
-                      CommitListener listener, SequenceSnapshots snapshots) {
+                      CommitListener listener, SequenceSnapshots snapshots, LongSupplier nanoClock) {
         this.queue = queue;
         this.config = config;
         this.sequences = sequences;
         this.guard = guard;
         this.listener = listener;
         this.snapshots = snapshots;
-        this.checkpointer = new Checkpointer(snapshots, listener);
+        this.nanoClock = nanoClock;
+        this.checkpointer = new Checkpointer(snapshots, listener, nanoClock);
         this.lastIndexAppended = queue.lastIndex(); // so a checkpoint at close covers what recovery read
         this.checkpointAfterBytes = config.checkpointBytes();
         if (config.fsync()) {
             SegmentSync.requireWorkingMsync();
             this.syncer = new GroupSyncer(listener, guard::retryAfterMs, t -> failure = t, submitted::get,
-                    config.groupCommitMaxDelayNanos(), config.groupCommitMaxBytes());
+                    config.groupCommitMaxDelayNanos(), config.groupCommitMaxBytes(), nanoClock);
         } else {
             this.syncer = null;
         }
@@ -114,7 +118,7 @@ final class GroupCommitWriter implements AutoCloseable {
             return result;
         }
         pending.add(new Request(header, payload, RecordCodec.contentChecksum(payload), encoded, result,
-                System.nanoTime()));
+                nanoClock.getAsLong()));
         submitted.incrementAndGet();
         return result;
     }
@@ -146,7 +150,9 @@ final class GroupCommitWriter implements AutoCloseable {
     private void run() {
         ExcerptAppender appender = queue.createAppender();
         List<Request> group = new ArrayList<>();
-        long nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
+        // an interval, so on the monotonic clock: a step of the wall clock neither holds nor hurries a checkpoint
+        long snapshotIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.snapshotIntervalMillis());
+        long nextSnapshot = nanoClock.getAsLong() + snapshotIntervalNanos;
         try {
             while ((running || !pending.isEmpty()) && failure == null) {
                 Request first = pending.poll(50, TimeUnit.MILLISECONDS);
@@ -157,7 +163,7 @@ final class GroupCommitWriter implements AutoCloseable {
                     toucher.follow(appender); // the pages the next groups will fill, faulted in meanwhile
                     group.clear();
                 }
-                if ((System.currentTimeMillis() >= nextSnapshot || bytesSinceCheckpoint >= checkpointAfterBytes)
+                if ((nanoClock.getAsLong() - nextSnapshot >= 0 || bytesSinceCheckpoint >= checkpointAfterBytes)
                         && checkpointer.idle()) {
                     // the snapshot here, so it covers exactly what was appended; written once that is synced
                     byte[] body = snapshots.encode(sequences, lastIndexAppended);
@@ -165,7 +171,7 @@ final class GroupCommitWriter implements AutoCloseable {
                         checkpointer.write(body, lastSynced);
                         checkpointAfterBytes = Math.max(config.checkpointBytes(), 64 * (body.length + 4L));
                     }
-                    nextSnapshot = System.currentTimeMillis() + config.snapshotIntervalMillis();
+                    nextSnapshot = nanoClock.getAsLong() + snapshotIntervalNanos;
                     bytesSinceCheckpoint = 0;
                 }
             }
@@ -218,7 +224,7 @@ final class GroupCommitWriter implements AutoCloseable {
     }
 
     private void commit(ExcerptAppender appender, List<Request> requests) {
-        long started = System.nanoTime();
+        long started = nanoClock.getAsLong();
         AppendedGroup group = new AppendedGroup(requests);
         for (Request r : requests) {
             group.waitNanos = Math.max(group.waitNanos, started - r.submittedNanos());
@@ -230,7 +236,7 @@ final class GroupCommitWriter implements AutoCloseable {
             group.release(); // the writer's catch refuses its batches
             throw e;
         }
-        group.appendedAtNanos = System.nanoTime();
+        group.appendedAtNanos = nanoClock.getAsLong();
         group.appendNanos = group.appendedAtNanos - started;
         bytesSinceCheckpoint += group.bytes;
         if (syncer != null) {

@@ -44,6 +44,8 @@ final class GroupSyncer implements AutoCloseable {
     private final LongSupplier arrivals;
     private final long maxDelayNanos;
     private final long maxBytes;
+    /** The writer's monotonic clock: linger deadlines and stages start from the times it stamped on the groups. */
+    private final LongSupplier nanoClock;
     private final Thread thread = new Thread(this::run, "wal-sync");
     private volatile boolean running = true;
     private volatile Throwable failure;
@@ -55,13 +57,14 @@ final class GroupSyncer implements AutoCloseable {
      * @param arrivals  the number of batches submitted to the WAL so far
      */
     GroupSyncer(CommitListener listener, LongSupplier retryAfterMs, Consumer<Throwable> onFailure,
-                LongSupplier arrivals, long maxDelayNanos, long maxBytes) {
+                LongSupplier arrivals, long maxDelayNanos, long maxBytes, LongSupplier nanoClock) {
         this.listener = listener;
         this.retryAfterMs = retryAfterMs;
         this.onFailure = onFailure;
         this.arrivals = arrivals;
         this.maxDelayNanos = maxDelayNanos;
         this.maxBytes = maxBytes;
+        this.nanoClock = nanoClock;
         thread.setDaemon(true);
     }
 
@@ -111,7 +114,7 @@ final class GroupSyncer implements AutoCloseable {
             bytes += g.bytes;
         }
         while (bytes < maxBytes) {
-            long wait = deadline - System.nanoTime();
+            long wait = deadline - nanoClock.getAsLong();
             AppendedGroup next = wait > 0 ? appended.poll(wait, TimeUnit.NANOSECONDS) : null;
             if (next == null) {
                 return;
@@ -122,7 +125,7 @@ final class GroupSyncer implements AutoCloseable {
     }
 
     private void sync(List<AppendedGroup> round) throws java.io.SyncFailedException {
-        long started = System.nanoTime();
+        long started = nanoClock.getAsLong();
         // a chunk's spans from consecutive groups are contiguous: one msync from the first group's start to the last's end
         List<AppendedGroup.Span> merged = new ArrayList<>(2);
         for (AppendedGroup g : round) {
@@ -144,7 +147,7 @@ final class GroupSyncer implements AutoCloseable {
         for (AppendedGroup.Span m : merged) {
             SegmentSync.sync(m.chunk, m.from, m.to);
         }
-        long synced = System.nanoTime();
+        long synced = nanoClock.getAsLong();
         int batches = 0;
         long events = 0;
         long bytes = 0;

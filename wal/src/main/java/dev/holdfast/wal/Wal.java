@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 
 /**
  * The write-ahead log: open (with crash recovery), append through group commit, read, close.
@@ -35,14 +36,22 @@ public final class Wal implements AutoCloseable {
     private final GroupCommitWriter writer;
     private final WalRecovery.Report recovery;
     private final MappedSegments mapped;
+    /**
+     * How the WAL (and the forwarder) tell time, always from a clock handed in: elapsed time (intervals, deadlines,
+     * durations) from a LongSupplier of monotonic nanoseconds, System::nanoTime in production; wall time (instants
+     * compared with receive times or file times, or written down) from a java.time.Clock. Tests hand in clocks they
+     * move themselves.
+     */
+    private final LongSupplier nanoClock;
     /** Per cycle, the lowest index from which a reader numbered records past a damaged byte range itself. */
     private final java.util.concurrent.ConcurrentMap<Integer, Long> divergedFrom =
             new java.util.concurrent.ConcurrentHashMap<>();
 
     private Wal(WalConfig config, FileChannel lockChannel, FileLock lock, SingleChronicleQueue queue,
                 AgentSequences sequences, DiskGuard guard, GroupCommitWriter writer, WalRecovery.Report recovery,
-                MappedSegments mapped) {
+                MappedSegments mapped, LongSupplier nanoClock) {
         this.mapped = mapped;
+        this.nanoClock = nanoClock;
         this.config = config;
         this.lockChannel = lockChannel;
         this.lock = lock;
@@ -58,6 +67,11 @@ public final class Wal implements AutoCloseable {
      * Fails fast if another process has the directory open.
      */
     public static Wal open(WalConfig config, CommitListener listener) throws IOException {
+        return open(config, listener, System::nanoTime);
+    }
+
+    /** @param nanoClock monotonic nanoseconds for the writer, its sync and checkpoints, the disk guard and readers */
+    static Wal open(WalConfig config, CommitListener listener, LongSupplier nanoClock) throws IOException {
         WalDirectory.checkWritable(config.dir());
         Files.createDirectories(config.dir());
         FileChannel lockChannel = FileChannel.open(config.dir().resolve(LOCK_FILE),
@@ -78,13 +92,13 @@ public final class Wal implements AutoCloseable {
             WalRecovery.Result recovered = new WalRecovery(config, snapshots, mapped, java.time.Clock.systemUTC()).recover();
             SingleChronicleQueue queue = recovered.queue();
             DiskGuard guard = new DiskGuard(config.limits(), DiskGuard.usableSpaceOf(config.dir()),
-                    ChronicleQueues.usedBytes(queue));
+                    ChronicleQueues.usedBytes(queue), nanoClock);
             GroupCommitWriter writer = new GroupCommitWriter(queue, config, recovered.sequences(), guard, listener,
-                    snapshots);
+                    snapshots, nanoClock);
             writer.start();
             log.info("WAL open at {}: {}", config.dir(), recovered.report());
             return new Wal(config, lockChannel, lock, queue, recovered.sequences(), guard, writer, recovered.report(),
-                    mapped);
+                    mapped, nanoClock);
         } catch (RuntimeException | IOException e) {
             lock.release();
             lockChannel.close();
@@ -120,7 +134,7 @@ public final class Wal implements AutoCloseable {
     public WalReader newReader() {
         return new WalReader(queue.createTailer(), sequences, config.dir(), queue.rollCycle(),
                 writer::lastIndexAppended,
-                index -> divergedFrom.merge(queue.rollCycle().toCycle(index), index, Math::min)).toStart();
+                index -> divergedFrom.merge(queue.rollCycle().toCycle(index), index, Math::min), nanoClock).toStart();
     }
 
     /**

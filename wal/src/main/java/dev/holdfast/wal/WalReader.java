@@ -57,6 +57,8 @@ public final class WalReader implements AutoCloseable {
     private final RollCycle rollCycle;
     private final LongSupplier lastAppended;
     private final LongConsumer diverged;
+    /** Monotonic nanoseconds: read timeouts and the pause between walks that found nothing. */
+    private final LongSupplier nanoClock;
     private SegmentWalk walk;
     private final ResidentWindow behind = new ResidentWindow(READ_BEHIND);
 
@@ -67,8 +69,9 @@ public final class WalReader implements AutoCloseable {
      * @param diverged     told the first index this reader numbers by its own count (after a damaged byte range)
      */
     WalReader(ExcerptTailer tailer, AgentSequences sequences, Path dir, RollCycle rollCycle,
-              LongSupplier lastAppended, LongConsumer diverged) {
+              LongSupplier lastAppended, LongConsumer diverged, LongSupplier nanoClock) {
         this.diverged = diverged;
+        this.nanoClock = nanoClock;
         this.tailer = tailer;
         this.sequences = sequences;
         this.dir = dir;
@@ -172,11 +175,11 @@ public final class WalReader implements AutoCloseable {
 
     /** Waits up to {@code timeoutMillis} for the next record; null if none arrived. */
     public Entry next(long timeoutMillis) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        long deadline = nanoClock.getAsLong() + timeoutMillis * 1_000_000L;
         long pauseMicros = 10;
         while (true) {
             Entry e = next();
-            if (e != null || System.nanoTime() >= deadline) {
+            if (e != null || nanoClock.getAsLong() >= deadline) {
                 return e;
             }
             java.util.concurrent.locks.LockSupport.parkNanos(pauseMicros * 1000);
@@ -236,10 +239,10 @@ public final class WalReader implements AutoCloseable {
         }
 
         Entry next() {
-            if (buffered.isEmpty() && System.nanoTime() - idleUntil >= 0) {
+            if (buffered.isEmpty() && nanoClock.getAsLong() - idleUntil >= 0) {
                 fill();
                 if (buffered.isEmpty()) {
-                    idleUntil = System.nanoTime() + IDLE_NANOS;
+                    idleUntil = nanoClock.getAsLong() + IDLE_NANOS;
                 }
             }
             if (!buffered.isEmpty()) {

@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.holdfast.wal.WalTestSupport.header;
 import static dev.holdfast.wal.WalTestSupport.payload;
-import static dev.holdfast.wal.WalTestSupport.readAll;
+import static dev.holdfast.wal.WalTestSupport.awaitRecords;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -98,13 +98,5 @@ class GroupSyncTest {
             assertNotNull(later);
             assertTrue(later.sequences().contains("k", 2), "once synced, the checkpoint covers batch k:2");
         }
-    }
-
-    private static void awaitRecords(Wal wal, int n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (readAll(wal).size() < n && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertEquals(n, readAll(wal).size(), "records appended");
     }
 }

@@ -1,5 +1,6 @@
 package dev.holdfast.wal;
 
+import dev.holdfast.testkit.ManualClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -7,6 +8,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -31,9 +33,12 @@ class WalTest {
     @Test
     void aCheckpointStuckOnTheDiskHoldsUpNoAcknowledgement() throws Exception {
         Path dir = tmp.resolve("wal");
-        WalConfig cfg = new WalConfig(dir, true, WalConfig.defaults(dir, true).groupCommitMaxDelayNanos(),
-                WalConfig.defaults(dir, true).groupCommitMaxBytes(), "FAST_HOURLY", 64L << 20,
-                WalConfig.defaults(dir, true).limits(), 200); // a checkpoint every 200 ms
+        WalConfig d = WalConfig.defaults(dir, true);
+        // a checkpoint an hour, by the clock the test moves: none is taken but when the test says
+        Duration interval = Duration.ofHours(1);
+        WalConfig cfg = new WalConfig(dir, true, d.groupCommitMaxDelayNanos(), d.groupCommitMaxBytes(), d.rollCycle(),
+                d.blockSize(), d.limits(), interval.toMillis());
+        ManualClock clock = new ManualClock();
         java.util.concurrent.atomic.AtomicInteger checkpoints = new java.util.concurrent.atomic.AtomicInteger();
         CommitListener listener = new CommitListener() {
             @Override
@@ -45,11 +50,12 @@ class WalTest {
                 checkpoints.incrementAndGet();
             }
         };
-        try (Wal wal = Wal.open(cfg, listener)) {
+        try (Wal wal = Wal.open(cfg, listener, clock)) {
             Path fifo = dir.resolve(SequenceSnapshots.FILE + ".tmp");
             assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
             assertEquals(AppendResult.Status.PERSISTED,
                     wal.append(header("a", 1, BatchPriority.NORMAL), payload("a", 1, 1000)).get().status());
+            clock.advance(interval);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!checkpointBlockedInOpen()) {
                 assertTrue(System.nanoTime() < deadline, "no checkpoint ever blocked opening the FIFO");
@@ -67,6 +73,7 @@ class WalTest {
             // synced); the path is gone before the next checkpoint, which is an ordinary file again
             try (RandomAccessFile unblock = new RandomAccessFile(fifo.toFile(), "rw")) {
                 Files.delete(fifo);
+                clock.advance(interval);
                 deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                 while (checkpoints.get() == before) {
                     assertTrue(System.nanoTime() < deadline, "no checkpoint was written after the stuck one");
@@ -339,6 +346,9 @@ class WalTest {
             assertTrue(gate.groups.size() <= 3, "expected group commits, got " + gate.groups.size()
                     + " syncs for 100 batches");
             assertTrue(gate.syncNanos.stream().allMatch(n -> n > 0), "fsync durability must sync every group");
+            for (CommitListener.Stages st : gate.stages) {
+                assertTrue(st.appendNanos() > 0 && st.syncNanos() > 0, "each group's append and sync are timed: " + st);
+            }
         }
     }
 
@@ -451,51 +461,52 @@ class WalTest {
         assertEquals(List.of(1, 3), holdFirst.groups);
     }
 
-    /** The stages of two commits: batch 2 submitted while the first commit is held for 300 ms. */
-    private record HeldStages(List<CommitListener.Stages> stages, long heldNanos) {
-        CommitListener.Stages second() {
-            return stages.get(1);
-        }
-    }
+    /** How long the first commit is held, by the test's clock. */
+    private static final Duration HELD = Duration.ofMillis(300);
 
-    private HeldStages stagesBehindAHeldCommit(boolean fsync) throws Exception {
-        HeldFirstCommit gate = new HeldFirstCommit(); // at fsync it holds the sync thread, at written the writer
-        try (Wal wal = Wal.open(config(fsync), gate)) {
+    /**
+     * The stages of the commits around a first one held while the test's clock moves {@link #HELD}, with batch 2
+     * queued behind it. At written durability the gate holds the writer, and batch 2 waits in its queue. At fsync
+     * it holds the sync thread, and the writer appends batch 2 at once; the clock moves only once batch 2's group
+     * has been timed and handed on, which is certain when batch 3, sent after batch 2 was appended, is appended too.
+     */
+    private List<CommitListener.Stages> stagesBehindAHeldCommit(boolean fsync) throws Exception {
+        HeldFirstCommit gate = new HeldFirstCommit();
+        ManualClock clock = new ManualClock();
+        try (Wal wal = Wal.open(config(fsync), gate, clock)) {
             wal.append(header("s", 1, BatchPriority.NORMAL), payload("s", 1, 100));
             assertTrue(gate.awaitHeld());
-            CompletableFuture<AppendResult> queued = wal.append(header("s", 2, BatchPriority.NORMAL),
-                    payload("s", 2, 100));
-            long heldFrom = System.nanoTime();
-            Thread.sleep(300);
+            List<CompletableFuture<AppendResult>> queued = new ArrayList<>();
+            queued.add(wal.append(header("s", 2, BatchPriority.NORMAL), payload("s", 2, 100)));
+            if (fsync) {
+                awaitRecords(wal, 2);
+                queued.add(wal.append(header("s", 3, BatchPriority.NORMAL), payload("s", 3, 100)));
+                awaitRecords(wal, 3);
+            }
+            clock.advance(HELD);
             gate.release();
-            queued.get(10, TimeUnit.SECONDS);
-            return new HeldStages(List.copyOf(gate.stages), System.nanoTime() - heldFrom);
+            for (CompletableFuture<AppendResult> q : queued) {
+                assertEquals(AppendResult.Status.PERSISTED, q.get(10, TimeUnit.SECONDS).status());
+            }
+            return List.copyOf(gate.stages);
         }
     }
 
     @Test
-    void eachCommitReportsHowLongItsBatchesWaitedForTheSyncInFlightAndItsAppendAndSync() throws Exception {
-        HeldStages held = stagesBehindAHeldCommit(true); // batch 2 is appended at once and waits for the held sync
-        CommitListener.Stages second = held.second();
-        // from batch 2's append, just after its submit, to the release: the 300 ms sleep less a little
-        assertTrue(second.syncWaitNanos() >= TimeUnit.MILLISECONDS.toNanos(250)
-                && second.syncWaitNanos() <= held.heldNanos() + TimeUnit.SECONDS.toNanos(1),
-                "batch 2 waited " + second.syncWaitNanos() + " ns for its sync");
-        assertTrue(second.waitNanos() < TimeUnit.MILLISECONDS.toNanos(300), "batch 2 waited "
-                + second.waitNanos() + " ns for the writer, which a sync in flight must not hold up");
-        assertTrue(held.stages().get(0).syncWaitNanos() < second.syncWaitNanos());
-        for (CommitListener.Stages st : held.stages()) {
-            assertTrue(st.appendNanos() > 0 && st.syncNanos() > 0, st.toString());
-        }
+    void eachCommitReportsHowLongItsBatchesWaitedForTheSyncInFlight() throws Exception {
+        List<CommitListener.Stages> stages = stagesBehindAHeldCommit(true);
+        assertEquals(0, stages.get(0).syncWaitNanos(), "batch 1 was synced at once: " + stages.get(0));
+        CommitListener.Stages second = stages.get(1);
+        assertEquals(HELD.toNanos(), second.syncWaitNanos(), "batch 2 waited for the held sync: " + second);
+        assertEquals(0, second.waitNanos(), "batch 2 waited for the writer, which a sync in flight must not hold up: "
+                + second);
     }
 
     @Test
     void aGroupReportsHowLongItsBatchesWaitedForTheWriter() throws Exception {
-        HeldStages held = stagesBehindAHeldCommit(false); // the writer itself is held: batch 2 waits in its queue
-        CommitListener.Stages second = held.second();
-        assertTrue(second.waitNanos() >= TimeUnit.MILLISECONDS.toNanos(300) && second.waitNanos() <= held.heldNanos()
-                + TimeUnit.SECONDS.toNanos(1), "batch 2 waited " + second.waitNanos() + " ns for the writer");
-        assertTrue(held.stages().get(0).waitNanos() < second.waitNanos());
+        List<CommitListener.Stages> stages = stagesBehindAHeldCommit(false);
+        assertEquals(0, stages.get(0).waitNanos(), "batch 1 was taken at once: " + stages.get(0));
+        assertEquals(HELD.toNanos(), stages.get(1).waitNanos(), "batch 2 waited for the held writer: " + stages.get(1));
     }
 
     @Test

@@ -33,6 +33,15 @@ final class WalTestSupport {
         return out;
     }
 
+    /** Waits (up to 10 s) until the writer has appended {@code n} records, and fails if it has not. */
+    static void awaitRecords(Wal wal, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (readAll(wal).size() < n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(n, readAll(wal).size(), "records appended");
+    }
+
     static Path onlySegment(Path dir) throws IOException {
         try (var s = Files.list(dir)) {
             List<Path> segs = s.filter(p -> p.toString().endsWith(".cq4")).toList();
