@@ -194,9 +194,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         } else {
             List<Integer> taken = new ArrayList<>(listeners.stream().map(Listener::port).toList());
             taken.add(requestedPort);
-            List<Integer> free = FreePorts.distinct(host, requestedPort == 0 ? 2 : 1, taken);
-            port = requestedPort != 0 ? requestedPort : free.get(1);
+            List<Integer> free = FreePorts.distinct(host, 2, taken);
             controllerPort = free.get(0);
+            port = requestedPort != 0 ? requestedPort : free.get(1);
         }
         Map<String, String> props = member != null
                 ? brokerProperties(dataDir, host, port, member, extraProperties)
