@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.config.ByteSizes;
 import dev.holdfast.wal.ScanProgress;
 
 import java.io.PrintStream;
@@ -101,16 +102,13 @@ final class ProgressBar implements ScanProgress, AutoCloseable {
         double rate = seconds > 0 ? done / seconds : 0;
         String eta = rate > 0 && done < total ? clock((total - done) / rate) : "0:00";
         return String.format(Locale.ROOT, "%s [%s] %3d%%  %s / %s  %s/s  ETA %s ", label, bar,
-                (int) (fraction * 100), bytes(done), bytes(total), bytes((long) rate), eta);
+                (int) (fraction * 100), ByteSizes.approximate(done), ByteSizes.approximate(total),
+                ByteSizes.approximate((long) rate), eta);
     }
 
     private static String clock(double seconds) {
         long s = (long) Math.ceil(seconds);
         return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
                 : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
-    }
-
-    private static String bytes(long b) {
-        return dev.holdfast.config.ByteSizes.approximate(b);
     }
 }

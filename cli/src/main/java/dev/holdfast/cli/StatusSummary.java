@@ -1,5 +1,6 @@
 package dev.holdfast.cli;
 
+import dev.holdfast.config.ByteSizes;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.time.Clock;
@@ -61,7 +62,8 @@ final class StatusSummary {
         out.add("WAL");
         long bytes = w.path("bytes").asLong();
         long budget = w.path("budgetBytes").asLong();
-        out.add("  size         " + bytes(bytes) + " of " + bytes(budget) + " budget ("
+        out.add("  size         " + ByteSizes.approximate(bytes) + " of " + ByteSizes.approximate(budget)
+                + " budget ("
                 + (budget > 0 ? String.format(Locale.ROOT, "%.1f%%", 100.0 * bytes / budget) : "no room") + "), "
                 + "pressure " + w.path("pressure").asText(NONE));
         List<String> priorities = new ArrayList<>();
@@ -140,10 +142,6 @@ final class StatusSummary {
 
     private static String seconds(long millis) {
         return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
-    }
-
-    static String bytes(long b) {
-        return dev.holdfast.config.ByteSizes.approximate(b);
     }
 
     private static String ago(long now, long then) {
