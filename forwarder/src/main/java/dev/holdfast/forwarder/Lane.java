@@ -200,7 +200,7 @@ abstract class Lane implements Runnable, AutoCloseable {
         } else {
             breaker.onSuccess(took, TimeUnit.NANOSECONDS);
             authenticationFailures.succeeded();
-            metrics.confirmed(name, events, bytes, clock.millis() * 1_000_000L - receivedAtNanos);
+            metrics.confirmed(name, events, bytes, nowEpochNanos() - receivedAtNanos);
         }
     }
 
@@ -218,7 +218,12 @@ abstract class Lane implements Runnable, AutoCloseable {
     /** Seconds since the oldest record this lane has yet to forward was received; grows while Kafka is down. */
     double oldestPendingAgeSeconds() {
         long at = oldestPendingReceivedAt.get();
-        return at == 0 ? 0 : Math.max(0, clock.millis() * 1_000_000L - at) / 1e9;
+        return at == 0 ? 0 : Math.max(0, nowEpochNanos() - at) / 1e9;
+    }
+
+    /** Now, in the unit of receive times: epoch nanoseconds (to the millisecond of the wall clock). */
+    private long nowEpochNanos() {
+        return clock.millis() * 1_000_000L;
     }
 
     static long receivedAt(WalReader.Entry e) {
