@@ -1,5 +1,6 @@
 package dev.holdfast.wal;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -42,6 +43,8 @@ final class SegmentIndexCheck {
     private final List<Array> secondLevel = new ArrayList<>();
     private final Map<Long, Long> positionOfIndexed = new HashMap<>();
     private Problem arrayProblem;
+    /** First-level entry number of each second-level array, in the order they were given. */
+    private final List<Integer> arrayNumbers = new ArrayList<>();
 
     /** The file header's indexing fields; called once, before any document. */
     void header(byte[] header) {
@@ -84,6 +87,100 @@ final class SegmentIndexCheck {
         }
     }
 
+    /**
+     * Reads the index arrays straight from where the file header and the first level say they are, instead of
+     * meeting them in the walk: a walk that starts from a {@link WalkMarks mark} passes no array written before it.
+     * Call after {@link #header} and instead of {@link #array}.
+     */
+    void readArrays(SegmentBytes bytes) throws IOException {
+        if (headerProblem != null) {
+            return;
+        }
+        array(index2IndexAt, arrayBody(bytes, index2IndexAt));
+        if (firstLevel == null) {
+            return;
+        }
+        for (int i = 0; i < firstLevel.values.length && arrayProblem == null; i++) {
+            long at = firstLevel.values[i];
+            if (at != 0) {
+                array(at, arrayBody(bytes, at));
+                arrayNumbers.add(i);
+            }
+        }
+    }
+
+    /** The body of the metadata document at {@code at}, or null when none that could be an index array is there. */
+    private static byte[] arrayBody(SegmentBytes bytes, long at) throws IOException {
+        if (at <= 0 || at + 4 > bytes.size()) {
+            return null;
+        }
+        int h = bytes.intAt(at);
+        int len = h & SegmentScanner.LENGTH_MASK;
+        if ((h & SegmentScanner.END_OF_DATA) != SegmentScanner.META_DATA || len > MAX_ARRAY_BYTES
+                || at + 4 + len > bytes.size()) {
+            return null;
+        }
+        byte[] body = bytes.read(at + 4, len);
+        return isArray(body) ? body : null;
+    }
+
+    /**
+     * A checksum of the index as far as it covers records {@code 0 .. throughOrdinal-1}: the header's fields, the
+     * first level and every second-level entry for those records (arrays from {@link #readArrays}). Entries for
+     * those records do not change once written, so an equal digest later means that part of the index is as it was
+     * when it was checked against the records; -1 when the index cannot be read.
+     */
+    long digest(long throughOrdinal) {
+        if (headerProblem != null || arrayProblem != null || firstLevel == null) {
+            return -1;
+        }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        ByteBuffer b = ByteBuffer.allocate(8);
+        java.util.function.LongConsumer add = v -> crc.update(b.putLong(0, v).array(), 0, 8);
+        add.accept(indexCount);
+        add.accept(indexSpacing);
+        add.accept(index2IndexAt);
+        for (int i = 0; i < firstLevel.values.length; i++) {
+            if ((long) i * indexCount * indexSpacing < throughOrdinal) {
+                add.accept(firstLevel.values[i]); // later entries: arrays for records written after the digest
+            }
+        }
+        for (int a = 0; a < secondLevel.size(); a++) {
+            long[] values = secondLevel.get(a).values;
+            for (int j = 0; j < values.length; j++) {
+                if (((long) arrayNumbers.get(a) * indexCount + j) * indexSpacing < throughOrdinal) {
+                    add.accept(values[j]);
+                }
+            }
+        }
+        return crc.getValue();
+    }
+
+    /**
+     * The last record at or before {@code ordinal} that Chronicle's index points at, as {ordinal, position}
+     * (arrays from {@link #readArrays}); null when none is indexed or the index cannot be read. Chronicle itself
+     * reaches any record by seeking to this one and then following headers: the stretch a walk must vouch for.
+     */
+    long[] indexedAtOrBefore(long ordinal) {
+        if (headerProblem != null || arrayProblem != null || firstLevel == null) {
+            return null;
+        }
+        long[] best = null;
+        for (int a = 0; a < secondLevel.size(); a++) {
+            long[] values = secondLevel.get(a).values;
+            for (int j = 0; j < values.length; j++) {
+                long o = ((long) arrayNumbers.get(a) * indexCount + j) * indexSpacing;
+                if (o > ordinal) {
+                    return best;
+                }
+                if (values[j] != 0) {
+                    best = new long[]{o, values[j]};
+                }
+            }
+        }
+        return best;
+    }
+
     private static String name(byte[] head) {
         if (head.length < 3 || (head[0] & 0xff) != 0xB9) {
             return null;
@@ -110,6 +207,14 @@ final class SegmentIndexCheck {
      * @param lastRecordStart position of the last record walked, or -1 when there is none
      */
     Problem verify(long records, long lastRecordStart) {
+        return verify(0, records, lastRecordStart);
+    }
+
+    /**
+     * As {@link #verify(long, long)} for a walk that started at record {@code fromOrdinal}: entries for records
+     * before it are not checked (a mark's digest vouches for them).
+     */
+    Problem verify(long fromOrdinal, long records, long lastRecordStart) {
         if (headerProblem != null) {
             return new Problem(0, headerProblem);
         }
@@ -144,7 +249,7 @@ final class SegmentIndexCheck {
                 return new Problem(firstLevel.position, "index2index entry " + i + " points at byte " + at
                         + ", where no index array is expected");
             }
-            Problem p = verifyEntries(i, secondLevel.get(linked), records, lastRecordStart);
+            Problem p = verifyEntries(i, secondLevel.get(linked), fromOrdinal, records, lastRecordStart);
             if (p != null) {
                 return p;
             }
@@ -156,13 +261,17 @@ final class SegmentIndexCheck {
         return null;
     }
 
-    private Problem verifyEntries(int arrayNumber, Array array, long records, long lastRecordStart) {
+    private Problem verifyEntries(int arrayNumber, Array array, long fromOrdinal, long records,
+                                  long lastRecordStart) {
         for (int j = 0; j < array.values.length; j++) {
             long at = array.values[j];
             if (at == 0) {
                 continue;
             }
             long ordinal = ((long) arrayNumber * indexCount + j) * indexSpacing;
+            if (ordinal < fromOrdinal) {
+                continue;
+            }
             Long expected = positionOfIndexed.get(ordinal);
             boolean right = ordinal < records ? expected != null && expected == at : at > lastRecordStart;
             if (!right) {

@@ -113,8 +113,93 @@ final class SegmentScanner {
      */
     Summary walk(long startPosition, long startOrdinal, long decodeFrom, Visitor visitor) throws IOException {
         try (SegmentBytes bytes = new SegmentBytes(file)) {
-            return new Walk(bytes, decodeFrom, visitor, startPosition, startOrdinal).run();
+            return new Walk(bytes, decodeFrom, visitor, startPosition, startOrdinal, false).run();
         }
+    }
+
+    /**
+     * Follows headers from a mark to the end, as a whole walk would from there: Chronicle's index entries for the
+     * records it passes are checked too, read straight from the arrays (those before the mark are what the mark's
+     * digest vouches for, see {@link #indexDigest}). A walk that finds damage says nothing about the rest: the
+     * caller walks the whole segment before deciding anything.
+     */
+    Summary walkFrom(WalkMarks.Mark mark) throws IOException {
+        return walkIndexed(mark.position(), mark.ordinal(), Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #walkFrom}, from the document at {@code position} (record {@code ordinal}, or the file's first byte),
+     * ending after {@code maxRecords} records (resumable at the summary's end and nextOrdinal). Chronicle's index
+     * is checked for the records walked, and that no entry past them points at or before the last of them.
+     */
+    Summary walkIndexed(long position, long ordinal, long maxRecords) throws IOException {
+        try (SegmentBytes bytes = new SegmentBytes(file)) {
+            if (position > bytes.size()) {
+                return damagedAt(position, ordinal, "the file ends before byte " + position);
+            }
+            Walk walk = new Walk(bytes, Long.MAX_VALUE, new Visitor() { }, position, ordinal, true);
+            walk.stopPast = maxRecords == Long.MAX_VALUE ? Long.MAX_VALUE : ordinal + maxRecords - 1;
+            return walk.run();
+        }
+    }
+
+    private static Summary damagedAt(long position, long ordinal, String why) {
+        return new Summary(0, 0, 0, 1, 0, position, -1, false, why, position, ordinal, ordinal, false, false);
+    }
+
+    /** An indexed record: Chronicle's index says record {@code ordinal} starts at {@code position}. */
+    record Indexed(long ordinal, long position) {
+    }
+
+    /**
+     * Chronicle's index of this segment, read straight from its arrays ({@link SegmentIndexCheck#readArrays}); null
+     * when not even the file header is readable.
+     */
+    SegmentIndexCheck readIndex() throws IOException {
+        try (SegmentBytes bytes = new SegmentBytes(file)) {
+            byte[] header = storeHeader(bytes);
+            if (header == null) {
+                return null;
+            }
+            SegmentIndexCheck index = new SegmentIndexCheck();
+            index.header(header);
+            index.readArrays(bytes);
+            return index;
+        }
+    }
+
+    /**
+     * The last indexed record at or before {@code ordinal}: where Chronicle starts following headers to reach a
+     * record (a seek, or finding the end); null when there is none or the index cannot be read.
+     */
+    Indexed indexedAtOrBefore(long ordinal) throws IOException {
+        SegmentIndexCheck index = readIndex();
+        long[] at = index == null ? null : index.indexedAtOrBefore(ordinal);
+        return at == null ? null : new Indexed(at[0], at[1]);
+    }
+
+    /**
+     * Whether the headers from an indexed record through record {@code ordinal} are intact: the stretch Chronicle
+     * follows to seek there. A stretch that ends intact before the record (one not written yet) is intact.
+     */
+    boolean intactThrough(Indexed from, long ordinal) throws IOException {
+        try (SegmentBytes bytes = new SegmentBytes(file)) {
+            if (from.position() >= bytes.size()) {
+                return false;
+            }
+            Walk walk = new Walk(bytes, Long.MAX_VALUE, new Visitor() { }, from.position(), from.ordinal(), false);
+            walk.stopPast = ordinal;
+            return !walk.run().damaged();
+        }
+    }
+
+    /**
+     * The digest of Chronicle's index for records {@code 0 .. throughOrdinal-1} (see
+     * {@link SegmentIndexCheck#digest}); -1 when it cannot be read.
+     */
+    long indexDigest(long throughOrdinal) throws IOException {
+        SegmentIndexCheck index = readIndex();
+        return index == null ? -1 : index.digest(throughOrdinal);
     }
 
     /** True when the file starts like a Chronicle segment (its header document names SCQStore). */
@@ -148,7 +233,30 @@ final class SegmentScanner {
         return value > 0 && value < (1L << 42) ? value : -1;
     }
 
-    private static long align(long position) {
+    /** How much of a metadata document {@link #metaHeadPlausible} looks at. */
+    static final int META_HEAD_BYTES = 42;
+
+    /**
+     * Chronicle's metadata documents (file header, index arrays) open with a named field: 0xB9, length, name.
+     * {@code head}: the first bytes of the document's body, up to {@link #META_HEAD_BYTES}.
+     */
+    static boolean metaHeadPlausible(byte[] head) {
+        if (head.length < 3) {
+            return false;
+        }
+        int nameLen = head[1] & 0xff;
+        if ((head[0] & 0xff) != 0xB9 || nameLen == 0 || nameLen > 40 || 2 + nameLen > head.length) {
+            return false;
+        }
+        for (int i = 2; i < 2 + nameLen; i++) {
+            if (!Character.isLetterOrDigit((char) (head[i] & 0xff)) || head[i] < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static long align(long position) {
         return (position + 3) & ~3L;
     }
 
@@ -159,6 +267,11 @@ final class SegmentScanner {
         private final Visitor visitor;
         private final long size;
         private final long startPosition;
+        private final long startOrdinal;
+        /** The index arrays were read whole before the walk ({@link #walkFrom}); those met in the walk are skipped. */
+        private final boolean arraysRead;
+        /** The walk ends once it has passed the record with this ordinal. */
+        private long stopPast = Long.MAX_VALUE;
         private boolean decode;
         private long writePosition = -1;
         private long ordinal;
@@ -171,8 +284,14 @@ final class SegmentScanner {
         private SegmentIndexCheck index; // whole walks only: an index array is checked against every record
         private long lastRecordStart = -1;
 
-        Walk(SegmentBytes bytes, long decodeFrom, Visitor visitor, long startPosition, long startOrdinal) {
+        Walk(SegmentBytes bytes, long decodeFrom, Visitor visitor, long startPosition, long startOrdinal,
+             boolean readArrays) {
             this.bytes = bytes;
+            this.startOrdinal = startOrdinal;
+            this.arraysRead = readArrays;
+            if (readArrays) {
+                lastRecordStart = startPosition - 1; // an entry for a record not walked yet points past the mark
+            }
             this.decodeFrom = decodeFrom;
             this.visitor = visitor;
             this.size = bytes.size();
@@ -188,15 +307,18 @@ final class SegmentScanner {
                 pos = skip(0, size == 0 ? "segment is empty (0 bytes)" : "segment header unreadable");
             } else {
                 writePosition = writePosition(header);
-                if (startPosition == 0) {
+                if (startPosition == 0 || arraysRead) {
                     index = new SegmentIndexCheck();
                     index.header(header);
+                }
+                if (arraysRead) {
+                    index.readArrays(bytes);
                 }
             }
             boolean stopped = false;
             boolean endOfCycle = false;
             while (pos >= 0 && pos + 4 <= size) {
-                if (visitor.stop()) {
+                if (visitor.stop() || ordinal > stopPast) {
                     stopped = true;
                     break;
                 }
@@ -245,7 +367,8 @@ final class SegmentScanner {
                         continue;
                     }
                     landedOnWritePosition |= pos == writePosition;
-                    if (index != null && pos > 0 && SegmentIndexCheck.isArray(bytes.read(pos + 4, Math.min(len, 16)))) {
+                    if (index != null && !arraysRead && pos > 0
+                            && SegmentIndexCheck.isArray(bytes.read(pos + 4, Math.min(len, 16)))) {
                         index.array(pos, len <= SegmentIndexCheck.MAX_ARRAY_BYTES ? bytes.read(pos + 4, len) : null);
                     }
                     pos = next; // the file header or an index array
@@ -301,8 +424,8 @@ final class SegmentScanner {
                 damage(end, end, "the headers do not lead to the writer's last record at byte " + writePosition, null);
             }
             boolean indexDamaged = false;
-            if (index != null && !stopped && firstDamage == null) {
-                SegmentIndexCheck.Problem problem = index.verify(records, lastRecordStart);
+            if (index != null && (!stopped || arraysRead) && firstDamage == null) {
+                SegmentIndexCheck.Problem problem = index.verify(startOrdinal, ordinal, lastRecordStart);
                 if (problem != null) {
                     indexDamaged = true;
                     noteFirst(problem.position(), problem.reason());
@@ -326,22 +449,8 @@ final class SegmentScanner {
             return pos + 4 + len <= size && RecordCodec.structureFits(bytes::intAt, pos + 4, len);
         }
 
-        /** Chronicle's metadata documents (file header, index arrays) open with a named field: 0xB9, length, name. */
         private boolean plausibleMeta(long pos, int len) throws IOException {
-            if (len < 3) {
-                return false;
-            }
-            byte[] head = bytes.read(pos + 4, Math.min(len, 42));
-            int nameLen = head[1] & 0xff;
-            if ((head[0] & 0xff) != 0xB9 || nameLen == 0 || nameLen > 40 || 2 + nameLen > head.length) {
-                return false;
-            }
-            for (int i = 2; i < 2 + nameLen; i++) {
-                if (!Character.isLetterOrDigit((char) (head[i] & 0xff)) || head[i] < 0) {
-                    return false;
-                }
-            }
-            return true;
+            return len >= 3 && metaHeadPlausible(bytes.read(pos + 4, Math.min(len, META_HEAD_BYTES)));
         }
 
         /** Whether the document at {@code pos} can be believed: an intact record, a metadata document, or the end. */

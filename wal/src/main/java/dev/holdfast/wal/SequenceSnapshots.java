@@ -8,13 +8,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.zip.CRC32C;
 
 /**
  * Checkpoints of {@link AgentSequences} with the WAL index they cover, so a restart replays only the records
@@ -75,16 +70,7 @@ final class SequenceSnapshots {
      */
     long write(byte[] bytes) {
         try {
-            CRC32C crc = new CRC32C();
-            crc.update(bytes);
-            Path tmp = file.resolveSibling(FILE + ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(ByteBuffer.wrap(bytes));
-                ch.write(ByteBuffer.allocate(4).putInt(0, (int) crc.getValue()));
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            ChecksummedFile.write(file, bytes);
             return bytes.length + 4L;
         } catch (IOException e) {
             log.warn("could not checkpoint agent sequences (the next start scans more of the WAL): {}", e.toString());
@@ -97,17 +83,8 @@ final class SequenceSnapshots {
             return null;
         }
         try {
-            byte[] all = Files.readAllBytes(file);
-            if (all.length < 16) {
-                throw new IOException("too short");
-            }
-            CRC32C crc = new CRC32C();
-            crc.update(all, 0, all.length - 4);
-            int stored = ByteBuffer.wrap(all, all.length - 4, 4).getInt();
-            if (stored != (int) crc.getValue()) {
-                throw new IOException("checksum mismatch");
-            }
-            try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, 0, all.length - 4))) {
+            byte[] body = ChecksummedFile.read(file, 12);
+            try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(body))) {
                 int magic = in.readInt();
                 if (magic == MAGIC_V1) {
                     log.info("checkpoint {} has the old format 1; rebuilding agent sequences from the whole WAL", file);

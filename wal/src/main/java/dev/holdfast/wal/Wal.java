@@ -36,6 +36,7 @@ public final class Wal implements AutoCloseable {
     private final GroupCommitWriter writer;
     private final WalRecovery.Report recovery;
     private final MappedSegments mapped;
+    private final SegmentVerifier verifier;
     /**
      * How the WAL (and the forwarder) tell time, always from a clock handed in: elapsed time (intervals, deadlines,
      * durations) from a LongSupplier of monotonic nanoseconds, System::nanoTime in production; wall time (instants
@@ -49,8 +50,9 @@ public final class Wal implements AutoCloseable {
 
     private Wal(WalConfig config, FileChannel lockChannel, FileLock lock, SingleChronicleQueue queue,
                 AgentSequences sequences, DiskGuard guard, GroupCommitWriter writer, WalRecovery.Report recovery,
-                MappedSegments mapped, LongSupplier nanoClock) {
+                MappedSegments mapped, SegmentVerifier verifier, LongSupplier nanoClock) {
         this.mapped = mapped;
+        this.verifier = verifier;
         this.nanoClock = nanoClock;
         this.config = config;
         this.lockChannel = lockChannel;
@@ -89,7 +91,9 @@ public final class Wal implements AutoCloseable {
         try {
             SequenceSnapshots snapshots = new SequenceSnapshots(config.dir());
             MappedSegments mapped = new MappedSegments();
-            WalRecovery.Result recovered = new WalRecovery(config, snapshots, mapped, java.time.Clock.systemUTC()).recover();
+            WalkMarks marks = new WalkMarks(config.dir());
+            WalRecovery.Result recovered = new WalRecovery(config, snapshots, marks, mapped,
+                    java.time.Clock.systemUTC()).recover();
             SingleChronicleQueue queue = recovered.queue();
             DiskGuard guard = new DiskGuard(config.limits(), DiskGuard.usableSpaceOf(config.dir()),
                     ChronicleQueues.usedBytes(queue), nanoClock);
@@ -97,8 +101,9 @@ public final class Wal implements AutoCloseable {
                     snapshots, nanoClock);
             writer.start();
             log.info("WAL open at {}: {}", config.dir(), recovered.report());
+            SegmentVerifier verifier = new SegmentVerifier(config.dir(), queue.rollCycle(), marks, recovered.marks());
             return new Wal(config, lockChannel, lock, queue, recovered.sequences(), guard, writer, recovered.report(),
-                    mapped, nanoClock);
+                    mapped, verifier, nanoClock);
         } catch (RuntimeException | IOException e) {
             lock.release();
             lockChannel.close();
@@ -134,7 +139,8 @@ public final class Wal implements AutoCloseable {
     public WalReader newReader() {
         return new WalReader(queue.createTailer(), sequences, config.dir(), queue.rollCycle(),
                 writer::lastIndexAppended,
-                index -> divergedFrom.merge(queue.rollCycle().toCycle(index), index, Math::min), nanoClock).toStart();
+                index -> divergedFrom.merge(queue.rollCycle().toCycle(index), index, Math::min),
+                verifier::seekNeedsCheck, nanoClock).toStart();
     }
 
     /**
@@ -149,6 +155,25 @@ public final class Wal implements AutoCloseable {
         }
         Long from = divergedFrom.get(queue.rollCycle().toCycle(index));
         return from != null && index >= from;
+    }
+
+    /**
+     * Starts walking every segment's headers in the background, every {@link SegmentVerifier#INTERVAL_MILLIS}, which
+     * keeps the marks that bound the next start's walk ({@link SegmentVerifier}, {@link WalkMarks}). The intake
+     * calls it once it is ready; a WAL that never calls it is walked whole at every start, as before marks.
+     */
+    public void verifyInBackground() {
+        verifier.start(SegmentVerifier.INTERVAL_MILLIS);
+    }
+
+    /** Segment files the background walk found damaged in this run; each is repaired at the next start. */
+    public java.util.Set<String> damagedSegments() {
+        return verifier.damagedSegments();
+    }
+
+    /** The background walk's state; tests run its passes themselves. */
+    SegmentVerifier verifier() {
+        return verifier;
     }
 
     /** Batches handed to the writer and not yet committed. */
@@ -229,6 +254,7 @@ public final class Wal implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        verifier.close();
         writer.close();
         queue.close();
         lock.release();

@@ -1,5 +1,6 @@
 package dev.holdfast.wal;
 
+import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -57,9 +58,18 @@ public final class WalReader implements AutoCloseable {
     private final RollCycle rollCycle;
     private final LongSupplier lastAppended;
     private final LongConsumer diverged;
+    /** Whether a seek into a cycle must first walk what Chronicle's seek will follow (see {@link #chronicleFinds}). */
+    private final java.util.function.IntPredicate seekNeedsCheck;
     /** Monotonic nanoseconds: read timeouts and the pause between walks that found nothing. */
     private final LongSupplier nanoClock;
     private SegmentWalk walk;
+    /**
+     * Where the next document should start, after the last one the tailer returned in cycle {@code expectedIn}; -1 when
+     * unknown (after a seek or a segment change). Chronicle passes metadata documents silently, following their
+     * length: a garbled header that happens to say "metadata" would send it past intact records unseen.
+     */
+    private long expectedNext = -1;
+    private int expectedIn;
     private final ResidentWindow behind = new ResidentWindow(READ_BEHIND);
 
     /**
@@ -67,10 +77,13 @@ public final class WalReader implements AutoCloseable {
      * @param lastAppended the writer's last appended index (-1 for none): "the tailer returns nothing" means stuck
      *                     only while the writer is ahead of it
      * @param diverged     told the first index this reader numbers by its own count (after a damaged byte range)
+     * @param seekNeedsCheck cycles whose segments may hold damage Chronicle's seeks would follow blindly
      */
     WalReader(ExcerptTailer tailer, AgentSequences sequences, Path dir, RollCycle rollCycle,
-              LongSupplier lastAppended, LongConsumer diverged, LongSupplier nanoClock) {
+              LongSupplier lastAppended, LongConsumer diverged, java.util.function.IntPredicate seekNeedsCheck,
+              LongSupplier nanoClock) {
         this.diverged = diverged;
+        this.seekNeedsCheck = seekNeedsCheck;
         this.nanoClock = nanoClock;
         this.tailer = tailer;
         this.sequences = sequences;
@@ -81,12 +94,14 @@ public final class WalReader implements AutoCloseable {
 
     public WalReader toStart() {
         walk = null;
+        expectedNext = -1;
         tailer.toStart();
         return this;
     }
 
     public WalReader toEnd() {
         walk = null;
+        expectedNext = -1;
         tailer.toEnd();
         return this;
     }
@@ -98,6 +113,10 @@ public final class WalReader implements AutoCloseable {
             return true;
         }
         walk = null;
+        expectedNext = -1;
+        if (!chronicleFinds(index)) {
+            return true;
+        }
         return tailer.moveToIndex(index);
     }
 
@@ -108,6 +127,10 @@ public final class WalReader implements AutoCloseable {
             return;
         }
         walk = null;
+        expectedNext = -1;
+        if (!chronicleFinds(index + 1)) {
+            return;
+        }
         if (tailer.moveToIndex(index)) {
             try (DocumentContext dc = tailer.readingDocument()) {
                 // consume the record at index itself
@@ -132,7 +155,7 @@ public final class WalReader implements AutoCloseable {
         }
         // The writer publishes an index only once its record is complete, so a tailer that returns nothing while
         // the writer is ahead of it is stopped: at damage, or at a segment end it does not pass on its own.
-        SegmentWalk probe = new SegmentWalk(rollCycle.toCycle(tailer.index()), tailer.index());
+        SegmentWalk probe = walkFrom(tailer.index(), originOf(tailer.index()));
         Entry first = probe.next();
         if (first != null) {
             walk = probe;
@@ -147,6 +170,7 @@ public final class WalReader implements AutoCloseable {
      */
     private Entry readTailer() {
         long index = tailer.index();
+        long origin = originOf(index);
         try (DocumentContext dc = tailer.readingDocument()) {
             if (!dc.isPresent()) {
                 return null;
@@ -154,13 +178,22 @@ public final class WalReader implements AutoCloseable {
             index = dc.index();
             File file = tailer.currentFile();
             String segment = file == null ? "?" : file.getName();
-            long position = dc.wire().bytes().readPosition() - 4;
-            behind.passed(dc.wire().bytes().bytesStore(), position);
+            Bytes<?> bytes = dc.wire().bytes();
+            long position = bytes.readPosition() - 4;
+            int cycle = rollCycle.toCycle(index);
+            if (expectedNext >= 0 && expectedIn == cycle && position != expectedNext
+                    && !onlyMetadataBetween(bytes, expectedNext, position)) {
+                walk = walkFrom(index, expectedNext); // the tailer jumped: walk what it skipped
+                return null;
+            }
+            expectedIn = cycle;
+            expectedNext = SegmentScanner.align(bytes.readLimit());
+            behind.passed(bytes.bytesStore(), position);
             try {
                 return new Valid(RecordCodec.read(index, segment, dc.wire().bytes()));
             } catch (CorruptRecordException e) {
                 if (e.framingDamaged()) {
-                    walk = new SegmentWalk(rollCycle.toCycle(index), index);
+                    walk = walkFrom(index, position);
                     return null;
                 }
                 sequences.forgetDamaged(e.record());
@@ -168,9 +201,89 @@ public final class WalReader implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             // Chronicle itself could not follow the damage (a length past the file, say)
-            walk = new SegmentWalk(rollCycle.toCycle(index), index);
+            walk = walkFrom(index, origin);
             return null;
         }
+    }
+
+    /**
+     * Whether Chronicle's seek to {@code index} can be trusted. It goes to the last indexed record before it and
+     * follows headers from there, so in a segment that may hold damage no walk of this run has seen (trusted from
+     * its mark at start) that stretch is walked first. If it is not intact, the reader walks the segment from that
+     * indexed record instead ({@link SegmentWalk}) and false is returned.
+     */
+    private boolean chronicleFinds(long index) {
+        int cycle = rollCycle.toCycle(index);
+        if (!seekNeedsCheck.test(cycle)) {
+            return true;
+        }
+        Path file = SegmentFiles.first(dir, rollCycle, c -> c == cycle).map(SegmentFiles.Entry::path).orElse(null);
+        if (file == null) {
+            return true; // nothing there to be astray in
+        }
+        try {
+            SegmentScanner scanner = new SegmentScanner(file, rollCycle.toIndex(cycle, 0));
+            long ordinal = rollCycle.toSequenceNumber(index);
+            SegmentScanner.Indexed from = scanner.indexedAtOrBefore(ordinal);
+            if (from != null && scanner.intactThrough(from, ordinal)) {
+                return true;
+            }
+            walk = from == null ? new SegmentWalk(cycle, index, 0, 0)
+                    : new SegmentWalk(cycle, index, from.position(), from.ordinal());
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("checking WAL segment " + file + " before a seek", e);
+        }
+    }
+
+    /**
+     * Where the document numbered {@code index} starts, as far as the tailer's last read tells: right after that
+     * read, in the same segment; -1 when unknown.
+     */
+    private long originOf(long index) {
+        return expectedNext >= 0 && expectedIn == rollCycle.toCycle(index) ? expectedNext : -1;
+    }
+
+    /**
+     * A walk of this segment that returns records from {@code index} on. Started at {@code position} (the document
+     * the tailer numbered {@code index}, every record before it read and numbered exactly), it numbers on from
+     * there and never returns what the tailer returned. Started from the segment's first byte ({@code position}
+     * -1), it numbers by its own count, which after damage of unknown extent may differ from the tailer's.
+     */
+    private SegmentWalk walkFrom(long index, long position) {
+        expectedNext = -1;
+        int cycle = rollCycle.toCycle(index);
+        return position < 0 ? new SegmentWalk(cycle, index, 0, 0)
+                : new SegmentWalk(cycle, index, position, rollCycle.toSequenceNumber(index));
+    }
+
+    /** Whether the bytes from {@code from} to {@code to} are whole, plausible metadata documents (index arrays). */
+    private static boolean onlyMetadataBetween(Bytes<?> bytes, long from, long to) {
+        try {
+            return onlyMetadata(bytes, from, to);
+        } catch (RuntimeException e) {
+            return false; // Chronicle could not read there: walk it instead
+        }
+    }
+
+    private static boolean onlyMetadata(Bytes<?> bytes, long from, long to) {
+        long p = from;
+        while (p < to) {
+            int h = bytes.readInt(p);
+            int len = h & SegmentScanner.LENGTH_MASK;
+            if ((h & SegmentScanner.END_OF_DATA) != SegmentScanner.META_DATA || len < 3 || p + 4 + len > to) {
+                return false;
+            }
+            byte[] head = new byte[Math.min(len, SegmentScanner.META_HEAD_BYTES)];
+            for (int i = 0; i < head.length; i++) {
+                head[i] = (byte) bytes.readUnsignedByte(p + 4 + i);
+            }
+            if (!SegmentScanner.metaHeadPlausible(head)) {
+                return false;
+            }
+            p = SegmentScanner.align(p + 4 + len);
+        }
+        return p == to;
     }
 
     /** Waits up to {@code timeoutMillis} for the next record; null if none arrived. */
@@ -214,28 +327,35 @@ public final class WalReader implements AutoCloseable {
         private final long firstIndex;
         private final Path file;
         private final ArrayDeque<Entry> buffered = new ArrayDeque<>();
+        /** Where every walk of this segment starts, and the ordinal of the document there. */
+        private final long originPosition;
+        private final long originOrdinal;
         private long wanted;
         private long resumePosition;
         private long resumeOrdinal;
         private long idleUntil;
 
-        SegmentWalk(int cycle, long wanted) {
+        SegmentWalk(int cycle, long wanted, long originPosition, long originOrdinal) {
             this.cycle = cycle;
             this.firstIndex = rollCycle.toIndex(cycle, 0);
             this.wanted = wanted;
+            this.originPosition = originPosition;
+            this.originOrdinal = originOrdinal;
+            this.resumePosition = originPosition;
+            this.resumeOrdinal = originOrdinal;
             this.file = SegmentFiles.first(dir, rollCycle, c -> c == cycle).map(SegmentFiles.Entry::path).orElse(null);
         }
 
         boolean covers(long index) {
-            return rollCycle.toCycle(index) == cycle;
+            return rollCycle.toCycle(index) == cycle && rollCycle.toSequenceNumber(index) >= originOrdinal;
         }
 
-        /** From the segment's start again (numbering must be the same on every walk), returning from {@code index}. */
+        /** From the origin again (numbering must be the same on every walk), returning from {@code index}. */
         void restartAt(long index) {
             buffered.clear();
             wanted = index;
-            resumePosition = 0;
-            resumeOrdinal = 0;
+            resumePosition = originPosition;
+            resumeOrdinal = originOrdinal;
         }
 
         Entry next() {

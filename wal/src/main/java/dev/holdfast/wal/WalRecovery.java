@@ -14,12 +14,16 @@ import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Start-up recovery. It never waits for Chronicle's lock timeout, never discards a record that could have been
  * acknowledged, and never lets new appends land behind a record nobody can read:
  * <ul>
- *   <li>Every segment's headers are walked ({@link SegmentScanner}, one read per record, not Chronicle's tailer,
+ *   <li>Every segment's headers are walked, from its {@link WalkMarks mark} when it has one (the part before the
+ *       mark was found intact by a walk of an earlier run, and its index still matches; the rest of it is walked
+ *       again by {@link SegmentVerifier} once the intake is ready), otherwise from its first byte ({@link SegmentScanner}, one read per record, not Chronicle's tailer,
  *       which stops for good at a damaged header). A segment with damage a reader would stop at (a flipped "not
  *       complete" bit, a garbled length, zeroed or truncated bytes before the writer's last record) is rewritten by
  *       {@link SegmentRepair}: every intact record kept, only the damaged bytes copied to {@code quarantine/}.</li>
@@ -56,10 +60,14 @@ public final class WalRecovery {
      * @param quarantinedTo    the quarantine folder of this start, or null when nothing was put there
      * @param headerWalkMillis of {@code millis}, the walk over every segment's headers and any repair it called for
      *                         (the rest is mostly the checksummed scan of the records after the checkpoint)
+     * @param segments         segment files found
+     * @param walkedFromMark   of those, segments walked only from their mark
+     * @param headersWalked    records whose headers the start walked: all of them without marks, only those after
+     *                         the marks (from the indexed record before each) with them
      */
     public record Report(long millis, long recordsScanned, boolean fromCheckpoint, List<WalReader.Corrupt> corrupt,
                          List<Repair> repairs, List<String> quarantinedFiles, String quarantinedTo,
-                         long headerWalkMillis) {
+                         long headerWalkMillis, int segments, int walkedFromMark, long headersWalked) {
         /** True when this start found damage of any kind. */
         public boolean damaged() {
             return !corrupt.isEmpty() || !repairs.isEmpty() || !quarantinedFiles.isEmpty();
@@ -72,8 +80,10 @@ public final class WalRecovery {
         @Override
         public String toString() {
             StringBuilder b = new StringBuilder(String.format(
-                    "recovered in %d ms (headers %d ms), scanned %d records%s, %d corrupt", millis, headerWalkMillis,
-                    recordsScanned, fromCheckpoint ? " after checkpoint" : "", corrupt.size()));
+                    "recovered in %d ms (%d headers in %d ms, %d of %d segments from their marks), scanned %d records%s,"
+                            + " %d corrupt", millis, headersWalked, headerWalkMillis, walkedFromMark, segments,
+                    recordsScanned,
+                    fromCheckpoint ? " after checkpoint" : "", corrupt.size()));
             for (Repair r : repairs) {
                 b.append(String.format(", repaired segment %s (%d damaged places, %d intact records kept)",
                         r.segment(), r.damagedPlaces(), r.recordsKept()));
@@ -88,7 +98,9 @@ public final class WalRecovery {
         }
     }
 
-    record Result(SingleChronicleQueue queue, AgentSequences sequences, Report report) {
+    /** @param marks the marks still true after this start (those of repaired or changed segments are gone) */
+    record Result(SingleChronicleQueue queue, AgentSequences sequences, Report report,
+                  Map<String, WalkMarks.Mark> marks) {
     }
 
     private record Scan(AgentSequences sequences, long records, boolean fromCheckpoint,
@@ -97,13 +109,16 @@ public final class WalRecovery {
 
     private final WalConfig config;
     private final SequenceSnapshots snapshots;
+    private final WalkMarks walkMarks;
     private final MappedSegments mapped;
     private final Clock clock;
     private Path quarantine;
 
-    WalRecovery(WalConfig config, SequenceSnapshots snapshots, MappedSegments mapped, Clock clock) {
+    WalRecovery(WalConfig config, SequenceSnapshots snapshots, WalkMarks walkMarks, MappedSegments mapped,
+                Clock clock) {
         this.config = config;
         this.snapshots = snapshots;
+        this.walkMarks = walkMarks;
         this.mapped = mapped;
         this.clock = clock;
     }
@@ -116,13 +131,28 @@ public final class WalRecovery {
         List<WalReader.Corrupt> damage = new ArrayList<>();
         SegmentRepair repairer = null;
         SegmentRepair.removeLeftovers(config.dir()); // of a repair a crash interrupted: it is redone from the segment
+        Map<String, WalkMarks.Mark> marks = walkMarks.load();
+        Map<String, WalkMarks.Mark> kept = new TreeMap<>();
+        int segments = 0;
+        long headersWalked = 0;
         for (SegmentFiles.Entry f : SegmentFiles.list(config.dir(), rc)) {
             if (f.cycle() < 0) {
                 moveAside(f.path(), "its name is not a segment of roll cycle " + config.rollCycle(), movedAside);
                 continue;
             }
+            segments++;
+            WalkMarks.Mark mark = marks.get(f.name());
+            if (mark != null) {
+                SegmentScanner.Summary fromMark = walkFromMark(f, rc, mark);
+                headersWalked += fromMark == null ? 0 : fromMark.records();
+                if (fromMark != null && !fromMark.damaged()) {
+                    kept.put(f.name(), mark);
+                    continue;
+                }
+            }
             SegmentScanner.Summary walk = new SegmentScanner(f.path(), rc.toIndex(f.cycle(), 0))
                     .walk(false, new SegmentScanner.Visitor() { });
+            headersWalked += walk.records();
             if (!walk.damaged()) {
                 continue;
             }
@@ -142,6 +172,9 @@ public final class WalRecovery {
             damage.addAll(r.damage());
         }
         long walkMillis = (System.nanoTime() - t0) / 1_000_000;
+        if (!kept.equals(marks)) {
+            walkMarks.save(kept); // a mark that no longer held must not be trusted by a start before the next walk
+        }
         boolean changed = !repairs.isEmpty() || !movedAside.isEmpty();
         if (!SegmentFiles.tableStoreReadable(config.dir().resolve(METADATA))) {
             moveAside(config.dir().resolve(METADATA), "unreadable; Chronicle rebuilds it from the segments", movedAside);
@@ -173,7 +206,32 @@ public final class WalRecovery {
         long millis = (System.nanoTime() - t0) / 1_000_000;
         return new Result(queue, scan.sequences(), new Report(millis, scan.records(), scan.fromCheckpoint(),
                 List.copyOf(damage), List.copyOf(repairs), List.copyOf(movedAside),
-                quarantine == null ? null : quarantine.toString(), walkMillis));
+                quarantine == null ? null : quarantine.toString(), walkMillis, segments, kept.size(), headersWalked),
+                kept);
+    }
+
+    /**
+     * Whether a segment is intact as far as a start can tell from its mark: the part of Chronicle's index before
+     * the mark is as it was when a whole walk checked it, and the headers after the mark lead on intact to the end.
+     * Null or a damaged summary sends the segment to a whole walk, which alone decides whether it is damaged.
+     */
+    private static SegmentScanner.Summary walkFromMark(SegmentFiles.Entry f, RollCycle rc, WalkMarks.Mark mark) throws IOException {
+        SegmentScanner scanner = new SegmentScanner(f.path(), rc.toIndex(f.cycle(), 0));
+        SegmentIndexCheck index = scanner.readIndex();
+        if (index == null || index.digest(mark.ordinal()) != mark.indexDigest()) {
+            log.info("WAL segment {}: Chronicle's index differs from when it was last walked; walking it whole",
+                    f.name());
+            return null;
+        }
+        // From the last indexed record before the mark: finding the end, Chronicle follows headers from there
+        long[] indexed = index.indexedAtOrBefore(mark.ordinal());
+        WalkMarks.Mark from = indexed == null ? mark : new WalkMarks.Mark(indexed[1], indexed[0], mark.indexDigest());
+        SegmentScanner.Summary s = scanner.walkFrom(from);
+        if (s.damaged()) {
+            log.info("WAL segment {}: damage at byte {} after its mark ({}); walking it whole", f.name(),
+                    s.firstDamagePosition(), s.firstDamage());
+        }
+        return s;
     }
 
     /** This start's quarantine folder, made on first use. */

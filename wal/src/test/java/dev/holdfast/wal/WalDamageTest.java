@@ -341,15 +341,20 @@ class WalDamageTest {
             long caseSeed = only != null ? only : seeds.nextLong();
             Random rnd = new Random(caseSeed);
             Path dir = tmp.resolve("case-" + c);
+            boolean marked = rnd.nextBoolean();
             List<Placed> placed = write(dir, rnd, 20 + rnd.nextInt(300), 40, 40 + rnd.nextInt(3000));
+            if (marked) {
+                markEverySegment(dir);
+            }
             Damage damage = damage(dir, placed, rnd);
-            kinds.merge(damage.description().split(" ")[0], 1, Integer::sum);
+            kinds.merge(damage.description().split(" ")[0] + (marked ? "(marked)" : ""), 1, Integer::sum);
             try {
                 checkToolsSeeEverythingIntact(dir, placed, damage);
-                reopenAndCheck(dir, placed, damage, rnd);
+                WalRecovery.Report first = marked ? startFromMarksAndFindTheDamage(dir, placed, damage) : null;
+                reopenAndCheck(dir, placed, damage, rnd, first);
             } catch (AssertionError | Exception e) {
-                throw new AssertionError("case " + c + " (seed " + caseSeed + "): " + damage.description() + ": "
-                        + e.getMessage(), e);
+                throw new AssertionError("case " + c + " (seed " + caseSeed + "): " + damage.description()
+                        + (marked ? ", behind walk marks" : "") + ": " + e.getMessage(), e);
             }
             SegmentRepair.deleteTree(dir);
         }
@@ -432,6 +437,75 @@ class WalDamageTest {
         }
     }
 
+    /** As a running intake does: the background walk marks every segment intact (before the damage). */
+    private void markEverySegment(Path dir) throws Exception {
+        try (Wal wal = Wal.open(config(dir), CommitListener.NONE)) {
+            wal.verifier().pass();
+        }
+        assertFalse(new WalkMarks(dir).load().isEmpty(), "marks written");
+    }
+
+    /**
+     * A start that trusts the marks may leave damage behind a mark for later, but never hides an intact record
+     * from a reader nor sends a seek by index astray, and whatever a whole walk would find, the start or the
+     * background walk that follows it finds, so that the next start repairs it.
+     */
+    private static WalRecovery.Report startFromMarksAndFindTheDamage(Path dir, List<Placed> placed, Damage damage)
+            throws Exception {
+        var rc = ChronicleQueues.rollCycle("FAST_HOURLY");
+        boolean wholeWalkFindsIt = false;
+        for (SegmentFiles.Entry f : SegmentFiles.list(dir, rc)) {
+            wholeWalkFindsIt |= f.cycle() < 0 || new SegmentScanner(f.path(), rc.toIndex(f.cycle(), 0))
+                    .walk(false, new SegmentScanner.Visitor() { }).damaged();
+        }
+        try (Wal wal = Wal.open(WalConfig.defaults(dir, false), CommitListener.NONE)) {
+            WalRecovery.Report report = wal.recovery();
+            Set<String> seen = new HashSet<>();
+            List<WalReader.Valid> valid = new ArrayList<>();
+            for (WalReader.Entry e : readAll(wal)) {
+                if (e instanceof WalReader.Valid v) {
+                    seen.add(v.record().header().agentId() + "#" + v.record().header().batchSeq());
+                    valid.add(v);
+                }
+            }
+            Random rnd = new Random(placed.size());
+            valid.removeIf(v -> wal.numberingDiverged(v.index())); // numbered past damage of unknown extent
+            for (int i = 0; i < 3 && !valid.isEmpty(); i++) {
+                // a seek by index (the forwarder's resume) lands where a reader reading in order numbered it
+                WalReader.Valid target = valid.get(rnd.nextInt(valid.size()));
+                try (WalReader r = wal.newReader()) {
+                    assertTrue(r.seek(target.index()), "seek to " + Long.toHexString(target.index()));
+                    WalReader.Entry got = r.next();
+                    assertTrue(got instanceof WalReader.Valid v && v.record().header().equals(target.record().header()),
+                            "seek to " + Long.toHexString(target.index()) + " found " + got + ", not " + target);
+                }
+            }
+            for (Placed p : placed) {
+                assertTrue(damage.overlaps(p) || seen.contains(p.key()), "intact record " + p.key()
+                        + " hidden after a start from marks; " + report);
+            }
+            wal.verifier().pass();
+            assertTrue(!wholeWalkFindsIt || report.damaged() || !wal.damagedSegments().isEmpty(),
+                    "damage a whole walk finds was found neither by the start nor by the background walk; " + report);
+            return report;
+        }
+    }
+
+    /** What two starts found between them, as one report: the damage either named and the repairs either made. */
+    private static WalRecovery.Report combined(WalRecovery.Report earlier, WalRecovery.Report now) {
+        if (earlier == null) {
+            return now;
+        }
+        List<WalReader.Corrupt> corrupt = new ArrayList<>(earlier.corrupt());
+        corrupt.addAll(now.corrupt());
+        List<WalRecovery.Repair> repairs = new ArrayList<>(earlier.repairs());
+        repairs.addAll(now.repairs());
+        List<String> moved = new ArrayList<>(earlier.quarantinedFiles());
+        moved.addAll(now.quarantinedFiles());
+        return new WalRecovery.Report(now.millis(), now.recordsScanned(), now.fromCheckpoint(), corrupt, repairs,
+                moved, now.quarantinedTo(), now.headerWalkMillis(), now.segments(), now.walkedFromMark(), now.headersWalked());
+    }
+
     /** Before any restart, the tools read every record outside the damage and name the damage. */
     private static void checkToolsSeeEverythingIntact(Path dir, List<Placed> placed, Damage damage) throws IOException {
         Map<String, Placed> byKey = index(placed);
@@ -468,10 +542,16 @@ class WalDamageTest {
      */
     private WalRecovery.Report reopenAndCheck(Path dir, List<Placed> placed, Damage damage, Random rnd)
             throws Exception {
+        return reopenAndCheck(dir, placed, damage, rnd, null);
+    }
+
+    /** @param earlier what a start before this one found and repaired (a start from marks), or null */
+    private WalRecovery.Report reopenAndCheck(Path dir, List<Placed> placed, Damage damage, Random rnd,
+                                              WalRecovery.Report earlier) throws Exception {
         Map<String, Placed> byKey = index(placed);
         WalRecovery.Report report;
         try (Wal wal = Wal.open(config(dir), CommitListener.NONE)) {
-            report = wal.recovery();
+            report = combined(earlier, wal.recovery());
             Set<String> seen = new HashSet<>();
             Set<Long> corruptAt = new HashSet<>();
             List<WalReader.Entry> entries = readAll(wal);
