@@ -203,6 +203,7 @@ public final class IntakeServer implements AutoCloseable {
             otlpHttp.start();
         }
         ready = true;
+        wal.verifyInBackground(); // what the start trusted from its marks is walked again, off the start's path
         health.start();
         log.info("intake {} ready {} ms after JVM start: gRPC on {}:{} ({}), HTTP on {}:{} ({}), OTLP/HTTP {},"
                         + " WAL {} ({} durability), auth {}",
