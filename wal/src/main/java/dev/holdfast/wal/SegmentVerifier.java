@@ -17,13 +17,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Walks the WAL's segment headers in the background while the WAL runs ({@code wal-verify}), and keeps the
  * {@link WalkMarks} that let the next start skip what it found intact. Each pass does two things:
  * <ul>
- *   <li><b>Follows the writer:</b> every marked segment is walked on from its mark to the end, and the mark moves
- *       there. What the next start walks is what was appended since: about one interval of writing.</li>
+ *   <li><b>Follows the writer:</b> every marked segment is walked on from its mark, and the mark moves on, as far
+ *       as the last checkpoint (a start reads every record after the checkpoint through Chronicle's tailer, so it
+ *       must walk their headers first). What the next start walks is about one interval of writing.</li>
  *   <li><b>Walks every segment again from its first byte,</b> Chronicle's index included, at most
  *       {@link #REWALK_RECORDS} records a pass: what the start trusted from a mark may have rotted since, and this is
  *       where such damage is found (seconds or minutes after the intake is ready instead of before, which is what
@@ -54,6 +56,8 @@ final class SegmentVerifier implements AutoCloseable {
     private final RollCycle rollCycle;
     private final WalkMarks walkMarks;
     private final long rewalkRecords;
+    /** The WAL index the last checkpoint covers through (-1: none): marks never go past it. */
+    private final LongSupplier checkpointedThrough;
     /** The marks, moved on as the writer appends. Verifier thread only. */
     private final Map<String, WalkMarks.Mark> marks;
     /** How far each segment has been walked again from its first byte in this run. Verifier thread only. */
@@ -66,13 +70,18 @@ final class SegmentVerifier implements AutoCloseable {
     private volatile ScheduledExecutorService thread;
 
     /** @param saved the marks on disk now: what recovery kept, and trusted without walking those segments whole */
-    SegmentVerifier(Path dir, RollCycle rollCycle, WalkMarks walkMarks, Map<String, WalkMarks.Mark> saved) {
-        this(dir, rollCycle, walkMarks, saved, REWALK_RECORDS);
+    SegmentVerifier(Path dir, RollCycle rollCycle, WalkMarks walkMarks, Map<String, WalkMarks.Mark> saved,
+                    LongSupplier checkpointedThrough) {
+        this(dir, rollCycle, walkMarks, saved, checkpointedThrough, REWALK_RECORDS);
     }
 
-    /** @param rewalkRecords records walked again from the start per pass */
+    /**
+     * @param checkpointedThrough the index the checkpoint on disk covers through (-1: none)
+     * @param rewalkRecords       records walked again from the first byte per pass
+     */
     SegmentVerifier(Path dir, RollCycle rollCycle, WalkMarks walkMarks, Map<String, WalkMarks.Mark> saved,
-                    long rewalkRecords) {
+                    LongSupplier checkpointedThrough, long rewalkRecords) {
+        this.checkpointedThrough = checkpointedThrough;
         this.rewalkRecords = rewalkRecords;
         this.dir = dir;
         this.rollCycle = rollCycle;
@@ -132,37 +141,47 @@ final class SegmentVerifier implements AutoCloseable {
                 .filter(f -> f.cycle() >= 0 && !damaged.contains(f.name())).toList();
         Set<String> present = new HashSet<>();
         long budget = rewalkRecords;
+        long checkpointed = checkpointedThrough.getAsLong();
         for (SegmentFiles.Entry f : files) {
             present.add(f.name());
             SegmentScanner scanner = new SegmentScanner(f.path(), rollCycle.toIndex(f.cycle(), 0));
+            long cap = markable(f.cycle(), checkpointed);
             try {
                 WalkMarks.Mark mark = marks.get(f.name());
-                if (mark != null) {
-                    SegmentScanner.Summary tail = scanner.walkFrom(mark);
+                if (mark != null && mark.ordinal() < cap) {
+                    SegmentScanner.Summary tail = scanner.walkIndexed(mark.position(), mark.ordinal(),
+                            cap - mark.ordinal());
                     if (tail.damaged()) {
                         confirm(f, scanner, tail, true);
                         continue;
                     }
-                    marks.put(f.name(), markAt(scanner, tail, mark));
+                    mark = markAt(scanner, tail, mark);
+                    marks.put(f.name(), mark);
                 }
-                if (budget > 0 && unverifiedOrUnmarked(f)) {
-                    WalkMarks.Mark from = rewalked.get(f.name());
-                    long given = budget;
-                    SegmentScanner.Summary s = from == null ? scanner.walkIndexed(0, 0, given)
-                            : scanner.walkIndexed(from.position(), from.ordinal(), given);
+                if (budget <= 0 || !(unverified.contains(f.cycle()) || mark == null)) {
+                    continue;
+                }
+                // again from the first byte: as far as the start trusted the mark, or to the cap for a new mark
+                long target = mark != null ? mark.ordinal() : cap;
+                WalkMarks.Mark from = rewalked.getOrDefault(f.name(), new WalkMarks.Mark(0, 0, -1));
+                SegmentScanner.Summary s = null;
+                boolean done = from.ordinal() >= target;
+                if (!done) {
+                    long given = Math.min(budget, target - from.ordinal());
+                    s = scanner.walkIndexed(from.position(), from.ordinal(), given);
                     budget -= s.records();
                     if (s.damaged()) {
                         confirm(f, scanner, s, false);
                         continue;
                     }
-                    WalkMarks.Mark reached = new WalkMarks.Mark(s.end(), s.nextOrdinal(), -1);
-                    rewalked.put(f.name(), reached);
-                    if (s.records() < given) {
-                        // ended at the end of what is written, not at the budget: the whole segment is walked
-                        unverified.remove(f.cycle());
-                        if (!marks.containsKey(f.name())) {
-                            marks.put(f.name(), markAt(scanner, s, reached));
-                        }
+                    from = new WalkMarks.Mark(s.end(), s.nextOrdinal(), -1);
+                    rewalked.put(f.name(), from);
+                    done = s.nextOrdinal() >= target || s.records() < given; // or it met the end of what is written
+                }
+                if (done) {
+                    unverified.remove(f.cycle());
+                    if (mark == null && s != null && s.nextOrdinal() > 0) {
+                        marks.put(f.name(), markAt(scanner, s, from));
                     }
                 }
             } catch (NoSuchFileException e) {
@@ -177,8 +196,16 @@ final class SegmentVerifier implements AutoCloseable {
         }
     }
 
-    private boolean unverifiedOrUnmarked(SegmentFiles.Entry f) {
-        return unverified.contains(f.cycle()) || !marks.containsKey(f.name());
+    /**
+     * How many records of a cycle a mark may cover: those the checkpoint covers. A start reads every record after
+     * the checkpoint through Chronicle's tailer (to rebuild what each agent has stored), so it must have walked them.
+     */
+    private long markable(int cycle, long checkpointed) {
+        if (checkpointed < 0) {
+            return 0;
+        }
+        int covered = rollCycle.toCycle(checkpointed);
+        return covered > cycle ? Long.MAX_VALUE : covered == cycle ? rollCycle.toSequenceNumber(checkpointed) + 1 : 0;
     }
 
     /** The mark where a walk ended; the old one when the walk ended where it began or the index cannot be read. */

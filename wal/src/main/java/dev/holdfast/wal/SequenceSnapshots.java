@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -30,6 +31,8 @@ final class SequenceSnapshots {
     }
 
     private final Path file;
+    /** The index the checkpoint on disk covers through, as this process last read or wrote it; -1 for none. */
+    private volatile long writtenThrough = -1;
 
     SequenceSnapshots(Path dir) {
         this.file = dir.resolve(FILE);
@@ -71,6 +74,7 @@ final class SequenceSnapshots {
     long write(byte[] bytes) {
         try {
             ChecksummedFile.write(file, bytes);
+            writtenThrough = ByteBuffer.wrap(bytes, 4, 8).getLong(); // after MAGIC: see encode
             return bytes.length + 4L;
         } catch (IOException e) {
             log.warn("could not checkpoint agent sequences (the next start scans more of the WAL): {}", e.toString());
@@ -94,7 +98,9 @@ final class SequenceSnapshots {
                     throw new IOException("bad magic");
                 }
                 long covers = in.readLong();
-                return new Loaded(AgentSequences.readFrom(in), covers);
+                Loaded loaded = new Loaded(AgentSequences.readFrom(in), covers);
+                writtenThrough = covers;
+                return loaded;
             }
         } catch (IOException e) {
             log.warn("ignoring unreadable checkpoint {} ({}); rebuilding from the whole WAL", file, e.getMessage());
@@ -102,7 +108,16 @@ final class SequenceSnapshots {
         }
     }
 
+    /**
+     * The WAL index the checkpoint on disk covers through, -1 for none: a start reads every record after it, so
+     * what it covers is what walk marks may cover ({@link SegmentVerifier}).
+     */
+    long writtenThrough() {
+        return writtenThrough;
+    }
+
     void delete() throws IOException {
+        writtenThrough = -1;
         Files.deleteIfExists(file);
     }
 }

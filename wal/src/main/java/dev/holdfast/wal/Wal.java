@@ -101,7 +101,8 @@ public final class Wal implements AutoCloseable {
                     snapshots, nanoClock);
             writer.start();
             log.info("WAL open at {}: {}", config.dir(), recovered.report());
-            SegmentVerifier verifier = new SegmentVerifier(config.dir(), queue.rollCycle(), marks, recovered.marks());
+            SegmentVerifier verifier = new SegmentVerifier(config.dir(), queue.rollCycle(), marks, recovered.marks(),
+                    snapshots::writtenThrough);
             return new Wal(config, lockChannel, lock, queue, recovered.sequences(), guard, writer, recovered.report(),
                     mapped, verifier, nanoClock);
         } catch (RuntimeException | IOException e) {
