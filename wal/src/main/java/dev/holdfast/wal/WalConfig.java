@@ -37,12 +37,13 @@ public record WalConfig(Path dir, boolean fsync, long groupCommitMaxDelayNanos, 
 
     /**
      * Record bytes between checkpoints at most. A restart reads and checksums every record after the last checkpoint;
-     * by time alone that was 5 s of writing, 1.3 GB at full rate and 2.7 s of a restart (issue 15). A checkpoint
-     * costs one file write and fsync on the writer thread, about once a second at full rate; with many agents (12 KiB
-     * each in the checkpoint) the bound rises to 64 times the checkpoint's size, so checkpoints never cost more than
-     * 1/64 of what is written.
+     * by time alone that was 5 s of writing, 1.3 GB at full rate and 2.7 s of a restart (issue 15); at 128 MiB it was
+     * still 0.4-0.5 s of a 2 s restart. A checkpoint costs one file write and fsync on the checkpoint thread (its
+     * encoding, in memory, on the writer's), about three times a second at full rate; with many agents (12 KiB each in
+     * the checkpoint) the bound rises to 64 times the checkpoint's size, so checkpoints never cost more than 1/64 of
+     * what is written. Walk marks go no further than the checkpoint either ({@link SegmentVerifier}).
      */
-    public static final long CHECKPOINT_BYTES = 128L << 20;
+    public static final long CHECKPOINT_BYTES = 64L << 20;
 
     /**
      * The largest record (header and payload) this WAL can write: Chronicle Queue writes one document within a

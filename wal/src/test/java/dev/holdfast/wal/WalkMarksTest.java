@@ -241,7 +241,7 @@ class WalkMarksTest {
             append(wal, "a", 1, 1000);
         }
         try (Wal wal = Wal.open(config(), CommitListener.NONE)) {
-            append(wal, "a", 1001, 700); // no checkpoint covers these yet (5 s, 128 MiB)
+            append(wal, "a", 1001, 700); // no checkpoint covers these yet (5 s, 64 MiB)
             wal.verifier().pass();
             assertEquals(1000, new WalkMarks(config().dir()).load().values().iterator().next().ordinal());
         }
