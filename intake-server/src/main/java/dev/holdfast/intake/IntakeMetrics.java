@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -100,8 +101,14 @@ public final class IntakeMetrics implements CommitListener {
                 .register(registry);
     }
 
-    /** What the last start found: damage a reader would have stopped at, and what recovery did about it. */
-    public void bindRecovery(WalRecovery.Report report) {
+    /**
+     * What the last start found: damage a reader would have stopped at, and what recovery did about it; and damage
+     * the background walk found since, in what the start trusted from its walk marks (repaired at the next start).
+     */
+    public void bindRecovery(WalRecovery.Report report, Supplier<Set<String>> damagedSinceStart) {
+        Gauge.builder("wal.damaged.segments", damagedSinceStart, d -> d.get().size())
+                .description("Segments the background walk found damaged since the start (repaired at the next)")
+                .register(registry);
         Gauge.builder("wal.recovery.damaged.places", report, r -> r.corrupt().size())
                 .description("Damaged records and byte ranges recovery found at the last start").register(registry);
         Gauge.builder("wal.recovery.repaired.segments", report, r -> r.repairs().size())

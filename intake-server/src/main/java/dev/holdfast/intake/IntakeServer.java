@@ -161,7 +161,7 @@ public final class IntakeServer implements AutoCloseable {
         IntakeConfig.Limits limits = config.limits();
         InflightBytes inflight = new InflightBytes(limits.maxInflightBytes());
         metrics.bindWal(wal.guard(), wal::queuedBatches, inflight);
-        metrics.bindRecovery(wal.recovery());
+        metrics.bindRecovery(wal.recovery(), wal::damagedSegments);
         statusHistory = new StatusHistory(new StatusMeters(registry), wal.guard()::walBytes, clock, STATUS_INTERVAL,
                 STATUS_SAMPLES).start();
         BatchIntake.ReplicationGate replicated = BatchIntake.ReplicationGate.NONE;
@@ -271,8 +271,15 @@ public final class IntakeServer implements AutoCloseable {
                     + wal.guard().walBytes() + " of " + wal.guard().budgetBytes() + " budget bytes used");
         }
         Readiness r = reasons.isEmpty() ? Readiness.READY : Readiness.notReady(reasons.toArray(String[]::new));
-        return wal != null && wal.recovery().damaged()
-                ? r.withDetails(List.of("WAL damage found at start: " + wal.recovery())) : r;
+        List<String> details = new ArrayList<>();
+        if (wal != null && wal.recovery().damaged()) {
+            details.add("WAL damage found at start: " + wal.recovery());
+        }
+        if (wal != null && !wal.damagedSegments().isEmpty()) {
+            details.add("WAL damage found since the start in " + String.join(", ", wal.damagedSegments())
+                    + " (readers pass it; the next start repairs it)");
+        }
+        return details.isEmpty() ? r : r.withDetails(details);
     }
 
     /** What /api/status answers: the whole report once the WAL is open, before that who the node is and why not. */
