@@ -16,7 +16,9 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import static dev.holdfast.wal.WalTestSupport.flipBit;
 import static dev.holdfast.wal.WalTestSupport.header;
+import static dev.holdfast.wal.WalTestSupport.overwrite;
 import static dev.holdfast.wal.WalTestSupport.payload;
 import static dev.holdfast.wal.WalTestSupport.readAll;
 import static org.junit.jupiter.api.Assertions.*;
@@ -691,21 +693,5 @@ class WalDamageTest {
         Map<String, Placed> m = new HashMap<>();
         placed.forEach(p -> m.put(p.key(), p));
         return m;
-    }
-
-    private static void flipBit(Path file, long at, int bit) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ (1 << bit));
-        }
-    }
-
-    private static void overwrite(Path file, long at, byte[] bytes) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(at);
-            f.write(bytes);
-        }
     }
 }

@@ -61,6 +61,22 @@ final class WalTestSupport {
         return -1;
     }
 
+    static void flipBit(Path file, long at, int bit) throws IOException {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ (1 << bit));
+        }
+    }
+
+    static void overwrite(Path file, long at, byte[] bytes) throws IOException {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            f.write(bytes);
+        }
+    }
+
     /** Runs {@link TornWriter} in its own JVM, which appends and then halts mid-record, like a SIGKILL. */
     static void runTornWriter(Path dir, int records) throws Exception {
         List<String> cmd = new ArrayList<>();

@@ -14,7 +14,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import static dev.holdfast.wal.WalTestSupport.flipBit;
 import static dev.holdfast.wal.WalTestSupport.header;
+import static dev.holdfast.wal.WalTestSupport.overwrite;
 import static dev.holdfast.wal.WalTestSupport.onlySegment;
 import static dev.holdfast.wal.WalTestSupport.payload;
 import static dev.holdfast.wal.WalTestSupport.readAll;
@@ -322,21 +324,5 @@ class WalkMarksTest {
 
     private static byte[] littleEndian(long v) {
         return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
-    }
-
-    private static void overwrite(Path file, long at, byte[] bytes) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(at);
-            f.write(bytes);
-        }
-    }
-
-    private static void flipBit(Path file, long at, int bit) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ (1 << bit));
-        }
     }
 }
