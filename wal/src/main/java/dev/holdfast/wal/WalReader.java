@@ -70,6 +70,8 @@ public final class WalReader implements AutoCloseable {
      */
     private long expectedNext = -1;
     private int expectedIn;
+    /** Times this reader stopped trusting Chronicle's tailer or seek and walked a segment itself. */
+    private int walksStarted;
     private final ResidentWindow behind = new ResidentWindow(READ_BEHIND);
 
     /**
@@ -228,6 +230,7 @@ public final class WalReader implements AutoCloseable {
             if (from != null && scanner.intactThrough(from, ordinal)) {
                 return true;
             }
+            walksStarted++;
             walk = from == null ? new SegmentWalk(cycle, index, 0, 0)
                     : new SegmentWalk(cycle, index, from.position(), from.ordinal());
             return false;
@@ -252,6 +255,7 @@ public final class WalReader implements AutoCloseable {
      */
     private SegmentWalk walkFrom(long index, long position) {
         expectedNext = -1;
+        walksStarted++;
         int cycle = rollCycle.toCycle(index);
         return position < 0 ? new SegmentWalk(cycle, index, 0, 0)
                 : new SegmentWalk(cycle, index, position, rollCycle.toSequenceNumber(index));
@@ -299,6 +303,11 @@ public final class WalReader implements AutoCloseable {
             if (Thread.interrupted()) throw new InterruptedException();
             pauseMicros = Math.min(pauseMicros * 2, 1000);
         }
+    }
+
+    /** Times this reader walked a segment itself instead of trusting Chronicle (damage, or a check before a seek). */
+    int walksStarted() {
+        return walksStarted;
     }
 
     /** Index the next record will have (or would have, if none has been written yet). */

@@ -133,6 +133,24 @@ class SegmentIndexCheckTest {
         assertNull(walk(segment).firstDamage());
     }
 
+    @Test
+    void aReaderPassesIndexArraysBetweenRecordsAsMetadataAndWalksNothing() throws IOException {
+        Path segment = write();
+        assertTrue(arrays(segment, "index").size() >= 6, "index arrays between the records");
+        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.binary(dir).rollCycle(rc).readOnly(true).build();
+             WalReader reader = new WalReader(q.createTailer(), new AgentSequences(), dir, rc, q::lastIndex, i -> { },
+                     c -> false, System::nanoTime)) {
+            reader.toStart();
+            for (int n = 0; n < RECORDS; n++) {
+                WalReader.Entry e = reader.next();
+                assertTrue(e instanceof WalReader.Valid v && v.record().header().batchSeq() == n + 1, "record " + n);
+                assertEquals(rc.toIndex(cycle(), n), e.index());
+            }
+            assertNull(reader.next());
+            assertEquals(0, reader.walksStarted(), "every gap between records was an index array");
+        }
+    }
+
     /** One segment of RECORDS records (seq = ordinal + 1) with tiny index arrays, written as the WAL writes. */
     private Path write() throws IOException {
         long now = System.currentTimeMillis();
