@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -50,18 +51,7 @@ class DamagedWalStartTest {
         try (var files = Files.list(wal)) {
             segment = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
         }
-        // batch 150's record: its payload is the batch as sent; the Chronicle header sits 4 + 30 + len("a") + 4
-        // bytes before it. Set its "not complete" bit: Chronicle's reader stops there for good.
-        byte[] all = Files.readAllBytes(segment);
-        int payloadAt = indexOf(all, batch(150).toByteArray());
-        assertTrue(payloadAt > 0);
-        long header = payloadAt - 4 - 30 - 1 - 4;
-        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
-            f.seek(header + 3);
-            int b = f.read();
-            f.seek(header + 3);
-            f.write(b | 0x80);
-        }
+        flipIncompleteBit(segment, 150);
         byte[] junk = new byte[20_000];
         new Random(1).nextBytes(junk);
         Files.write(wal.resolve("20200101-00F.cq4"), junk);
@@ -90,6 +80,72 @@ class DamagedWalStartTest {
             assertArrayEquals(batch(seq).toByteArray(), held.get(IntakeFixture.key("a", seq)), "batch " + seq);
         }
         assertEquals(400, held.size());
+    }
+
+    @Test
+    void damageBehindAWalkMarkIsReadPastNamedSoonAfterTheStartAndRepairedAtTheNext() throws Exception {
+        intake = new IntakeFixture(tmp.resolve("data"));
+        intake.start();
+        TestClient c = intake.client();
+        for (long seq = 1; seq <= 300; seq++) {
+            assertEquals(BatchAck.Status.PERSISTED, c.blocking().send(batch(seq)).getStatus());
+        }
+        intake.stop(); // the checkpoint at close covers all 300: the next run's background walk may mark them all
+        intake.start();
+        Path marks = intake.walDir().resolve("walk-marks");
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!Files.exists(marks) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(Files.exists(marks), "the background walk marked the WAL");
+        intake.stop();
+
+        Path segment;
+        try (var files = Files.list(intake.walDir())) {
+            segment = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+        }
+        flipIncompleteBit(segment, 150);
+        intake.start();
+        HttpResponse<String> readyz = intake.http("/readyz");
+        assertEquals(200, readyz.statusCode(), readyz.body());
+        assertFalse(readyz.body().contains("repaired segment"), "trusted from its mark: " + readyz.body());
+        deadline = System.nanoTime() + 10_000_000_000L;
+        while (!readyz.body().contains("damage found since the start") && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            readyz = intake.http("/readyz");
+        }
+        assertTrue(readyz.body().contains("WAL damage found since the start in " + segment.getFileName()),
+                readyz.body());
+        assertTrue(intake.metrics().contains("holdfast_wal_damaged_segments 1.0"));
+        c = intake.client();
+        assertEquals(BatchAck.Status.DUPLICATE, c.blocking().send(batch(150)).getStatus());
+        Map<String, byte[]> held = intake.walContents();
+        for (long seq = 1; seq <= 300; seq++) {
+            assertArrayEquals(batch(seq).toByteArray(), held.get(IntakeFixture.key("a", seq)), "batch " + seq);
+        }
+        intake.stop();
+
+        intake.start();
+        readyz = intake.http("/readyz");
+        assertTrue(readyz.body().contains("repaired segment " + segment.getFileName()), readyz.body());
+        assertEquals(300, intake.walContents().size());
+    }
+
+    /**
+     * Sets the "not complete" bit of the Chronicle header before a batch's record: Chronicle's reader stops there for
+     * good. The record's payload is the batch as sent; the header sits 4 + 30 + len("a") + 4 bytes before it.
+     */
+    private static void flipIncompleteBit(Path segment, long seq) throws IOException {
+        byte[] all = Files.readAllBytes(segment);
+        int payloadAt = indexOf(all, batch(seq).toByteArray());
+        assertTrue(payloadAt > 0);
+        long header = payloadAt - 4 - 30 - 1 - 4;
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            f.seek(header + 3);
+            int b = f.read();
+            f.seek(header + 3);
+            f.write(b | 0x80);
+        }
     }
 
     private static int indexOf(byte[] hay, byte[] needle) {

@@ -145,12 +145,18 @@ final class IntakeFixture implements AutoCloseable, BeforeEachCallback, AfterEac
         return server;
     }
 
-    /** Every valid record in the WAL, as "agent#unsigned seq" → bytes. Fails on a batch written twice. */
+    /**
+     * Every valid record in the WAL, as "agent#unsigned seq" → bytes; damage the walk reports is left out. Fails on a
+     * batch written twice.
+     */
     Map<String, byte[]> walContents() throws IOException {
         Map<String, byte[]> out = new HashMap<>();
         try (WalInspector w = WalInspector.open(IntakeServer.walDir(data))) {
             w.forEach(null, null, e -> {
-                WalRecord r = ((WalReader.Valid) e).record();
+                if (!(e instanceof WalReader.Valid v)) {
+                    return;
+                }
+                WalRecord r = v.record();
                 byte[] prev = out.put(key(r.header().agentId(), r.header().batchSeq()), r.payload());
                 assertNull(prev, "written twice: " + r.header());
             });
