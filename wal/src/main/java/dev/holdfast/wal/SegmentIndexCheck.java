@@ -131,7 +131,7 @@ final class SegmentIndexCheck {
      * when it was checked against the records; -1 when the index cannot be read.
      */
     long digest(long throughOrdinal) {
-        if (headerProblem != null || arrayProblem != null || firstLevel == null) {
+        if (!readable()) {
             return -1;
         }
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
@@ -141,14 +141,14 @@ final class SegmentIndexCheck {
         add.accept(indexSpacing);
         add.accept(index2IndexAt);
         for (int i = 0; i < firstLevel.values.length; i++) {
-            if ((long) i * indexCount * indexSpacing < throughOrdinal) {
+            if (ordinalOf(i, 0) < throughOrdinal) {
                 add.accept(firstLevel.values[i]); // later entries: arrays for records written after the digest
             }
         }
         for (int a = 0; a < secondLevel.size(); a++) {
             long[] values = secondLevel.get(a).values;
             for (int j = 0; j < values.length; j++) {
-                if (((long) arrayNumbers.get(a) * indexCount + j) * indexSpacing < throughOrdinal) {
+                if (ordinalOf(arrayNumbers.get(a), j) < throughOrdinal) {
                     add.accept(values[j]);
                 }
             }
@@ -157,28 +157,38 @@ final class SegmentIndexCheck {
     }
 
     /**
-     * The last record at or before {@code ordinal} that Chronicle's index points at, as {ordinal, position}
-     * (arrays from {@link #readArrays}); null when none is indexed or the index cannot be read. Chronicle itself
-     * reaches any record by seeking to this one and then following headers: the stretch a walk must vouch for.
+     * The last record at or before {@code ordinal} that Chronicle's index points at (arrays from
+     * {@link #readArrays}); null when none is indexed or the index cannot be read. Chronicle itself reaches any
+     * record by seeking to this one and then following headers: the stretch a walk must vouch for.
      */
-    long[] indexedAtOrBefore(long ordinal) {
-        if (headerProblem != null || arrayProblem != null || firstLevel == null) {
+    SegmentScanner.Indexed indexedAtOrBefore(long ordinal) {
+        if (!readable()) {
             return null;
         }
-        long[] best = null;
+        SegmentScanner.Indexed best = null;
         for (int a = 0; a < secondLevel.size(); a++) {
             long[] values = secondLevel.get(a).values;
             for (int j = 0; j < values.length; j++) {
-                long o = ((long) arrayNumbers.get(a) * indexCount + j) * indexSpacing;
+                long o = ordinalOf(arrayNumbers.get(a), j);
                 if (o > ordinal) {
                     return best;
                 }
                 if (values[j] != 0) {
-                    best = new long[]{o, values[j]};
+                    best = new SegmentScanner.Indexed(o, values[j]);
                 }
             }
         }
         return best;
+    }
+
+    /** Whether the header and every array read were sound: what {@link #digest} and lookups need. */
+    private boolean readable() {
+        return headerProblem == null && arrayProblem == null && firstLevel != null;
+    }
+
+    /** The record entry {@code entry} of the second-level array at first-level entry {@code arrayNumber} points at. */
+    private long ordinalOf(int arrayNumber, int entry) {
+        return ((long) arrayNumber * indexCount + entry) * indexSpacing;
     }
 
     private static String name(byte[] head) {
@@ -268,7 +278,7 @@ final class SegmentIndexCheck {
             if (at == 0) {
                 continue;
             }
-            long ordinal = ((long) arrayNumber * indexCount + j) * indexSpacing;
+            long ordinal = ordinalOf(arrayNumber, j);
             if (ordinal < fromOrdinal) {
                 continue;
             }

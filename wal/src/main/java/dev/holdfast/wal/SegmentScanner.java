@@ -174,8 +174,7 @@ final class SegmentScanner {
      */
     Indexed indexedAtOrBefore(long ordinal) throws IOException {
         SegmentIndexCheck index = readIndex();
-        long[] at = index == null ? null : index.indexedAtOrBefore(ordinal);
-        return at == null ? null : new Indexed(at[0], at[1]);
+        return index == null ? null : index.indexedAtOrBefore(ordinal);
     }
 
     /**

@@ -21,12 +21,13 @@ import java.util.TreeMap;
  * Start-up recovery. It never waits for Chronicle's lock timeout, never discards a record that could have been
  * acknowledged, and never lets new appends land behind a record nobody can read:
  * <ul>
- *   <li>Every segment's headers are walked, from its {@link WalkMarks mark} when it has one (the part before the
- *       mark was found intact by a walk of an earlier run, and its index still matches; the rest of it is walked
- *       again by {@link SegmentVerifier} once the intake is ready), otherwise from its first byte ({@link SegmentScanner}, one read per record, not Chronicle's tailer,
- *       which stops for good at a damaged header). A segment with damage a reader would stop at (a flipped "not
- *       complete" bit, a garbled length, zeroed or truncated bytes before the writer's last record) is rewritten by
- *       {@link SegmentRepair}: every intact record kept, only the damaged bytes copied to {@code quarantine/}.</li>
+ *   <li>Every segment's headers are walked ({@link SegmentScanner}, one read per record, not Chronicle's tailer,
+ *       which stops for good at a damaged header): from its {@link WalkMarks mark} when it has one (the part before
+ *       the mark was found intact by a walk of an earlier run and its index still matches; {@link SegmentVerifier}
+ *       walks it again once the intake is ready), otherwise from its first byte. A segment with damage a reader
+ *       would stop at (a flipped "not complete" bit, a garbled length, zeroed or truncated bytes before the writer's
+ *       last record) is rewritten by {@link SegmentRepair}: every intact record kept, only the damaged bytes copied
+ *       to {@code quarantine/}.</li>
  *   <li>A file with a segment's name that holds no intact record (junk, a zero-length file, not a Chronicle file)
  *       and a file whose name is not a segment of this roll cycle are moved to {@code quarantine/}, named in the
  *       log, and the rest of the WAL opens. An unreadable {@code metadata.cq4t} is moved there too: Chronicle
@@ -79,10 +80,9 @@ public final class WalRecovery {
 
         @Override
         public String toString() {
-            StringBuilder b = new StringBuilder(String.format(
-                    "recovered in %d ms (%d headers in %d ms, %d of %d segments from their marks), scanned %d records%s,"
-                            + " %d corrupt", millis, headersWalked, headerWalkMillis, walkedFromMark, segments,
-                    recordsScanned,
+            StringBuilder b = new StringBuilder(String.format("recovered in %d ms (%d headers in %d ms, %d of %d"
+                    + " segments from their marks), scanned %d records%s, %d corrupt", millis, headersWalked,
+                    headerWalkMillis, walkedFromMark, segments, recordsScanned,
                     fromCheckpoint ? " after checkpoint" : "", corrupt.size()));
             for (Repair r : repairs) {
                 b.append(String.format(", repaired segment %s (%d damaged places, %d intact records kept)",
@@ -215,7 +215,8 @@ public final class WalRecovery {
      * the mark is as it was when a whole walk checked it, and the headers after the mark lead on intact to the end.
      * Null or a damaged summary sends the segment to a whole walk, which alone decides whether it is damaged.
      */
-    private static SegmentScanner.Summary walkFromMark(SegmentFiles.Entry f, RollCycle rc, WalkMarks.Mark mark) throws IOException {
+    private static SegmentScanner.Summary walkFromMark(SegmentFiles.Entry f, RollCycle rc, WalkMarks.Mark mark)
+            throws IOException {
         SegmentScanner scanner = new SegmentScanner(f.path(), rc.toIndex(f.cycle(), 0));
         SegmentIndexCheck index = scanner.readIndex();
         if (index == null || index.digest(mark.ordinal()) != mark.indexDigest()) {
@@ -224,8 +225,9 @@ public final class WalRecovery {
             return null;
         }
         // From the last indexed record before the mark: finding the end, Chronicle follows headers from there
-        long[] indexed = index.indexedAtOrBefore(mark.ordinal());
-        WalkMarks.Mark from = indexed == null ? mark : new WalkMarks.Mark(indexed[1], indexed[0], mark.indexDigest());
+        SegmentScanner.Indexed indexed = index.indexedAtOrBefore(mark.ordinal());
+        WalkMarks.Mark from = indexed == null ? mark
+                : new WalkMarks.Mark(indexed.position(), indexed.ordinal(), mark.indexDigest());
         SegmentScanner.Summary s = scanner.walkFrom(from);
         if (s.damaged()) {
             log.info("WAL segment {}: damage at byte {} after its mark ({}); walking it whole", f.name(),
