@@ -29,8 +29,8 @@ import java.util.function.LongSupplier;
  *   <li><b>Walks every segment again from its first byte,</b> Chronicle's index included, at most
  *       {@link #REWALK_RECORDS} records a pass: what the start trusted from a mark may have rotted since, and this is
  *       where such damage is found (seconds or minutes after the intake is ready instead of before, which is what
- *       bounds a restart whatever the WAL's size). A segment with no mark gets one when this walk reaches the checkpoint
- *       or the end.
+ *       bounds a restart whatever the WAL's size). A segment with no mark gets one when this walk reaches the
+ *       checkpoint or the end.
  *       </li>
  * </ul>
  * A segment found damaged loses its mark, so the next start walks and repairs it; until then readers pass the damage
@@ -62,8 +62,12 @@ final class SegmentVerifier implements AutoCloseable {
     private final LongSupplier checkpointedThrough;
     /** The marks, moved on as the writer appends. Verifier thread only. */
     private final Map<String, WalkMarks.Mark> marks;
+    /** Where a walk stopped: the document at {@code position} is record {@code ordinal}. */
+    private record Cursor(long position, long ordinal) {
+    }
+
     /** How far each segment has been walked again from its first byte in this run. Verifier thread only. */
-    private final Map<String, WalkMarks.Mark> rewalked = new HashMap<>();
+    private final Map<String, Cursor> rewalked = new HashMap<>();
     private final Set<String> damaged = ConcurrentHashMap.newKeySet();
     /** Cycles whose segment the start trusted from its mark and this run has not walked whole yet, or damaged. */
     private final Set<Integer> unverified = ConcurrentHashMap.newKeySet();
@@ -165,7 +169,7 @@ final class SegmentVerifier implements AutoCloseable {
                 }
                 // again from the first byte: as far as the start trusted the mark, or to the cap for a new mark
                 long target = mark != null ? mark.ordinal() : cap;
-                WalkMarks.Mark from = rewalked.getOrDefault(f.name(), new WalkMarks.Mark(0, 0, -1));
+                Cursor from = rewalked.getOrDefault(f.name(), new Cursor(0, 0));
                 SegmentScanner.Summary s = null;
                 boolean done = from.ordinal() >= target;
                 if (!done) {
@@ -176,14 +180,15 @@ final class SegmentVerifier implements AutoCloseable {
                         confirm(f, scanner, s, false);
                         continue;
                     }
-                    from = new WalkMarks.Mark(s.end(), s.nextOrdinal(), -1);
+                    from = new Cursor(s.end(), s.nextOrdinal());
                     rewalked.put(f.name(), from);
                     done = s.nextOrdinal() >= target || s.records() < given; // or it met the end of what is written
                 }
                 if (done) {
                     unverified.remove(f.cycle());
-                    if (mark == null && s != null && s.nextOrdinal() > 0) {
-                        marks.put(f.name(), markAt(scanner, s, from));
+                    WalkMarks.Mark made = mark == null && s != null ? markAt(scanner, s, null) : null;
+                    if (made != null) {
+                        marks.put(f.name(), made);
                     }
                 }
             } catch (NoSuchFileException e) {
@@ -210,10 +215,13 @@ final class SegmentVerifier implements AutoCloseable {
         return covered > cycle ? Long.MAX_VALUE : covered == cycle ? rollCycle.toSequenceNumber(checkpointed) + 1 : 0;
     }
 
-    /** The mark where a walk ended; the old one when the walk ended where it began or the index cannot be read. */
+    /**
+     * The mark where a walk ended; {@code old} (null for none) when the walk ended where old is, walked nothing, or
+     * the index cannot be read.
+     */
     private static WalkMarks.Mark markAt(SegmentScanner scanner, SegmentScanner.Summary s, WalkMarks.Mark old)
             throws IOException {
-        if (s.end() <= 0 || s.end() == old.position() && old.indexDigest() != -1) {
+        if (s.end() <= 0 || s.nextOrdinal() == 0 || old != null && s.end() == old.position()) {
             return old;
         }
         long digest = scanner.indexDigest(s.nextOrdinal());
