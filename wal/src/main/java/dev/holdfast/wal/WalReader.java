@@ -230,9 +230,7 @@ public final class WalReader implements AutoCloseable {
             if (from != null && scanner.intactThrough(from, ordinal)) {
                 return true;
             }
-            walksStarted++;
-            walk = from == null ? new SegmentWalk(cycle, index, 0, 0)
-                    : new SegmentWalk(cycle, index, from.position(), from.ordinal());
+            walk = from == null ? walkFrom(index, -1, 0) : walkFrom(index, from.position(), from.ordinal());
             return false;
         } catch (IOException e) {
             throw new UncheckedIOException("checking WAL segment " + file + " before a seek", e);
@@ -254,11 +252,15 @@ public final class WalReader implements AutoCloseable {
      * -1), it numbers by its own count, which after damage of unknown extent may differ from the tailer's.
      */
     private SegmentWalk walkFrom(long index, long position) {
+        return walkFrom(index, position, rollCycle.toSequenceNumber(index));
+    }
+
+    /** A walk returning records from {@code index} on, starting at {@code position} (record {@code ordinal}). */
+    private SegmentWalk walkFrom(long index, long position, long ordinal) {
         expectedNext = -1;
         walksStarted++;
         int cycle = rollCycle.toCycle(index);
-        return position < 0 ? new SegmentWalk(cycle, index, 0, 0)
-                : new SegmentWalk(cycle, index, position, rollCycle.toSequenceNumber(index));
+        return position < 0 ? new SegmentWalk(cycle, index, 0, 0) : new SegmentWalk(cycle, index, position, ordinal);
     }
 
     /** Whether the bytes from {@code from} to {@code to} are whole, plausible metadata documents (index arrays). */
