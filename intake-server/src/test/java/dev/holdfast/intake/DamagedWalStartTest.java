@@ -38,19 +38,11 @@ class DamagedWalStartTest {
 
     @Test
     void startsOnADamagedWalKeepsEveryAcknowledgedBatchAndTakesNewOnes() throws Exception {
-        intake = new IntakeFixture(tmp.resolve("data"));
-        intake.start();
-        TestClient c = intake.client();
-        for (long seq = 1; seq <= 300; seq++) {
-            assertEquals(BatchAck.Status.PERSISTED, c.blocking().send(batch(seq)).getStatus());
-        }
+        TestClient c = startAndPersist300();
         intake.stop();
 
         Path wal = intake.walDir();
-        Path segment;
-        try (var files = Files.list(wal)) {
-            segment = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
-        }
+        Path segment = onlySegment();
         flipIncompleteBit(segment, 150);
         byte[] junk = new byte[20_000];
         new Random(1).nextBytes(junk);
@@ -84,12 +76,7 @@ class DamagedWalStartTest {
 
     @Test
     void damageBehindAWalkMarkIsReadPastNamedSoonAfterTheStartAndRepairedAtTheNext() throws Exception {
-        intake = new IntakeFixture(tmp.resolve("data"));
-        intake.start();
-        TestClient c = intake.client();
-        for (long seq = 1; seq <= 300; seq++) {
-            assertEquals(BatchAck.Status.PERSISTED, c.blocking().send(batch(seq)).getStatus());
-        }
+        TestClient c = startAndPersist300();
         intake.stop(); // the checkpoint at close covers all 300: the next run's background walk may mark them all
         intake.start();
         Path marks = intake.walDir().resolve("walk-marks");
@@ -100,10 +87,7 @@ class DamagedWalStartTest {
         assertTrue(Files.exists(marks), "the background walk marked the WAL");
         intake.stop();
 
-        Path segment;
-        try (var files = Files.list(intake.walDir())) {
-            segment = files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
-        }
+        Path segment = onlySegment();
         flipIncompleteBit(segment, 150);
         intake.start();
         HttpResponse<String> readyz = intake.http("/readyz");
@@ -129,6 +113,24 @@ class DamagedWalStartTest {
         readyz = intake.http("/readyz");
         assertTrue(readyz.body().contains("repaired segment " + segment.getFileName()), readyz.body());
         assertEquals(300, intake.walContents().size());
+    }
+
+    /** A fresh intake with batches 1..300 of agent "a" acknowledged PERSISTED; the client they went through. */
+    private TestClient startAndPersist300() throws Exception {
+        intake = new IntakeFixture(tmp.resolve("data"));
+        intake.start();
+        TestClient c = intake.client();
+        for (long seq = 1; seq <= 300; seq++) {
+            assertEquals(BatchAck.Status.PERSISTED, c.blocking().send(batch(seq)).getStatus());
+        }
+        return c;
+    }
+
+    /** The WAL's segment (the test writes one). */
+    private Path onlySegment() throws IOException {
+        try (var files = Files.list(intake.walDir())) {
+            return files.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+        }
     }
 
     /**
