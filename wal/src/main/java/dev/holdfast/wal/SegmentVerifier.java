@@ -186,6 +186,14 @@ final class SegmentVerifier implements AutoCloseable {
                 }
                 if (done) {
                     unverified.remove(f.cycle());
+                    if (mark != null && s != null && s.nextOrdinal() == mark.ordinal()
+                            && s.end() != mark.position()) {
+                        // walked from the first byte to the mark's record, and it is not where the mark says
+                        log.warn("WAL segment {}: its walk mark puts record {} at byte {}, it is at byte {}; the mark"
+                                + " is made again", f.name(), mark.ordinal(), mark.position(), s.end());
+                        mark = null;
+                        marks.remove(f.name());
+                    }
                     WalkMarks.Mark made = mark == null && s != null ? markAt(scanner, s, null) : null;
                     if (made != null) {
                         marks.put(f.name(), made);
@@ -230,11 +238,21 @@ final class SegmentVerifier implements AutoCloseable {
 
     /**
      * A walk found damage: believed when a walk of the whole segment finds damage too, at the same place unless a
-     * mark vouched for the part before it (then any damage there is new). The segment then loses its mark.
+     * mark vouched for the part before it (then any damage there is new). The segment then loses its mark. A walk
+     * from a mark that the whole walk contradicts started at a wrong place (a marks file that is not this WAL's):
+     * the mark is dropped and the walk from the first byte makes a new one. (A walk from a mark reads only records a
+     * checkpoint covers, so it never meets one being written.)
      */
     private void confirm(SegmentFiles.Entry f, SegmentScanner scanner, SegmentScanner.Summary first,
                          boolean fromMark) throws IOException {
         SegmentScanner.Summary again = scanner.walk(false, new SegmentScanner.Visitor() { });
+        if (fromMark && !again.damaged()) {
+            log.warn("WAL segment {}: its walk mark does not fit it ({} at byte {}); dropped, the segment is walked"
+                    + " again from its first byte", f.name(), first.firstDamage(), first.firstDamagePosition());
+            marks.remove(f.name());
+            unverified.add(f.cycle());
+            return;
+        }
         if (again.damaged() && (fromMark || again.firstDamagePosition() == first.firstDamagePosition())) {
             damaged.add(f.name());
             unverified.add(f.cycle());

@@ -177,6 +177,53 @@ class WalkMarksTest {
     }
 
     @Test
+    void aMarkThatDoesNotFitItsSegmentIsDroppedAndMadeAgainNotReportedAsDamage() throws Exception {
+        writeMarked(2000, 0);
+        WalkMarks file = new WalkMarks(config().dir());
+        Map<String, WalkMarks.Mark> marks = file.load();
+        String name = marks.keySet().iterator().next();
+        WalkMarks.Mark right = marks.get(name);
+        // a checksummed, well-formed file naming a position 8 bytes into a record: another WAL's, or a bug's
+        file.save(Map.of(name, new WalkMarks.Mark(right.position() - 8, right.ordinal(), right.indexDigest())));
+        try (Wal wal = Wal.open(config(), CommitListener.NONE)) {
+            assertEquals(2000, readAll(wal).size());
+            append(wal, "a", 2001, 10);
+            wal.verifier().pass();
+            assertEquals(java.util.Set.of(), wal.damagedSegments(), "the mark was wrong, not the segment");
+            assertEquals(right, file.load().get(name), "made again where the walk from the first byte found record "
+                    + right.ordinal());
+        }
+        try (Wal wal = Wal.open(config(), CommitListener.NONE)) {
+            wal.verifier().pass(); // from the first byte: a mark that fits, through the checkpoint at close
+            assertEquals(2010, file.load().get(name).ordinal());
+            assertFalse(wal.recovery().damaged());
+        }
+        try (Wal wal = Wal.open(config(), CommitListener.NONE)) {
+            assertEquals(1, wal.recovery().walkedFromMark());
+            assertEquals(2010, readAll(wal).size());
+        }
+    }
+
+    @Test
+    void aWalkFromAMarkThatDoesNotFitDropsItWithoutCryingDamage() throws Exception {
+        writeMarked(2000, 0);
+        Path segment = onlySegment(config().dir());
+        WalkMarks file = new WalkMarks(config().dir());
+        String name = segment.getFileName().toString();
+        WalkMarks.Mark right = file.load().get(name);
+        long digest = new SegmentScanner(segment, 0).indexDigest(1000);
+        // record 1000's ordinal and digest, but a position 8 bytes into it: the background walk goes on from there
+        file.save(Map.of(name, new WalkMarks.Mark(positions(segment).get(1000) + 8, 1000, digest)));
+        try (Wal wal = Wal.open(config(), CommitListener.NONE)) {
+            wal.verifier().pass();
+            assertEquals(java.util.Set.of(), wal.damagedSegments(), "the mark was wrong, not the segment");
+            assertNull(file.load().get(name), "the mark that does not fit is dropped");
+            wal.verifier().pass();
+            assertEquals(right, file.load().get(name), "and made again from the first byte");
+        }
+    }
+
+    @Test
     void aSegmentTruncatedBelowItsMarkIsWalkedWholeAndRepaired() throws Exception {
         writeMarked(2000, 0);
         Path segment = onlySegment(config().dir());
