@@ -82,7 +82,7 @@ public final class HoldfastCommand implements Runnable {
      */
     static CommandLine commandLine(String... args) {
         CommandLine cli = new CommandLine(new HoldfastCommand());
-        String named = Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
+        String named = subcommandNamed(args);
         List<Subcommand> wanted = SUBCOMMANDS.stream().filter(c -> c.name().equals(named)).toList();
         for (Subcommand c : wanted.isEmpty() || named.equals("help") ? SUBCOMMANDS : wanted) {
             cli.addSubcommand(c.name(), c.create().get());
@@ -90,6 +90,11 @@ public final class HoldfastCommand implements Runnable {
         cli.setExecutionStrategy(HoldfastCommand::execute).setExecutionExceptionHandler(new ErrorReporter());
         describeEverywhere(cli, new HoldfastVersion());
         return cli;
+    }
+
+    /** The first argument that is not an option: the subcommand, when the command line names one. */
+    private static String subcommandNamed(String... args) {
+        return Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
     }
 
     /** Every command, subcommands of subcommands too: the exit codes in its help, and the build's --version. */
@@ -112,6 +117,11 @@ public final class HoldfastCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Logging first, on this thread: while SLF4J initialises, every other thread gets a stand-in factory, and
+        // the warm-up's Chronicle classes log from their static initialisers. Then Chronicle's initialisation, so
+        // that it runs beside picocli's model and the config.
+        org.slf4j.LoggerFactory.getILoggerFactory();
+        ChronicleWarmup.startFor(subcommandNamed(args));
         System.exit(commandLine(args).execute(args));
     }
 }

@@ -62,7 +62,6 @@ public final class IntakeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ChronicleWarmup.start();
         Overrides overrides = new Overrides(data, grpcPort, httpPort, durability, kafka, topic, absolute(tlsCert),
                 absolute(tlsKey), absolute(tlsClientCa), insecure ? Boolean.TRUE : null, authTokens, otlpHttpPort);
         // failures (an invalid configuration, a data directory it cannot use, a port in use, an unusable certificate

@@ -72,7 +72,6 @@ public final class NodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ChronicleWarmup.start();
         // failures (an invalid configuration, a directory it cannot use, eBPF unavailable, a port in use) are
         // reported by ErrorReporter: one line each and their exit code
         SourceKind kind = SourceKind.parse(source.toLowerCase(Locale.ROOT));

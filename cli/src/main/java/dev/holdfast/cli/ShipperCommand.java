@@ -50,7 +50,6 @@ public final class ShipperCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ChronicleWarmup.start();
         // failures (an invalid configuration, eBPF unavailable, a spool directory it cannot use) are reported by
         // ErrorReporter: one line each and their exit code
         ShipperConfig cfg = config();
