@@ -2,6 +2,7 @@ package dev.holdfast.intake.grpc;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
+import dev.holdfast.protocol.ByteArrayMarshaller;
 import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.protocol.v1.Hello;
 import io.grpc.MethodDescriptor;
@@ -27,7 +28,7 @@ final class RawMarshallers {
         @Override
         public InboundMessage parse(InputStream stream) {
             try {
-                return decode(stream.readAllBytes());
+                return decode(ByteArrayMarshaller.readMessage(stream));
             } catch (IOException e) {
                 return new InboundMessage.Malformed("could not read message: " + e.getMessage());
             }
