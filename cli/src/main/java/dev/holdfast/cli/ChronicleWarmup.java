@@ -3,11 +3,16 @@ package dev.holdfast.cli;
 import java.util.Set;
 
 /**
- * Chronicle's static initialisation (native libraries through JNA and JNR, CPU affinity probing, and with it Logback's)
- * takes 0.2-0.4 s on this class of machine. {@code main} starts it on a side thread before anything else for the
- * commands that open a WAL, so that it runs while picocli builds the command model and the command reads its
- * configuration and builds its metrics registry; Wal.open() then finds the classes ready instead of waiting for them
- * on a restart's critical path.
+ * Chronicle's static initialisation takes 0.2-0.4 s on this class of machine, most of it in two libraries it
+ * initialises eagerly: JNR generating the native stubs of its POSIX calls (the WAL's msync and madvise), and CPU
+ * affinity probing through JNA. {@code main} starts those two on a side thread before anything else, for the commands
+ * that open a WAL, so that they run while picocli builds the command model and the command reads its configuration
+ * and builds its metrics registry. Wal.open() then finds them ready instead of waiting for them on a restart's
+ * critical path.
+ *
+ * <p>Not Chronicle's own classes: their initialiser logs, and this thread runs before the command has applied its
+ * log settings (the flags, then its config file's {@code log} section), so its lines would come out in the default
+ * format and level. Neither of the two libraries logs unless it fails.
  */
 final class ChronicleWarmup {
     /** The commands that open a Chronicle queue: the intake's WAL, the shipper's spool, the WAL tools. */
@@ -23,8 +28,8 @@ final class ChronicleWarmup {
         }
         Thread t = new Thread(() -> {
             try {
-                Class.forName("net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder", true,
-                        ChronicleWarmup.class.getClassLoader());
+                net.openhft.posix.PosixAPI.posix();
+                Class.forName("net.openhft.affinity.Affinity", true, ChronicleWarmup.class.getClassLoader());
             } catch (ClassNotFoundException | LinkageError e) {
                 // not fatal here: Wal.open() will report the real problem with its own context
             }

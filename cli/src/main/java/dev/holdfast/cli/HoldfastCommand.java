@@ -117,9 +117,9 @@ public final class HoldfastCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        // Logging first, on this thread: while SLF4J initialises, every other thread gets a stand-in factory, and
-        // the warm-up's Chronicle classes log from their static initialisers. Then Chronicle's initialisation, so
-        // that it runs beside picocli's model and the config.
+        // Logging first, on this thread: while SLF4J initialises, every other thread asking for a logger gets a
+        // stand-in, and flags applied meanwhile would be lost. Then the warm-up, so that it runs beside picocli's
+        // model and the config.
         org.slf4j.LoggerFactory.getILoggerFactory();
         ChronicleWarmup.startFor(subcommandNamed(args));
         System.exit(commandLine(args).execute(args));
