@@ -37,6 +37,7 @@ public final class Metrics {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         // Filters only apply to meters registered after them, so this must precede the binders.
         registry.config().meterFilter(prefix());
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals(ProcessMeters.MICROMETER_CPU_TIME)));
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -44,6 +45,7 @@ public final class Metrics {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        new ProcessMeters().bindTo(registry);
         return registry;
     }
 
