@@ -25,10 +25,8 @@ BATCHES=${BATCHES:-"500 1000"}
 VARIANTS=${VARIANTS:-"g1= g1-10ms=-XX:MaxGCPauseMillis=10"}
 GRPC_PORT=${GRPC_PORT:-24717}
 HTTP_PORT=${HTTP_PORT:-28780}
-OUT=${OUT:-bench-results/ack-latency-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-./holdfast --version >/dev/null # builds on first use
+. bench/lib.sh
+bench_init ack-latency # the variants name their own checkouts; BASELINE is not used here
 
 intake_pid=
 stop_intake() { if [ -n "$intake_pid" ]; then kill "$intake_pid" 2>/dev/null || true; wait "$intake_pid" 2>/dev/null || true; fi; intake_pid=; }
@@ -53,10 +51,7 @@ for round in $(seq "$ROUNDS"); do
           --http-port "$HTTP_PORT" --durability fsync > "$run/intake.log" 2>&1
       ) &
       intake_pid=$!
-      until curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null; do
-        kill -0 "$intake_pid" 2>/dev/null || { echo "ack-latency.sh: the intake exited; see $run/intake.log" >&2; exit 1; }
-        sleep 0.1
-      done
+      wait_ready "$intake_pid" "$HTTP_PORT" "$run/intake.log" 0.1
       # the intake's window starts a little after the generator's warm-up ends (its JVM takes 1-2 s to start):
       # better a window that misses a few seconds of the measured load than one that includes the warm-up
       ( sleep $((WARMUP + 3)); curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-start.txt" ) &

@@ -29,23 +29,15 @@ BATCHES=${BATCHES:-"500 1000"}
 # (latency at a known, moderate load)
 LOADS=${LOADS:-"max 40"}
 DURABILITIES=${DURABILITIES:-"written fsync"}
-# another checkout's intake, run in turn with this one's in every round (the load generator is always this one's)
-BASELINE=${BASELINE:-}
 # an intake config file (both builds read the same one); empty = the default intake (embedded broker, forwarding on)
 INTAKE_CONFIG=${INTAKE_CONFIG:-}
 [ -z "$INTAKE_CONFIG" ] || INTAKE_CONFIG=$(cd "$(dirname "$INTAKE_CONFIG")" && pwd)/$(basename "$INTAKE_CONFIG")
-SIDES=this
-if [ -n "$BASELINE" ]; then
-  [ -x "$BASELINE/holdfast" ] || { echo "ingest.sh: BASELINE must be a checkout with ./holdfast" >&2; exit 2; }
-  "$BASELINE/holdfast" --version >/dev/null
-  SIDES="baseline this"
-fi
 GRPC_PORT=${GRPC_PORT:-24317}
 HTTP_PORT=${HTTP_PORT:-28080}
-OUT=${OUT:-bench-results/ingest-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd) # absolute: a BASELINE launcher runs from its own checkout
-./holdfast --version >/dev/null # builds on first use
+# BASELINE=<checkout>: that checkout's intake runs in turn with this one's in every round (the load generator is
+# always this one's)
+. bench/lib.sh
+bench_init ingest
 
 # peak resident set of a process in MiB (0 if there is none)
 peak_mib() {
@@ -64,22 +56,16 @@ for round in $(seq "$ROUNDS"); do
   for load in $LOADS; do
   for batch in $BATCHES; do
     for durability in $DURABILITIES; do
-    # the builds take turns going first: the second run of a pair starts while the first one's writes are still
-    # being written back, which would otherwise always count against the same build
-    sides=$SIDES; [ $((round % 2)) -eq 0 ] && sides=$(echo "$SIDES" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')
-    for side in $sides; do
+    for side in $(bench_order "$round"); do
       tag="$side-$durability-b$batch-$load-r$round"
-      launcher=./holdfast; [ "$side" = baseline ] && launcher="$BASELINE/holdfast"
+      launcher=$(bench_launcher "$side")
       rate=0; [ "$load" = max ] || rate=$load
       data="$OUT/data"
       rm -rf "$data"
       "$launcher" intake ${INTAKE_CONFIG:+--config "$INTAKE_CONFIG"} --data "$data" --grpc-port "$GRPC_PORT" \
         --http-port "$HTTP_PORT" --durability "$durability" > "$OUT/intake-$tag.log" 2>&1 &
       intake_pid=$!
-      until curl -sf "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null; do
-        kill -0 "$intake_pid" 2>/dev/null || { echo "ingest.sh: the intake exited; see $OUT/intake-$tag.log" >&2; exit 1; }
-        sleep 0.1
-      done
+      wait_ready "$intake_pid" "$HTTP_PORT" "$OUT/intake-$tag.log" 0.1
       echo "round $round: batch $batch, $durability, load $load, $side" >&2
       ./holdfast bench ingest --target "127.0.0.1:$GRPC_PORT" --agents "$AGENTS" --window "$WINDOW" \
         --batch "$batch" --event-bytes "$EVENT_BYTES" --warmup "$WARMUP" --duration "$DURATION" --rate "$rate" \

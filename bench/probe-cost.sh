@@ -13,22 +13,16 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 ITERATIONS=${ITERATIONS:-50000}
 NOISE=${NOISE:-10}
-BASELINE=${BASELINE:-}
 METRICS_PORT=${METRICS_PORT:-19464}
-OUT=${OUT:-bench-results/probe-cost-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
+. bench/lib.sh
+bench_init probe-cost
 gcc -O2 -Wall -o "$OUT/fileload" bench/fileload.c
-./holdfast --version >/dev/null
-[ -z "$BASELINE" ] || "$BASELINE/holdfast" --version >/dev/null
 sysctl -q -w kernel.bpf_stats_enabled=1
 trap 'sysctl -q -w kernel.bpf_stats_enabled=0' EXIT
 
-sides="this${BASELINE:+ baseline}"
 for round in $(seq "$ROUNDS"); do
-  for side in $sides; do
-    launcher=./holdfast
-    [ "$side" = baseline ] && launcher="$BASELINE/holdfast"
+  for side in $(bench_order "$round"); do
+    launcher=$(bench_launcher "$side")
     tree="$OUT/tree"
     rm -rf "$tree"
     mkdir -p "$tree/watch" "$tree/noise" "$tree/spool"

@@ -16,19 +16,10 @@ RESTARTS=${RESTARTS:-5}
 LOAD_S=${LOAD_S:-8}
 AGENTS=${AGENTS:-4}
 WINDOW=${WINDOW:-8}
-BASELINE=${BASELINE:-}
 GRPC_PORT=${GRPC_PORT:-24517}
 HTTP_PORT=${HTTP_PORT:-28280}
-OUT=${OUT:-bench-results/restart-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-SIDES=this
-if [ -n "$BASELINE" ]; then
-  [ -x "$BASELINE/holdfast" ] || { echo "restart.sh: BASELINE must be a checkout with ./holdfast" >&2; exit 2; }
-  "$BASELINE/holdfast" --version >/dev/null
-  SIDES="baseline this"
-fi
-./holdfast --version >/dev/null # builds on first use
+. bench/lib.sh
+bench_init restart
 cat > "$OUT/intake.yaml" <<EOF
 wal:
   maxBytes: $((SIZE_GB * 2 + 8))GiB
@@ -45,16 +36,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now_ms() { date +%s%3N; }
 start_intake() { # $1 launcher, $2 log; sets READY_MS: from exec to /readyz 200 (not in a subshell: sets intake_pid)
   local t0; t0=$(now_ms)
   "$1" intake --config "$OUT/intake.yaml" --data "$DATA" --grpc-port "$GRPC_PORT" --http-port "$HTTP_PORT" \
     --otlp-http-port 0 --durability fsync > "$2" 2>&1 &
   intake_pid=$!
-  until curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/readyz"; do
-    kill -0 "$intake_pid" 2>/dev/null || { echo "restart.sh: intake exited, see $2" >&2; exit 1; }
-    sleep 0.01
-  done
+  wait_ready "$intake_pid" "$HTTP_PORT" "$2"
   READY_MS=$(( $(now_ms) - t0 ))
 }
 load() { # full rate until killed
@@ -79,10 +66,8 @@ fi
 echo "WAL: $(wal_gb) GB" >&2
 
 for round in $(seq "$RESTARTS"); do
-  order=$SIDES # alternates, so that neither side always restarts on the pages the other just read
-  [ $((round % 2)) -eq 0 ] && order=$(echo "$SIDES" | awk '{for (i = NF; i > 0; i--) printf "%s%s", $i, (i > 1 ? " " : "")}')
-  for side in $order; do
-    launcher=./holdfast; [ "$side" = baseline ] && launcher="$BASELINE/holdfast"
+  for side in $(bench_order "$round"); do
+    launcher=$(bench_launcher "$side")
     size=$(wal_gb)
     # how much of the WAL the page cache still holds: a restart reads headers from memory or from the disk
     cached=$(fincore --bytes --noheadings --output RES "$DATA"/wal/*.cq4 2>/dev/null | awk '{s += $1} END {printf "%.1f", s / 1e9}')
@@ -102,6 +87,6 @@ echo "|---|---|---|---|---|---|"
 sed -n 's/^round \([0-9]*\) \([a-z]*\): WAL \([0-9.]*\) GB (\([0-9.]*\) GB cached), ready after \([0-9]*\) ms (\(.*\))$/| \2 | \1 | \3 | \4 | \5 | \6 |/p' \
   "$OUT/results.txt"
 for side in $SIDES; do
-  sed -n "s/^round [0-9]* $side: .* ready after \([0-9]*\) ms.*/\1/p" "$OUT/results.txt" | sort -n |
-    awk -v s="$side" '{v[NR]=$1} END {printf "\n%s: median %d ms, range %d-%d ms over %d restarts\n", s, v[int((NR+1)/2)], v[1], v[NR], NR}'
+  echo
+  sed -n "s/^round [0-9]* $side: .* ready after \([0-9]*\) ms.*/\1/p" "$OUT/results.txt" | median_ms "$side" restarts
 done

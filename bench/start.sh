@@ -10,19 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-7}
-BASELINE=${BASELINE:-}
 GRPC_PORT=${GRPC_PORT:-24617}
 HTTP_PORT=${HTTP_PORT:-28680}
-OUT=${OUT:-bench-results/start-$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-SIDES=this
-if [ -n "$BASELINE" ]; then
-  [ -x "$BASELINE/holdfast" ] || { echo "start.sh: BASELINE must be a checkout with ./holdfast" >&2; exit 2; }
-  "$BASELINE/holdfast" --version >/dev/null
-  SIDES="baseline this"
-fi
-./holdfast --version >/dev/null # builds on first use
+. bench/lib.sh
+bench_init start
 
 intake_pid=
 cleanup() {
@@ -30,22 +21,16 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
-now_ms() { date +%s%3N; }
 
 for round in $(seq "$ROUNDS"); do
-  order=$SIDES
-  [ $((round % 2)) -eq 0 ] && order=$(echo "$SIDES" | awk '{for (i = NF; i > 0; i--) printf "%s%s", $i, (i > 1 ? " " : "")}')
-  for side in $order; do
-    launcher=./holdfast; [ "$side" = baseline ] && launcher="$BASELINE/holdfast"
+  for side in $(bench_order "$round"); do
+    launcher=$(bench_launcher "$side")
     data="$OUT/data-$side-r$round" log="$OUT/intake-$side-r$round.log"
     t0=$(now_ms)
     "$launcher" intake --data "$data" --kafka none --grpc-port "$GRPC_PORT" --http-port "$HTTP_PORT" \
       --otlp-http-port 0 --durability fsync > "$log" 2>&1 &
     intake_pid=$!
-    until curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/readyz"; do
-      kill -0 "$intake_pid" 2>/dev/null || { echo "start.sh: intake exited, see $log" >&2; exit 1; }
-      sleep 0.005
-    done
+    wait_ready "$intake_pid" "$HTTP_PORT" "$log" 0.005
     ready=$(( $(now_ms) - t0 ))
     kill "$intake_pid"; wait "$intake_pid" 2>/dev/null || true; intake_pid=
     jvm=$(sed -n 's/.*starting \([0-9]*\) ms after JVM start.*/\1/p' "$log" | head -1)
@@ -57,6 +42,5 @@ for round in $(seq "$ROUNDS"); do
 done
 
 for side in $SIDES; do
-  sed -n "s/^round [0-9]* $side: ready after \([0-9]*\) ms.*/\1/p" "$OUT/results.txt" | sort -n |
-    awk -v s="$side" '{v[NR]=$1} END {printf "%s: median %d ms, range %d-%d ms over %d starts\n", s, v[int((NR+1)/2)], v[1], v[NR], NR}'
+  sed -n "s/^round [0-9]* $side: ready after \([0-9]*\) ms.*/\1/p" "$OUT/results.txt" | median_ms "$side" starts
 done
