@@ -72,6 +72,8 @@ for round in $(seq "$RESTARTS"); do
     # how much of the WAL the page cache still holds: a restart reads headers from memory or from the disk
     cached=$(fincore --bytes --noheadings --output RES "$DATA"/wal/*.cq4 2>/dev/null | awk '{s += $1} END {printf "%.1f", s / 1e9}')
     start_intake "$launcher" "$OUT/intake-$side-r$round.log"
+    # /readyz can answer before the launcher's "listening" line, which carries the recovery figures, is written
+    for _ in $(seq 50); do grep -q 'recovery="' "$OUT/intake-$side-r$round.log" && break; sleep 0.04; done
     recovery=$(sed -n 's/.*recovery="\([^"]*\)".*/\1/p' "$OUT/intake-$side-r$round.log")
     echo "round $round $side: WAL $size GB ($cached GB cached), ready after $READY_MS ms ($recovery)" |
       tee -a "$OUT/results.txt" >&2
