@@ -5,8 +5,10 @@ import com.google.protobuf.WireFormat;
 import dev.holdfast.protocol.ByteArrayMarshaller;
 import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.protocol.v1.Hello;
+import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -28,12 +30,67 @@ final class RawMarshallers {
         @Override
         public InboundMessage parse(InputStream stream) {
             try {
-                return decode(ByteArrayMarshaller.readMessage(stream));
+                return read(stream);
             } catch (IOException e) {
                 return new InboundMessage.Malformed("could not read message: " + e.getMessage());
             }
         }
     };
+
+    /** AgentMessage's batch field as it starts on the wire: field 2, length-delimited. */
+    private static final int BATCH_TAG = AgentMessage.BATCH_FIELD_NUMBER << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
+    /** The tag and the longest length varint a batch can have (protobuf reads a length as 32 bits: five bytes). */
+    private static final int BATCH_HEAD_MAX = 6;
+
+    /**
+     * As {@code decode(ByteArrayMarshaller.readMessage(stream))}, in one copy where an agent's message is what every
+     * agent sends: one batch field and nothing else. Its batch is then read from gRPC's buffers straight into an
+     * array of its own, where reading the message whole and then the field out of it copied each batch twice (the
+     * copies were a tenth of the event loop's time at full load). Anything else, a stream that says more or less than
+     * it holds included, is read whole and decoded.
+     */
+    static InboundMessage read(InputStream stream) throws IOException {
+        if (!(stream instanceof KnownLength)) {
+            return decode(ByteArrayMarshaller.readMessage(stream));
+        }
+        int total = stream.available();
+        byte[] head = new byte[Math.max(0, Math.min(total, BATCH_HEAD_MAX))];
+        int got = stream.readNBytes(head, 0, head.length);
+        long length = 0;
+        int start = 0; // where the batch starts in head: after the tag and its length; 0 while not found
+        if (got == head.length && got >= 2 && (head[0] & 0xFF) == BATCH_TAG) {
+            for (int i = 1, shift = 0; i < got; i++, shift += 7) {
+                length |= (long) (head[i] & 0x7F) << shift;
+                if (head[i] >= 0) {
+                    start = i + 1;
+                    break;
+                }
+            }
+        }
+        if (start > 0 && start + length == total) {
+            byte[] batch = new byte[(int) length];
+            int prefix = got - start; // the batch's first bytes, read with the head
+            System.arraycopy(head, start, batch, 0, prefix);
+            int read = stream.readNBytes(batch, prefix, batch.length - prefix);
+            int next = read == batch.length - prefix ? stream.read() : -1;
+            if (read == batch.length - prefix && next < 0) {
+                return new InboundMessage.Batch(batch);
+            }
+            // the stream held less or more than it said: the message is what it held
+            ByteArrayOutputStream all = new ByteArrayOutputStream(total + 64);
+            all.write(head, 0, start);
+            all.write(batch, 0, prefix + read);
+            if (next >= 0) {
+                all.write(next);
+            }
+            stream.transferTo(all);
+            return decode(all.toByteArray());
+        }
+        ByteArrayOutputStream all = new ByteArrayOutputStream(Math.max(total, got) + 64);
+        all.write(head, 0, got);
+        stream.transferTo(all);
+        return decode(all.toByteArray());
+    }
 
     /**
      * Splits an AgentMessage into its one field without parsing the batch inside. A message with more than one
