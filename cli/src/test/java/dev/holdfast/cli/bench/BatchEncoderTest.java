@@ -36,6 +36,19 @@ class BatchEncoderTest {
     }
 
     @Test
+    void aBatchLongerThanThePoolGoesRoundItAgain() throws Exception {
+        for (int events : new int[]{7, 8, 20}) {
+            for (int offset : new int[]{0, 1, 6, 13}) {
+                BatchEncoder.EncodedBatch encoded = new BatchEncoder(POOL, events).encode("bench-1", 9, offset);
+                AgentMessage expected = generated("bench-1", 9, offset, events);
+                assertArrayEquals(expected.toByteArray(), encoded.wireBytes(), events + " events from " + offset);
+                long payload = expected.getBatch().getEventsList().stream().mapToLong(Event::getSerializedSize).sum();
+                assertEquals(payload, encoded.payloadBytes());
+            }
+        }
+    }
+
+    @Test
     void defaultValuedFieldsAreOmittedLikeProto3() throws Exception {
         BatchEncoder.EncodedBatch encoded = new BatchEncoder(POOL, 1).encode("", 0, 2);
         assertArrayEquals(generated("", 0, 2, 1).toByteArray(), encoded.wireBytes());
