@@ -38,6 +38,7 @@ HTTP_PORT=${HTTP_PORT:-28080}
 # always this one's)
 . bench/lib.sh
 bench_init ingest
+ports_free "$GRPC_PORT" "$HTTP_PORT"
 
 # peak resident set of a process in MiB (0 if there is none)
 peak_mib() {

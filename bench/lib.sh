@@ -36,6 +36,18 @@ bench_launcher() {
 
 now_ms() { date +%s%3N; }
 
+# ports_free PORT...: exits naming the first port something already listens on. An intake left there by an earlier
+# run would answer /readyz and take the load in place of the build being measured.
+ports_free() {
+  local p
+  for p in "$@"; do
+    if [ -n "$(ss -Hltn "sport = :$p")" ]; then
+      echo "$BENCH_NAME.sh: port $p is already in use: $(ss -Hltnp "sport = :$p" | head -1)" >&2
+      exit 2
+    fi
+  done
+}
+
 # wait_ready PID HTTP_PORT LOG [POLL_SECONDS]: until the intake answers /readyz 200; exits naming LOG if it died.
 wait_ready() {
   until curl -sf -o /dev/null "http://127.0.0.1:$2/readyz"; do

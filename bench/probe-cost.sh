@@ -16,6 +16,7 @@ NOISE=${NOISE:-10}
 METRICS_PORT=${METRICS_PORT:-19464}
 . bench/lib.sh
 bench_init probe-cost
+ports_free "$METRICS_PORT"
 gcc -O2 -Wall -o "$OUT/fileload" bench/fileload.c
 sysctl -q -w kernel.bpf_stats_enabled=1
 trap 'sysctl -q -w kernel.bpf_stats_enabled=0' EXIT

@@ -14,6 +14,7 @@ GRPC_PORT=${GRPC_PORT:-24617}
 HTTP_PORT=${HTTP_PORT:-28680}
 . bench/lib.sh
 bench_init start
+ports_free "$GRPC_PORT" "$HTTP_PORT"
 
 intake_pid=
 cleanup() {
