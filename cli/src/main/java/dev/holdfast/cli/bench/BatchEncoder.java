@@ -55,12 +55,9 @@ final class BatchEncoder {
             batchLen += CodedOutputStream.computeUInt64Size(SEQ_FIELD, batchSeq);
         }
         long payloadBytes = 0;
-        // the batch's events are runs of the pool: to its end, then from its start again
-        for (int remaining = eventsPerBatch, idx = start; remaining > 0; idx = 0) {
-            int run = Math.min(remaining, poolSize - idx);
-            batchLen += pool.fieldBytes(idx, idx + run);
-            payloadBytes += pool.payloadBytes(idx, idx + run);
-            remaining -= run;
+        for (int i = 0, idx = start; i < eventsPerBatch; i++, idx = next(idx, poolSize)) {
+            batchLen += pool.fieldSize(idx);
+            payloadBytes += pool.event(idx).length;
         }
         int total = CodedOutputStream.computeTagSize(BATCH_FIELD)
                 + CodedOutputStream.computeUInt32SizeNoTag(batchLen) + batchLen;
@@ -77,21 +74,20 @@ final class BatchEncoder {
             if (batchSeq != 0) {
                 cos.writeUInt64(SEQ_FIELD, batchSeq);
             }
-            cos.flush();
-            int at = cos.getTotalBytesWritten();
-            for (int remaining = eventsPerBatch, idx = start; remaining > 0; idx = 0) {
-                int run = Math.min(remaining, poolSize - idx);
-                at += pool.copyFields(idx, idx + run, out, at);
-                remaining -= run;
+            for (int i = 0, idx = start; i < eventsPerBatch; i++, idx = next(idx, poolSize)) {
+                cos.writeByteArray(EVENTS_FIELD, pool.event(idx));
             }
-            if (at != total) {
-                throw new IOException("wrote " + at + " of " + total + " bytes");
-            }
+            cos.checkNoSpaceLeft();
         } catch (IOException e) {
             // only possible if the size arithmetic above is wrong
             throw new UncheckedIOException("batch size miscomputed", e);
         }
         return new EncodedBatch(batchSeq, out, eventsPerBatch, payloadBytes);
+    }
+
+    private static int next(int idx, int poolSize) {
+        int n = idx + 1;
+        return n == poolSize ? 0 : n;
     }
 
     /** A batch ready to send: the full AgentMessage bytes plus what it counts for in the report. */

@@ -33,35 +33,13 @@ public final class EventPool {
             FileEvent.Kind.UNLINK, FileEvent.Kind.RENAME, FileEvent.Kind.CHMOD};
 
     private final byte[][] events;
-    /**
-     * Every event as an EventBatch's events field (tag, length, bytes), one after the other in pool order: a batch's
-     * events are then one or two slices of this, copied whole, where writing 500 fields one by one was a sixth of the
-     * load generator's CPU.
-     */
-    private final byte[] fields;
-    /** Where event i's field starts in {@link #fields}, for i in 0..size() (the last: the end). */
-    private final int[] fieldStart;
-    /** The serialized bytes of the events before event i, for i in 0..size(). */
-    private final long[] payloadBefore;
+    private final int[] fieldSizes;
 
     private EventPool(byte[][] events) {
         this.events = events;
-        this.fieldStart = new int[events.length + 1];
-        this.payloadBefore = new long[events.length + 1];
+        this.fieldSizes = new int[events.length];
         for (int i = 0; i < events.length; i++) {
-            int size = CodedOutputStream.computeByteArraySize(BatchEncoder.EVENTS_FIELD, events[i]);
-            fieldStart[i + 1] = Math.addExact(fieldStart[i], size);
-            payloadBefore[i + 1] = payloadBefore[i] + events[i].length;
-        }
-        this.fields = new byte[fieldStart[events.length]];
-        CodedOutputStream out = CodedOutputStream.newInstance(fields);
-        try {
-            for (byte[] event : events) {
-                out.writeByteArray(BatchEncoder.EVENTS_FIELD, event);
-            }
-            out.checkNoSpaceLeft();
-        } catch (java.io.IOException e) { // only if the sizes above were wrong
-            throw new java.io.UncheckedIOException("event fields miscomputed", e);
+            fieldSizes[i] = CodedOutputStream.computeByteArraySize(BatchEncoder.EVENTS_FIELD, events[i]);
         }
     }
 
@@ -177,21 +155,9 @@ public final class EventPool {
         return events[index];
     }
 
-    /** Bytes events {@code [from, to)} occupy as EventBatch fields (tags, length prefixes, payloads). */
-    int fieldBytes(int from, int to) {
-        return fieldStart[to] - fieldStart[from];
-    }
-
-    /** Serialized bytes of events {@code [from, to)}. */
-    long payloadBytes(int from, int to) {
-        return payloadBefore[to] - payloadBefore[from];
-    }
-
-    /** Copies events {@code [from, to)} as EventBatch fields into {@code out} at {@code at}; returns the bytes copied. */
-    int copyFields(int from, int to, byte[] out, int at) {
-        int length = fieldBytes(from, to);
-        System.arraycopy(fields, fieldStart[from], out, at, length);
-        return length;
+    /** Bytes the event occupies as field 3 of an EventBatch (tag + length prefix + payload). */
+    int fieldSize(int index) {
+        return fieldSizes[index];
     }
 
     /** Average serialized event size, the figure reported as "payload bytes" per event. */
