@@ -4,7 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
 import dev.holdfast.protocol.v1.AgentMessage;
 import dev.holdfast.protocol.v1.Hello;
-import io.grpc.KnownLength;
+import dev.holdfast.testkit.ClaimedLengthStream;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -35,8 +35,9 @@ class RawMarshallersTest {
         for (byte[] message : messages) {
             String what = describe(message);
             InboundMessage expected = RawMarshallers.decode(message);
-            assertSame(expected, RawMarshallers.read(new Claimed(message, message.length)), what);
-            assertSame(expected, RawMarshallers.AGENT_MESSAGE.parse(new Claimed(message, message.length)), what);
+            assertSame(expected, RawMarshallers.read(new ClaimedLengthStream(message, message.length)), what);
+            assertSame(expected, RawMarshallers.AGENT_MESSAGE.parse(new ClaimedLengthStream(message, message.length)),
+                    what);
             assertSame(expected, RawMarshallers.read(new ByteArrayInputStream(message)), what + ", length unknown");
         }
         assertTrue(messages.stream().filter(m -> RawMarshallers.decode(m) instanceof InboundMessage.Batch).count() > 50);
@@ -48,7 +49,7 @@ class RawMarshallersTest {
             InboundMessage expected = RawMarshallers.decode(message);
             for (int claimed : new int[]{0, 1, 2, 5, 6, 7, message.length - 1, message.length + 1, 2 * message.length}) {
                 if (claimed >= 0) {
-                    assertSame(expected, RawMarshallers.read(new Claimed(message, claimed)),
+                    assertSame(expected, RawMarshallers.read(new ClaimedLengthStream(message, claimed)),
                             describe(message) + ", claiming " + claimed);
                 }
             }
@@ -62,10 +63,12 @@ class RawMarshallersTest {
         byte[] message = batchMessage(batch);
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long thread = Thread.currentThread().getId();
-        RawMarshallers.read(new Claimed(message, message.length)); // warm: classes loaded, not counted
+        RawMarshallers.read(new ClaimedLengthStream(message, message.length)); // warm: classes loaded, not counted
+        ClaimedLengthStream stream = new ClaimedLengthStream(message, message.length);
         long before = threads.getThreadAllocatedBytes(thread);
-        InboundMessage read = RawMarshallers.read(new Claimed(message, message.length));
+        InboundMessage read = RawMarshallers.read(stream);
         long allocated = threads.getThreadAllocatedBytes(thread) - before;
+        assertEquals(2, stream.bulkReads(), "the tag and length, then the batch into its own array");
         assertArrayEquals(batch, assertInstanceOf(InboundMessage.Batch.class, read).bytes());
         // reading the message whole and then the field out of it allocated it twice: 8 MiB
         assertTrue(allocated < batch.length + (256 << 10), "allocated " + allocated + " bytes for a 4 MiB batch");
@@ -142,20 +145,5 @@ class RawMarshallersTest {
 
     private static String describe(byte[] message) {
         return message.length + " bytes starting " + Arrays.toString(Arrays.copyOf(message, Math.min(8, message.length)));
-    }
-
-    /** A stream that claims a length, rightly or not, as gRPC's own does. */
-    private static final class Claimed extends ByteArrayInputStream implements KnownLength {
-        private final int claimed;
-
-        Claimed(byte[] bytes, int claimed) {
-            super(bytes);
-            this.claimed = claimed;
-        }
-
-        @Override
-        public synchronized int available() {
-            return claimed;
-        }
     }
 }
