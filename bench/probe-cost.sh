@@ -37,18 +37,22 @@ for round in $(seq "$ROUNDS"); do
     before=$(bpftool prog show -j)
     "$OUT/fileload" "$tree/watch" "$tree/noise" --iterations "$ITERATIONS" --noise "$NOISE" > /dev/null
     after=$(bpftool prog show -j)
-    python3 - "$before" "$after" "$side" "$round" <<'PY' | tee -a "$OUT/results.txt"
+    python3 - "$before" "$after" "$side" "$round" "$ITERATIONS" <<'PY' | tee -a "$OUT/results.txt"
 import json, sys
 before = {p["id"]: p for p in json.loads(sys.argv[1])}
 parts = []
+total_ns = 0
 for p in json.loads(sys.argv[2]):
     b = before.get(p["id"])
     if b is None or not p.get("name", "").startswith("hf_sys_"):
         continue
     calls = p.get("run_cnt", 0) - b.get("run_cnt", 0)
     if calls > 0:
-        parts.append(f'{p["name"]} {(p["run_time_ns"] - b.get("run_time_ns", 0)) / calls:.0f} ns/call ({calls} calls)')
-print(f"round {sys.argv[4]} {sys.argv[3]}: " + "; ".join(parts))
+        ns = p["run_time_ns"] - b.get("run_time_ns", 0)
+        total_ns += ns
+        parts.append(f'{p["name"]} {ns / calls:.0f} ns/call ({calls} calls)')
+# per iteration: both programs' time over the workload's iterations (other processes' syscalls included)
+print(f"round {sys.argv[4]} {sys.argv[3]}: " + "; ".join(parts) + f"; {total_ns / int(sys.argv[5]) / 1000:.2f} µs/iteration")
 PY
     kill "$pid"
     wait "$pid" 2>/dev/null || true
