@@ -93,11 +93,20 @@ public record KernelEvent(long tsBootNanos, long cgroupId, long inode, long dev,
      * @throws IllegalArgumentException when it does not (a probe bug: the kernel side writes whole records)
      */
     public static void checkRecord(ByteBuffer b, int at, int len) {
+        checkHeader(len);
+        checkPaths(len, Short.toUnsignedInt(b.getShort(at + OFF_PATH_LEN)),
+                Short.toUnsignedInt(b.getShort(at + OFF_NEW_PATH_LEN)));
+    }
+
+    /** The first half of {@link #checkRecord}: the record holds a header, so its path lengths can be read. */
+    public static void checkHeader(int len) {
         if (len < HEADER) {
             throw new IllegalArgumentException("record of " + len + " bytes is shorter than the " + HEADER + "-byte header");
         }
-        int pathLen = Short.toUnsignedInt(b.getShort(at + OFF_PATH_LEN));
-        int newLen = Short.toUnsignedInt(b.getShort(at + OFF_NEW_PATH_LEN));
+    }
+
+    /** The second half of {@link #checkRecord}: the header's path lengths fit in the record. */
+    public static void checkPaths(int len, int pathLen, int newLen) {
         if (HEADER + pathLen + newLen > len) {
             throw new IllegalArgumentException("record of " + len + " bytes cannot hold paths of " + pathLen + "+" + newLen);
         }

@@ -23,12 +23,14 @@ public final class EbpfSource implements EventSource {
 
     private final EbpfProbe probe;
     private final ByteBuffer buffer;
+    private final byte[] records;
     private final KernelEventEncoder encoder;
 
     EbpfSource(EbpfProbe probe, PriorityRules priorities) {
         this.probe = Objects.requireNonNull(probe, "probe");
         this.buffer = ByteBuffer.allocateDirect(Math.max(DRAIN_BUFFER_BYTES, EbpfProbe.MIN_BUFFER))
                 .order(ByteOrder.LITTLE_ENDIAN);
+        this.records = new byte[buffer.capacity()];
         this.encoder = new KernelEventEncoder(priorities, probe.bootToRealtimeOffsetNanos());
     }
 
@@ -47,18 +49,11 @@ public final class EbpfSource implements EventSource {
         if (probe.poll(buffer, timeoutMillis) == 0) {
             return 0;
         }
-        // the drained batch is [u32 length][record]... from position 0 to the limit (EbpfProbe#drain)
-        int at = buffer.position();
-        int end = buffer.limit();
-        int n = 0;
-        while (at + 4 <= end) {
-            int len = buffer.getInt(at);
-            encoder.encode(buffer, at + 4, len);
-            sink.encoded(encoder.priority(), encoder.bytes(), encoder.length());
-            at += 4 + len;
-            n++;
-        }
-        return n;
+        // the drained batch is [u32 length][record]... from position 0 to the limit (EbpfProbe#drain); one copy to
+        // the heap, where the encoder reads it field by field
+        int size = buffer.remaining();
+        buffer.get(buffer.position(), records, 0, size);
+        return encoder.encodeAll(records, size, sink);
     }
 
     @Override

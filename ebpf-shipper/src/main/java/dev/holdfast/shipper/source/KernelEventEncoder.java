@@ -30,7 +30,8 @@ import dev.holdfast.protocol.v1.FileEvent;
 import dev.holdfast.protocol.v1.Priority;
 import dev.holdfast.shipper.config.PriorityRules;
 import dev.holdfast.shipper.ebpf.KernelEvent;
-import java.nio.ByteBuffer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
@@ -64,11 +65,11 @@ final class KernelEventEncoder {
 
     private final PriorityRules rules;
     private final long bootToRealtimeNanos;
-    private final Text path = new Text(PATH_MAX);
-    private final Text newPath = new Text(PATH_MAX);
-    private final Text comm = new Text(COMM_LEN);
+    private final Text path = new Text();
+    private final Text newPath = new Text();
+    private final Text comm = new Text();
     /** Key, value, key, value...: at most three entries (syscall, chown.uid, chown.gid). */
-    private final Text[] attributes = {new Text(0), new Text(0), new Text(0), new Text(0), new Text(0), new Text(0)};
+    private final Text[] attributes = {new Text(), new Text(), new Text(), new Text(), new Text(), new Text()};
     private final byte[] out = new byte[MAX_EVENT];
     private int at;
     private int length;
@@ -83,43 +84,39 @@ final class KernelEventEncoder {
     }
 
     /**
-     * Encodes the record of {@code len} bytes at absolute index {@code at} of {@code buf}; {@link #bytes()},
-     * {@link #length()} and {@link #priority()} then describe the Event.
+     * Encodes the record of {@code len} bytes at index {@code at} of {@code rec}, little-endian as the probe wrote
+     * it; {@link #bytes()}, {@link #length()} and {@link #priority()} then describe the Event. The record is read
+     * from a heap array, not the direct drain buffer: the shipper runs C1 only, which left every typed read of a
+     * direct buffer a chain of calls and took most of this method's time.
      *
      * @throws IllegalArgumentException when the record is too short for its header or its paths (a probe bug)
      */
-    void encode(ByteBuffer buf, int at, int len) {
-        ByteBuffer b = buf.order() == ByteOrder.LITTLE_ENDIAN ? buf : buf.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        KernelEvent.checkRecord(b, at, len);
-        int pathLen = Short.toUnsignedInt(b.getShort(at + OFF_PATH_LEN));
-        int newLen = Short.toUnsignedInt(b.getShort(at + OFF_NEW_PATH_LEN));
-        path.load(b, at + HEADER, pathLen);
-        newPath.load(b, at + HEADER + pathLen, newLen);
-        comm.load(b, at + OFF_COMM, KernelEvent.cStringLength(b, at + OFF_COMM, COMM_LEN));
+    void encode(byte[] rec, int at, int len) {
+        KernelEvent.checkHeader(len);
+        int pathLen = u16(rec, at + OFF_PATH_LEN);
+        int newLen = u16(rec, at + OFF_NEW_PATH_LEN);
+        KernelEvent.checkPaths(len, pathLen, newLen);
+        path.load(rec, at + HEADER, pathLen);
+        newPath.load(rec, at + HEADER + pathLen, newLen);
+        comm.load(rec, at + OFF_COMM, cStringLength(rec, at + OFF_COMM, COMM_LEN));
         priority = priorityOf(path);
 
-        int kind = KernelEvent.kindNumber(b.getInt(at + OFF_KIND));
-        int pid = b.getInt(at + OFF_PID);
-        int tid = b.getInt(at + OFF_TID);
-        int ppid = b.getInt(at + OFF_PPID);
-        int uid = b.getInt(at + OFF_UID);
-        int gid = b.getInt(at + OFF_GID);
-        long cgroup = b.getLong(at + OFF_CGROUP);
-        long inode = b.getLong(at + OFF_INODE);
-        long dev = b.getLong(at + OFF_DEV);
-        int mode = b.getInt(at + OFF_MODE);
-        int flags = b.getInt(at + OFF_FLAGS);
-        long ret = b.getLong(at + OFF_RET);
-        boolean truncated = KernelEvent.pathTruncated(b.getInt(at + OFF_EVFLAGS));
+        int kind = KernelEvent.kindNumber(i32(rec, at + OFF_KIND));
+        int pid = i32(rec, at + OFF_PID);
+        int tid = i32(rec, at + OFF_TID);
+        int ppid = i32(rec, at + OFF_PPID);
+        int uid = i32(rec, at + OFF_UID);
+        int gid = i32(rec, at + OFF_GID);
+        long cgroup = i64(rec, at + OFF_CGROUP);
+        long inode = i64(rec, at + OFF_INODE);
+        long dev = i64(rec, at + OFF_DEV);
+        int mode = i32(rec, at + OFF_MODE);
+        int flags = i32(rec, at + OFF_FLAGS);
+        long ret = i64(rec, at + OFF_RET);
+        boolean truncated = KernelEvent.pathTruncated(i32(rec, at + OFF_EVFLAGS));
 
-        int file = uint32Field(1, kind) + textField(2, path) + textField(3, newPath) + uint32Field(4, pid)
-                + uint32Field(5, tid) + uint32Field(6, ppid) + uint32Field(7, uid) + uint32Field(8, gid)
-                + textField(9, comm) + uint64Field(10, cgroup) + uint64Field(11, inode) + uint64Field(12, dev)
-                + uint32Field(13, mode) + uint32Field(14, flags) + uint64Field(15, ret) + (truncated ? 3 : 0)
-                + bytesField(17, SOURCE.length);
-
-        int entries = attributes(b.getInt(at + OFF_SYSCALL), kind, b.getLong(at + OFF_ARG));
-        long time = b.getLong(at + OFF_TS) + bootToRealtimeNanos;
+        int entries = attributes(i32(rec, at + OFF_SYSCALL), kind, i64(rec, at + OFF_ARG));
+        long time = i64(rec, at + OFF_TS) + bootToRealtimeNanos;
 
         this.at = 0;
         if (time != 0) {
@@ -134,12 +131,12 @@ final class KernelEventEncoder {
             Text key = attributes[i];
             Text value = attributes[i + 1];
             tag(Event.ATTRIBUTES_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-            varint(bytesField(1, key.length) + bytesField(2, value.length)); // map entries carry key and value always
+            varint(lengthField(key.length) + lengthField(value.length)); // map entries carry key and value always
             text(1, key);
             text(2, value);
         }
         tag(Event.FILE_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-        varint(file);
+        int fileAt = startLengthDelimited();
         uint32(1, kind);
         text(2, path);
         text(3, newPath);
@@ -162,7 +159,29 @@ final class KernelEventEncoder {
         tag(17, WireFormat.WIRETYPE_LENGTH_DELIMITED);
         varint(SOURCE.length);
         raw(SOURCE, SOURCE.length);
+        endLengthDelimited(fileAt);
         this.length = this.at;
+    }
+
+    /**
+     * Encodes every record of a drained batch, {@code [u32 length][record]...} in {@code rec[0, size)}, handing each
+     * Event to {@code sink}; returns how many.
+     */
+    int encodeAll(byte[] rec, int size, EventSink sink) {
+        int at = 0;
+        int n = 0;
+        while (at + 4 <= size) {
+            int len = i32(rec, at);
+            if (len < 0 || len > size - at - 4) {
+                throw new IllegalArgumentException("record of " + len + " bytes at " + at + " runs past the "
+                        + size + " bytes drained");
+            }
+            encode(rec, at + 4, len);
+            sink.encoded(priority, out, length);
+            at += 4 + len;
+            n++;
+        }
+        return n;
     }
 
     /** The encoded Event: {@code bytes()[0, length())}. */
@@ -208,20 +227,32 @@ final class KernelEventEncoder {
         return rules.rules().isEmpty() ? rules.defaultPriority() : rules.priorityOf(p.string());
     }
 
-    private static int uint32Field(int field, int value) {
-        return value == 0 ? 0 : CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(value);
+    /** The encoded size of a length-delimited field numbered below 16 (a one-byte tag) holding {@code length} bytes. */
+    private static int lengthField(int length) {
+        return 1 + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
     }
 
-    private static int uint64Field(int field, long value) {
-        return value == 0 ? 0 : CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt64SizeNoTag(value);
+    /**
+     * Leaves room for a length-delimited field's length and returns where it goes: the field is written before its
+     * size is known, instead of computing every nested field's size first (which took a fifth of this encoder's time).
+     * Three bytes hold any length below 2 MiB, and an event is at most {@link #MAX_EVENT} bytes.
+     */
+    private int startLengthDelimited() {
+        int lengthAt = at;
+        at += 3;
+        return lengthAt;
     }
 
-    private static int textField(int field, Text t) {
-        return t.length == 0 ? 0 : bytesField(field, t.length);
-    }
-
-    private static int bytesField(int field, int length) {
-        return CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
+    /** Writes the length of the field started at {@code lengthAt}, and moves its bytes down if it took fewer than 3. */
+    private void endLengthDelimited(int lengthAt) {
+        int size = at - lengthAt - 3;
+        int n = CodedOutputStream.computeUInt32SizeNoTag(size);
+        if (n < 3) {
+            System.arraycopy(out, lengthAt + 3, out, lengthAt + n, size);
+        }
+        at = lengthAt;
+        varint(size);
+        at = lengthAt + n + size;
     }
 
     private void uint32(int field, int value) {
@@ -242,61 +273,114 @@ final class KernelEventEncoder {
         if (t.length != 0) {
             tag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
             varint(t.length);
-            raw(t.bytes, t.length);
+            raw(t.bytes, t.offset, t.length);
         }
     }
 
     private void tag(int field, int wireType) {
-        varint((field << 3) | wireType); // WireFormat.makeTag, which protobuf keeps package-private
+        int tag = (field << 3) | wireType; // WireFormat.makeTag, which protobuf keeps package-private
+        if (field < 16) {
+            out[at++] = (byte) tag;
+        } else {
+            varint(tag);
+        }
     }
 
+    // The writers work on locals: C1, the shipper's only compiler, reloads fields at every use.
     private void varint(long v) {
+        byte[] o = out;
+        int p = at;
         while ((v & ~0x7FL) != 0) {
-            out[at++] = (byte) ((v & 0x7F) | 0x80);
+            o[p++] = (byte) ((v & 0x7F) | 0x80);
             v >>>= 7;
         }
-        out[at++] = (byte) v;
+        o[p++] = (byte) v;
+        at = p;
     }
 
     private void fixed64(long v) {
+        byte[] o = out;
+        int p = at;
         for (int i = 0; i < 8; i++) {
-            out[at++] = (byte) (v >>> (8 * i));
+            o[p + i] = (byte) (v >>> (8 * i));
         }
+        at = p + 8;
     }
 
     private void raw(byte[] bytes, int length) {
-        System.arraycopy(bytes, 0, out, at, length);
+        raw(bytes, 0, length);
+    }
+
+    private void raw(byte[] bytes, int from, int length) {
+        System.arraycopy(bytes, from, out, at, length);
         at += length;
+    }
+
+    private static int u16(byte[] b, int i) {
+        return (b[i] & 0xff) | (b[i + 1] & 0xff) << 8;
+    }
+
+    // Views of the record's bytes as little-endian ints and longs: under C1, a fifth faster per record than
+    // assembling them from single bytes (KernelEventEncoderBench).
+    private static final VarHandle I32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle I64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private static int i32(byte[] b, int i) {
+        return (int) I32.get(b, i);
+    }
+
+    private static long i64(byte[] b, int i) {
+        return (long) I64.get(b, i);
+    }
+
+    /** The length of the NUL-terminated text at {@code at}, at most {@code max} bytes. */
+    private static int cStringLength(byte[] b, int at, int max) {
+        int n = 0;
+        while (n < max && b[at + n] != 0) {
+            n++;
+        }
+        return n;
     }
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** One text field's UTF-8 bytes: the kernel's own when ASCII, else as a Java string re-encodes them. */
+    /**
+     * One text field's UTF-8 bytes: the kernel's own, in the record where they are, when ASCII; else as a Java string
+     * re-encodes them.
+     */
     private static final class Text {
-        private final byte[] scratch;
-        byte[] bytes;
+        byte[] bytes = new byte[0];
+        int offset;
         int length;
 
-        Text(int capacity) {
-            this.scratch = new byte[capacity];
+        void load(byte[] rec, int at, int len) {
+            bytes = rec;
+            offset = at;
+            length = len;
+            if (!ascii(rec, at, len)) {
+                set(new String(rec, at, len, StandardCharsets.UTF_8));
+            }
         }
 
-        void load(ByteBuffer b, int at, int len) {
-            b.get(at, scratch, 0, len);
-            bytes = scratch;
-            length = len;
-            for (int i = 0; i < len; i++) {
-                if (scratch[i] < 0) {
-                    set(new String(scratch, 0, len, StandardCharsets.UTF_8));
-                    return;
-                }
+        /** No byte has its top bit set: eight at a time, then the rest one by one. */
+        private static boolean ascii(byte[] b, int at, int len) {
+            int i = at;
+            int end = at + len;
+            long high = 0;
+            for (; i <= end - 8; i += 8) {
+                high |= i64(b, i);
             }
+            for (; i < end; i++) {
+                high |= b[i];
+            }
+            return (high & 0x8080808080808080L) == 0;
         }
 
         void set(byte[] ascii) {
             bytes = ascii;
+            offset = 0;
             length = ascii.length;
         }
 
@@ -305,7 +389,7 @@ final class KernelEventEncoder {
         }
 
         String string() {
-            return new String(bytes, 0, length, StandardCharsets.UTF_8);
+            return new String(bytes, offset, length, StandardCharsets.UTF_8);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.holdfast.shipper.source;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.holdfast.protocol.v1.Event;
 import dev.holdfast.protocol.v1.FileEvent;
@@ -34,7 +35,7 @@ class KernelEventEncoderTest {
     void everyGeneratedRecordEncodesToTheReferenceBytes() {
         long seed = Long.getLong("encoder.seed", System.nanoTime());
         SplittableRandom random = new SplittableRandom(seed);
-        ByteBuffer buf = ByteBuffer.allocateDirect(16 * 4096).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.allocate(16 * 4096).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < RECORDS; i++) {
             Record r = Record.random(random);
             PriorityRules rules = rules(random, r.path);
@@ -43,7 +44,7 @@ class KernelEventEncoderTest {
             int len = r.write(buf, 0);
 
             KernelEventEncoder encoder = new KernelEventEncoder(rules, offset);
-            encoder.encode(buf, 0, len);
+            encoder.encode(buf.array(), 0, len);
 
             KernelEvent k = KernelEvent.decode(buf, 0, len);
             Priority p = rules.priorityOf(k.path());
@@ -57,9 +58,9 @@ class KernelEventEncoderTest {
     }
 
     @Test
-    void oneEncoderServesRecordAfterRecordWithoutCarryingAnythingOver() {
+    void oneEncoderServesADrainedBatchRecordAfterRecordWithoutCarryingAnythingOver() {
         SplittableRandom random = new SplittableRandom(42);
-        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
         List<Integer> starts = new ArrayList<>();
         int at = 0;
         while (at < (1 << 20) - 4 * 4096 * 4) {
@@ -69,27 +70,97 @@ class KernelEventEncoderTest {
             buf.putInt(at, len);
             at += 4 + len;
         }
+        Arrays.fill(buf.array(), at, buf.capacity(), (byte) 0x7f); // what an earlier, longer drain left behind
         PriorityRules rules = new PriorityRules(Priority.BULK, List.of(new PriorityRules.Rule("/", Priority.CRITICAL)));
         KernelEventEncoder encoder = new KernelEventEncoder(rules, 7);
-        for (int start : starts) {
-            int len = buf.getInt(start);
-            encoder.encode(buf, start + 4, len);
-            KernelEvent k = KernelEvent.decode(buf, start + 4, len);
-            Event reference = ReferenceEvents.toEvent(k, 7).toBuilder().setPriority(rules.priorityOf(k.path())).build();
-            assertArrayEquals(reference.toByteArray(), Arrays.copyOf(encoder.bytes(), encoder.length()), k.toString());
+        List<byte[]> got = new ArrayList<>();
+        List<Priority> priorities = new ArrayList<>();
+        int n = encoder.encodeAll(buf.array(), at, new Collect(got, priorities));
+
+        assertEquals(starts.size(), n);
+        assertEquals(starts.size(), got.size());
+        for (int i = 0; i < starts.size(); i++) {
+            int start = starts.get(i);
+            KernelEvent k = KernelEvent.decode(buf, start + 4, buf.getInt(start));
+            Priority p = rules.priorityOf(k.path());
+            Event reference = ReferenceEvents.toEvent(k, 7).toBuilder().setPriority(p).build();
+            assertArrayEquals(reference.toByteArray(), got.get(i), "record " + i + ": " + k);
+            assertEquals(p, priorities.get(i), "record " + i);
+        }
+    }
+
+    @Test
+    void theLargestAndTheSmallestFileEventsTakeThreeAndOneLengthBytes() {
+        // every path byte invalid UTF-8: each becomes U+FFFD, three bytes, so the file field is over 16 KiB
+        Record largest = new Record();
+        largest.path = new byte[KernelEvent.PATH_MAX - 1];
+        largest.newPath = new byte[KernelEvent.PATH_MAX - 1];
+        Arrays.fill(largest.path, (byte) 0xff);
+        Arrays.fill(largest.newPath, (byte) 0xc3);
+        Arrays.fill(largest.comm, (byte) 0x80);
+        largest.kind = 5;
+        largest.pid = -1;
+        largest.ret = -1;
+        Record smallest = new Record(); // every field zero: the file field is its source alone
+        ByteBuffer buf = ByteBuffer.allocate(3 * KernelEvent.PATH_MAX).order(ByteOrder.LITTLE_ENDIAN);
+        KernelEventEncoder encoder = new KernelEventEncoder(PriorityRules.defaults(), 0);
+        for (Record r : List.of(largest, smallest)) {
+            int len = r.write(buf, 0);
+            encoder.encode(buf.array(), 0, len);
+            Event reference = ReferenceEvents.toEvent(KernelEvent.decode(buf, 0, len), 0).toBuilder()
+                    .setPriority(Priority.NORMAL).build();
+            assertArrayEquals(reference.toByteArray(), Arrays.copyOf(encoder.bytes(), encoder.length()));
+        }
+        assertTrue(ReferenceEvents.toEvent(KernelEvent.decode(buf, 0, largest.write(buf, 0)), 0).getFile()
+                .getSerializedSize() >= 1 << 14, "a length of three bytes");
+    }
+
+    @Test
+    void aDrainedLengthThatRunsPastTheDrainedBytesIsRefused() {
+        ByteBuffer buf = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
+        Record r = new Record();
+        r.path = "/abc".getBytes(StandardCharsets.UTF_8);
+        int len = r.write(buf, 4);
+        KernelEventEncoder encoder = new KernelEventEncoder(PriorityRules.defaults(), 0);
+        List<byte[]> got = new ArrayList<>();
+        Collect sink = new Collect(got, new ArrayList<>());
+        for (int bad : new int[] {len + 1, -1, Integer.MAX_VALUE, Integer.MIN_VALUE}) {
+            buf.putInt(0, bad);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> encoder.encodeAll(buf.array(), 4 + len, sink));
+            assertEquals("record of " + bad + " bytes at 0 runs past the " + (4 + len) + " bytes drained", e.getMessage());
+        }
+        assertEquals(0, got.size());
+        buf.putInt(0, len);
+        assertEquals(1, encoder.encodeAll(buf.array(), 4 + len, sink));
+        assertEquals(0, encoder.encodeAll(buf.array(), 3, sink)); // less than a length: nothing
+        assertEquals(1, got.size());
+    }
+
+    /** Keeps a copy of each encoded event, as the batcher does. */
+    private record Collect(List<byte[]> events, List<Priority> priorities) implements EventSink {
+        @Override
+        public void event(Event event) {
+            throw new AssertionError("the eBPF source hands encoded events only");
+        }
+
+        @Override
+        public void encoded(Priority priority, byte[] bytes, int length) {
+            events.add(Arrays.copyOf(bytes, length));
+            priorities.add(priority);
         }
     }
 
     @Test
     void aRecordTooShortForItsHeaderOrPathsIsRefusedAsDecodingRefusesIt() {
-        ByteBuffer buf = ByteBuffer.allocateDirect(8192).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
         Record r = new Record();
         r.path = "/abc".getBytes(StandardCharsets.UTF_8);
         int len = r.write(buf, 0);
         KernelEventEncoder encoder = new KernelEventEncoder(PriorityRules.defaults(), 0);
-        assertThrows(IllegalArgumentException.class, () -> encoder.encode(buf, 0, len - 1));
-        assertThrows(IllegalArgumentException.class, () -> encoder.encode(buf, 0, KernelEvent.HEADER - 1));
-        encoder.encode(buf, 0, len); // and the whole record is fine
+        assertThrows(IllegalArgumentException.class, () -> encoder.encode(buf.array(), 0, len - 1));
+        assertThrows(IllegalArgumentException.class, () -> encoder.encode(buf.array(), 0, KernelEvent.HEADER - 1));
+        encoder.encode(buf.array(), 0, len); // and the whole record is fine
         assertEquals(Priority.NORMAL, encoder.priority());
     }
 
