@@ -86,8 +86,7 @@ static __always_inline int open_exit(struct hf_config *c, struct heap *h, struct
 	h->ev.arg = fmode;
 	filtered.file = (__u64)f;
 	h->ev.kind = kind;
-	h->ev.path_len = from_file(h, f);
-	r = hf_submit(1);
+	r = hf_submit_file(h, f);
 	if (r > 0) {
 		/* filtered: this fd's writes and close need no work (write_due, hf_close_enter) */
 		bpf_map_update_elem(&written, &wk, &filtered, BPF_ANY);
@@ -151,9 +150,8 @@ static __always_inline int write_exit(struct hf_config *c, struct heap *h, struc
 	if (!f)
 		return 0;
 	h->ev.kind = HF_MODIFY;
-	h->ev.path_len = from_file(h, f);
 	wv.file = (__u64)f;
-	if (hf_submit(1))
+	if (hf_submit_file(h, f))
 		wv.filtered = 1;
 	bpf_map_update_elem(&written, &wk, &wv, BPF_ANY);
 	return 0;
@@ -189,8 +187,8 @@ static __always_inline int close_exit(struct heap *h, struct task_struct *task, 
 		return 0;
 	fill_common(h, task, id, S_CLOSE, ret);
 	h->ev.kind = HF_CLOSE_WRITE;
-	h->ev.path_len = from_file(h, as_file(file));
-	hf_submit(1);
+	hf_submit_file(h, as_file(file));
+	bpf_map_delete_elem(&fpath, &file); /* the fd's last event: its path leaves the cache */
 	return 0;
 }
 

@@ -79,6 +79,7 @@ enum hf_counter {
 #define HF_CFG_EMIT_READS 0x1
 #define HF_CFG_FILTER_SELF 0x2
 #define HF_CFG_DIR_CACHE 0x4 /* every prefix ends in '/': a prefix verdict holds for a whole directory */
+#define HF_CFG_NAMES 0x8     /* name_filter has entries: paths' basenames and extensions are looked up */
 
 struct hf_config {
 	__u32 self_tgid;

@@ -53,6 +53,13 @@ int main(int argc, char **argv)
 		for (int i = 0; i < k; i++)
 			chk(write(fd, "y", 1), "write");
 		chk(close(fd), "close");
+	} else if (!strcmp(op, "renames-around-write")) { /* PATH A B C D: create PATH, rename A->B, write, rename C->D, close */
+		NEED(5);
+		int fd = chk(open(a[0], O_CREAT | O_EXCL | O_WRONLY, 0644), op);
+		chk(syscall(SYS_rename, a[1], a[2]), "rename");
+		chk(write(fd, "x\n", 2), "write");
+		chk(syscall(SYS_rename, a[3], a[4]), "rename");
+		chk(close(fd), "close");
 	} else if (!strcmp(op, "read")) {         /* PATH: open read-only, read, close */
 		NEED(1);
 		char b[64];

@@ -4,6 +4,7 @@
 #define HF_PROBE_EMIT_H
 
 #include "maps.h"
+#include "paths.h"
 #include "filters.h"
 
 /* Starts heap.ev for this syscall: everything but the kind, the paths and the syscall-specific fields. */
@@ -24,12 +25,28 @@ static __always_inline void fill_common(struct heap *h, struct task_struct *task
 	bpf_get_current_comm(h->ev.comm, sizeof(h->ev.comm));
 }
 
+/* Emits heap.ev with its path bytes, filtered already. Returns 0, or -1 when the ring buffer was full. */
+static __always_inline int hf_emit(struct heap *h)
+{
+	__u32 total = ((h->ev.path_len & PMASK) + (h->ev.new_path_len & PMASK)) & DMASK;
+
+	/* no wakeup per event: the reader looks every HF_POLL_SLICE_MS, and is woken when a backlog builds */
+	if (bpf_ringbuf_output(&events, &h->ev, HF_EVENT_HDR + total,
+			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= HF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+												: BPF_RB_NO_WAKEUP)) {
+		count(HF_C_DROPPED);
+		return -1;
+	}
+	count(HF_C_EMITTED);
+	return 0;
+}
+
 /* Filters, then emits heap.ev with its path bytes. filter_new: new_path is a path (not a symlink body).
  * Returns 0 when emitted, the filter's counter when filtered, -1 when the ring buffer was full. */
 __noinline int hf_submit(__u32 filter_new)
 {
 	struct heap *h = heap_get();
-	__u32 plen, nlen, why, why_new = 1, total;
+	__u32 plen, nlen, why, why_new = 1;
 
 	if (!h)
 		return 0;
@@ -42,16 +59,27 @@ __noinline int hf_submit(__u32 filter_new)
 		count(why);
 		return why;
 	}
-	total = (plen + nlen) & DMASK;
-	/* no wakeup per event: the reader looks every HF_POLL_SLICE_MS, and is woken when a backlog builds */
-	if (bpf_ringbuf_output(&events, &h->ev, HF_EVENT_HDR + total,
-			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= HF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-												: BPF_RB_NO_WAKEUP)) {
-		count(HF_C_DROPPED);
-		return -1;
+	return hf_emit(h);
+}
+
+/* An fd event's record, completed with f's path and emitted: a path its open or first write resolved is copied
+ * from the fpath cache, where it was kept only after passing the filters, so it is neither walked nor filtered
+ * again; any other is walked and filtered, and kept when it passes. Returns as hf_submit. */
+static __always_inline int hf_submit_file(struct heap *h, struct file *f)
+{
+	int len = fpath_get(h, f), r;
+	__u64 gen;
+
+	if (len >= 0) {
+		h->ev.path_len = len;
+		return hf_emit(h);
 	}
-	count(HF_C_EMITTED);
-	return 0;
+	gen = fpath_gen();
+	h->ev.path_len = from_file(h, f);
+	r = hf_submit(1);
+	if (!r)
+		fpath_keep(h, f, h->ev.path_len, gen);
+	return r;
 }
 
 #endif

@@ -135,6 +135,8 @@ __noinline int hf_filter(__u32 off, __u32 len, __u32 partial)
 		return HF_C_FILT_NOT_INCLUDED;
 
 names:
+	if (!(c->flags & HF_CFG_NAMES)) /* no name filters (the default): no scan */
+		return 0;
 	/* basename and extension: scanned back from the end (bpf_loop, state in the heap) */
 	h->s_off = off;
 	h->s_len = len;

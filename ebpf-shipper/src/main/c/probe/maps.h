@@ -14,6 +14,21 @@
 #define BOUND(x, m) ({ __u64 __v = (x); asm volatile("" : "+r"(__v)); __v & (m); })
 /* clang-format on */
 
+/* The resolved path of an open file whose events pass the filters, so that its MODIFY and CLOSE_WRITE copy it
+ * instead of walking the dentries and filtering again (keyed by struct file in the fpath map). Trusted only while
+ * the struct file still holds the same (dentry, vfsmount), a struct file's address can be reused, and while dir_gen
+ * has not moved: any rename, rmdir or filter update may have changed the path or its verdict. */
+#define HF_FPATH_MAX 256 /* longer paths are walked every time */
+
+struct fpath {
+	__u64 gen;
+	__u64 dentry;
+	__u64 mnt;
+	__u32 len;
+	__u32 _pad;
+	char path[HF_FPATH_MAX];
+};
+
 /* Per-CPU scratch: the record under construction (header + data contiguous) and work buffers. The loops'
  * state lives here rather than on the stack so that the verifier sees one converging state per bpf_loop
  * callback instead of one per iteration and branch. */
@@ -28,6 +43,7 @@ struct heap {
 	__u64 scratch;          /* ptr_val */
 	__u32 w_pos, w_fl, w_done;
 	__u32 s_off, s_len, s_blen, s_elen; /* basename / extension scan state (name_step) */
+	struct fpath fp;                    /* an fpath entry under construction */
 };
 
 struct {
@@ -130,6 +146,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } dir_gen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096); /* open files written at once; an evicted one is walked again */
+	__type(key, __u64);        /* struct file * */
+	__type(value, struct fpath);
+} fpath SEC(".maps");
 
 /* The last directory verdict used on this CPU, checked before dir_verdict: a process busy in one directory costs
  * an array read per open and write instead of a hash lookup. Trusted under the same rules as dir_verdict. */

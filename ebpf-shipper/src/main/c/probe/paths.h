@@ -206,8 +206,8 @@ __noinline int hf_upath(__s64 dfd, __u64 uptr, __u32 off, __u32 second)
 	return (b + rem) & PMASK;
 }
 
-/* Fills inode, dev, mode and the path (at heap.data[0..]) from a struct file. Returns the path length. */
-static __always_inline __u32 from_file(struct heap *h, struct file *f)
+/* Fills inode, dev and mode from a struct file, and says the path comes from it. */
+static __always_inline void file_ids(struct heap *h, struct file *f)
 {
 	struct inode *ino = f->f_inode;
 
@@ -215,7 +215,50 @@ static __always_inline __u32 from_file(struct heap *h, struct file *f)
 	h->ev.dev = encode_dev(ino->i_sb->s_dev);
 	h->ev.mode = ino->i_mode;
 	h->ev.evflags |= HF_EV_FROM_FD;
+}
+
+/* Fills inode, dev, mode and the path (at heap.data[0..]) from a struct file. Returns the path length. */
+static __always_inline __u32 from_file(struct heap *h, struct file *f)
+{
+	file_ids(h, f);
 	return hf_path(ptr_val(h, f->f_path.dentry), ptr_val(h, f->f_path.mnt), 0, 0);
+}
+
+/* The directory cache's generation now, read before a walk: a path walked under it is as current as it is. */
+static __always_inline __u64 fpath_gen(void)
+{
+	__u64 *gen = dir_gen_ptr();
+
+	return gen ? *gen : 0;
+}
+
+/* Like from_file, from the fpath cache (struct fpath says when an entry is trusted); -1 when there is none. */
+static __always_inline int fpath_get(struct heap *h, struct file *f)
+{
+	__u64 key = ptr_val(h, f);
+	struct fpath *v = bpf_map_lookup_elem(&fpath, &key);
+
+	if (!v || v->gen != fpath_gen() || v->dentry != ptr_val(h, f->f_path.dentry) ||
+	    v->mnt != ptr_val(h, f->f_path.mnt))
+		return -1;
+	__builtin_memcpy(h->data, v->path, HF_FPATH_MAX);
+	file_ids(h, f);
+	return v->len & (HF_FPATH_MAX - 1);
+}
+
+/* Caches the path at heap.data[0..len) of f, walked under generation gen, when it is complete and short enough. */
+static __always_inline void fpath_keep(struct heap *h, struct file *f, __u32 len, __u64 gen)
+{
+	__u64 key = ptr_val(h, f);
+
+	if (len >= HF_FPATH_MAX || (h->ev.evflags & (HF_EV_PATH_TRUNCATED | HF_EV_PATH_UNRESOLVED)))
+		return;
+	h->fp.gen = gen;
+	h->fp.dentry = ptr_val(h, f->f_path.dentry);
+	h->fp.mnt = ptr_val(h, f->f_path.mnt);
+	h->fp.len = len;
+	__builtin_memcpy(h->fp.path, h->data, HF_FPATH_MAX);
+	bpf_map_update_elem(&fpath, &key, &h->fp, BPF_ANY);
 }
 
 #endif

@@ -22,6 +22,8 @@ public final class EbpfProbe implements AutoCloseable {
     private static final int CFG_FILTER_SELF = 0x2;
     /** The kernel may cache a directory's prefix verdict: sound only when every prefix ends at a '/'. */
     private static final int CFG_DIR_CACHE = 0x4;
+    /** Some name filter is set: without one, the probe skips its basename and extension lookups. */
+    private static final int CFG_NAMES = 0x8;
 
     private final ProbeConfig config;
     private final Object lock = new Object();
@@ -105,6 +107,9 @@ public final class EbpfProbe implements AutoCloseable {
             if (java.util.stream.Stream.concat(next.includePrefixes().stream(), next.excludePrefixes().stream())
                     .allMatch(p -> p.endsWith("/"))) {
                 flags |= CFG_DIR_CACHE;
+            }
+            if (!next.includeNames().isEmpty() || !next.excludeNames().isEmpty()) {
+                flags |= CFG_NAMES;
             }
             NativeProbe.config(handle, (int) ProcessHandle.current().pid(), flags, next.includePrefixes().size(),
                     next.includeNames().size(), config.modifyInterval().toNanos());

@@ -240,6 +240,66 @@ class EbpfProbeKernelTest {
     }
 
     @Test
+    void anOpenFilesLaterEventsFollowARenameOfItOrOfItsDirectory() throws Exception {
+        // MODIFY and CLOSE_WRITE copy the path their open resolved (the fpath cache); a rename in between, of the
+        // file or of any directory above it, must not leave the old path behind.
+        assertEquals(List.of("CREATE " + p("g1.txt"), "RENAME " + p("g1.txt") + " -> " + p("g2.txt"),
+                "MODIFY " + p("g2.txt"), "RENAME " + p("g2.txt") + " -> " + p("g3.txt"), "CLOSE_WRITE " + p("g3.txt")),
+                fx.of(fileops(null, "renames-around-write", p("g1.txt"), p("g1.txt"), p("g2.txt"), p("g2.txt"),
+                        p("g3.txt"))));
+        Files.createDirectory(root.resolve("d1"));
+        assertEquals(List.of("CREATE " + p("d1/f.txt"), "RENAME " + p("d1") + " -> " + p("d2"), "MODIFY " + p("d2/f.txt"),
+                "RENAME " + p("d2") + " -> " + p("d3"), "CLOSE_WRITE " + p("d3/f.txt")),
+                fx.of(fileops(null, "renames-around-write", p("d1/f.txt"), p("d1"), p("d2"), p("d2"), p("d3"))));
+        // a rename by a process the probe ignores (this JVM is excluded as the shipper's own pid) counts as much
+        Path fifo = root.resolve("rename.fifo");
+        run(null, "mkfifo", fifo.toString());
+        Files.createDirectory(root.resolve("e1"));
+        Process sh = new ProcessBuilder("/bin/sh", "-c", "exec 3> " + p("e1/f.txt") + "; read x < " + fifo
+                + "; echo x >&3").start();
+        try {
+            awaitEvents(sh.pid(), 1);
+            Files.move(root.resolve("e1"), root.resolve("e2"));
+            Files.writeString(fifo, "go\n");
+            assertTrue(sh.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(List.of("CREATE " + p("e1/f.txt"), "MODIFY " + p("e2/f.txt"), "CLOSE_WRITE " + p("e2/f.txt")),
+                    fx.of(sh.pid()), "dash's echo writes to a dup of the fd and closes it: MODIFY and CLOSE_WRITE");
+        } finally {
+            sh.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aFilterSetWhileAFileIsOpenAppliesToItsLaterEvents() throws Exception {
+        // The open's verdict is cached with its path; a filter update in between must be applied to what follows.
+        Path fifo = root.resolve("go.fifo");
+        run(null, "mkfifo", fifo.toString());
+        Process sh = new ProcessBuilder("/bin/sh", "-c", "exec 3> " + p("late.txt") + "; read x < " + fifo
+                + "; echo x >&3; exec 3>&-").start();
+        try {
+            awaitEvents(sh.pid(), 1);
+            assertEquals(List.of("CREATE " + p("late.txt")), fx.of(sh.pid()));
+            probe.updateFilters(base.withExcludeNames(Set.of("late.txt")));
+            Counters c0 = probe.counters();
+            Files.writeString(fifo, "go\n");
+            assertTrue(sh.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(0, sh.exitValue());
+            assertEquals(List.of("CREATE " + p("late.txt")), fx.of(sh.pid()), "MODIFY and CLOSE_WRITE filtered");
+            assertEquals(1, probe.counters().filteredNameExcluded() - c0.filteredNameExcluded());
+        } finally {
+            sh.destroyForcibly();
+            probe.updateFilters(base);
+        }
+    }
+
+    /** Waits until a running process has n events (it is then blocked on its fifo, past them). */
+    private static void awaitEvents(long pid, int n) throws InterruptedException {
+        for (int i = 0; i < 500 && fx.of(pid).size() < n; i++) {
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
     void deepAndLongPathsAreMarkedTruncated() throws Exception {
         Path deep = root;
         StringBuilder rel = new StringBuilder();
