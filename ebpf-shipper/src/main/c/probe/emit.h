@@ -29,11 +29,15 @@ static __always_inline void fill_common(struct heap *h, struct task_struct *task
 static __always_inline int hf_emit(struct heap *h)
 {
 	__u32 total = ((h->ev.path_len & PMASK) + (h->ev.new_path_len & PMASK)) & DMASK;
+	__u64 size = HF_EVENT_HDR + total, waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
-	/* no wakeup per event: the reader looks every HF_POLL_SLICE_MS, and is woken when a backlog builds */
-	if (bpf_ringbuf_output(&events, &h->ev, HF_EVENT_HDR + total,
-			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= HF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-												: BPF_RB_NO_WAKEUP)) {
+	/* No wakeup per event: the reader looks every HF_POLL_SLICE_MS, and is woken once, by the record that takes
+	 * the backlog past HF_WAKEUP_BYTES. Every wakeup is an interrupt the CPU sends itself (irq_work), a trap to
+	 * the hypervisor on a virtual machine: sent for every record beyond the mark, they had cost the traced
+	 * syscalls more than anything else the probe does. */
+	if (bpf_ringbuf_output(&events, &h->ev, size,
+			       waiting < HF_WAKEUP_BYTES && waiting + size >= HF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+											     : BPF_RB_NO_WAKEUP)) {
 		count(HF_C_DROPPED);
 		return -1;
 	}
