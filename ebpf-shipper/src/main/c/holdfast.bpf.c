@@ -112,15 +112,15 @@ static __always_inline int write_due(struct hf_config *c, __u64 id, __u64 fd)
 	f = fd_file(fd);
 	if (!f || !is_reg(f))
 		return 0;
-	wv = bpf_map_lookup_elem(&written, &wk);
-	if (wv && wv->file == (__u64)f) {
-		if (wv->filtered || !c->modify_interval_ns ||
-		    bpf_ktime_get_boot_ns() - wv->last_ns < c->modify_interval_ns) {
-			count(HF_C_WRITE_REPEAT);
-			return 0;
-		}
-	} else if ((why = dir_cached(c, f))) {
+	/* the directory's verdict first: most writes on a node are to files nobody watches, and it is an array read */
+	if ((why = dir_cached(c, f))) {
 		count(why);
+		return 0;
+	}
+	wv = bpf_map_lookup_elem(&written, &wk);
+	if (wv && wv->file == (__u64)f &&
+	    (wv->filtered || !c->modify_interval_ns || bpf_ktime_get_boot_ns() - wv->last_ns < c->modify_interval_ns)) {
+		count(HF_C_WRITE_REPEAT);
 		return 0;
 	}
 	count(HF_C_SEEN);
@@ -162,17 +162,21 @@ static __always_inline int write_exit(struct hf_config *c, struct heap *h, struc
  * still valid at sys_exit. The event says close whichever of the three it was. */
 static __always_inline int close_exit(struct heap *h, struct task_struct *task, __u64 id, long ret)
 {
-	struct closing *in = bpf_map_lookup_elem(&inflight, &id);
 	struct wkey wk = { .tgid = id >> 32 };
+	struct closing *in;
 	struct wval *wv;
 	__u64 file, wfile;
 	__u32 wfilt;
 
+	if (!inflight_count) /* no close anywhere has stashed a file: nothing to look up */
+		return 0;
+	in = bpf_map_lookup_elem(&inflight, &id);
 	if (!in)
 		return 0;
 	wk.fd = (__u32)in->fd;
 	file = in->file;
-	bpf_map_delete_elem(&inflight, &id);
+	if (!bpf_map_delete_elem(&inflight, &id))
+		__sync_fetch_and_add(&inflight_count, -1);
 	wv = bpf_map_lookup_elem(&written, &wk);
 	if (!wv)
 		return 0;
@@ -362,6 +366,8 @@ __noinline int hf_close_enter(__u64 fd)
 	in.file = (__u64)fd_file(fd);
 	if (bpf_map_update_elem(&inflight, &id, &in, BPF_ANY))
 		count(HF_C_STASH_FULL);
+	else
+		__sync_fetch_and_add(&inflight_count, 1);
 	return 0;
 }
 

@@ -95,6 +95,11 @@ struct {
 	__type(value, struct closing);
 } inflight SEC(".maps");
 
+/* Entries in inflight, or more (an entry replaced in place, or left by a task that died inside close, is counted
+ * until it is found): while it is 0, which it is at nearly every close on a node, sys_exit skips the lookup. Never
+ * fewer, as a close's exit decrements only for the entry it removed, which its own entry counted. */
+__u64 inflight_count = 0;
+
 /* Per (process, fd): the open file a MODIFY was emitted for, or that the filters rejected at its open or first
  * write. Later writes to it are folded; only an emitted one's close becomes a CLOSE_WRITE. */
 struct wkey {
