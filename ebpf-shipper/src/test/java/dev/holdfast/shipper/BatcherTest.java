@@ -7,8 +7,10 @@ import dev.holdfast.protocol.v1.Priority;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,6 +65,32 @@ class BatcherTest {
             total += c.events();
         }
         assertEquals(1000, total, "nothing lost at the boundaries");
+    }
+
+    @Test
+    void aBatchIsTheEventBatchProtobufWritesAndCarriesNothingOverToTheNext() {
+        // event sizes whose lengths take one, two and three varint bytes, and batches that outgrow the first buffer
+        List<byte[]> got = new ArrayList<>();
+        Batcher b = new Batcher(7, 1 << 20, 1_000_000_000L, (p, n, encoded) -> got.add(encoded));
+        EventBatch.Builder expected = EventBatch.newBuilder();
+        List<byte[]> batches = new ArrayList<>();
+        int[] pathLengths = {70_000, 1, 120, 127, 128, 300, 16_000, 16_400, 40_000, 5, 0, 2, 3, 4};
+        for (int i = 0; i < pathLengths.length; i++) {
+            Event e = event("/" + "p".repeat(pathLengths[i]), Priority.NORMAL);
+            byte[] bytes = e.toByteArray();
+            byte[] padded = Arrays.copyOf(bytes, bytes.length + 9); // only [0, length) is the event
+            Arrays.fill(padded, bytes.length, padded.length, (byte) 0x55);
+            b.add(Priority.NORMAL, padded, bytes.length, 0);
+            expected.addEvents(e);
+            if (expected.getEventsCount() == 7) {
+                batches.add(expected.build().toByteArray());
+                expected = EventBatch.newBuilder();
+            }
+        }
+        assertEquals(2, got.size());
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(batches.get(i), got.get(i), "batch " + i);
+        }
     }
 
     @Test
