@@ -37,7 +37,7 @@ static __always_inline int hf_emit(struct heap *h)
 	 * syscalls more than anything else the probe does. */
 	if (bpf_ringbuf_output(&events, &h->ev, size,
 			       waiting < HF_WAKEUP_BYTES && waiting + size >= HF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-											     : BPF_RB_NO_WAKEUP)) {
+											      : BPF_RB_NO_WAKEUP)) {
 		count(HF_C_DROPPED);
 		return -1;
 	}

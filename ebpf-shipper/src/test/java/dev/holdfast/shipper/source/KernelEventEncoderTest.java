@@ -118,9 +118,7 @@ class KernelEventEncoderTest {
     @Test
     void aDrainedLengthThatRunsPastTheDrainedBytesIsRefused() {
         ByteBuffer buf = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
-        Record r = new Record();
-        r.path = "/abc".getBytes(StandardCharsets.UTF_8);
-        int len = r.write(buf, 4);
+        int len = abc().write(buf, 4);
         KernelEventEncoder encoder = new KernelEventEncoder(PriorityRules.defaults(), 0);
         List<byte[]> got = new ArrayList<>();
         Collect sink = new Collect(got, new ArrayList<>());
@@ -154,14 +152,19 @@ class KernelEventEncoderTest {
     @Test
     void aRecordTooShortForItsHeaderOrPathsIsRefusedAsDecodingRefusesIt() {
         ByteBuffer buf = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
-        Record r = new Record();
-        r.path = "/abc".getBytes(StandardCharsets.UTF_8);
-        int len = r.write(buf, 0);
+        int len = abc().write(buf, 0);
         KernelEventEncoder encoder = new KernelEventEncoder(PriorityRules.defaults(), 0);
         assertThrows(IllegalArgumentException.class, () -> encoder.encode(buf.array(), 0, len - 1));
         assertThrows(IllegalArgumentException.class, () -> encoder.encode(buf.array(), 0, KernelEvent.HEADER - 1));
         encoder.encode(buf.array(), 0, len); // and the whole record is fine
         assertEquals(Priority.NORMAL, encoder.priority());
+    }
+
+    /** A record of the path "/abc", every other field zero. */
+    private static Record abc() {
+        Record r = new Record();
+        r.path = "/abc".getBytes(StandardCharsets.UTF_8);
+        return r;
     }
 
     /** Rules for a path: none, or prefixes of it (matching, nested, empty), of other paths, or not ASCII. */
