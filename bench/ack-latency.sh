@@ -26,8 +26,7 @@ VARIANTS=${VARIANTS:-"g1= g1-10ms=-XX:MaxGCPauseMillis=10"}
 GRPC_PORT=${GRPC_PORT:-24717}
 HTTP_PORT=${HTTP_PORT:-28780}
 . bench/lib.sh
-bench_init ack-latency # the variants name their own checkouts; BASELINE is not used here
-ports_free "$GRPC_PORT" "$HTTP_PORT"
+bench_init ack-latency "$GRPC_PORT" "$HTTP_PORT" # the variants name their own checkouts; BASELINE is not used here
 
 intake_pid=
 stop_intake() { if [ -n "$intake_pid" ]; then kill "$intake_pid" 2>/dev/null || true; wait "$intake_pid" 2>/dev/null || true; fi; intake_pid=; }

@@ -37,8 +37,7 @@ HTTP_PORT=${HTTP_PORT:-28080}
 # BASELINE=<checkout>: that checkout's intake runs in turn with this one's in every round (the load generator is
 # always this one's)
 . bench/lib.sh
-bench_init ingest
-ports_free "$GRPC_PORT" "$HTTP_PORT"
+bench_init ingest "$GRPC_PORT" "$HTTP_PORT"
 
 # peak resident set of a process in MiB (0 if there is none)
 peak_mib() {

@@ -1,13 +1,16 @@
 # Shared by the benchmark scripts that compare this build with another (BASELINE=<checkout>) in interleaved rounds:
 # the output directory, the two builds, the order they take in each round, and the wait for an intake's /readyz.
-# Source it after `cd` to the checkout's top; `bench_init NAME` first.
+# Source it after `cd` to the checkout's top; `bench_init NAME PORT...` first.
 
-# bench_init NAME: sets OUT (bench-results/NAME-<time> unless given; made, and absolute, because a BASELINE launcher
-# runs from its own checkout) and SIDES ("this", or "baseline this" when BASELINE names a checkout); builds both.
+# bench_init NAME PORT...: refuses to start while something listens on a port the script will use (ports_free); sets
+# OUT (bench-results/NAME-<time> unless given; made, and absolute, because a BASELINE launcher runs from its own
+# checkout) and SIDES ("this", or "baseline this" when BASELINE names a checkout); builds both.
 bench_init() {
   BENCH_NAME=$1
+  shift
+  ports_free "$@"
   BASELINE=${BASELINE:-}
-  OUT=${OUT:-bench-results/$1-$(date -u +%Y%m%dT%H%M%SZ)}
+  OUT=${OUT:-bench-results/$BENCH_NAME-$(date -u +%Y%m%dT%H%M%SZ)}
   mkdir -p "$OUT"
   OUT=$(cd "$OUT" && pwd)
   SIDES=this

@@ -15,8 +15,7 @@ ITERATIONS=${ITERATIONS:-50000}
 NOISE=${NOISE:-10}
 METRICS_PORT=${METRICS_PORT:-19464}
 . bench/lib.sh
-bench_init probe-cost
-ports_free "$METRICS_PORT"
+bench_init probe-cost "$METRICS_PORT"
 gcc -O2 -Wall -o "$OUT/fileload" bench/fileload.c
 sysctl -q -w kernel.bpf_stats_enabled=1
 trap 'sysctl -q -w kernel.bpf_stats_enabled=0' EXIT

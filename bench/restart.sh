@@ -19,8 +19,7 @@ WINDOW=${WINDOW:-8}
 GRPC_PORT=${GRPC_PORT:-24517}
 HTTP_PORT=${HTTP_PORT:-28280}
 . bench/lib.sh
-bench_init restart
-ports_free "$GRPC_PORT" "$HTTP_PORT"
+bench_init restart "$GRPC_PORT" "$HTTP_PORT"
 cat > "$OUT/intake.yaml" <<EOF
 wal:
   maxBytes: $((SIZE_GB * 2 + 8))GiB

@@ -38,6 +38,9 @@ RUNS="$OUT/runs.jsonl"
 : > "$RUNS"
 
 [ "$(id -u)" = 0 ] || { echo "shipper.sh: needs root (eBPF, fanotify)" >&2; exit 1; }
+. bench/lib.sh # for ports_free: this script has configurations, not the A/B sides of bench_init
+BENCH_NAME=shipper
+ports_free "$GRPC_PORT" "$HTTP_PORT" "$SHIPPER_METRICS_PORT"
 missing=
 command -v inotifywait >/dev/null || missing="$missing inotify-tools"
 command -v fatrace >/dev/null || missing="$missing fatrace"

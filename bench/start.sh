@@ -13,8 +13,7 @@ ROUNDS=${ROUNDS:-7}
 GRPC_PORT=${GRPC_PORT:-24617}
 HTTP_PORT=${HTTP_PORT:-28680}
 . bench/lib.sh
-bench_init start
-ports_free "$GRPC_PORT" "$HTTP_PORT"
+bench_init start "$GRPC_PORT" "$HTTP_PORT"
 
 intake_pid=
 cleanup() {
