@@ -6,6 +6,7 @@ import net.openhft.chronicle.core.io.ReferenceOwner;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.wire.Wire;
 
+import java.io.File;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,7 +29,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * touch; once it has nothing to touch it lets go, so it never keeps a segment from retention.
  *
  * <p>Behind the writer it does the opposite: pages more than {@link #BEHIND} bytes behind the last record leave the
- * process's mapping ({@link ResidentWindow}), so the writer's chunk does not stay resident as it fills.
+ * process's mapping ({@link ResidentWindow}), so the writer's chunk does not stay resident as it fills, and further
+ * behind they leave the page cache too ({@link PageCacheTrim}).
  */
 final class PageToucher implements AutoCloseable {
     static final int PAGE = 4096;
@@ -47,14 +49,24 @@ final class PageToucher implements AutoCloseable {
     private final Thread thread = new Thread(this::run, "wal-page-toucher");
     /** The chunk being touched, reserved by {@link #owner}; null before the first record. */
     private BytesStore<?, ?> store;
+    /**
+     * The chunk the writer left last, still reserved: this thread drops what of it is still mapped behind the writer
+     * ({@link ResidentWindow#left}), then lets go of it.
+     */
+    private BytesStore<?, ?> left;
     private long next;
+    /** The file {@link #store} is a chunk of. */
+    private File file;
     private final ResidentWindow behind = new ResidentWindow(BEHIND);
+    private final PageCacheTrim cached;
     /** The end of the last record the writer appended. */
     private volatile long end;
     private volatile boolean running = true;
     private volatile long touched;
 
-    PageToucher() {
+    /** @param libc for {@link PageCacheTrim}; null: the writer's pages are left in the page cache */
+    PageToucher(PageCacheTrim.LibC libc) {
+        this.cached = new PageCacheTrim(libc);
         thread.setDaemon(true);
     }
 
@@ -76,8 +88,10 @@ final class PageToucher implements AutoCloseable {
         if (current != store && current != null && lock.tryLock()) {
             try {
                 if (current.tryReserve(owner)) {
-                    release();
+                    releaseLeft(); // the previous one this thread has not had a turn to see to
+                    left = store;
                     store = current;
+                    file = appender.currentFile();
                     next = 0;
                 }
             } finally {
@@ -115,11 +129,36 @@ final class PageToucher implements AutoCloseable {
         }
     }
 
-    /** Drops the writer's pages more than {@link #BEHIND} behind its last record; false when there were too few. */
+    /**
+     * Drops the writer's pages more than {@link #BEHIND} behind its last record from the mapping, and those more than
+     * {@link PageCacheTrim#KEEP} behind from the page cache; false when there were too few of either.
+     */
     boolean dropBehind() {
         lock.lock();
         try {
-            return store != null && behind.passed(store, end);
+            if (left != null && end >= left.realCapacity()) {
+                // only once the writer is past the chunk's overlap with the next: until then Chronicle may still
+                // write there through this chunk (measured: its last 16 MiB were mapped in again after the switch)
+                behind.left(left);
+                releaseLeft();
+                return true;
+            }
+            if (store == null) {
+                return false;
+            }
+            boolean unmapped = behind.passed(store, end);
+            boolean uncached = file != null && cached.passed(file, end);
+            return unmapped || uncached;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes behind the writer advised out of the page cache so far. */
+    long uncachedBytes() {
+        lock.lock();
+        try {
+            return cached.advisedBytes();
         } finally {
             lock.unlock();
         }
@@ -174,7 +213,15 @@ final class PageToucher implements AutoCloseable {
         }
     }
 
+    private void releaseLeft() {
+        if (left != null) {
+            left.release(owner);
+            left = null;
+        }
+    }
+
     private void release() {
+        releaseLeft();
         if (store != null) {
             store.release(owner);
             store = null; // the window keeps its place: the writer's next follow usually reserves the same chunk

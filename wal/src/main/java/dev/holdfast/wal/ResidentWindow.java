@@ -67,6 +67,31 @@ final class ResidentWindow {
         return true;
     }
 
+    /**
+     * The pass has moved on from {@code chunk} (it holds it still) into the next one: drops all of it that is still
+     * mapped in, from where {@link #passed} got to if it was passing this chunk, else from its start. The pass goes on
+     * through the next chunk, which maps the overlap again, so nothing here is needed any more; whoever still reads
+     * through this chunk faults pages back in from the page cache. Needed because a chunk can stay mapped after every
+     * pass has left it: Chronicle keeps a file's first chunk mapped for the file's header as long as the file is open,
+     * and the pages of it that stay mapped cannot leave the page cache either ({@link PageCacheTrim}).
+     *
+     * @return whether it dropped anything
+     */
+    boolean left(BytesStore<?, ?> chunk) {
+        if (chunk == null || !chunk.isDirectMemory()) {
+            return false;
+        }
+        long from = (Math.max(chunk == store ? dropped : 0, chunk.start()) + PAGE - 1) & -PAGE;
+        long to = chunk.realCapacity() & -PAGE; // the end of the mapping, overlap included
+        if (to <= from || !chunk.inside(from, to - from)) {
+            return false;
+        }
+        if (PosixAPI.posix().madvise(chunk.addressForRead(from), to - from, MAdviseFlag.MADV_DONTNEED) == 0) {
+            droppedBytes += to - from;
+        }
+        return true;
+    }
+
     /** Bytes dropped from mappings so far. */
     long droppedBytes() {
         return droppedBytes;

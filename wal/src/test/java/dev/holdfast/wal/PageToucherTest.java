@@ -26,7 +26,7 @@ class PageToucherTest {
         WalConfig config = WalConfig.defaults(tmp.resolve("q"), true);
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender();
-             PageToucher toucher = new PageToucher()) { // not started: this thread touches
+             PageToucher toucher = new PageToucher(null)) { // not started: this thread touches
             toucher.follow(appender);
             assertFalse(toucher.touchNext(), "nothing to touch before the first record: no file yet");
 
@@ -69,7 +69,7 @@ class PageToucherTest {
         WalConfig config = WalConfig.defaults(tmp.resolve("q"), true);
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender();
-             PageToucher toucher = new PageToucher()) { // not started: this thread touches
+             PageToucher toucher = new PageToucher(null)) { // not started: this thread touches
             List<byte[]> written = new java.util.ArrayList<>();
             written.add(record(100));
             write(appender, written.get(0));
@@ -92,7 +92,7 @@ class PageToucherTest {
         List<byte[]> written = new java.util.ArrayList<>();
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender()) {
-            try (PageToucher toucher = new PageToucher()) {
+            try (PageToucher toucher = new PageToucher(null)) {
                 toucher.start();
                 for (int i = 0; i < 400; i++) { // 400 records of 1-30 KB, zero runs at every page boundary
                     byte[] r = record(1_000 + (i * 7_919) % 29_000);
@@ -143,7 +143,7 @@ class PageToucherTest {
         List<byte[]> written = new java.util.ArrayList<>();
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender();
-             PageToucher toucher = new PageToucher()) { // not started: this thread drops
+             PageToucher toucher = new PageToucher(null)) { // not started: this thread drops
             for (int i = 0; i < 300; i++) { // 30 MB, within the first 64 MiB chunk
                 byte[] r = record(100_000);
                 r[r.length - 1] = (byte) i;
@@ -176,6 +176,51 @@ class PageToucherTest {
         }
         // and again through a new mapping, from the page cache and the file
         try (SingleChronicleQueue queue = ChronicleQueues.openForReading(config.dir())) {
+            assertReadsBack(queue, written);
+        }
+    }
+
+    /**
+     * Pages further behind the writer than {@link PageCacheTrim#KEEP} leave the page cache once they are written back,
+     * and every record still reads back, from the disk. Residency is what util-linux's {@code fincore} reports.
+     */
+    @Test
+    void pagesFarBehindTheWriterLeaveThePageCacheAndEveryRecordReadsBackFromTheDisk() throws Exception {
+        WalConfig config = WalConfig.defaults(tmp.resolve("q"), true);
+        List<byte[]> written = new java.util.ArrayList<>();
+        PageCacheTrim.LibC libc = PageCacheTrim.loadLibC();
+        assertNotNull(libc, "libc's posix_fadvise binds on Linux");
+        try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
+             ExcerptAppender appender = queue.createAppender();
+             PageToucher toucher = new PageToucher(libc)) { // not started: this thread drops, as the writer goes on
+            Path file = null;
+            for (int i = 0; i < 1000; i++) { // 250 MB, into the fourth 64 MiB chunk
+                byte[] r = record(250_000);
+                r[r.length - 1] = (byte) i;
+                r[r.length - 2] = (byte) (i >> 8);
+                write(appender, r);
+                written.add(r);
+                if (file == null) {
+                    file = appender.currentFile().toPath().toRealPath();
+                }
+                try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+                    f.getChannel().force(false); // as the group commit's sync leaves the pages: clean
+                }
+                toucher.follow(appender);
+                while (toucher.dropBehind()) {
+                    // as the toucher's thread does between the writer's groups
+                }
+            }
+            long end = appender.wire().bytes().writePosition();
+            long cached = cachedKib(file);
+            // what the writer keeps, two steps, and what the kernel reads ahead of the writer's page faults (this
+            // machine's disk reads 8 MiB ahead, and a fault in a hole reads ahead zeros): without the advice, 250 MB
+            long bound = (PageCacheTrim.KEEP + 2 * PageCacheTrim.STEP + (16L << 20)) >> 10;
+            assertTrue(cached <= bound, "cached " + cached + " KiB of the file with the writer at " + (end >> 20)
+                    + " MiB (at most " + bound + ")");
+            assertTrue(toucher.uncachedBytes() >= end - PageCacheTrim.KEEP - PageCacheTrim.STEP,
+                    "advised " + toucher.uncachedBytes());
+            assertFalse(toucher.dropBehind(), "nothing more until the writer moves on");
             assertReadsBack(queue, written);
         }
     }

@@ -100,6 +100,17 @@ final class WalTestSupport {
     }
 
     /** KiB of {@code file} resident in this process's mappings of it ({@code /proc/self/smaps}). */
+    /** KiB of the file in the page cache, as util-linux's fincore counts them. */
+    static long cachedKib(Path file) throws java.io.IOException, InterruptedException {
+        Process p = new ProcessBuilder("fincore", "--bytes", "--noheadings", "--output", "RES", file.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        if (p.waitFor() != 0 || !out.matches("[0-9]+")) {
+            throw new java.io.IOException("fincore " + file + ": " + out);
+        }
+        return Long.parseLong(out) >> 10;
+    }
+
     static long residentKib(Path file) throws java.io.IOException {
         long kib = 0;
         boolean in = false;
