@@ -23,8 +23,10 @@ import java.util.Random;
  * mvn -o -q -B -pl intake-server -am test-compile dependency:build-classpath \
  *     -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
  * java -cp intake-server/target/test-classes:intake-server/target/classes:$(cat /tmp/cp.txt) \
- *     dev.holdfast.intake.BatchValidatorBench [rounds, 30] [batches per round, 200]
+ *     dev.holdfast.intake.BatchValidatorBench [rounds, 30] [batches per round, 200] [shipper|generator]
  * </pre>
+ * {@code generator} takes the events of {@code holdfast bench ingest} instead (the cli's {@code EventPool}): a
+ * random 63-bit cgroup id and a padding attribute up to 200 bytes.
  */
 public final class BatchValidatorBench {
     private BatchValidatorBench() {
@@ -33,7 +35,8 @@ public final class BatchValidatorBench {
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 30;
         int perRound = args.length > 1 ? Integer.parseInt(args[1]) : 200;
-        byte[] batch = shipperBatch(500, new Random(1));
+        boolean generator = args.length > 2 && args[2].equals("generator");
+        byte[] batch = generator ? generatorBatch(500, new Random(1)) : shipperBatch(500, new Random(1));
         BatchValidator.Limits limits = new BatchValidator.Limits(4 << 20, 10_000, 256);
         EventSizeLimit size = new EventSizeLimit(0, new ForwardLimit(Map.of(), "node-1", "holdfast.events",
                 ValueEncoding.PROTOBUF));
@@ -81,6 +84,29 @@ public final class BatchValidatorBench {
         long[] s = values.clone();
         Arrays.sort(s);
         return s[s.length / 2];
+    }
+
+    /** Events as {@code holdfast bench ingest} makes them (cli's EventPool, which this module cannot see). */
+    static byte[] generatorBatch(int events, Random r) {
+        EventBatch.Builder b = EventBatch.newBuilder().setAgentId("bench-agent-0").setBatchSeq(123_456);
+        String[] dirs = {"/var/log/nginx", "/etc/systemd/system", "/usr/lib/x86_64-linux-gnu", "/srv/www/static"};
+        String[] names = {"access.log", "sshd_config", "libssl.so.3", "index.html", "segment-000123.wal"};
+        String[] comms = {"nginx", "postgres", "sshd", "python3", "containerd-shim"};
+        for (int i = 0; i < events; i++) {
+            int pid = 300 + r.nextInt(4_000_000);
+            FileEvent file = FileEvent.newBuilder().setKindValue(1 + r.nextInt(7))
+                    .setPath(dirs[r.nextInt(dirs.length)] + "/" + names[r.nextInt(names.length)])
+                    .setPid(pid).setTid(pid + r.nextInt(16)).setPpid(1 + r.nextInt(pid))
+                    .setUid(r.nextBoolean() ? 0 : 1000 + r.nextInt(50)).setGid(r.nextBoolean() ? 0 : 1000)
+                    .setComm(comms[r.nextInt(comms.length)]).setCgroupId(r.nextLong() & Long.MAX_VALUE)
+                    .setInode(r.nextInt(1 << 30)).setDev(0x800000L + r.nextInt(64)).setMode(0100644)
+                    .setFlags(r.nextInt(0x80000)).setSource("ebpf").build();
+            Event event = Event.newBuilder().setTimeUnixNano(1_764_000_000_000_000_000L + i * 1000L)
+                    .setPriority(Priority.NORMAL).setFile(file).build();
+            int pad = Math.max(0, 200 - event.getSerializedSize() - 8);
+            b.addEvents(event.toBuilder().putAttributes("pad", "x".repeat(pad)));
+        }
+        return b.build().toByteArray();
     }
 
     /** Events as the eBPF source makes them: a file event from eBPF, its syscall and one more attribute. */
