@@ -48,7 +48,7 @@ final class GroupCommitWriter implements AutoCloseable {
     private final LongSupplier nanoClock;
     /** Round robin between agents: one agent's flood does not queue another agent's batch behind it. */
     private final RoundRobinQueue<Request> pending = new RoundRobinQueue<>(r -> r.header().agentId());
-    private final PageToucher toucher = new PageToucher(PageCacheTrim.loadLibC());
+    private final PageToucher toucher;
     /** Null at written durability. */
     private final GroupSyncer syncer;
     /** The last group's sync: what a checkpoint taken now must wait for. Writer thread only. */
@@ -70,7 +70,9 @@ final class GroupCommitWriter implements AutoCloseable {
     private long checkpointAfterBytes;
 
     GroupCommitWriter(SingleChronicleQueue queue, WalConfig config, AgentSequences sequences, DiskGuard guard,
-                      CommitListener listener, SequenceSnapshots snapshots, LongSupplier nanoClock) {
+                      CommitListener listener, SequenceSnapshots snapshots, PageCacheTrim.LibC libc,
+                      LongSupplier nanoClock) {
+        this.toucher = new PageToucher(libc);
         this.queue = queue;
         this.config = config;
         this.sequences = sequences;

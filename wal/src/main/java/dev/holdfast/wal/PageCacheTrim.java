@@ -7,9 +7,9 @@ import org.slf4j.LoggerFactory;
 import java.io.File;
 
 /**
- * Keeps the WAL's writer from filling the kernel's page cache: the pages of the segment file more than {@link #KEEP}
- * bytes behind its last record leave the page cache ({@code posix_fadvise(POSIX_FADV_DONTNEED)}), {@link #STEP} at a
- * time.
+ * Keeps one pass over the WAL (the writer, or a reader) from filling the kernel's page cache: the pages of a segment
+ * file more than {@code keep} bytes behind it leave the page cache ({@code posix_fadvise(POSIX_FADV_DONTNEED)}),
+ * {@link #STEP} at a time.
  *
  * <p>Why: every new page of the WAL is a page-cache page the kernel allocates and zeroes before the writer fills it.
  * While the cache keeps growing, those pages come from memory that has been free for a while, and on a virtual
@@ -17,17 +17,20 @@ import java.io.File;
  * new WAL pages in page faults took about half of this 2-core machine's CPU (docs/BENCHMARKS.md, "The WAL's pages
  * out of the page cache"). Pages let go of right behind the writer are what the kernel hands out next, and those are
  * cheap. It also keeps a stream written once and read once from pushing everything else on the node out of the
- * cache.
+ * cache. A reader trims behind itself too: what it reads from the disk (a backlog older than the writer's
+ * {@link #WRITER_KEEP}) would otherwise fill the cache the same way.
  *
  * <p>Why it is safe: the kernel drops only clean pages that no process maps. A dirty page (not yet written back, at
  * {@code written} durability) is only queued for writeback and stays; a page a reader still maps stays. A reader that
- * comes later than {@link #KEEP} behind the writer reads the file from the disk, as it does after a restart. So the
+ * comes later than {@link #WRITER_KEEP} behind the writer, or after another reader, reads the file from the disk, as
+ * it does after a restart. So the
  * advice costs a reader some speed at worst, never a byte. Each range is advised twice, the second time one step
  * later, so that pages which were dirty the first time (and are written back meanwhile) go too.
  *
  * <p>Where {@code posix_fadvise} cannot be called (no libc found), it does nothing, and says so once.
  *
- * <p>Not thread-safe: one per writer, used by the thread that follows it ({@link PageToucher}).
+ * <p>Not thread-safe: one per pass, used by the thread that follows the writer ({@link PageToucher}) or by the
+ * reader's.
  */
 final class PageCacheTrim {
     private static final Logger log = LoggerFactory.getLogger(PageCacheTrim.class);
@@ -35,7 +38,9 @@ final class PageCacheTrim {
      * Bytes behind the writer's last record that stay cached: the forwarder's live lane reads there, normally within a
      * few batches of the writer; at 200 MB/s this is a third of a second of lag.
      */
-    static final long KEEP = 64L << 20;
+    static final long WRITER_KEEP = 64L << 20;
+    /** Bytes behind a reader that stay cached: it does not go back unless told to seek. */
+    static final long READER_KEEP = 8L << 20;
     /** About 100 calls a second at 200 MB/s. */
     static final long STEP = 2L << 20;
     private static final int PAGE = 4096;
@@ -52,6 +57,7 @@ final class PageCacheTrim {
     }
 
     private final LibC libc;
+    private final long keep;
     private File file;
     /** Everything of {@link #file} before this offset has been advised at least once. */
     private long advised;
@@ -59,8 +65,13 @@ final class PageCacheTrim {
     private long lastFrom;
     private long advisedBytes;
 
-    PageCacheTrim(LibC libc) {
+    /**
+     * @param libc the calls, or null to do nothing
+     * @param keep bytes behind the pass that stay cached
+     */
+    PageCacheTrim(LibC libc, long keep) {
         this.libc = libc;
+        this.keep = keep;
     }
 
     /** libc's calls, or null (after saying why, once) where they cannot be bound. */
@@ -75,7 +86,7 @@ final class PageCacheTrim {
     }
 
     /**
-     * The writer is at {@code position} in {@code file}: advises the kernel to drop what lies more than {@link #KEEP}
+     * The pass is at {@code position} in {@code file}: advises the kernel to drop what lies more than {@code keep}
      * behind it, once that is at least {@link #STEP}.
      *
      * @return whether it advised anything
@@ -86,7 +97,7 @@ final class PageCacheTrim {
             advised = 0;
             lastFrom = 0;
         }
-        long to = (position - KEEP) & -PAGE;
+        long to = (position - keep) & -PAGE;
         if (libc == null || to - advised < STEP) {
             return false;
         }

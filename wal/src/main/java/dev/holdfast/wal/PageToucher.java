@@ -66,7 +66,7 @@ final class PageToucher implements AutoCloseable {
 
     /** @param libc for {@link PageCacheTrim}; null: the writer's pages are left in the page cache */
     PageToucher(PageCacheTrim.LibC libc) {
-        this.cached = new PageCacheTrim(libc);
+        this.cached = new PageCacheTrim(libc, PageCacheTrim.WRITER_KEEP);
         thread.setDaemon(true);
     }
 
@@ -131,7 +131,7 @@ final class PageToucher implements AutoCloseable {
 
     /**
      * Drops the writer's pages more than {@link #BEHIND} behind its last record from the mapping, and those more than
-     * {@link PageCacheTrim#KEEP} behind from the page cache; false when there were too few of either.
+     * {@link PageCacheTrim#WRITER_KEEP} behind from the page cache; false when there were too few of either.
      */
     boolean dropBehind() {
         lock.lock();
@@ -183,9 +183,13 @@ final class PageToucher implements AutoCloseable {
         while (running) {
             if (!touchNext() && !dropBehind()) {
                 // done until the writer appends again: hold no chunk meanwhile, so that a segment the writer has
-                // left can be unmapped and deleted by retention (the writer's next follow reserves again)
+                // left can be unmapped and deleted by retention (the writer's next follow reserves again); the chunk
+                // it left last is unmapped first, overlap and all, though Chronicle may map some of that again
                 lock.lock();
                 try {
+                    if (left != null) {
+                        behind.left(left);
+                    }
                     release();
                 } finally {
                     lock.unlock();

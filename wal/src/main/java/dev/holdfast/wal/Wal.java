@@ -48,9 +48,13 @@ public final class Wal implements AutoCloseable {
     private final java.util.concurrent.ConcurrentMap<Integer, Long> divergedFrom =
             new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** posix_fadvise and friends, for the writer's and the readers' page-cache trims; null where unavailable. */
+    private final PageCacheTrim.LibC libc;
+
     private Wal(WalConfig config, FileChannel lockChannel, FileLock lock, SingleChronicleQueue queue,
                 AgentSequences sequences, DiskGuard guard, GroupCommitWriter writer, WalRecovery.Report recovery,
-                MappedSegments mapped, SegmentVerifier verifier, LongSupplier nanoClock) {
+                MappedSegments mapped, SegmentVerifier verifier, PageCacheTrim.LibC libc, LongSupplier nanoClock) {
+        this.libc = libc;
         this.mapped = mapped;
         this.verifier = verifier;
         this.nanoClock = nanoClock;
@@ -97,14 +101,15 @@ public final class Wal implements AutoCloseable {
             SingleChronicleQueue queue = recovered.queue();
             DiskGuard guard = new DiskGuard(config.limits(), DiskGuard.usableSpaceOf(config.dir()),
                     ChronicleQueues.usedBytes(queue), nanoClock);
+            PageCacheTrim.LibC libc = PageCacheTrim.loadLibC();
             GroupCommitWriter writer = new GroupCommitWriter(queue, config, recovered.sequences(), guard, listener,
-                    snapshots, nanoClock);
+                    snapshots, libc, nanoClock);
             writer.start();
             log.info("WAL open at {}: {}", config.dir(), recovered.report());
             SegmentVerifier verifier = new SegmentVerifier(config.dir(), queue.rollCycle(), marks, recovered.marks(),
                     snapshots::writtenThrough);
             return new Wal(config, lockChannel, lock, queue, recovered.sequences(), guard, writer, recovered.report(),
-                    mapped, verifier, nanoClock);
+                    mapped, verifier, libc, nanoClock);
         } catch (RuntimeException | IOException e) {
             lock.release();
             lockChannel.close();
@@ -141,7 +146,7 @@ public final class Wal implements AutoCloseable {
         return new WalReader(queue.createTailer(), sequences, config.dir(), queue.rollCycle(),
                 writer::lastIndexAppended,
                 index -> divergedFrom.merge(queue.rollCycle().toCycle(index), index, Math::min),
-                verifier::seekNeedsCheck, nanoClock).toStart();
+                verifier::seekNeedsCheck, libc, nanoClock).toStart();
     }
 
     /**

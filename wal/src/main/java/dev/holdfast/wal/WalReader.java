@@ -73,6 +73,7 @@ public final class WalReader implements AutoCloseable {
     /** Times this reader stopped trusting Chronicle's tailer or seek and walked a segment itself. */
     private int walksStarted;
     private final ResidentWindow behind = new ResidentWindow(READ_BEHIND);
+    private final PageCacheTrim cached;
 
     /**
      * @param sequences    told about each damaged record, so its batch is no longer answered DUPLICATE
@@ -83,7 +84,8 @@ public final class WalReader implements AutoCloseable {
      */
     WalReader(ExcerptTailer tailer, AgentSequences sequences, Path dir, RollCycle rollCycle,
               LongSupplier lastAppended, LongConsumer diverged, java.util.function.IntPredicate seekNeedsCheck,
-              LongSupplier nanoClock) {
+              PageCacheTrim.LibC libc, LongSupplier nanoClock) {
+        this.cached = new PageCacheTrim(libc, PageCacheTrim.READER_KEEP);
         this.diverged = diverged;
         this.seekNeedsCheck = seekNeedsCheck;
         this.nanoClock = nanoClock;
@@ -191,6 +193,9 @@ public final class WalReader implements AutoCloseable {
             expectedIn = cycle;
             expectedNext = SegmentScanner.align(bytes.readLimit());
             behind.passed(bytes.bytesStore(), position);
+            if (file != null) {
+                cached.passed(file, position);
+            }
             try {
                 return new Valid(RecordCodec.read(index, segment, dc.wire().bytes()));
             } catch (CorruptRecordException e) {

@@ -181,7 +181,7 @@ class PageToucherTest {
     }
 
     /**
-     * Pages further behind the writer than {@link PageCacheTrim#KEEP} leave the page cache once they are written back,
+     * Pages further behind the writer than {@link PageCacheTrim#WRITER_KEEP} leave the page cache once they are written back,
      * and every record still reads back, from the disk. Residency is what util-linux's {@code fincore} reports.
      */
     @Test
@@ -215,10 +215,10 @@ class PageToucherTest {
             long cached = cachedKib(file);
             // what the writer keeps, two steps, and what the kernel reads ahead of the writer's page faults (this
             // machine's disk reads 8 MiB ahead, and a fault in a hole reads ahead zeros): without the advice, 250 MB
-            long bound = (PageCacheTrim.KEEP + 2 * PageCacheTrim.STEP + (16L << 20)) >> 10;
+            long bound = (PageCacheTrim.WRITER_KEEP + 2 * PageCacheTrim.STEP + (16L << 20)) >> 10;
             assertTrue(cached <= bound, "cached " + cached + " KiB of the file with the writer at " + (end >> 20)
                     + " MiB (at most " + bound + ")");
-            assertTrue(toucher.uncachedBytes() >= end - PageCacheTrim.KEEP - PageCacheTrim.STEP,
+            assertTrue(toucher.uncachedBytes() >= end - PageCacheTrim.WRITER_KEEP - PageCacheTrim.STEP,
                     "advised " + toucher.uncachedBytes());
             assertFalse(toucher.dropBehind(), "nothing more until the writer moves on");
             assertReadsBack(queue, written);

@@ -52,4 +52,42 @@ class ResidentWindowTest {
         }
     }
 
+    /**
+     * A reader reading a WAL from the disk leaves only its last pages in the page cache, not everything it has read
+     * (as util-linux's fincore counts them).
+     */
+    @Test
+    void aReaderLeavesOnlyItsLastPagesInThePageCache() throws Exception {
+        WalConfig config = WalConfig.defaults(tmp.resolve("wal"), true);
+        try (Wal wal = Wal.open(config, CommitListener.NONE)) {
+            List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
+            for (int seq = 1; seq <= 250; seq++) { // 250 MB, synced: clean pages
+                appends.add(wal.append(header("a", seq, BatchPriority.NORMAL), payload("a", seq, 1_000_000)));
+            }
+            for (var a : appends) {
+                assertEquals(AppendResult.Status.PERSISTED, a.get().status());
+            }
+        }
+        Path file = Files.list(config.dir()).filter(f -> f.toString().endsWith(".cq4"))
+                .findFirst().orElseThrow().toRealPath();
+        PageCacheTrim.LibC libc = PageCacheTrim.loadLibC();
+        assertNotNull(libc, "libc's posix_fadvise binds on Linux");
+        int fd = libc.open(file.toString(), 0);
+        assertEquals(0, libc.posix_fadvise(fd, 0, 0, 4), "the whole file out of the cache before reading");
+        libc.close(fd);
+        try (Wal wal = Wal.open(config, CommitListener.NONE); WalReader r = wal.newReader()) {
+            int read = 0;
+            WalReader.Entry e;
+            while ((e = r.next()) != null) {
+                assertArrayEquals(payload("a", read + 1, 1_000_000),
+                        assertInstanceOf(WalReader.Valid.class, e).record().payload());
+                read++;
+            }
+            assertEquals(250, read);
+            long cached = cachedKib(file);
+            // what the reader keeps, two steps, and what the kernel reads ahead of it (8 MiB on this machine's disk)
+            long bound = (PageCacheTrim.READER_KEEP + 2 * PageCacheTrim.STEP + (16L << 20)) >> 10;
+            assertTrue(cached <= bound, "cached " + cached + " KiB after reading 250 MB (at most " + bound + ")");
+        }
+    }
 }

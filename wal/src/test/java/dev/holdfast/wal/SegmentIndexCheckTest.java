@@ -139,7 +139,7 @@ class SegmentIndexCheckTest {
         assertTrue(arrays(segment, "index").size() >= 6, "index arrays between the records");
         try (SingleChronicleQueue q = SingleChronicleQueueBuilder.binary(dir).rollCycle(rc).readOnly(true).build();
              WalReader reader = new WalReader(q.createTailer(), new AgentSequences(), dir, rc, q::lastIndex, i -> { },
-                     c -> false, System::nanoTime)) {
+                     c -> false, null, System::nanoTime)) {
             reader.toStart();
             for (int n = 0; n < RECORDS; n++) {
                 WalReader.Entry e = reader.next();
