@@ -4,8 +4,14 @@ a self-contained SVG, for docs/perf/. Each frame's width is its share of the sam
 its percentage. Colours by kind: Java (green), JVM/native (red), kernel (orange).
 
     bench/flamegraph.py intake.collapsed "holdfast intake, fsync, full load" > docs/perf/intake.svg
+
+Or `perf script -F comm,ip,sym,dso` output (what `perf record -g` saw, the kernel included; JIT-compiled Java is
+named when the JVM wrote a perf map, `-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit`), given as
+`--perf FILE`: each sample becomes "thread;frames", kernel frames marked _[k] and Java frames named as
+async-profiler names them.
 """
 import html
+import re
 import sys
 
 WIDTH, ROW, FONT, MIN_PX = 1200, 16, 11, 0.3
@@ -19,10 +25,37 @@ def colour(frame):
     return "#e06a5a"
 
 
+def perf_collapsed(path):
+    """Samples of `perf script -F comm,ip,sym,dso` as collapsed lines "thread;root;...;leaf 1"."""
+    stacks, comm, frames = [], None, []
+    for line in list(open(path, errors="replace")) + [""]:
+        if not line.strip():
+            if comm is not None:
+                stacks.append(";".join([comm] + frames[::-1]) + " 1")
+            comm, frames = None, []
+        elif not line[0].isspace():
+            comm = line.split()[0]
+        else:
+            parts = line.split(None, 1)
+            rest = parts[1] if len(parts) > 1 else "[unknown]"
+            sym, _, dso = rest.rpartition(" (")
+            sym = (sym or rest).split("+0x")[0].strip() or "[unknown]"
+            java = re.search(r"([\w$.<>]+)\(", sym) if "perf-" in dso else None
+            if java:  # "void a.b.C.m(int)" from the JVM's perf map -> "a/b/C.m", as async-profiler names it
+                cls, _, method = java.group(1).rpartition(".")
+                sym = cls.replace(".", "/") + "." + method
+            frames.append(sym + "_[k]" if "kernel.kallsyms" in dso else sym)
+    return stacks
+
+
 def main():
-    path, title = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else sys.argv[1]
+    args = sys.argv[1:]
+    perf = args[0] == "--perf"
+    if perf:
+        args = args[1:]
+    path, title = args[0], args[1] if len(args) > 1 else args[0]
     root = {"n": 0, "kids": {}}
-    for line in open(path):
+    for line in perf_collapsed(path) if perf else open(path):
         stack, _, count = line.rstrip("\n").rpartition(" ")
         if not stack:
             continue
