@@ -210,10 +210,12 @@ final class SegmentVerifier implements AutoCloseable {
                         mark = null;
                         marks.remove(f.name());
                     }
-                    WalkMarks.Mark made = mark == null && s != null ? markAt(scanner, s, null) : null;
-                    if (made != null) {
-                        marks.put(f.name(), made);
-                    }
+                }
+                // a segment without a mark gets one where this walk got to, not only once it has caught up with a
+                // writer that may be as fast as the walk: from there the marks follow the writer (above)
+                WalkMarks.Mark made = mark == null && s != null && s.records() > 0 ? markAt(scanner, s, null) : null;
+                if (made != null) {
+                    marks.put(f.name(), made);
                 }
             } catch (NoSuchFileException e) {
                 present.remove(f.name()); // retention deleted it
