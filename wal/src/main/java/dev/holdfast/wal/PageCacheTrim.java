@@ -36,9 +36,10 @@ final class PageCacheTrim {
     private static final Logger log = LoggerFactory.getLogger(PageCacheTrim.class);
     /**
      * Bytes behind the writer's last record that stay cached: the forwarder's live lane reads there, normally within a
-     * few batches of the writer; at 200 MB/s this is a third of a second of lag.
+     * few batches of the writer, and the segment verifier's marks follow there ({@link SegmentVerifier}); at full
+     * load (500 MB/s) this is half a second.
      */
-    static final long WRITER_KEEP = 64L << 20;
+    static final long WRITER_KEEP = 256L << 20;
     /** Bytes behind a reader that stay cached: it does not go back unless told to seek. */
     static final long READER_KEEP = 8L << 20;
     /** About 100 calls a second at 200 MB/s. */

@@ -194,7 +194,7 @@ class PageToucherTest {
              ExcerptAppender appender = queue.createAppender();
              PageToucher toucher = new PageToucher(libc)) { // not started: this thread drops, as the writer goes on
             Path file = null;
-            for (int i = 0; i < 1000; i++) { // 250 MB, into the fourth 64 MiB chunk
+            for (int i = 0; i < 2400; i++) { // 600 MB, into the tenth 64 MiB chunk
                 byte[] r = record(250_000);
                 r[r.length - 1] = (byte) i;
                 r[r.length - 2] = (byte) (i >> 8);
@@ -214,7 +214,7 @@ class PageToucherTest {
             long end = appender.wire().bytes().writePosition();
             long cached = cachedKib(file);
             // what the writer keeps, two steps, and what the kernel reads ahead of the writer's page faults (this
-            // machine's disk reads 8 MiB ahead, and a fault in a hole reads ahead zeros): without the advice, 250 MB
+            // machine's disk reads 8 MiB ahead, and a fault in a hole reads ahead zeros): without the advice, 600 MB
             long bound = (PageCacheTrim.WRITER_KEEP + 2 * PageCacheTrim.STEP + (16L << 20)) >> 10;
             assertTrue(cached <= bound, "cached " + cached + " KiB of the file with the writer at " + (end >> 20)
                     + " MiB (at most " + bound + ")");

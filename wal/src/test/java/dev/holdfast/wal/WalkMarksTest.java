@@ -55,7 +55,11 @@ class WalkMarksTest {
             append(wal, "a", 1, marked);
         }
         try (Wal wal = Wal.open(config(), CommitListener.NONE)) {
-            wal.verifier().pass();
+            // the first pass marks where its walk from the first byte got to (SegmentVerifier.REWALK_RECORDS), the
+            // next ones follow from there to the end
+            for (long walked = 0; walked < marked; walked += SegmentVerifier.REWALK_RECORDS) {
+                wal.verifier().pass();
+            }
             append(wal, "a", marked + 1, more);
         }
     }
