@@ -8,7 +8,7 @@
 #   SIZE_GB=5 RESTARTS=3 BASELINE=/path/to/checkout bench/restart.sh
 #
 # The forwarder is off (nothing is deleted, the WAL only grows). A restart after a crash of the process, not of the
-# machine; even so, little of the WAL is in the page cache since 2026-12-04 (the writer keeps 64 MiB behind it there),
+# machine; even so, little of the WAL is in the page cache since 2026-12-04 (the writer keeps 256 MiB behind it there),
 # so the start reads what it walks from the disk. Prints one line per restart and a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
