@@ -23,8 +23,7 @@ import java.io.File;
  * <p>Why it is safe: the kernel drops only clean pages that no process maps. A dirty page (not yet written back, at
  * {@code written} durability) is only queued for writeback and stays; a page a reader still maps stays. A reader that
  * comes later than {@link #WRITER_KEEP} behind the writer, or after another reader, reads the file from the disk, as
- * it does after a restart. So the
- * advice costs a reader some speed at worst, never a byte. Each range is advised twice, the second time one step
+ * it does after a restart. So the advice costs a reader some speed at worst, never a byte. Each range is advised twice, the second time one step
  * later, so that pages which were dirty the first time (and are written back meanwhile) go too.
  *
  * <p>Where {@code posix_fadvise} cannot be called (no libc found), it does nothing, and says so once.

@@ -59,11 +59,8 @@ final class ResidentWindow {
         if (to - from < STEP || !store.inside(from, to - from)) {
             return false;
         }
-        int rc = PosixAPI.posix().madvise(store.addressForRead(from), to - from, MAdviseFlag.MADV_DONTNEED);
+        drop(store, from, to);
         dropped = to; // even if refused: it would be refused again, and pages left resident are harmless
-        if (rc == 0) {
-            droppedBytes += to - from;
-        }
         return true;
     }
 
@@ -86,10 +83,15 @@ final class ResidentWindow {
         if (to <= from || !chunk.inside(from, to - from)) {
             return false;
         }
+        drop(chunk, from, to);
+        return true;
+    }
+
+    /** Takes {@code [from, to)} of a mapped chunk out of the mapping, counting it if the kernel did. */
+    private void drop(BytesStore<?, ?> chunk, long from, long to) {
         if (PosixAPI.posix().madvise(chunk.addressForRead(from), to - from, MAdviseFlag.MADV_DONTNEED) == 0) {
             droppedBytes += to - from;
         }
-        return true;
     }
 
     /** Bytes dropped from mappings so far. */
