@@ -5,8 +5,6 @@ import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.core.io.ReferenceOwner;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.wire.Wire;
-import net.openhft.posix.MAdviseFlag;
-import net.openhft.posix.PosixAPI;
 
 import java.io.File;
 import java.util.concurrent.TimeUnit;
@@ -29,9 +27,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * (no mapping or file growth of its own) and at most {@link #AHEAD} bytes past the last record. While it touches a
  * chunk it holds a reference on it, so the appender moving on (next chunk, next cycle file) cannot unmap it under a
  * touch; once it has nothing to touch it lets go, so it never keeps a segment from retention.
- *
- * <p>The writer's chunks are mapped {@code MADV_RANDOM}, so that these faults do no readahead
- * ({@link #adviseNoReadahead}).
  *
  * <p>Behind the writer it does the opposite: pages more than {@link #BEHIND} bytes behind the last record leave the
  * process's mapping ({@link ResidentWindow}), so the writer's chunk does not stay resident as it fills, and further
@@ -64,8 +59,6 @@ final class PageToucher implements AutoCloseable {
     private File file;
     private final ResidentWindow behind = new ResidentWindow(BEHIND);
     private final PageCacheTrim cached;
-    /** The writer's chunk last advised {@code MADV_RANDOM}, compared by identity only. Writer thread only. */
-    private BytesStore<?, ?> advised;
     /** The end of the last record the writer appended. */
     private volatile long end;
     private volatile boolean running = true;
@@ -92,10 +85,6 @@ final class PageToucher implements AutoCloseable {
         }
         Bytes<?> bytes = wire.bytes();
         BytesStore<?, ?> current = bytes.bytesStore();
-        if (current != advised && current != null) {
-            advised = current; // at once, and on this thread: the writer holds the chunk, and fills it next
-            adviseNoReadahead(current, bytes.writePosition());
-        }
         if (current != store && current != null && lock.tryLock()) {
             try {
                 if (current.tryReserve(owner)) {
@@ -120,35 +109,6 @@ final class PageToucher implements AutoCloseable {
      */
     void advanced(long position) {
         end = position;
-    }
-
-    /**
-     * Marks a mapped chunk {@code MADV_RANDOM} from the writer's page to its end: a page fault there then reads in (here:
-     * allocates and zeroes) that one page, with no readahead around it.
-     *
-     * <p>Why: readahead on a file mapping grows the page-cache folios it allocates, window by window, up to 2 MiB, and
-     * the toucher's faults are as sequential as faults get. A folio is dirtied and written back whole. So each msync of
-     * a 100 KB group wrote the whole 2 MiB folio around it, once for every group written into that folio: measured here
-     * (kernel 6.18, ext4, 8 MiB readahead), 3.7 GB sent to the disk for 220 MB of records, 17 times over, with msync's
-     * p50 twice as long and stalls of 20 ms (bench/msync-folios.py). The writer never needs readahead: it only writes,
-     * and the toucher faults in the pages ahead of it.
-     *
-     * <p>Only from the writer's page on: before it (after a restart, the rest of the chunk recovery found) are records
-     * a reader sharing this mapping may read from the disk, with readahead. The chunks the writer moves on to are
-     * advised from where it enters them, so all of the pages it fills are.
-     *
-     * @return whether the kernel took the advice
-     */
-    static boolean adviseNoReadahead(BytesStore<?, ?> chunk, long position) {
-        if (!chunk.isDirectMemory()) {
-            return false;
-        }
-        long from = Math.max(position & -PAGE, (chunk.start() + PAGE - 1) & -PAGE);
-        long to = chunk.realCapacity() & -PAGE; // the whole mapping, overlap included: the toucher goes there too
-        if (to <= from || !chunk.inside(from, to - from)) {
-            return false;
-        }
-        return PosixAPI.posix().madvise(chunk.addressForRead(from), to - from, MAdviseFlag.MADV_RANDOM) == 0;
     }
 
     /** Touches the next untouched page within {@link #AHEAD} of the last record; false when there is none. */

@@ -236,43 +236,6 @@ class PageToucherTest {
     }
 
     /** The queue holds exactly these records, byte for byte, and nothing after them. */
-    /**
-     * An msync writes back whole page-cache folios. Faulted in by readahead, the pages ahead of the writer came in
-     * folios of up to 2 MiB, and every small group's sync wrote the whole folio around it again: 22 times the records'
-     * bytes in this test on this kernel (6.18, ext4) before the writer's chunks were advised {@code MADV_RANDOM}. Counted here as the bytes this process sent to the disk ({@code write_bytes} of
-     * /proc/self/io: writeback is charged to whoever submits it, and an msync submits its own).
-     */
-    @Test
-    void eachSyncWritesBackAboutWhatItsGroupHolds() throws Exception {
-        // readahead grows its folios window by window (8 MiB here): past the first few windows they are 2 MiB
-        int batches = 1_600;
-        int size = 64 << 10;
-        long before = bytesWrittenToDisk();
-        try (Wal wal = Wal.open(WalConfig.defaults(tmp.resolve("wal"), true), CommitListener.NONE)) {
-            for (int seq = 1; seq <= batches; seq++) { // one at a time: a group and an msync each
-                AppendResult r = wal.append(header("f", seq, BatchPriority.NORMAL), payload("f", seq, size))
-                        .get(10, TimeUnit.SECONDS);
-                assertEquals(AppendResult.Status.PERSISTED, r.status(), "batch " + seq);
-            }
-        }
-        long written = bytesWrittenToDisk() - before;
-        long records = (long) batches * size;
-        assertTrue(written >= records, "the disk was sent " + written + " bytes for " + records
-                + " bytes of records: this filesystem does not count writes in /proc/self/io, so this test proves"
-                + " nothing here");
-        assertTrue(written < 2 * records, "the disk was sent " + written + " bytes for " + records
-                + " bytes of records, synced " + batches + " times");
-    }
-
-    private static long bytesWrittenToDisk() throws java.io.IOException {
-        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/io"))) {
-            if (line.startsWith("write_bytes:")) {
-                return Long.parseLong(line.substring("write_bytes:".length()).trim());
-            }
-        }
-        throw new IllegalStateException("no write_bytes in /proc/self/io");
-    }
-
     private static void assertReadsBack(SingleChronicleQueue queue, List<byte[]> expected) {
         try (ExcerptTailer tailer = queue.createTailer()) {
             for (int i = 0; i < expected.size(); i++) {
