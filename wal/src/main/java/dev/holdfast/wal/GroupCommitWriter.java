@@ -72,7 +72,7 @@ final class GroupCommitWriter implements AutoCloseable {
     GroupCommitWriter(SingleChronicleQueue queue, WalConfig config, AgentSequences sequences, DiskGuard guard,
                       CommitListener listener, SequenceSnapshots snapshots, PageCacheTrim.LibC libc,
                       LongSupplier nanoClock) {
-        this.toucher = new PageToucher(libc);
+        this.toucher = new PageToucher(libc, nanoClock);
         this.queue = queue;
         this.config = config;
         this.sequences = sequences;

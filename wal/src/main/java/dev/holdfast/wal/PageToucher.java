@@ -5,11 +5,14 @@ import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.core.io.ReferenceOwner;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.wire.Wire;
+import net.openhft.posix.MAdviseFlag;
+import net.openhft.posix.PosixAPI;
 
 import java.io.File;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * Write-faults, from a thread of its own, the WAL pages the writer's next appends will fill.
@@ -28,6 +31,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * chunk it holds a reference on it, so the appender moving on (next chunk, next cycle file) cannot unmap it under a
  * touch; once it has nothing to touch it lets go, so it never keeps a segment from retention.
  *
+ * <p>While the writer is not writing fast, its chunks are advised {@code MADV_RANDOM}, so that these faults bring in 4 KiB
+ * pages instead of readahead's large folios, which each msync would write back whole ({@link #adviseNoReadahead}).
+ *
  * <p>Behind the writer it does the opposite: pages more than {@link #BEHIND} bytes behind the last record leave the
  * process's mapping ({@link ResidentWindow}), so the writer's chunk does not stay resident as it fills, and further
  * behind they leave the page cache too ({@link PageCacheTrim}).
@@ -41,6 +47,13 @@ final class PageToucher implements AutoCloseable {
      * mostly within a few batches of the writer.
      */
     static final long BEHIND = 8L << 20;
+    /**
+     * The writer's rate (bytes a second through its last chunk) below which its next chunk gets 4 KiB folios. Below it
+     * large folios cost in writes: a small group's msync writes back the 2 MiB folio around it (17 times the records
+     * at 80k events/s). Above it 4 KiB folios cost in page faults, one per page instead of one per folio: at 500 MB/s
+     * that halved what the intake acknowledged at fsync (docs/BENCHMARKS.md, "Each sync writes its group").
+     */
+    static final long SMALL_FOLIOS_BELOW_BYTES_PER_SECOND = 128L << 20;
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final ReferenceOwner owner = ReferenceOwner.temporary("wal-page-toucher");
@@ -59,14 +72,26 @@ final class PageToucher implements AutoCloseable {
     private File file;
     private final ResidentWindow behind = new ResidentWindow(BEHIND);
     private final PageCacheTrim cached;
+    private final LongSupplier nanoClock;
+    /** The writer's chunk last seen by {@link #follow}, compared by identity only. Writer thread only. */
+    private BytesStore<?, ?> entered;
+    /** When and where the writer entered {@link #entered}. Writer thread only. */
+    private long enteredAtNanos;
+    private long enteredAtPosition;
+    /** Chunks advised {@code MADV_RANDOM} so far. */
+    private volatile long smallFolioChunks;
     /** The end of the last record the writer appended. */
     private volatile long end;
     private volatile boolean running = true;
     private volatile long touched;
 
-    /** @param libc for {@link PageCacheTrim}; null: the writer's pages are left in the page cache */
-    PageToucher(PageCacheTrim.LibC libc) {
+    /**
+     * @param libc      for {@link PageCacheTrim}; null: the writer's pages are left in the page cache
+     * @param nanoClock monotonic, for the writer's rate through a chunk
+     */
+    PageToucher(PageCacheTrim.LibC libc, LongSupplier nanoClock) {
         this.cached = new PageCacheTrim(libc, PageCacheTrim.WRITER_KEEP);
+        this.nanoClock = nanoClock;
         thread.setDaemon(true);
     }
 
@@ -85,6 +110,9 @@ final class PageToucher implements AutoCloseable {
         }
         Bytes<?> bytes = wire.bytes();
         BytesStore<?, ?> current = bytes.bytesStore();
+        if (current != entered && current != null) {
+            enter(current, bytes.writePosition()); // at once, on this thread: the writer holds the chunk, fills it next
+        }
         if (current != store && current != null && lock.tryLock()) {
             try {
                 if (current.tryReserve(owner)) {
@@ -109,6 +137,60 @@ final class PageToucher implements AutoCloseable {
      */
     void advanced(long position) {
         end = position;
+    }
+
+    /**
+     * The writer has moved into {@code chunk}, at {@code position}: advises it {@code MADV_RANDOM} unless the writer
+     * went through the chunk before it at {@link #SMALL_FOLIOS_BELOW_BYTES_PER_SECOND} or more. The first chunk after
+     * a start is advised: a moderate rate is the common case, and a wrong guess costs one chunk at a fast writer.
+     */
+    private void enter(BytesStore<?, ?> chunk, long position) {
+        long now = nanoClock.getAsLong();
+        boolean small = true;
+        if (entered != null) {
+            // a new file's first chunk: positions start again, so the rate is not known, as after a start
+            long bytes = position - enteredAtPosition;
+            long nanos = Math.max(1, now - enteredAtNanos);
+            small = bytes <= 0 || bytes * 1_000_000_000.0 / nanos < SMALL_FOLIOS_BELOW_BYTES_PER_SECOND;
+        }
+        entered = chunk;
+        enteredAtNanos = now;
+        enteredAtPosition = position;
+        if (small && adviseNoReadahead(chunk, position)) {
+            smallFolioChunks++;
+        }
+    }
+
+    /**
+     * Marks a mapped chunk {@code MADV_RANDOM} from the writer's page to its end: a page fault there then reads in (here:
+     * allocates and zeroes) that one page, with no readahead around it.
+     *
+     * <p>Why: readahead on a file mapping grows the page-cache folios it allocates, window by window, up to 2 MiB, and
+     * the toucher's faults are as sequential as faults get. A folio is dirtied and written back whole. So each msync of
+     * a 100 KB group wrote the whole 2 MiB folio around it, once for every group written into that folio: measured here
+     * (kernel 6.18, ext4, 8 MiB readahead), 3.7 GB sent to the disk for 220 MB of records, 17 times over, with msync's
+     * p50 twice as long (bench/msync-folios.py).
+     *
+     * <p>Only from the writer's page on: before it (after a restart, the rest of the chunk recovery found) are records
+     * a reader sharing this mapping may read from the disk, with readahead.
+     *
+     * @return whether the kernel took the advice
+     */
+    static boolean adviseNoReadahead(BytesStore<?, ?> chunk, long position) {
+        if (!chunk.isDirectMemory()) {
+            return false;
+        }
+        long from = Math.max(position & -PAGE, (chunk.start() + PAGE - 1) & -PAGE);
+        long to = chunk.realCapacity() & -PAGE; // the whole mapping, overlap included: the toucher goes there too
+        if (to <= from || !chunk.inside(from, to - from)) {
+            return false;
+        }
+        return PosixAPI.posix().madvise(chunk.addressForRead(from), to - from, MAdviseFlag.MADV_RANDOM) == 0;
+    }
+
+    /** Chunks the writer entered that were advised {@code MADV_RANDOM}, for tests and the curious. */
+    long smallFolioChunks() {
+        return smallFolioChunks;
     }
 
     /** Touches the next untouched page within {@link #AHEAD} of the last record; false when there is none. */

@@ -26,7 +26,7 @@ class PageToucherTest {
         WalConfig config = WalConfig.defaults(tmp.resolve("q"), true);
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender();
-             PageToucher toucher = new PageToucher(null)) { // not started: this thread touches
+             PageToucher toucher = new PageToucher(null, System::nanoTime)) { // not started: this thread touches
             toucher.follow(appender);
             assertFalse(toucher.touchNext(), "nothing to touch before the first record: no file yet");
 
@@ -69,7 +69,7 @@ class PageToucherTest {
         WalConfig config = WalConfig.defaults(tmp.resolve("q"), true);
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender();
-             PageToucher toucher = new PageToucher(null)) { // not started: this thread touches
+             PageToucher toucher = new PageToucher(null, System::nanoTime)) { // not started: this thread touches
             List<byte[]> written = new java.util.ArrayList<>();
             written.add(record(100));
             write(appender, written.get(0));
@@ -92,7 +92,7 @@ class PageToucherTest {
         List<byte[]> written = new java.util.ArrayList<>();
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender()) {
-            try (PageToucher toucher = new PageToucher(null)) {
+            try (PageToucher toucher = new PageToucher(null, System::nanoTime)) {
                 toucher.start();
                 for (int i = 0; i < 400; i++) { // 400 records of 1-30 KB, zero runs at every page boundary
                     byte[] r = record(1_000 + (i * 7_919) % 29_000);
@@ -143,7 +143,7 @@ class PageToucherTest {
         List<byte[]> written = new java.util.ArrayList<>();
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender();
-             PageToucher toucher = new PageToucher(null)) { // not started: this thread drops
+             PageToucher toucher = new PageToucher(null, System::nanoTime)) { // not started: this thread drops
             for (int i = 0; i < 300; i++) { // 30 MB, within the first 64 MiB chunk
                 byte[] r = record(100_000);
                 r[r.length - 1] = (byte) i;
@@ -192,7 +192,7 @@ class PageToucherTest {
         assertNotNull(libc, "libc's posix_fadvise binds on Linux");
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender();
-             PageToucher toucher = new PageToucher(libc)) { // not started: this thread drops, as the writer goes on
+             PageToucher toucher = new PageToucher(libc, System::nanoTime)) { // not started: this thread drops, as the writer goes on
             Path file = null;
             for (int i = 0; i < 2400; i++) { // 600 MB, into the tenth 64 MiB chunk
                 byte[] r = record(250_000);
@@ -236,6 +236,84 @@ class PageToucherTest {
     }
 
     /** The queue holds exactly these records, byte for byte, and nothing after them. */
+    /**
+     * An msync writes back whole page-cache folios. Faulted in by readahead, the pages ahead of the writer came in
+     * folios of up to 2 MiB, and every small group's sync wrote the whole folio around it again: 22 times the records'
+     * bytes in this test on this kernel (6.18, ext4) when the writer's chunks were not advised {@code MADV_RANDOM}.
+     * Counted here as the bytes this process sent to the disk ({@code write_bytes} of /proc/self/io: writeback is
+     * charged to whoever submits it, and an msync submits its own). One group at a time is well below the rate at
+     * which the writer's chunks keep large folios.
+     */
+    @Test
+    void eachSyncWritesBackAboutWhatItsGroupHolds() throws Exception {
+        // readahead grows its folios window by window (8 MiB here): past the first few windows they are 2 MiB
+        int batches = 1_600;
+        int size = 64 << 10;
+        long before = bytesWrittenToDisk();
+        try (Wal wal = Wal.open(WalConfig.defaults(tmp.resolve("wal"), true), CommitListener.NONE)) {
+            for (int seq = 1; seq <= batches; seq++) { // one at a time: a group and an msync each
+                AppendResult r = wal.append(header("f", seq, BatchPriority.NORMAL), payload("f", seq, size))
+                        .get(10, TimeUnit.SECONDS);
+                assertEquals(AppendResult.Status.PERSISTED, r.status(), "batch " + seq);
+            }
+        }
+        long written = bytesWrittenToDisk() - before;
+        long records = (long) batches * size;
+        assertTrue(written >= records, "the disk was sent " + written + " bytes for " + records
+                + " bytes of records: this filesystem does not count writes in /proc/self/io, so this test proves"
+                + " nothing here");
+        assertTrue(written < 2 * records, "the disk was sent " + written + " bytes for " + records
+                + " bytes of records, synced " + batches + " times");
+    }
+
+    /**
+     * The writer's next chunk gets 4 KiB folios when it went through the last one slowly, and keeps readahead's large
+     * folios (fewer page faults) when it went through fast. Chunks of 1 MiB here; the clock is the test's.
+     */
+    @Test
+    void aChunkGetsSmallFoliosOnlyAfterTheWriterWentThroughTheLastOneSlowly() {
+        WalConfig d = WalConfig.defaults(tmp.resolve("q"), true);
+        WalConfig config = new WalConfig(d.dir(), true, d.groupCommitMaxDelayNanos(), d.groupCommitMaxBytes(),
+                d.rollCycle(), 1L << 20, d.limits(), d.snapshotIntervalMillis());
+        long[] now = {0};
+        try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
+             ExcerptAppender appender = queue.createAppender();
+             PageToucher toucher = new PageToucher(null, () -> now[0])) { // not started: nothing is touched
+            write(appender, record(100));
+            toucher.follow(appender);
+            assertEquals(1, toucher.smallFolioChunks(), "the first chunk: the rate is not known yet");
+
+            // the next chunk at 1 MiB a second, far below the bound
+            assertEquals(2, writeIntoNextChunk(appender, toucher, now, 1_000_000_000L));
+            // the next at 1 MiB in a millisecond, 1 GiB a second: large folios, fewer faults
+            assertEquals(2, writeIntoNextChunk(appender, toucher, now, 1_000_000L));
+            // slow again
+            assertEquals(3, writeIntoNextChunk(appender, toucher, now, 1_000_000_000L));
+        }
+    }
+
+    /** Writes 8 KiB records, spread over {@code nanosPerMiB} a MiB, until the appender is in another chunk. */
+    private static long writeIntoNextChunk(ExcerptAppender appender, PageToucher toucher, long[] now,
+                                           long nanosPerMiB) {
+        Object chunk = appender.wire().bytes().bytesStore();
+        for (int i = 0; i < 1_000 && appender.wire().bytes().bytesStore() == chunk; i++) {
+            write(appender, record(8 << 10));
+            now[0] += nanosPerMiB / 128;
+            toucher.follow(appender);
+        }
+        assertNotSame(chunk, appender.wire().bytes().bytesStore(), "the appender never left its chunk");
+        return toucher.smallFolioChunks();
+    }
+
+    private static long bytesWrittenToDisk() throws java.io.IOException {
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/io"))) {
+            if (line.startsWith("write_bytes:")) {
+                return Long.parseLong(line.substring("write_bytes:".length()).trim());
+            }
+        }
+        throw new IllegalStateException("no write_bytes in /proc/self/io");
+    }
+
     private static void assertReadsBack(SingleChronicleQueue queue, List<byte[]> expected) {
         try (ExcerptTailer tailer = queue.createTailer()) {
             for (int i = 0; i < expected.size(); i++) {
