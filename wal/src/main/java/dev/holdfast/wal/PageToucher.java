@@ -176,7 +176,7 @@ final class PageToucher implements AutoCloseable {
      *
      * @return whether the kernel took the advice
      */
-    static boolean adviseNoReadahead(BytesStore<?, ?> chunk, long position) {
+    private static boolean adviseNoReadahead(BytesStore<?, ?> chunk, long position) {
         if (!chunk.isDirectMemory()) {
             return false;
         }

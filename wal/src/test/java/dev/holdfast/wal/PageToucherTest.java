@@ -192,7 +192,8 @@ class PageToucherTest {
         assertNotNull(libc, "libc's posix_fadvise binds on Linux");
         try (SingleChronicleQueue queue = ChronicleQueues.openForWriting(config);
              ExcerptAppender appender = queue.createAppender();
-             PageToucher toucher = new PageToucher(libc, System::nanoTime)) { // not started: this thread drops, as the writer goes on
+             // not started: this thread drops, as the writer goes on
+             PageToucher toucher = new PageToucher(libc, System::nanoTime)) {
             Path file = null;
             for (int i = 0; i < 2400; i++) { // 600 MB, into the tenth 64 MiB chunk
                 byte[] r = record(250_000);
@@ -235,7 +236,6 @@ class PageToucherTest {
         return b;
     }
 
-    /** The queue holds exactly these records, byte for byte, and nothing after them. */
     /**
      * An msync writes back whole page-cache folios. Faulted in by readahead, the pages ahead of the writer came in
      * folios of up to 2 MiB, and every small group's sync wrote the whole folio around it again: 22 times the records'
@@ -314,6 +314,7 @@ class PageToucherTest {
         throw new IllegalStateException("no write_bytes in /proc/self/io");
     }
 
+    /** The queue holds exactly these records, byte for byte, and nothing after them. */
     private static void assertReadsBack(SingleChronicleQueue queue, List<byte[]> expected) {
         try (ExcerptTailer tailer = queue.createTailer()) {
             for (int i = 0; i < expected.size(); i++) {
