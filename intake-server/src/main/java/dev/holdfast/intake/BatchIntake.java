@@ -76,6 +76,13 @@ public final class BatchIntake {
      */
     public CompletableFuture<BatchAck> accept(byte[] bytes, String expectedAgentId, long claimedAckThrough) {
         long receivedNanos = System.nanoTime();
+        try (Wal.Arrival ignored = wal.arriving()) { // a sync about to start waits for it (see Wal#arriving)
+            return admit(bytes, expectedAgentId, claimedAckThrough, receivedNanos);
+        }
+    }
+
+    private CompletableFuture<BatchAck> admit(byte[] bytes, String expectedAgentId, long claimedAckThrough,
+                                              long receivedNanos) {
         BatchValidator.Result result = validator.validate(bytes, System.currentTimeMillis() * 1_000_000L,
                 expectedAgentId);
         if (result instanceof BatchValidator.Invalid invalid) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -55,6 +56,10 @@ final class GroupCommitWriter implements AutoCloseable {
     private CompletableFuture<Void> lastSynced = CompletableFuture.completedFuture(null);
     /** Batches queued for the writer so far. */
     private final AtomicLong submitted = new AtomicLong();
+    /** Batches taken off the queue and appended (or answered) in a group handed on so far. */
+    private final AtomicLong taken = new AtomicLong();
+    /** Batches a caller announced ({@link Wal#arriving()}) and has neither queued nor dropped yet. */
+    private final AtomicInteger arriving = new AtomicInteger();
     private final Thread thread;
     private volatile boolean accepting = true;
     private volatile boolean running = true;
@@ -86,7 +91,8 @@ final class GroupCommitWriter implements AutoCloseable {
         if (config.fsync()) {
             SegmentSync.requireWorkingMsync();
             this.syncer = new GroupSyncer(listener, guard::retryAfterMs, t -> failure = t, submitted::get,
-                    config.groupCommitMaxDelayNanos(), config.groupCommitMaxBytes(), nanoClock);
+                    () -> arriving.get() > 0 || submitted.get() > taken.get(), config.groupCommitMaxDelayNanos(),
+                    config.groupCommitMaxBytes(), nanoClock);
         } else {
             this.syncer = null;
         }
@@ -123,6 +129,16 @@ final class GroupCommitWriter implements AutoCloseable {
                 nanoClock.getAsLong()));
         submitted.incrementAndGet();
         return result;
+    }
+
+    /** A batch on its way to {@link #submit}: counted until {@link #arrived()}. */
+    void arriving() {
+        arriving.incrementAndGet();
+    }
+
+    /** The batch announced by {@link #arriving()} was submitted, or will never be. */
+    void arrived() {
+        arriving.decrementAndGet();
     }
 
     boolean healthy() {
@@ -162,6 +178,7 @@ final class GroupCommitWriter implements AutoCloseable {
                     group.add(first);
                     collect(group, first.encodedSize());
                     commit(appender, group);
+                    taken.addAndGet(group.size()); // after the group is handed on: the syncer reads this, then drains
                     toucher.follow(appender); // the pages the next groups will fill, faulted in meanwhile
                     group.clear();
                 }

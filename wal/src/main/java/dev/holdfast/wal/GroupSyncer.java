@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -27,7 +28,11 @@ import java.util.function.LongSupplier;
  *
  * <p>Commit siblings: when batches arrived while the last sync was in flight, the next sync waits until its
  * oldest group has waited {@code maxDelay}, for more to share it. When nothing came during a whole sync, it syncs at
- * once: waiting would only add to a quiet intake's acks.
+ * once, unless batches are already on their way: received and being validated ({@link Wal#arriving()}), or queued
+ * for the writer and not yet appended. Then it waits for those only, and no longer than {@code maxDelay}. Agents'
+ * batches often come together (flush timers, a burst after a stall); the first one's sync would otherwise leave the
+ * others to wait for it and then sync again, two syncs for what one covers once they are appended, a fraction of a
+ * millisecond later. Waiting would only add to a quiet intake's acks, so with nothing on its way there is no wait.
  *
  * <p>A failed msync fails the WAL for good (until restart, when recovery reads what the disk really holds): the
  * kernel reports a writeback error once and marks the pages clean, so no later sync could be trusted. Every batch of
@@ -42,10 +47,14 @@ final class GroupSyncer implements AutoCloseable {
     private final Consumer<Throwable> onFailure;
     /** Batches submitted to the WAL so far: what arrived during a sync, wherever it is now. */
     private final LongSupplier arrivals;
+    /** Whether batches are on their way to a group: being validated, or queued and not yet appended. */
+    private final BooleanSupplier onTheirWay;
     private final long maxDelayNanos;
     private final long maxBytes;
     /** The writer's monotonic clock: linger deadlines and stages start from the times it stamped on the groups. */
     private final LongSupplier nanoClock;
+    /** How often a wait for batches on their way looks again whether they still are. */
+    private static final long RECHECK_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
     private final Thread thread = new Thread(this::run, "wal-sync");
     private volatile boolean running = true;
     private volatile Throwable failure;
@@ -55,13 +64,16 @@ final class GroupSyncer implements AutoCloseable {
     /**
      * @param onFailure told once, on the sync thread, when a sync fails
      * @param arrivals  the number of batches submitted to the WAL so far
+     * @param onTheirWay whether batches are on their way to a group that the writer has not yet handed on
      */
     GroupSyncer(CommitListener listener, LongSupplier retryAfterMs, Consumer<Throwable> onFailure,
-                LongSupplier arrivals, long maxDelayNanos, long maxBytes, LongSupplier nanoClock) {
+                LongSupplier arrivals, BooleanSupplier onTheirWay, long maxDelayNanos, long maxBytes,
+                LongSupplier nanoClock) {
         this.listener = listener;
         this.retryAfterMs = retryAfterMs;
         this.onFailure = onFailure;
         this.arrivals = arrivals;
+        this.onTheirWay = onTheirWay;
         this.maxDelayNanos = maxDelayNanos;
         this.maxBytes = maxBytes;
         this.nanoClock = nanoClock;
@@ -96,7 +108,9 @@ final class GroupSyncer implements AutoCloseable {
                 round.add(first);
                 appended.drainTo(round);
                 if (lastSyncHadCompany) {
-                    awaitCompany(round, first.appendedAtNanos + maxDelayNanos);
+                    awaitCompany(round, first.appendedAtNanos + maxDelayNanos, null);
+                } else if (onTheirWay.getAsBoolean()) {
+                    awaitCompany(round, first.appendedAtNanos + maxDelayNanos, onTheirWay);
                 }
                 long arrivedBefore = arrivals.getAsLong();
                 sync(round);
@@ -108,19 +122,32 @@ final class GroupSyncer implements AutoCloseable {
         }
     }
 
-    private void awaitCompany(List<AppendedGroup> round, long deadline) throws InterruptedException {
+    /**
+     * Adds the groups appended until the deadline or the byte budget, or until {@code more} (when not null) says nothing
+     * else is coming; then what the writer handed on last.
+     */
+    private void awaitCompany(List<AppendedGroup> round, long deadline, BooleanSupplier more)
+            throws InterruptedException {
         long bytes = 0;
         for (AppendedGroup g : round) {
             bytes += g.bytes;
         }
         while (bytes < maxBytes) {
-            long wait = deadline - nanoClock.getAsLong();
-            AppendedGroup next = wait > 0 ? appended.poll(wait, TimeUnit.NANOSECONDS) : null;
-            if (next == null) {
+            if (more != null && !more.getAsBoolean()) {
+                appended.drainTo(round); // what made it false may be the group just handed on
                 return;
             }
-            round.add(next);
-            bytes += next.bytes;
+            long wait = deadline - nanoClock.getAsLong();
+            if (wait <= 0) {
+                return;
+            }
+            // in slices: a batch dropped on its way (invalid, shed) ends the wait without a group to wake it
+            AppendedGroup next = appended.poll(more == null ? wait : Math.min(wait, RECHECK_NANOS),
+                    TimeUnit.NANOSECONDS);
+            if (next != null) {
+                round.add(next);
+                bytes += next.bytes;
+            }
         }
     }
 

@@ -44,6 +44,7 @@ public final class Wal implements AutoCloseable {
      * move themselves.
      */
     private final LongSupplier nanoClock;
+    private final Arrival arrival;
     /** Per cycle, the lowest index from which a reader numbered records past a damaged byte range itself. */
     private final java.util.concurrent.ConcurrentMap<Integer, Long> divergedFrom =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -65,6 +66,7 @@ public final class Wal implements AutoCloseable {
         this.sequences = sequences;
         this.guard = guard;
         this.writer = writer;
+        this.arrival = writer::arrived;
         this.recovery = recovery;
     }
 
@@ -123,6 +125,22 @@ public final class Wal implements AutoCloseable {
      */
     public CompletableFuture<AppendResult> append(BatchHeader header, byte[] batchBytes) {
         return writer.submit(header, batchBytes);
+    }
+
+    /**
+     * Announces a batch on its way to {@link #append}, from its receipt on, while it is decoded and validated; close
+     * the arrival once it is appended, or dropped. At fsync a sync that would start meanwhile waits for it (up to the
+     * group commit's linger) so that one sync covers both; see {@link GroupSyncer}.
+     */
+    public Arrival arriving() {
+        writer.arriving();
+        return arrival;
+    }
+
+    /** A batch announced by {@link #arriving()}; closed once, after its append() or once it is dropped. */
+    public interface Arrival extends AutoCloseable {
+        @Override
+        void close();
     }
 
     public AgentSequences sequences() {

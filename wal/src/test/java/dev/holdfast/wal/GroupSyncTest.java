@@ -4,7 +4,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static dev.holdfast.wal.WalTestSupport.header;
@@ -26,9 +28,80 @@ class GroupSyncTest {
     Path tmp;
 
     private WalConfig config(long checkpointEveryMillis) {
+        return config(checkpointEveryMillis, 0);
+    }
+
+    private WalConfig config(long checkpointEveryMillis, long maxDelayMillis) {
         WalConfig d = WalConfig.defaults(tmp.resolve("wal"), true);
-        return new WalConfig(d.dir(), true, 0, d.groupCommitMaxBytes(), d.rollCycle(), d.blockSize(), d.limits(),
-                checkpointEveryMillis);
+        return new WalConfig(d.dir(), true, TimeUnit.MILLISECONDS.toNanos(maxDelayMillis), d.groupCommitMaxBytes(),
+                d.rollCycle(), d.blockSize(), d.limits(), checkpointEveryMillis);
+    }
+
+    /** Batches per commit, in commit order. */
+    private static CommitListener recording(List<Integer> groups) {
+        return (batches, events, bytes, stages) -> groups.add(batches);
+    }
+
+    @Test
+    void aSyncWaitsForABatchAlreadyOnItsWayAndOneSyncCoversBoth() throws Exception {
+        // a burst: batch 2 is received (being validated) when batch 1's sync would start
+        List<Integer> groups = new CopyOnWriteArrayList<>();
+        try (Wal wal = Wal.open(config(WalConfig.CHECKPOINT_INTERVAL_MILLIS, 60_000), recording(groups))) {
+            CompletableFuture<AppendResult> second;
+            CompletableFuture<AppendResult> first;
+            try (Wal.Arrival arrival = wal.arriving()) {
+                first = wal.append(header("b", 1, BatchPriority.NORMAL), payload("b", 1, 100));
+                awaitRecords(wal, 1);
+                Thread.sleep(200);
+                assertFalse(first.isDone(), "batch 1 was synced alone while batch 2 was on its way");
+                second = wal.append(header("b", 2, BatchPriority.NORMAL), payload("b", 2, 100));
+            }
+            assertEquals(AppendResult.Status.PERSISTED, first.get(10, TimeUnit.SECONDS).status());
+            assertEquals(AppendResult.Status.PERSISTED, second.get(10, TimeUnit.SECONDS).status());
+            assertEquals(List.of(2), groups, "one sync for both batches");
+        }
+    }
+
+    @Test
+    void aBatchDroppedOnItsWayReleasesTheSyncAtOnceNotAtTheLingersEnd() throws Exception {
+        // an arrival that never becomes an append (invalid, shed) must not hold the batches before it for the linger
+        List<Integer> groups = new CopyOnWriteArrayList<>();
+        try (Wal wal = Wal.open(config(WalConfig.CHECKPOINT_INTERVAL_MILLIS, 60_000), recording(groups))) {
+            Wal.Arrival dropped = wal.arriving();
+            CompletableFuture<AppendResult> first = wal.append(header("x", 1, BatchPriority.NORMAL),
+                    payload("x", 1, 100));
+            awaitRecords(wal, 1);
+            Thread.sleep(200);
+            assertFalse(first.isDone(), "batch 1 did not wait for the batch on its way");
+            dropped.close();
+            assertEquals(AppendResult.Status.PERSISTED, first.get(10, TimeUnit.SECONDS).status());
+            assertEquals(List.of(1), groups);
+        }
+    }
+
+    @Test
+    void aBatchOnItsWayHoldsASyncNoLongerThanTheLinger() throws Exception {
+        List<Integer> groups = new CopyOnWriteArrayList<>();
+        try (Wal wal = Wal.open(config(WalConfig.CHECKPOINT_INTERVAL_MILLIS, 300), recording(groups));
+             Wal.Arrival stuck = wal.arriving()) { // announced and never closed while the batch is answered
+            CompletableFuture<AppendResult> first = wal.append(header("s", 1, BatchPriority.NORMAL),
+                    payload("s", 1, 100));
+            assertEquals(AppendResult.Status.PERSISTED, first.get(10, TimeUnit.SECONDS).status());
+            assertEquals(List.of(1), groups);
+        }
+    }
+
+    @Test
+    void withNothingOnItsWayASyncDoesNotLinger() throws Exception {
+        // a quiet intake's ack waits for its own sync only, however long the linger
+        List<Integer> groups = new CopyOnWriteArrayList<>();
+        try (Wal wal = Wal.open(config(WalConfig.CHECKPOINT_INTERVAL_MILLIS, 60_000), recording(groups))) {
+            for (int seq = 1; seq <= 3; seq++) {
+                assertEquals(AppendResult.Status.PERSISTED, wal.append(header("q", seq, BatchPriority.NORMAL),
+                        payload("q", seq, 100)).get(10, TimeUnit.SECONDS).status());
+            }
+            assertEquals(List.of(1, 1, 1), groups);
+        }
     }
 
     @Test

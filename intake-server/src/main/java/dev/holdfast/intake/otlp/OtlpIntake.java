@@ -92,6 +92,12 @@ public final class OtlpIntake {
      * @param agentId who sent it, as the WAL and Kafka headers name it: the caller's identity, or "otlp"
      */
     public CompletableFuture<OtlpResult> accept(OtlpSignal signal, byte[] request, String agentId) {
+        try (Wal.Arrival ignored = wal.arriving()) { // a sync about to start waits for it (see Wal#arriving)
+            return parseAndAdmit(signal, request, agentId);
+        }
+    }
+
+    private CompletableFuture<OtlpResult> parseAndAdmit(OtlpSignal signal, byte[] request, String agentId) {
         if (request.length > maxRequestBytes) {
             return done(signal, new OtlpResult.Invalid("OTLP " + signal.configName() + " request is " + request.length
                     + " bytes, over the limit of " + maxRequestBytes + " (limits.maxBatchBytes)"));
@@ -103,13 +109,19 @@ public final class OtlpIntake {
             return done(signal, new OtlpResult.Invalid("not a valid OTLP " + signal.configName() + " request: "
                     + e.getMessage()));
         }
-        return accept(signal, parsed, request, agentId);
+        return admit(signal, parsed, request, agentId);
     }
 
     /**
      * A request already parsed (from OTLP/JSON); {@code bytes} are its protobuf encoding, or null to encode it here.
      */
     public CompletableFuture<OtlpResult> accept(OtlpSignal signal, Message parsed, byte[] bytes, String agentId) {
+        try (Wal.Arrival ignored = wal.arriving()) {
+            return admit(signal, parsed, bytes, agentId);
+        }
+    }
+
+    private CompletableFuture<OtlpResult> admit(OtlpSignal signal, Message parsed, byte[] bytes, String agentId) {
         OtlpRequests.Inspection inspection = requests.inspect(signal, parsed,
                 recordLimit.maxEventBytes(agentId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length));
         byte[] stored = inspection.rejected() == 0 && bytes != null ? bytes : inspection.usable().toByteArray();
