@@ -90,7 +90,7 @@ final class GroupCommitWriter implements AutoCloseable {
         this.checkpointAfterBytes = config.checkpointBytes();
         if (config.fsync()) {
             SegmentSync.requireWorkingMsync();
-            this.syncer = new GroupSyncer(listener, guard::retryAfterMs, t -> failure = t, submitted::get,
+            this.syncer = new GroupSyncer(listener, guard::retryAfterMs, t -> failure = t,
                     () -> arriving.get() > 0 || submitted.get() > taken.get(), config.groupCommitMaxDelayNanos(),
                     config.groupCommitMaxBytes(), nanoClock);
         } else {

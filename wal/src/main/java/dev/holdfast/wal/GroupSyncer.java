@@ -26,13 +26,13 @@ import java.util.function.LongSupplier;
  * still unsynced, therefore waits for that group's sync; a checkpoint waits for the sync of what it covers
  * ({@link AppendedGroup#synced}).
  *
- * <p>Commit siblings: when batches arrived while the last sync was in flight, the next sync waits until its
- * oldest group has waited {@code maxDelay}, for more to share it. When nothing came during a whole sync, it syncs at
- * once, unless batches are already on their way: received and being validated ({@link Wal#arriving()}), or queued
- * for the writer and not yet appended. Then it waits for those only, and no longer than {@code maxDelay}. Agents'
- * batches often come together (flush timers, a burst after a stall); the first one's sync would otherwise leave the
- * others to wait for it and then sync again, two syncs for what one covers once they are appended, a fraction of a
- * millisecond later. Waiting would only add to a quiet intake's acks, so with nothing on its way there is no wait.
+ * <p>Commit siblings: a sync waits for batches already on their way, received and being validated
+ * ({@link Wal#arriving()}) or queued for the writer and not yet appended, until they are appended, for up to
+ * {@code maxDelay} after its first group was appended and while it holds less than {@code maxBytes}. Agents' batches
+ * often come together (flush timers, acks sent together, a burst after a stall): without the wait, the first one's
+ * sync leaves the others to wait for it and then for a sync of their own, where one sync covers them all once they
+ * are appended, a fraction of a millisecond later. With nothing on its way it syncs at once: waiting would only add
+ * to the acks, whether the intake is quiet or every client is waiting for its acks.
  *
  * <p>A failed msync fails the WAL for good (until restart, when recovery reads what the disk really holds): the
  * kernel reports a writeback error once and marks the pages clean, so no later sync could be trusted. Every batch of
@@ -45,8 +45,6 @@ final class GroupSyncer implements AutoCloseable {
     private final CommitListener listener;
     private final LongSupplier retryAfterMs;
     private final Consumer<Throwable> onFailure;
-    /** Batches submitted to the WAL so far: what arrived during a sync, wherever it is now. */
-    private final LongSupplier arrivals;
     /** Whether batches are on their way to a group: being validated, or queued and not yet appended. */
     private final BooleanSupplier onTheirWay;
     private final long maxDelayNanos;
@@ -58,21 +56,17 @@ final class GroupSyncer implements AutoCloseable {
     private final Thread thread = new Thread(this::run, "wal-sync");
     private volatile boolean running = true;
     private volatile Throwable failure;
-    /** Whether batches arrived while the last sync was in flight. Sync thread only. */
-    private boolean lastSyncHadCompany;
 
     /**
      * @param onFailure told once, on the sync thread, when a sync fails
-     * @param arrivals  the number of batches submitted to the WAL so far
      * @param onTheirWay whether batches are on their way to a group that the writer has not yet handed on
      */
     GroupSyncer(CommitListener listener, LongSupplier retryAfterMs, Consumer<Throwable> onFailure,
-                LongSupplier arrivals, BooleanSupplier onTheirWay, long maxDelayNanos, long maxBytes,
+                BooleanSupplier onTheirWay, long maxDelayNanos, long maxBytes,
                 LongSupplier nanoClock) {
         this.listener = listener;
         this.retryAfterMs = retryAfterMs;
         this.onFailure = onFailure;
-        this.arrivals = arrivals;
         this.onTheirWay = onTheirWay;
         this.maxDelayNanos = maxDelayNanos;
         this.maxBytes = maxBytes;
@@ -107,15 +101,9 @@ final class GroupSyncer implements AutoCloseable {
                 }
                 round.add(first);
                 appended.drainTo(round);
-                if (lastSyncHadCompany) {
-                    awaitCompany(round, first.appendedAtNanos + maxDelayNanos, null);
-                } else if (onTheirWay.getAsBoolean()) {
-                    awaitCompany(round, first.appendedAtNanos + maxDelayNanos, onTheirWay);
-                }
-                long arrivedBefore = arrivals.getAsLong();
+                awaitCompany(round, first.appendedAtNanos + maxDelayNanos);
                 sync(round);
                 round.clear();
-                lastSyncHadCompany = arrivals.getAsLong() != arrivedBefore;
             }
         } catch (Throwable t) {
             fail(t, round);
@@ -123,17 +111,16 @@ final class GroupSyncer implements AutoCloseable {
     }
 
     /**
-     * Adds the groups appended until the deadline or the byte budget, or until {@code more} (when not null) says nothing
-     * else is coming; then what the writer handed on last.
+     * Adds the groups appended until nothing else is on its way, the deadline or the byte budget; then what the writer
+     * handed on last.
      */
-    private void awaitCompany(List<AppendedGroup> round, long deadline, BooleanSupplier more)
-            throws InterruptedException {
+    private void awaitCompany(List<AppendedGroup> round, long deadline) throws InterruptedException {
         long bytes = 0;
         for (AppendedGroup g : round) {
             bytes += g.bytes;
         }
         while (bytes < maxBytes) {
-            if (more != null && !more.getAsBoolean()) {
+            if (!onTheirWay.getAsBoolean()) {
                 appended.drainTo(round); // what made it false may be the group just handed on
                 return;
             }
@@ -142,8 +129,7 @@ final class GroupSyncer implements AutoCloseable {
                 return;
             }
             // in slices: a batch dropped on its way (invalid, shed) ends the wait without a group to wake it
-            AppendedGroup next = appended.poll(more == null ? wait : Math.min(wait, RECHECK_NANOS),
-                    TimeUnit.NANOSECONDS);
+            AppendedGroup next = appended.poll(Math.min(wait, RECHECK_NANOS), TimeUnit.NANOSECONDS);
             if (next != null) {
                 round.add(next);
                 bytes += next.bytes;
