@@ -103,7 +103,7 @@ public final class NodeCommand implements Callable<Integer> {
         String shipperMetrics = "none";
         if (metricsPort >= 0) {
             try {
-                shipperMetrics = "http://127.0.0.1:" + shipper.serveMetrics("0.0.0.0", metricsPort) + "/metrics";
+                shipperMetrics = "http://127.0.0.1:" + shipper.serveMetrics("127.0.0.1", metricsPort) + "/metrics";
             } catch (IOException e) {
                 shipper.close();
                 server.close();

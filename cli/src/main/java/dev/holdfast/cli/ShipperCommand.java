@@ -61,11 +61,13 @@ public final class ShipperCommand implements Callable<Integer> {
         String metrics = "none";
         if (cfg.metrics().port() >= 0) {
             try {
-                metrics = "http://0.0.0.0:" + shipper.serveMetrics("0.0.0.0", cfg.metrics().port()) + "/metrics";
+                String host = cfg.metrics().host();
+                int port = shipper.serveMetrics(host, cfg.metrics().port());
+                metrics = "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + "/metrics";
             } catch (IOException e) {
                 shipper.close();
-                throw new OperatorError(ExitCodes.FAILED,
-                        "cannot serve metrics on port " + cfg.metrics().port() + ": " + e.getMessage(), e);
+                throw new OperatorError(ExitCodes.FAILED, "cannot serve metrics on " + cfg.metrics().host() + " port "
+                        + cfg.metrics().port() + " (metrics.host, metrics.port): " + e.getMessage(), e);
             }
         }
         CountDownLatch stopped = new CountDownLatch(1);

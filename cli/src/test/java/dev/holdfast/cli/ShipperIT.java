@@ -1,6 +1,7 @@
 package dev.holdfast.cli;
 
 import dev.holdfast.testkit.FreePorts;
+import dev.holdfast.testkit.OwnAddress;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Assumptions;
@@ -8,6 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,10 +23,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -64,6 +71,16 @@ class ShipperIT {
             operate(watched, "a", ITERATIONS_PER_PHASE);
             awaitMetric(metricsPort, "holdfast_shipper_acknowledged_events_total",
                     5.0 * ITERATIONS_PER_PHASE, Duration.ofSeconds(30));
+
+            // the endpoint asks for no credentials, so by default it is not on the network
+            Optional<InetAddress> own = OwnAddress.nonLoopbackIpv4();
+            if (own.isPresent()) {
+                try (Socket s = new Socket()) {
+                    assertThrows(ConnectException.class, () -> s.connect(new InetSocketAddress(own.get(), metricsPort),
+                            5_000),
+                            "the shipper's metrics answer on " + own.get().getHostAddress());
+                }
+            }
 
             // 2. intake down for 20 s while files change: the spool holds the events, delivers them after
             long killedAt = System.nanoTime();

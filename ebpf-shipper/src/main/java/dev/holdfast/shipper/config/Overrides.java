@@ -77,6 +77,6 @@ public record Overrides(List<Endpoints.Target> endpoints, List<String> watch, Li
     }
 
     ShipperConfig.Metrics metrics(ShipperConfig.Metrics m) {
-        return metricsPort != null ? new ShipperConfig.Metrics(metricsPort) : m;
+        return metricsPort != null ? new ShipperConfig.Metrics(m.host(), metricsPort) : m;
     }
 }

@@ -125,8 +125,22 @@ public record ShipperConfig(
         }
     }
 
-    /** Prometheus endpoint port: 0 = any free port, -1 = no endpoint. */
-    public record Metrics(int port) {}
+    /**
+     * The HTTP endpoint (/metrics, /healthz, /readyz).
+     *
+     * @param host the address it listens on: loopback unless configured, as the intake's (it answers without
+     *             credentials); a scraper or probe from another address needs it set, e.g. {@code 0.0.0.0}
+     * @param port 0 = any free port, -1 = no endpoint
+     */
+    public record Metrics(String host, int port) {
+        public static final String DEFAULT_HOST = "127.0.0.1";
+        public static final int DEFAULT_PORT = 9464;
+        public static final Metrics DEFAULTS = new Metrics(DEFAULT_HOST, DEFAULT_PORT);
+
+        public Metrics {
+            Objects.requireNonNull(host, "host");
+        }
+    }
 
 
     public ShipperConfig {
@@ -148,7 +162,7 @@ public record ShipperConfig(
     /** Every default, sending to {@code endpoints} (which have no default). */
     public static ShipperConfig defaults(List<Endpoints.Target> endpoints) {
         return new ShipperConfig(LocalHost.name(), defaultIntake(endpoints), defaultBatch(), defaultSpool(),
-                SourceKind.EBPF, defaultWatch(), PriorityRules.defaults(), new Metrics(9464), LogSettings.DEFAULTS);
+                SourceKind.EBPF, defaultWatch(), PriorityRules.defaults(), Metrics.DEFAULTS, LogSettings.DEFAULTS);
     }
 
     /**
@@ -174,7 +188,7 @@ public record ShipperConfig(
     public static ShipperConfig fromOverrides(Overrides o) {
         return new ShipperConfig(o.agentId(LocalHost.name()), o.intake(defaultIntake(List.of())), defaultBatch(),
                 o.spool(defaultSpool()), o.source(SourceKind.EBPF), o.watch(defaultWatch()), PriorityRules.defaults(),
-                o.metrics(new Metrics(9464)), LogSettings.DEFAULTS);
+                o.metrics(Metrics.DEFAULTS), LogSettings.DEFAULTS);
     }
 
     /** The probe settings: watch filters, ring buffer, reads and modify interval; the shipper's own writes excluded. */

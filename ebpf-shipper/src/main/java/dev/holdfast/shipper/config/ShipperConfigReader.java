@@ -192,7 +192,7 @@ final class ShipperConfigReader {
     }
 
     private static Metrics metrics(YamlSection s) {
-        Metrics m = new Metrics((int) s.integer("port", 9464));
+        Metrics m = new Metrics(s.string("host", Metrics.DEFAULT_HOST), (int) s.integer("port", Metrics.DEFAULT_PORT));
         s.rejectUnknownKeys();
         return m;
     }

@@ -45,6 +45,10 @@ final class ShipperConfigValidator {
         for (int i = 0; i < priority.rules().size(); i++) {
             prefix(p, "priority.rules[" + i + "].prefix", priority.rules().get(i).prefix(), "path prefix");
         }
+        if (metrics.host().isBlank() || metrics.host().chars().anyMatch(Character::isWhitespace)) {
+            p.add("metrics.host: \"" + metrics.host() + "\" is not an address to listen on, e.g. 127.0.0.1 (the default)"
+                    + " or 0.0.0.0 (every interface)");
+        }
         if (metrics.port() < -1 || metrics.port() > 65535) {
             p.add("metrics.port: " + metrics.port() + " is outside 1..65535 (or 0 for any free port, -1 for none)");
         }

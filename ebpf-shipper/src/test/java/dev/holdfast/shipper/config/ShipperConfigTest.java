@@ -55,7 +55,7 @@ class ShipperConfigTest {
         assertEquals(Priority.CRITICAL, c.priority().priorityOf("/etc/passwd"));
         assertEquals(Priority.BULK, c.priority().priorityOf("/var/www/cache/x"));
         assertEquals(Priority.NORMAL, c.priority().priorityOf("/var/www/index.html"));
-        assertEquals(9464, c.metrics().port());
+        assertEquals(new ShipperConfig.Metrics("127.0.0.1", 9464), c.metrics());
 
         ProbeConfig probe = c.toProbeConfig();
         assertEquals(8 << 20, probe.ringBufferBytes());
@@ -83,6 +83,18 @@ class ShipperConfigTest {
         assertEquals(d.spool(), c.spool());
         assertEquals(d.priority(), c.priority());
         assertEquals(d.metrics(), c.metrics());
+        assertEquals("127.0.0.1", c.metrics().host(), "the endpoint asks for no credentials: loopback unless set");
+    }
+
+    @Test
+    void theMetricsEndpointListensWhereItIsToldAndThePortFlagKeepsTheHost() throws Exception {
+        ShipperConfig c = ShipperConfig.load(write("""
+                intake: {endpoints: [a:1]}
+                metrics: {host: 0.0.0.0, port: 9100}
+                """));
+        assertEquals(new ShipperConfig.Metrics("0.0.0.0", 9100), c.metrics());
+        Overrides portOnly = new Overrides(null, null, null, null, null, 0, null);
+        assertEquals(new ShipperConfig.Metrics("0.0.0.0", 0), portOnly.metrics(c.metrics()));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -127,6 +139,8 @@ class ShipperConfigTest {
             priority: {rules: [{prefix: etc, priority: bulk}]}` => priority.rules[0].prefix: "etc" is not an absolute path prefix; start it with '/'
             `intake: {endpoints: [a:1]}
             metrics: {port: 70000}`                        => metrics.port: 70000 is outside 1..65535 (or 0 for any free port, -1 for none)
+            `intake: {endpoints: [a:1]}
+            metrics: {host: " "}`                          => metrics.host: " " is not an address to listen on, e.g. 127.0.0.1 (the default) or 0.0.0.0 (every interface)
             `intake: {endpoints: [a:1]}
             spool: {maxBytes: 256KiB}`                     => spool.maxBytes: 256KiB must be at least twice batch.maxBytes (512KiB)
             """)
