@@ -17,14 +17,26 @@ import java.util.Set;
 final class ChronicleWarmup {
     /** The commands that open a Chronicle queue: the intake's WAL, the shipper's spool, the WAL tools. */
     private static final Set<String> OPENING_A_WAL = Set.of("intake", "node", "shipper", "wal");
+    /**
+     * Options after which a command only prints and exits. The warm-up would be wasted there, and it is not harmless:
+     * JNA unpacks its library into a shared temporary directory, and when another JVM's clean-up takes the file first,
+     * Affinity logs a warning into what should be one line of output (seen once in CI, on {@code intake --version}).
+     */
+    private static final Set<String> PRINT_AND_EXIT = Set.of("--version", "-V", "--help", "-h");
 
     private ChronicleWarmup() {
     }
 
-    /** Starts the warm-up if {@code subcommand} (null: none named) opens a WAL; otherwise does nothing. */
-    static void startFor(String subcommand) {
-        if (subcommand == null || !OPENING_A_WAL.contains(subcommand)) {
-            return;
+    /**
+     * Starts the warm-up if {@code subcommand} (null: none named) opens a WAL and the command line does not only ask
+     * for its version or help; otherwise does nothing.
+     *
+     * @return whether it started
+     */
+    static boolean startFor(String subcommand, String... args) {
+        if (subcommand == null || !OPENING_A_WAL.contains(subcommand)
+                || java.util.Arrays.stream(args).anyMatch(PRINT_AND_EXIT::contains)) {
+            return false;
         }
         Thread t = new Thread(() -> {
             try {
@@ -36,5 +48,6 @@ final class ChronicleWarmup {
         }, "chronicle-warmup");
         t.setDaemon(true);
         t.start();
+        return true;
     }
 }

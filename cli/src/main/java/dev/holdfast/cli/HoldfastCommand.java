@@ -121,7 +121,7 @@ public final class HoldfastCommand implements Runnable {
         // stand-in, and flags applied meanwhile would be lost. Then the warm-up, so that it runs beside picocli's
         // model and the config.
         org.slf4j.LoggerFactory.getILoggerFactory();
-        ChronicleWarmup.startFor(subcommandNamed(args));
+        ChronicleWarmup.startFor(subcommandNamed(args), args);
         System.exit(commandLine(args).execute(args));
     }
 }
