@@ -12,6 +12,7 @@
 #   VARIANTS="g1= g1-10ms=-XX:MaxGCPauseMillis=10 zgc25=/usr/lib/jvm/temurin-25-jdk-amd64:-XX:+UseZGC" bench/ack-latency.sh
 #
 #   VARIANTS="before=@/path/to/other/checkout this=" bench/ack-latency.sh                  # another build's intake
+#   SCHEDULES="together stagger" bench/ack-latency.sh   # the agents' batches at once (default) and spread out, in turn
 #
 # A variant is NAME=[JAVA_HOME:]JVM_FLAGS for the intake only (HOLDFAST_JAVA_OPTS, read after the launcher's own),
 # or NAME=@CHECKOUT: that checkout's intake (its ./holdfast), with its own defaults.
@@ -23,6 +24,10 @@ WARMUP=${WARMUP:-20}
 RATE=${RATE:-40}
 BATCHES=${BATCHES:-"500 1000"}
 VARIANTS=${VARIANTS:-"g1= g1-10ms=-XX:MaxGCPauseMillis=10"}
+# how the generator's agents send: "together" (every agent at the same instant, 40 times a second: bursts) or
+# "stagger" (--stagger: agent i a quarter of an interval after agent i-1, as independent agents would); each schedule
+# runs with every variant in every round, and the table names it after the variant ("this/stagger")
+SCHEDULES=${SCHEDULES:-together}
 GRPC_PORT=${GRPC_PORT:-24717}
 HTTP_PORT=${HTTP_PORT:-28780}
 . bench/lib.sh
@@ -35,34 +40,43 @@ trap stop_intake EXIT
 for round in $(seq "$ROUNDS"); do
   for batch in $BATCHES; do
     for variant in $VARIANTS; do
-      name=${variant%%=*}; spec=${variant#*=}
-      java_home=; flags=$spec; launcher=./holdfast
-      case "$spec" in
-        @*) launcher=${spec#@}/holdfast; flags= ;;
-        /*:*) java_home=${spec%%:*}; flags=${spec#*:} ;;
-      esac
-      run="$OUT/$name-b$batch-r$round"
-      mkdir -p "$run"
-      echo "round $round: batch $batch, $name" >&2
-      (
-        [ -z "$java_home" ] || export PATH="$java_home/bin:$PATH"
-        export HOLDFAST_JAVA_OPTS="$flags -Xlog:gc*:file=$run/intake-gc.log:uptime"
-        exec "$launcher" intake --config "$PWD/bench/intake-wal-only.yaml" --data "$run/data" --grpc-port "$GRPC_PORT" \
-          --http-port "$HTTP_PORT" --durability fsync > "$run/intake.log" 2>&1
-      ) &
-      intake_pid=$!
-      wait_ready "$intake_pid" "$HTTP_PORT" "$run/intake.log" 0.1
-      # the intake's window starts a little after the generator's warm-up ends (its JVM takes 1-2 s to start):
-      # better a window that misses a few seconds of the measured load than one that includes the warm-up
-      ( sleep $((WARMUP + 3)); curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-start.txt" ) &
-      HOLDFAST_JAVA_OPTS="-Xlog:gc*:file=$run/generator-gc.log:uptime" ./holdfast bench ingest \
-        --target "127.0.0.1:$GRPC_PORT" --agents 4 --window 8 --batch "$batch" --event-bytes 200 \
-        --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE" --report-json "$run/report.json" > "$run/generator.txt" 2>&1
-      curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-end.txt"
-      # the subshell exec'd the launcher, which exec'd the JVM: this is the intake's own process
-      grep VmHWM "/proc/$intake_pid/status" > "$run/vmhwm.txt" || true
-      stop_intake
-      rm -rf "$run/data"
+      for schedule in $SCHEDULES; do
+        name=${variant%%=*}; spec=${variant#*=}
+        schedule_flag=
+        case "$schedule" in
+          together) ;;
+          stagger) schedule_flag=--stagger ;;
+          *) echo "SCHEDULES: unknown schedule '$schedule' (together, stagger)" >&2; exit 2 ;;
+        esac
+        [ "$SCHEDULES" = together ] || name="$name@$schedule"
+        java_home=; flags=$spec; launcher=./holdfast
+        case "$spec" in
+          @*) launcher=${spec#@}/holdfast; flags= ;;
+          /*:*) java_home=${spec%%:*}; flags=${spec#*:} ;;
+        esac
+        run="$OUT/$name-b$batch-r$round"
+        mkdir -p "$run"
+        echo "round $round: batch $batch, $name" >&2
+        (
+          [ -z "$java_home" ] || export PATH="$java_home/bin:$PATH"
+          export HOLDFAST_JAVA_OPTS="$flags -Xlog:gc*:file=$run/intake-gc.log:uptime"
+          exec "$launcher" intake --config "$PWD/bench/intake-wal-only.yaml" --data "$run/data" --grpc-port "$GRPC_PORT" \
+            --http-port "$HTTP_PORT" --durability fsync > "$run/intake.log" 2>&1
+        ) &
+        intake_pid=$!
+        wait_ready "$intake_pid" "$HTTP_PORT" "$run/intake.log" 0.1
+        # the intake's window starts a little after the generator's warm-up ends (its JVM takes 1-2 s to start):
+        # better a window that misses a few seconds of the measured load than one that includes the warm-up
+        ( sleep $((WARMUP + 3)); curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-start.txt" ) &
+        HOLDFAST_JAVA_OPTS="-Xlog:gc*:file=$run/generator-gc.log:uptime" ./holdfast bench ingest \
+          --target "127.0.0.1:$GRPC_PORT" --agents 4 --window 8 --batch "$batch" --event-bytes 200 \
+          --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE" $schedule_flag --report-json "$run/report.json" > "$run/generator.txt" 2>&1
+        curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-end.txt"
+        # the subshell exec'd the launcher, which exec'd the JVM: this is the intake's own process
+        grep VmHWM "/proc/$intake_pid/status" > "$run/vmhwm.txt" || true
+        stop_intake
+        rm -rf "$run/data"
+      done
     done
   done
 done

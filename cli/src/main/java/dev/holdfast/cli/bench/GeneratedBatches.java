@@ -30,13 +30,15 @@ final class GeneratedBatches implements BatchSource {
     private int eventCursor;
     private long invalidCount;
 
+    /** @param firstBatchAtNanos with a rate, when the first batch is due (the clock's nanoseconds) */
     GeneratedBatches(String agentId, BatchEncoder encoder, RunControl control, AckSink ackSink,
-                     long batchIntervalNanos) {
+                     long batchIntervalNanos, long firstBatchAtNanos) {
         this.agentId = agentId;
         this.encoder = encoder;
         this.control = control;
         this.ackSink = ackSink;
         this.batchIntervalNanos = batchIntervalNanos;
+        this.nextBatchAtNanos = firstBatchAtNanos;
     }
 
     @Override

@@ -78,7 +78,7 @@ final class IngestBench implements AutoCloseable {
                     InetAddress::getAllByName, channels.shared(), clock);
             endpoints.add(agentEndpoints);
             GeneratedBatches batches = new GeneratedBatches(config.agentId(i), encoder, control, ackSink,
-                    config.batchIntervalNanos());
+                    config.batchIntervalNanos(), start + config.firstBatchOffsetNanos(i));
             IntakeSession session = new IntakeSession(config.agentId(i), agentEndpoints, batches, stats,
                     new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS, seeds.split()),
                     IntakeSession.Options.of(config.window()), clock);

@@ -64,6 +64,11 @@ public final class IngestBenchCommand implements Callable<Integer> {
             description = "New batches per second per agent; 0 = as fast as the window allows. Default: ${DEFAULT-VALUE}.")
     double rate;
 
+    @Option(names = "--stagger", description = "With --rate: spread the agents' schedules evenly over the interval, as "
+            + "independent agents would send. By default every agent sends at the same instant: bursts, the harder "
+            + "case for the intake's group commit.")
+    boolean stagger;
+
     @Option(names = "--window", defaultValue = "8", description = "Unacknowledged batches per agent. Default: ${DEFAULT-VALUE}.")
     int window;
 
@@ -164,7 +169,7 @@ public final class IngestBenchCommand implements Callable<Integer> {
             long warmup = warmupSeconds != null ? warmupSeconds : (duration > 0 ? 2 : 0);
             return new IngestConfig(targets, agents, batch, eventBytes, duration, batches, ackedLog,
                     window, priority, agentPrefix, reportJson, warmup, IngestConfig.DEFAULT_DRAIN_SECONDS,
-                    poolSize(eventBytes), rate, dnsRefreshSeconds);
+                    poolSize(eventBytes), rate, dnsRefreshSeconds, stagger);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -15,11 +15,13 @@ import java.util.stream.Collectors;
  * @param batchesPerAgent batches each agent must get acknowledged; 0 when running by duration
  * @param ackedLog        may be null
  * @param reportJson      may be null
+ * @param stagger         with a rate: agent i's schedule starts i/agents of an interval after agent 0's, as independent
+ *                        agents would send; otherwise all agents send together
  */
 record IngestConfig(List<Endpoints.Target> targets, int agents, int batchSize, int eventBytes, long durationSeconds,
                     long batchesPerAgent, Path ackedLog, int window, Priority priority, String agentPrefix,
                     Path reportJson, long warmupSeconds, long drainSeconds, int poolSize, double ratePerAgent,
-                    long dnsRefreshSeconds) {
+                    long dnsRefreshSeconds, boolean stagger) {
 
     static final long DEFAULT_DRAIN_SECONDS = 30;
     static final int DEFAULT_POOL_SIZE = 4096;
@@ -38,6 +40,21 @@ record IngestConfig(List<Endpoints.Target> targets, int agents, int batchSize, i
         require(!agentPrefix.isEmpty(), "--agent-prefix must not be empty");
         require(ratePerAgent >= 0, "--rate must be >= 0");
         require(dnsRefreshSeconds >= 1, "--dns-refresh must be >= 1");
+    }
+
+    /** Without {@code --stagger}. */
+    IngestConfig(List<Endpoints.Target> targets, int agents, int batchSize, int eventBytes, long durationSeconds,
+                 long batchesPerAgent, Path ackedLog, int window, Priority priority, String agentPrefix,
+                 Path reportJson, long warmupSeconds, long drainSeconds, int poolSize, double ratePerAgent,
+                 long dnsRefreshSeconds) {
+        this(targets, agents, batchSize, eventBytes, durationSeconds, batchesPerAgent, ackedLog, window, priority,
+                agentPrefix, reportJson, warmupSeconds, drainSeconds, poolSize, ratePerAgent, dnsRefreshSeconds,
+                false);
+    }
+
+    /** How long after the run's start agent {@code i}'s first batch is due: 0 unless staggered. */
+    long firstBatchOffsetNanos(int agent) {
+        return stagger ? batchIntervalNanos() * agent / agents : 0;
     }
 
     /** Nanoseconds between new batches of one agent; 0 when only the window limits it. */
