@@ -18,9 +18,9 @@ final class ChronicleWarmup {
     /** The commands that open a Chronicle queue: the intake's WAL, the shipper's spool, the WAL tools. */
     private static final Set<String> OPENING_A_WAL = Set.of("intake", "node", "shipper", "wal");
     /**
-     * Options after which a command only prints and exits. The warm-up would be wasted there, and it is not harmless:
-     * JNA unpacks its library into a shared temporary directory, and when another JVM's clean-up takes the file first,
-     * Affinity logs a warning into what should be one line of output (seen once in CI, on {@code intake --version}).
+     * Options after which a command only prints and exits: the warm-up would be wasted there. It also loads JNA,
+     * which has failed to load the library it had just unpacked (seen twice in CI, cause unknown); Affinity's warning
+     * about it is now kept out of the output ({@link Logging}).
      */
     private static final Set<String> PRINT_AND_EXIT = Set.of("--version", "-V", "--help", "-h");
 

@@ -26,6 +26,8 @@ import java.util.List;
 public final class Logging {
     static final String FORMAT_FLAG = "--log-format";
     static final String LEVEL_FLAG = "--log-level";
+    /** OpenHFT Affinity's loggers: errors only (see {@link #configure}). */
+    static final String AFFINITY_LOGGER = "net.openhft.affinity";
 
     private Logging() {}
 
@@ -100,6 +102,10 @@ public final class Logging {
             context.getLogger(kafka).setLevel(settings.level() == LogSettings.Level.ERROR
                     ? ch.qos.logback.classic.Level.ERROR : ch.qos.logback.classic.Level.WARN);
         }
+        // Chronicle loads OpenHFT Affinity, which probes JNA for CPU pinning that Holdfast never uses. When JNA's
+        // library fails to load (seen in CI: its freshly unpacked temporary file could not be loaded), Affinity says
+        // so at WARN with a stack trace, into what should be a command's one line of output. Its errors still show.
+        context.getLogger(AFFINITY_LOGGER).setLevel(ch.qos.logback.classic.Level.ERROR);
     }
 
     /** Logback's first configuration, found through META-INF/services: the defaults, until a command applies more. */
