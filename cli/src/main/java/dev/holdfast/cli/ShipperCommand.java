@@ -62,8 +62,9 @@ public final class ShipperCommand implements Callable<Integer> {
         if (cfg.metrics().port() >= 0) {
             try {
                 String host = cfg.metrics().host();
-                int port = shipper.serveMetrics(host, cfg.metrics().port());
-                metrics = "http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + "/metrics";
+                // HOST:PORT written as an intake's endpoint is, an IPv6 address in brackets
+                metrics = "http://" + new Endpoints.Target(host, shipper.serveMetrics(host, cfg.metrics().port()))
+                        + "/metrics";
             } catch (IOException e) {
                 shipper.close();
                 throw new OperatorError(ExitCodes.FAILED, "cannot serve metrics on " + cfg.metrics().host() + " port "

@@ -4,6 +4,7 @@ import dev.holdfast.client.Endpoints;
 import static dev.holdfast.config.ConfigText.quote;
 
 import dev.holdfast.config.ByteSizes;
+import dev.holdfast.config.ConfigText;
 import dev.holdfast.config.Durations;
 import dev.holdfast.shipper.config.ShipperConfig.Batch;
 import dev.holdfast.shipper.config.ShipperConfig.Intake;
@@ -45,9 +46,9 @@ final class ShipperConfigValidator {
         for (int i = 0; i < priority.rules().size(); i++) {
             prefix(p, "priority.rules[" + i + "].prefix", priority.rules().get(i).prefix(), "path prefix");
         }
-        if (metrics.host().isBlank() || metrics.host().chars().anyMatch(Character::isWhitespace)) {
-            p.add("metrics.host: \"" + metrics.host() + "\" is not an address to listen on, e.g. 127.0.0.1 (the default)"
-                    + " or 0.0.0.0 (every interface)");
+        String hostProblem = ConfigText.listenHostProblem("metrics.host", metrics.host());
+        if (hostProblem != null) {
+            p.add(hostProblem);
         }
         if (metrics.port() < -1 || metrics.port() > 65535) {
             p.add("metrics.port: " + metrics.port() + " is outside 1..65535 (or 0 for any free port, -1 for none)");

@@ -140,7 +140,9 @@ class ShipperConfigTest {
             `intake: {endpoints: [a:1]}
             metrics: {port: 70000}`                        => metrics.port: 70000 is outside 1..65535 (or 0 for any free port, -1 for none)
             `intake: {endpoints: [a:1]}
-            metrics: {host: " "}`                          => metrics.host: " " is not an address to listen on, e.g. 127.0.0.1 (the default) or 0.0.0.0 (every interface)
+            metrics: {host: " "}`                          => metrics.host: " " must be an IP address or host name without spaces (0.0.0.0 = all interfaces)
+            `intake: {endpoints: [a:1]}
+            metrics: {host: "127.0.0.1\\n"}`               => metrics.host: "127.0.0.1\\u000a" must be an IP address or host name without spaces (0.0.0.0 = all interfaces)
             `intake: {endpoints: [a:1]}
             spool: {maxBytes: 256KiB}`                     => spool.maxBytes: 256KiB must be at least twice batch.maxBytes (512KiB)
             """)

@@ -289,9 +289,9 @@ final class IntakeConfigValidator {
     }
 
     private static void endpoint(List<String> p, String section, Endpoint e) {
-        if (e.host() == null || e.host().isBlank() || e.host().chars().anyMatch(Character::isWhitespace)) {
-            p.add(section + ".host: " + quote(String.valueOf(e.host()))
-                    + " must be an IP address or host name without spaces (0.0.0.0 = all interfaces)");
+        String hostProblem = ConfigText.listenHostProblem(section + ".host", e.host());
+        if (hostProblem != null) {
+            p.add(hostProblem);
         }
         if (e.port() < 0 || e.port() > 65535) {
             p.add(section + ".port: " + e.port() + " is outside 1..65535 (0 = pick a free port)");

@@ -20,6 +20,18 @@ public final class ConfigText {
         return sb.append('"').toString();
     }
 
+    /**
+     * Null when {@code host} can name an address to listen on, as far as its text goes (a name is looked up only when
+     * the listener binds); otherwise "field: "host" must be an IP address or host name without spaces ...".
+     */
+    public static String listenHostProblem(String field, String host) {
+        if (host != null && !host.isBlank() && host.chars().noneMatch(Character::isWhitespace)) {
+            return null;
+        }
+        return field + ": " + quote(String.valueOf(host))
+                + " must be an IP address or host name without spaces (0.0.0.0 = all interfaces)";
+    }
+
     /** "field: "value" is not one of a, b, c". */
     public static String notOneOf(String field, String value, String allowed) {
         return field + ": " + quote(value) + " is not one of " + allowed;
