@@ -40,7 +40,7 @@ final class BenchStats implements SessionListener {
         batchesSent.increment();
     }
 
-    /** A PERSISTED or DUPLICATE ack for a batch sent {@code latencyNanos} ago. */
+    /** A PERSISTED or DUPLICATE ack that arrived {@code latencyNanos} after its batch was sent. */
     @Override
     public void acked(int events, long payloadBytes, long latencyNanos, boolean duplicate) {
         batchesAcked.increment();

@@ -241,7 +241,7 @@ public final class IntakeSession implements Runnable {
     private void handle(StreamEvent event) {
         long now = clock.getAsLong();
         if (event instanceof StreamEvent.Ack ack) {
-            onAck(ack.generation(), ack.ack(), now);
+            onAck(ack.generation(), ack.ack(), ack.receivedAtNanos(), now);
         } else if (event.generation() != generation) {
             return; // a stream we already abandoned, or a wakeup: the loop pumps after every event batch
         } else if (event instanceof StreamEvent.Welcomed welcomed) {
@@ -294,7 +294,7 @@ public final class IntakeSession implements Runnable {
         retryTimers.clear(); // everything unpersisted is resent now; old timers would only duplicate
     }
 
-    private void onAck(int ackGeneration, BatchAck ack, long now) {
+    private void onAck(int ackGeneration, BatchAck ack, long receivedAtNanos, long now) {
         long seq = ack.getBatchSeq();
         Pending p = pending.get(seq);
         switch (ack.getStatus()) {
@@ -305,7 +305,8 @@ public final class IntakeSession implements Runnable {
                     return;
                 }
                 removePending(seq);
-                listener.acked(p.batch.events(), p.batch.payloadBytes(), now - p.sentAtNanos,
+                // from the send to the ack's arrival; an ack from an abandoned stream may predate a later resend
+                listener.acked(p.batch.events(), p.batch.payloadBytes(), Math.max(0, receivedAtNanos - p.sentAtNanos),
                         ack.getStatus() == BatchAck.Status.DUPLICATE);
                 source.acknowledged(p.batch);
             }
@@ -487,7 +488,7 @@ public final class IntakeSession implements Runnable {
         public void onMessage(IntakeMessage message) {
             switch (message.getKindCase()) {
                 case WELCOME -> events.add(new StreamEvent.Welcomed(gen, message.getWelcome()));
-                case ACK -> events.add(new StreamEvent.Ack(gen, message.getAck()));
+                case ACK -> events.add(new StreamEvent.Ack(gen, message.getAck(), clock.getAsLong()));
                 default -> { } // a newer intake may send kinds we do not know; ignore them
             }
         }

@@ -8,7 +8,7 @@ public interface SessionListener {
     default void batchSent() {
     }
 
-    /** A PERSISTED or DUPLICATE ack for a batch sent {@code latencyNanos} ago. */
+    /** A PERSISTED or DUPLICATE ack that arrived {@code latencyNanos} after its batch was sent. */
     default void acked(int events, long payloadBytes, long latencyNanos, boolean duplicate) {
     }
 

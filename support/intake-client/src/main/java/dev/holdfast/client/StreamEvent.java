@@ -12,7 +12,11 @@ sealed interface StreamEvent {
     record Welcomed(int generation, Welcome welcome) implements StreamEvent {
     }
 
-    record Ack(int generation, BatchAck ack) implements StreamEvent {
+    /**
+     * @param receivedAtNanos when gRPC delivered it, on the session's clock: the session thread may take it from the
+     *                        queue later, and that wait is the agent's own scheduling, not the intake's answer
+     */
+    record Ack(int generation, BatchAck ack, long receivedAtNanos) implements StreamEvent {
     }
 
     record Closed(int generation, Status status) implements StreamEvent {
