@@ -13,6 +13,7 @@
 #
 #   VARIANTS="before=@/path/to/other/checkout this=" bench/ack-latency.sh                  # another build's intake
 #   SCHEDULES="together stagger" bench/ack-latency.sh   # the agents' batches at once (default) and spread out, in turn
+#   GENERATORS="before=/path/to/other/checkout this=." VARIANTS="this=" bench/ack-latency.sh   # another build's generator
 #
 # A variant is NAME=[JAVA_HOME:]JVM_FLAGS for the intake only (HOLDFAST_JAVA_OPTS, read after the launcher's own),
 # or NAME=@CHECKOUT: that checkout's intake (its ./holdfast), with its own defaults.
@@ -26,8 +27,11 @@ BATCHES=${BATCHES:-"500 1000"}
 VARIANTS=${VARIANTS:-"g1= g1-10ms=-XX:MaxGCPauseMillis=10"}
 # how the generator's agents send: "together" (every agent at the same instant, 40 times a second: bursts) or
 # "stagger" (--stagger: agent i a quarter of an interval after agent i-1, as independent agents would); each schedule
-# runs with every variant in every round, and the table names it after the variant ("this/stagger")
+# runs with every variant in every round, and the table names it after the variant ("this@stagger")
 SCHEDULES=${SCHEDULES:-together}
+# which checkout's load generator measures (NAME=CHECKOUT, "." is this one); with more than one, each runs with every
+# variant and schedule in every round, and the table names it after the variant ("this+before")
+GENERATORS=${GENERATORS:-this=.}
 GRPC_PORT=${GRPC_PORT:-24717}
 HTTP_PORT=${HTTP_PORT:-28780}
 . bench/lib.sh
@@ -41,7 +45,9 @@ for round in $(seq "$ROUNDS"); do
   for batch in $BATCHES; do
     for variant in $VARIANTS; do
       for schedule in $SCHEDULES; do
+      for generator in $GENERATORS; do
         name=${variant%%=*}; spec=${variant#*=}
+        generator_name=${generator%%=*}; generator_checkout=${generator#*=}
         schedule_flag=
         case "$schedule" in
           together) ;;
@@ -49,6 +55,7 @@ for round in $(seq "$ROUNDS"); do
           *) echo "SCHEDULES: unknown schedule '$schedule' (together, stagger)" >&2; exit 2 ;;
         esac
         [ "$SCHEDULES" = together ] || name="$name@$schedule"
+        [ "$GENERATORS" = this=. ] || name="$name+$generator_name"
         java_home=; flags=$spec; launcher=./holdfast
         case "$spec" in
           @*) launcher=${spec#@}/holdfast; flags= ;;
@@ -68,7 +75,7 @@ for round in $(seq "$ROUNDS"); do
         # the intake's window starts a little after the generator's warm-up ends (its JVM takes 1-2 s to start):
         # better a window that misses a few seconds of the measured load than one that includes the warm-up
         ( sleep $((WARMUP + 3)); curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-start.txt" ) &
-        HOLDFAST_JAVA_OPTS="-Xlog:gc*:file=$run/generator-gc.log:uptime" ./holdfast bench ingest \
+        HOLDFAST_JAVA_OPTS="-Xlog:gc*:file=$run/generator-gc.log:uptime" "$generator_checkout/holdfast" bench ingest \
           --target "127.0.0.1:$GRPC_PORT" --agents 4 --window 8 --batch "$batch" --event-bytes 200 \
           --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE" $schedule_flag --report-json "$run/report.json" > "$run/generator.txt" 2>&1
         curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-end.txt"
@@ -76,6 +83,7 @@ for round in $(seq "$ROUNDS"); do
         grep VmHWM "/proc/$intake_pid/status" > "$run/vmhwm.txt" || true
         stop_intake
         rm -rf "$run/data"
+      done
       done
     done
   done
