@@ -49,45 +49,45 @@ for round in $(seq "$ROUNDS"); do
   for batch in $BATCHES; do
     for variant in $VARIANTS; do
       for schedule in $SCHEDULES; do
-      for generator in $GENERATORS; do
-        name=${variant%%=*}; spec=${variant#*=}
-        generator_name=${generator%%=*}; generator_checkout=${generator#*=}
-        schedule_flag=
-        case "$schedule" in
-          together) ;;
-          stagger) schedule_flag=--stagger ;;
-          *) echo "SCHEDULES: unknown schedule '$schedule' (together, stagger)" >&2; exit 2 ;;
-        esac
-        [ "$SCHEDULES" = together ] || name="$name@$schedule"
-        [ "$GENERATORS" = this=. ] || name="$name+$generator_name"
-        java_home=; flags=$spec; launcher=./holdfast
-        case "$spec" in
-          @*) launcher=${spec#@}/holdfast; flags= ;;
-          /*:*) java_home=${spec%%:*}; flags=${spec#*:} ;;
-        esac
-        run="$OUT/$name-b$batch-r$round"
-        mkdir -p "$run"
-        echo "round $round: batch $batch, $name" >&2
-        (
-          [ -z "$java_home" ] || export PATH="$java_home/bin:$PATH"
-          export HOLDFAST_JAVA_OPTS="$flags -Xlog:gc*:file=$run/intake-gc.log:uptime"
-          exec "$launcher" intake --config "$PWD/bench/intake-wal-only.yaml" --data "$run/data" --grpc-port "$GRPC_PORT" \
-            --http-port "$HTTP_PORT" --durability fsync > "$run/intake.log" 2>&1
-        ) &
-        intake_pid=$!
-        wait_ready "$intake_pid" "$HTTP_PORT" "$run/intake.log" 0.1
-        # the intake's window starts a little after the generator's warm-up ends (its JVM takes 1-2 s to start):
-        # better a window that misses a few seconds of the measured load than one that includes the warm-up
-        ( sleep $((WARMUP + 3)); curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-start.txt" ) &
-        HOLDFAST_JAVA_OPTS="-Xlog:gc*:file=$run/generator-gc.log:uptime" "$generator_checkout/holdfast" bench ingest \
-          --target "127.0.0.1:$GRPC_PORT" --agents 4 --window 8 --batch "$batch" --event-bytes 200 \
-          --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE" $schedule_flag --report-json "$run/report.json" > "$run/generator.txt" 2>&1
-        curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-end.txt"
-        # the subshell exec'd the launcher, which exec'd the JVM: this is the intake's own process
-        grep VmHWM "/proc/$intake_pid/status" > "$run/vmhwm.txt" || true
-        stop_intake
-        rm -rf "$run/data"
-      done
+        for generator in $GENERATORS; do
+          name=${variant%%=*}; spec=${variant#*=}
+          generator_name=${generator%%=*}; generator_checkout=${generator#*=}
+          schedule_flag=
+          case "$schedule" in
+            together) ;;
+            stagger) schedule_flag=--stagger ;;
+            *) echo "SCHEDULES: unknown schedule '$schedule' (together, stagger)" >&2; exit 2 ;;
+          esac
+          [ "$SCHEDULES" = together ] || name="$name@$schedule"
+          [ "$GENERATORS" = this=. ] || name="$name+$generator_name"
+          java_home=; flags=$spec; launcher=./holdfast
+          case "$spec" in
+            @*) launcher=${spec#@}/holdfast; flags= ;;
+            /*:*) java_home=${spec%%:*}; flags=${spec#*:} ;;
+          esac
+          run="$OUT/$name-b$batch-r$round"
+          mkdir -p "$run"
+          echo "round $round: batch $batch, $name" >&2
+          (
+            [ -z "$java_home" ] || export PATH="$java_home/bin:$PATH"
+            export HOLDFAST_JAVA_OPTS="$flags -Xlog:gc*:file=$run/intake-gc.log:uptime"
+            exec "$launcher" intake --config "$PWD/bench/intake-wal-only.yaml" --data "$run/data" --grpc-port "$GRPC_PORT" \
+              --http-port "$HTTP_PORT" --durability fsync > "$run/intake.log" 2>&1
+          ) &
+          intake_pid=$!
+          wait_ready "$intake_pid" "$HTTP_PORT" "$run/intake.log" 0.1
+          # the intake's window starts a little after the generator's warm-up ends (its JVM takes 1-2 s to start):
+          # better a window that misses a few seconds of the measured load than one that includes the warm-up
+          ( sleep $((WARMUP + 3)); curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-start.txt" ) &
+          HOLDFAST_JAVA_OPTS="-Xlog:gc*:file=$run/generator-gc.log:uptime" "$generator_checkout/holdfast" bench ingest \
+            --target "127.0.0.1:$GRPC_PORT" --agents 4 --window 8 --batch "$batch" --event-bytes 200 \
+            --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE" $schedule_flag --report-json "$run/report.json" > "$run/generator.txt" 2>&1
+          curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-end.txt"
+          # the subshell exec'd the launcher, which exec'd the JVM: this is the intake's own process
+          grep VmHWM "/proc/$intake_pid/status" > "$run/vmhwm.txt" || true
+          stop_intake
+          rm -rf "$run/data"
+        done
       done
     done
   done
