@@ -36,21 +36,15 @@ class IntakeSessionAckLatencyTest {
         IntakeConfig cfg = new IntakeConfig("latency-node", tmp.resolve("data"), Durability.WRITTEN,
                 new IntakeConfig.Endpoint("127.0.0.1", 0), new IntakeConfig.Endpoint("127.0.0.1", 0), d.limits(),
                 d.wal(), d.forwarder(), IntakeConfig.Tls.OFF).withoutForwarder();
-        Map<Long, Long> latencyBySeq = new ConcurrentHashMap<>();
-        Map<Long, Long> handledAfterSendBySeq = new ConcurrentHashMap<>();
+        TwoBatches source = new TwoBatches();
         try (IntakeServer intake = new IntakeServer(cfg, IntakeServer.newRegistry()).start();
              Endpoints endpoints = Endpoints.standard(
                      List.of(new Endpoints.Target("127.0.0.1", intake.grpcPort())), TimeUnit.MINUTES.toNanos(1))) {
-            TwoBatches source = new TwoBatches();
             SessionListener listener = new SessionListener() {
                 @Override
                 public void acked(int events, long payloadBytes, long latencyNanos, boolean duplicate) {
-                    source.lastAckedLatency = latencyNanos;
+                    source.lastAckedLatency = latencyNanos; // the source's acknowledged() follows, for the same batch
                 }
-            };
-            source.onAcknowledged = (seq, latency) -> {
-                latencyBySeq.put(seq, latency);
-                handledAfterSendBySeq.put(seq, System.nanoTime() - source.sentAtNanos);
             };
             IntakeSession session = new IntakeSession("agent-latency", endpoints, source, listener,
                     new Backoff(10, 100, RandomGenerator.of("L64X128MixRandom")), IntakeSession.Options.of(2),
@@ -61,26 +55,27 @@ class IntakeSessionAckLatencyTest {
             assertFalse(thread.isAlive(), "the session ends once both batches are acknowledged");
             assertEquals(0, session.unacknowledgedAtEnd());
         }
-        assertEquals(2, latencyBySeq.size(), "both batches acknowledged: " + latencyBySeq);
+        assertEquals(2, source.latencyBySeq.size(), "both batches acknowledged: " + source.latencyBySeq);
         // the premise: the session thread got to the second ack only after holding the first one
-        assertTrue(handledAfterSendBySeq.get(2L) >= HELD_NANOS,
-                "second ack handled " + handledAfterSendBySeq.get(2L) / 1_000_000 + " ms after the send");
+        assertTrue(source.handledAfterSendBySeq.get(2L) >= HELD_NANOS,
+                "second ack handled " + source.handledAfterSendBySeq.get(2L) / 1_000_000 + " ms after the send");
         // both acks arrived within a loopback round trip and a page-cache write, well inside the hold
         for (long seq : List.of(1L, 2L)) {
-            assertTrue(latencyBySeq.get(seq) >= 0 && latencyBySeq.get(seq) < HELD_NANOS / 2,
-                    "batch " + seq + " timed at " + latencyBySeq.get(seq) / 1_000_000 + " ms");
+            long latency = source.latencyBySeq.get(seq);
+            assertTrue(latency >= 0 && latency < HELD_NANOS / 2, "batch " + seq + " timed at " + latency / 1_000_000
+                    + " ms");
         }
     }
 
-    /** Two batches sent together; acknowledging the first holds the session thread while the second ack arrives. */
+    /**
+     * Two batches sent together; acknowledging the first holds the session thread while the second ack arrives. Records,
+     * per batch, the latency the session reported and how long after its send the session thread got to its ack.
+     */
     private static final class TwoBatches implements BatchSource {
-        interface Acknowledged {
-            void accept(long seq, long latencyNanos);
-        }
-
-        volatile long sentAtNanos;
+        final Map<Long, Long> latencyBySeq = new ConcurrentHashMap<>();
+        final Map<Long, Long> handledAfterSendBySeq = new ConcurrentHashMap<>();
+        private final Map<Long, Long> sentAtBySeq = new ConcurrentHashMap<>();
         volatile long lastAckedLatency;
-        Acknowledged onAcknowledged;
         private long nextSeq = 1;
         private long through;
 
@@ -90,9 +85,7 @@ class IntakeSessionAckLatencyTest {
                 return null;
             }
             long seq = nextSeq++;
-            if (seq == 1) {
-                sentAtNanos = System.nanoTime();
-            }
+            sentAtBySeq.put(seq, System.nanoTime());
             byte[] wire = AgentMessage.newBuilder().setBatch(EventBatch.newBuilder().setAgentId("agent-latency")
                     .setBatchSeq(seq).addEvents(Event.newBuilder().setTimeUnixNano(seq))).build().toByteArray();
             return new OutboundBatch(seq, wire, 1, 8);
@@ -109,7 +102,8 @@ class IntakeSessionAckLatencyTest {
 
         @Override
         public void acknowledged(OutboundBatch batch) {
-            onAcknowledged.accept(batch.seq(), lastAckedLatency);
+            latencyBySeq.put(batch.seq(), lastAckedLatency);
+            handledAfterSendBySeq.put(batch.seq(), System.nanoTime() - sentAtBySeq.get(batch.seq()));
             through = Math.max(through, batch.seq());
             if (batch.seq() == 1) {
                 try {
