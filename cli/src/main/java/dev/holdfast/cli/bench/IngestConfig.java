@@ -42,16 +42,6 @@ record IngestConfig(List<Endpoints.Target> targets, int agents, int batchSize, i
         require(dnsRefreshSeconds >= 1, "--dns-refresh must be >= 1");
     }
 
-    /** Without {@code --stagger}. */
-    IngestConfig(List<Endpoints.Target> targets, int agents, int batchSize, int eventBytes, long durationSeconds,
-                 long batchesPerAgent, Path ackedLog, int window, Priority priority, String agentPrefix,
-                 Path reportJson, long warmupSeconds, long drainSeconds, int poolSize, double ratePerAgent,
-                 long dnsRefreshSeconds) {
-        this(targets, agents, batchSize, eventBytes, durationSeconds, batchesPerAgent, ackedLog, window, priority,
-                agentPrefix, reportJson, warmupSeconds, drainSeconds, poolSize, ratePerAgent, dnsRefreshSeconds,
-                false);
-    }
-
     /** How long after the run's start agent {@code i}'s first batch is due: 0 unless staggered. */
     long firstBatchOffsetNanos(int agent) {
         return stagger ? batchIntervalNanos() * agent / agents : 0;

@@ -162,7 +162,7 @@ class IngestBenchTest {
     private BenchReport runBench(List<Integer> ports, Path ackedLog) throws Exception {
         IngestConfig config = new IngestConfig(ports.stream().map(p -> new Endpoints.Target("127.0.0.1", p)).toList(),
                 AGENTS, 20, 200, 0, BATCHES, ackedLog, 4,
-                Priority.NORMAL, "t", null, 0, 30, 256, 0, IngestConfig.DEFAULT_DNS_REFRESH_SECONDS);
+                Priority.NORMAL, "t", null, 0, 30, 256, 0, IngestConfig.DEFAULT_DNS_REFRESH_SECONDS, false);
         return run(config, captured);
     }
 

@@ -125,7 +125,7 @@ class RealIntakeSessionTest {
             throws Exception {
         IngestConfig config = new IngestConfig(ports.stream().map(p -> new Endpoints.Target("127.0.0.1", p)).toList(),
                 agents, 5, 200, 0, batches, ackedLog, 4, Priority.NORMAL, "t", null, 0, 60, 256, rate,
-                IngestConfig.DEFAULT_DNS_REFRESH_SECONDS);
+                IngestConfig.DEFAULT_DNS_REFRESH_SECONDS, false);
         return IngestBenchTest.run(config, captured);
     }
 
