@@ -32,7 +32,10 @@ import java.util.function.LongSupplier;
  * often come together (flush timers, acks sent together, a burst after a stall): without the wait, the first one's
  * sync leaves the others to wait for it and then for a sync of their own, where one sync covers them all once they
  * are appended, a fraction of a millisecond later. With nothing on its way it syncs at once: waiting would only add
- * to the acks, whether the intake is quiet or every client is waiting for its acks.
+ * to the acks, whether the intake is quiet or every client is waiting for its acks. Nor does a sync wait when its
+ * first group was appended while the sync before it was in flight: that group has already waited for company for as
+ * long as that sync took, and under full load, where batches are always on their way, every sync would otherwise
+ * linger as well, and each ack wait for it.
  *
  * <p>A failed msync fails the WAL for good (until restart, when recovery reads what the disk really holds): the
  * kernel reports a writeback error once and marks the pages clean, so no later sync could be trusted. Every batch of
@@ -93,6 +96,7 @@ final class GroupSyncer implements AutoCloseable {
 
     private void run() {
         List<AppendedGroup> round = new ArrayList<>();
+        long idleSince = nanoClock.getAsLong(); // when the last sync ended: groups appended before it came meanwhile
         try {
             while (running || !appended.isEmpty()) {
                 AppendedGroup first = appended.poll(50, TimeUnit.MILLISECONDS);
@@ -101,9 +105,12 @@ final class GroupSyncer implements AutoCloseable {
                 }
                 round.add(first);
                 appended.drainTo(round);
-                awaitCompany(round, first.appendedAtNanos + maxDelayNanos);
+                if (first.appendedAtNanos - idleSince >= 0) {
+                    awaitCompany(round, first.appendedAtNanos + maxDelayNanos);
+                }
                 sync(round);
                 round.clear();
+                idleSince = nanoClock.getAsLong();
             }
         } catch (Throwable t) {
             fail(t, round);

@@ -105,6 +105,26 @@ class GroupSyncTest {
     }
 
     @Test
+    void aBatchAppendedDuringASyncIsSyncedRightAfterItEvenWithMoreOnTheirWay() throws Exception {
+        // under full load batches are always on their way: a group that waited out a sync in flight waits no longer
+        HeldFirstCommit held = new HeldFirstCommit();
+        try (Wal wal = Wal.open(config(WalConfig.CHECKPOINT_INTERVAL_MILLIS, 60_000), held)) {
+            CompletableFuture<AppendResult> first = wal.append(header("f", 1, BatchPriority.NORMAL), payload("f", 1, 100));
+            assertTrue(held.awaitHeld());
+            CompletableFuture<AppendResult> second = wal.append(header("f", 2, BatchPriority.NORMAL),
+                    payload("f", 2, 100));
+            awaitRecords(wal, 2); // appended while the first sync is held
+            try (Wal.Arrival third = wal.arriving()) { // on its way for as long as the test looks
+                held.release();
+                assertEquals(AppendResult.Status.PERSISTED, first.get(10, TimeUnit.SECONDS).status());
+                assertEquals(AppendResult.Status.PERSISTED, second.get(10, TimeUnit.SECONDS).status(),
+                        "batch 2 waited for the batch on its way after waiting out batch 1's sync");
+            }
+            assertEquals(2, held.groups.size(), "one sync for batch 1, one for batch 2: " + held.groups);
+        }
+    }
+
+    @Test
     void aBatchArrivingDuringASyncIsAppendedAtOnceAndAnsweredAfterItsOwnSync() throws Exception {
         HeldFirstCommit held = new HeldFirstCommit();
         try (Wal wal = Wal.open(config(WalConfig.CHECKPOINT_INTERVAL_MILLIS), held)) {

@@ -442,29 +442,6 @@ class WalTest {
     }
 
     @Test
-    void aBusyWalLingersForTheBatchesOnTheirWaySoThatTheyShareASync() throws Exception {
-        HeldFirstCommit holdFirst = new HeldFirstCommit();
-        try (Wal wal = Wal.open(lingering(), holdFirst)) {
-            List<CompletableFuture<AppendResult>> acks = new ArrayList<>();
-            acks.add(wal.append(header("b", 1, BatchPriority.NORMAL), payload("b", 1, 100)));
-            assertTrue(holdFirst.awaitHeld());
-            // two arrive while the first group is being synced, and a third is being received as it ends
-            acks.add(wal.append(header("b", 2, BatchPriority.NORMAL), payload("b", 2, 100)));
-            acks.add(wal.append(header("b", 3, BatchPriority.NORMAL), payload("b", 3, 100)));
-            try (Wal.Arrival fourth = wal.arriving()) {
-                holdFirst.release();
-                Thread.sleep(300); // the next sync lingers (up to 2 s) for it
-                assertFalse(acks.get(1).isDone(), "batches 2 and 3 were synced without batch 4, on its way");
-                acks.add(wal.append(header("b", 4, BatchPriority.NORMAL), payload("b", 4, 100)));
-            }
-            for (CompletableFuture<AppendResult> a : acks) {
-                assertEquals(AppendResult.Status.PERSISTED, a.get(10, TimeUnit.SECONDS).status());
-            }
-        }
-        assertEquals(List.of(1, 3), holdFirst.groups);
-    }
-
-    @Test
     void batchesAppendedDuringASyncAreSyncedAtOnceWhenNothingElseIsOnItsWay() throws Exception {
         // every client may be waiting for its acks: a linger would then wait for batches that cannot come
         HeldFirstCommit holdFirst = new HeldFirstCommit();
