@@ -6,7 +6,8 @@
 #   - the intake's own view over the same window (the difference of two /metrics scrapes): receipt -> ack
 #     (holdfast_intake_ack_latency_seconds), and per group commit the WAL's queue wait, append and msync, and its
 #     checkpoints (holdfast_wal_{queue_wait,append_duration,sync_wait,sync_duration,checkpoint_duration}_seconds);
-#   - the longest GC pause in each JVM during the window (-Xlog:gc), and the intake's peak RSS (VmHWM).
+#   - the longest GC pause in each JVM during the window (-Xlog:gc), and the intake's peak RSS (VmHWM);
+# and draws each variant's ack-latency distribution, one plot per batch size (bench/latency-plot.py: latency-b*.svg).
 #
 #   bench/ack-latency.sh                               # 3 rounds, 500 and 1000 events per batch at 40 batches/s/agent
 #   WARMUP=20 bench/ack-latency.sh                     # the intake's first minute, while the JIT still compiles
@@ -145,3 +146,15 @@ for (batch, name), rs in sorted(rows.items()):
           f"{m(lambda x: x['append'][1]):.1f} | {m(lambda x: x['syncwait'][1]):.1f} | {m(lambda x: x['checkpoint'][1]):.1f} | {m(lambda x: x['gc']):.1f} | "
           f"{m(lambda x: x['gcgen']):.1f} | {m(lambda x: x['rss']):.0f} | {len(rs)}{'' if all(x['ok'] for x in rs) else ' (FAILED)'} |")
 PY
+
+# the distributions behind the table, one plot per batch size: each variant's round with the median p99
+for batch in $BATCHES; do
+  series=()
+  for run_dir in "$OUT"/*-b"$batch"-r1; do
+    name=$(basename "$run_dir"); name=${name%-b"$batch"-r1}
+    series+=("$name=$(ls "$OUT/$name-b$batch"-r*/report.json | paste -sd, -)")
+  done
+  python3 bench/latency-plot.py "$OUT/latency-b$batch.svg" \
+    "ack latency, $((batch * RATE * 4 / 1000))k events/s, fsync, $WARMUP s warm-up (median-p99 round of $ROUNDS)" "${series[@]}"
+  echo "latency distribution: $OUT/latency-b$batch.svg" >&2
+done

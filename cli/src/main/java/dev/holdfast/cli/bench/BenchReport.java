@@ -20,11 +20,20 @@ record BenchReport(
         double measuredSeconds, long measuredBatchesAcked, long measuredEventsAcked,
         double eventsPerSecond, double payloadMegabytesPerSecond,
         double latencyP50Ms, double latencyP99Ms, double latencyP999Ms, double latencyMaxMs, long latencySamples,
+        List<LatencyPoint> latencyDistribution,
         double totalSeconds, long totalBatchesAcked, long totalEventsAcked, long batchesSent,
         long resumedFromWelcome, long retries, long duplicates, long invalid, long reconnects,
         long streamFailures, long unexpectedAcks, long unacknowledged, long dnsLookups, long dnsLookupFailures,
         List<String> invalidMessages,
         int exitCode) {
+
+    /**
+     * One step of the ack-latency distribution: {@code percentile} % of the measured batches were acknowledged within
+     * {@code ms}. The steps halve the distance to 100 % five at a time, as HdrHistogram's percentile output does, so
+     * the tail is drawn as finely as the body (bench/latency-plot.py draws them).
+     */
+    record LatencyPoint(double percentile, double ms) {
+    }
 
     String toText() {
         StringBuilder b = new StringBuilder();

@@ -4,6 +4,7 @@ import dev.holdfast.client.Backoff;
 import dev.holdfast.client.Endpoints;
 import dev.holdfast.client.IntakeSession;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
 
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -159,10 +160,20 @@ final class IngestBench implements AutoCloseable {
                 events / measuredSeconds, bytes / 1e6 / measuredSeconds,
                 micros(latency.getValueAtPercentile(50)), micros(latency.getValueAtPercentile(99)),
                 micros(latency.getValueAtPercentile(99.9)), micros(latency.getMaxValue()), latency.getTotalCount(),
+                distribution(latency),
                 (end - start) / 1e9, total.batchesAcked(), total.eventsAcked(), total.batchesSent(),
                 total.resumedFromWelcome(), total.retries(), total.duplicates(), total.invalid(), total.reconnects(),
                 total.streamFailures(), total.unexpectedAcks(), unacked, dnsLookups, dnsFailures, stats.invalidMessages(),
                 failed ? 1 : 0);
+    }
+
+    private static List<BenchReport.LatencyPoint> distribution(Histogram latency) {
+        List<BenchReport.LatencyPoint> points = new ArrayList<>();
+        for (HistogramIterationValue v : latency.percentiles(5)) {
+            points.add(new BenchReport.LatencyPoint(v.getPercentileLevelIteratedTo(),
+                    micros(v.getValueIteratedTo())));
+        }
+        return points;
     }
 
     private static double micros(long micros) {

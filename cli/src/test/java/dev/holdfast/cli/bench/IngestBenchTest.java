@@ -79,6 +79,7 @@ class IngestBenchTest {
         assertEquals(0, report.invalid());
         assertEquals(0, report.unacknowledged());
         assertTrue(report.latencySamples() > 0 && report.latencyMaxMs() > 0);
+        assertLatencyDistribution(report);
     }
 
     @Test
@@ -175,6 +176,23 @@ class IngestBenchTest {
             return report;
         } finally {
             sink.close();
+        }
+    }
+
+    /** The distribution the plots are drawn from climbs to 100 % at the maximum, through the reported p50 and p99. */
+    private static void assertLatencyDistribution(BenchReport report) {
+        List<BenchReport.LatencyPoint> points = report.latencyDistribution();
+        assertTrue(points.size() > 10, "distribution: " + points);
+        for (int i = 1; i < points.size(); i++) {
+            assertTrue(points.get(i).percentile() >= points.get(i - 1).percentile()
+                    && points.get(i).ms() >= points.get(i - 1).ms(), "not climbing at step " + i + ": " + points);
+        }
+        BenchReport.LatencyPoint last = points.get(points.size() - 1);
+        assertEquals(100.0, last.percentile(), 1e-9);
+        assertEquals(report.latencyMaxMs(), last.ms(), 1e-9);
+        for (double[] q : new double[][] {{50, report.latencyP50Ms()}, {99, report.latencyP99Ms()}}) {
+            BenchReport.LatencyPoint at = points.stream().filter(p -> p.percentile() >= q[0]).findFirst().orElseThrow();
+            assertTrue(at.ms() >= q[1], "p" + q[0] + " " + q[1] + " ms, the distribution's step there " + at);
         }
     }
 
