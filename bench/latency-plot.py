@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Draws ack-latency distributions as an SVG percentile plot, the way HdrHistogram's plotter does: the x axis is the
 percentile on a log scale of 1 / (1 - p), so that 90 %, 99 %, 99.9 % and 99.99 % are equally far apart and the tail
-is as visible as the body; the y axis is milliseconds.
+is as visible as the body; the y axis is milliseconds on a log scale, so that a build whose tail is ten times longer
+does not flatten the others against the bottom.
 
     bench/latency-plot.py OUT.svg "TITLE" LABEL=report.json[,report.json...] ...
 
@@ -45,11 +46,15 @@ def main(argv):
         if not points:
             sys.exit(f"latency-plot: {paths}: no latencyDistribution (a report from before it was added?)")
         series.append((label, report, points))
-    top = max(max(ms for p, ms in pts if p <= 99.99) for _, _, pts in series)
-    top = max(12.0, math.ceil(top / 2) * 2)  # the bars (10 ms) always in view
+    ticks = [t * 10 ** e for e in range(-2, 5) for t in (1, 2, 5)]
+    highest = max(max(ms for p, ms in pts if p <= 99.99) for _, _, pts in series)
+    lowest = min(min(ms for p, ms in pts) for _, _, pts in series)
+    top = next(t for t in ticks if t >= max(highest, 20))  # the bars (10 ms) always in view
+    bottom = [t for t in ticks if t <= max(lowest, 0.01)][-1]
+    ticks = [t for t in ticks if bottom <= t <= top]
     pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
     x = lambda p: LEFT + pw * nines(p) / MAX_NINES
-    y = lambda ms: TOP + ph * (1 - min(ms, top) / top)
+    y = lambda ms: TOP + ph * (1 - math.log(min(max(ms, bottom), top) / bottom) / math.log(top / bottom))
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
            f'<rect width="{W}" height="{H}" fill="white"/>',
            f'<text x="{LEFT}" y="22" font-size="14">{html.escape(title)}</text>']
@@ -58,13 +63,12 @@ def main(argv):
         label = "0%" if i == 0 else ("99." + "9" * (i - 2) + "%" if i > 2 else ("90%" if i == 1 else "99%"))
         svg.append(f'<line x1="{gx:.1f}" y1="{TOP}" x2="{gx:.1f}" y2="{TOP + ph}" stroke="#ddd"/>')
         svg.append(f'<text x="{gx:.1f}" y="{TOP + ph + 16}" text-anchor="middle">{label}</text>')
-    step = 2 if top <= 20 else 5 if top <= 50 else 20
-    for ms in range(0, int(top) + 1, step):
+    for ms in ticks:
         svg.append(f'<line x1="{LEFT}" y1="{y(ms):.1f}" x2="{LEFT + pw}" y2="{y(ms):.1f}" stroke="#eee"/>')
-        svg.append(f'<text x="{LEFT - 6}" y="{y(ms) + 4:.1f}" text-anchor="end">{ms}</text>')
+        svg.append(f'<text x="{LEFT - 6}" y="{y(ms) + 4:.1f}" text-anchor="end">{ms:g}</text>')
     svg.append(f'<text x="{LEFT + pw / 2}" y="{H - 10}" text-anchor="middle">percentile of batches acknowledged</text>')
     svg.append(f'<text x="16" y="{TOP + ph / 2}" text-anchor="middle" '
-               f'transform="rotate(-90 16 {TOP + ph / 2})">ack latency, ms</text>')
+               f'transform="rotate(-90 16 {TOP + ph / 2})">ack latency, ms (log scale)</text>')
     for p, ms in ((99, 5), (99.9, 10)):  # issue 15's bars, each up to its percentile
         svg.append(f'<polyline points="{LEFT},{y(ms):.1f} {x(p):.1f},{y(ms):.1f} {x(p):.1f},{TOP + ph}" fill="none" '
                    f'stroke="#888" stroke-dasharray="5,4"/>')
