@@ -147,7 +147,7 @@ for (batch, name), rs in sorted(rows.items()):
           f"{m(lambda x: x['gcgen']):.1f} | {m(lambda x: x['rss']):.0f} | {len(rs)}{'' if all(x['ok'] for x in rs) else ' (FAILED)'} |")
 PY
 
-# the distributions behind the table, one plot per batch size: each variant's round with the median p99
+# the distributions behind the table, one plot per batch size: each variant's round with the median p99 (of two, the higher)
 for batch in $BATCHES; do
   series=()
   for run_dir in "$OUT"/*-b"$batch"-r1; do

@@ -7,8 +7,8 @@ does not flatten the others against the bottom.
     bench/latency-plot.py OUT.svg "TITLE" LABEL=report.json[,report.json...] ...
 
 Each report is one `holdfast bench ingest --report-json` file (its latencyDistribution). With several reports for
-one label, the one with the median p99 is drawn (the others are rounds of the same configuration). Dashed lines mark
-issue 15's bars: p99 5 ms and p99.9 10 ms.
+one label, the one with the median p99 is drawn (the others are rounds of the same configuration; of two, the
+higher). Dashed lines mark issue 15's bars: p99 5 ms and p99.9 10 ms.
 """
 import html
 import json
@@ -30,7 +30,7 @@ def nines(percentile):
 def median_run(paths):
     reports = [json.load(open(p)) for p in paths]
     reports.sort(key=lambda r: r["latencyP99Ms"])
-    return reports[(len(reports) - 1) // 2]
+    return reports[len(reports) // 2]  # of an even number, the higher of the middle two
 
 
 def main(argv):
