@@ -28,6 +28,7 @@ DURATION=${DURATION:-30}
 # (docs/BENCHMARKS.md, "The p99 at moderate load was the JIT's first minute")
 WARMUP=${WARMUP:-90}
 RATE=${RATE:-40}
+AGENTS=4 # the load is AGENTS x RATE batches a second: the plots' titles name it
 BATCHES=${BATCHES:-"500 1000"}
 VARIANTS=${VARIANTS:-"g1= g1-10ms=-XX:MaxGCPauseMillis=10"}
 # how the generator's agents send: "together" (every agent at the same instant, 40 times a second: bursts) or
@@ -81,7 +82,7 @@ for round in $(seq "$ROUNDS"); do
           # better a window that misses a few seconds of the measured load than one that includes the warm-up
           ( sleep $((WARMUP + 3)); curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-start.txt" ) &
           HOLDFAST_JAVA_OPTS="-Xlog:gc*:file=$run/generator-gc.log:uptime" "$generator_checkout/holdfast" bench ingest \
-            --target "127.0.0.1:$GRPC_PORT" --agents 4 --window 8 --batch "$batch" --event-bytes 200 \
+            --target "127.0.0.1:$GRPC_PORT" --agents "$AGENTS" --window 8 --batch "$batch" --event-bytes 200 \
             --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE" $schedule_flag --report-json "$run/report.json" > "$run/generator.txt" 2>&1
           curl -s "http://127.0.0.1:$HTTP_PORT/metrics" > "$run/metrics-end.txt"
           # the subshell exec'd the launcher, which exec'd the JVM: this is the intake's own process
@@ -155,6 +156,6 @@ for batch in $BATCHES; do
     series+=("$name=$(ls "$OUT/$name-b$batch"-r*/report.json | paste -sd, -)")
   done
   python3 bench/latency-plot.py "$OUT/latency-b$batch.svg" \
-    "ack latency, $((batch * RATE * 4 / 1000))k events/s, fsync, $WARMUP s warm-up (median-p99 round of $ROUNDS)" "${series[@]}"
+    "ack latency, $((batch * RATE * AGENTS / 1000))k events/s, fsync, $WARMUP s warm-up (median-p99 round of $ROUNDS)" "${series[@]}"
   echo "latency distribution: $OUT/latency-b$batch.svg" >&2
 done

@@ -46,7 +46,7 @@ def main(argv):
         if not points:
             sys.exit(f"latency-plot: {paths}: no latencyDistribution (a report from before it was added?)")
         series.append((label, report, points))
-    ticks = [t * 10 ** e for e in range(-2, 5) for t in (1, 2, 5)]
+    ticks = [t * 10 ** e for e in range(-2, 8) for t in (1, 2, 5)]  # 0.01 ms .. 5e7 ms: past the generator's 1 h
     highest = max(max(ms for p, ms in pts if p <= 99.99) for _, _, pts in series)
     lowest = min(min(ms for p, ms in pts) for _, _, pts in series)
     top = next(t for t in ticks if t >= max(highest, 20))  # the bars (10 ms) always in view
