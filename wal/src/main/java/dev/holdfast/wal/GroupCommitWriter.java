@@ -324,6 +324,7 @@ final class GroupCommitWriter implements AutoCloseable {
     public void close() {
         accepting = false;
         running = false;
+        pending.close(); // the writer need not finish its idle wait to see that it is done
         try {
             thread.join(30_000);
         } catch (InterruptedException e) {

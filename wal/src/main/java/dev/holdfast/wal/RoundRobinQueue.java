@@ -27,6 +27,7 @@ final class RoundRobinQueue<T> {
     /** Keys in turn order; each key with something queued is in it exactly once. */
     private final ArrayDeque<String> turns = new ArrayDeque<>();
     private int size;
+    private boolean closed;
 
     RoundRobinQueue(Function<T, String> keyOf) {
         this.keyOf = keyOf;
@@ -60,18 +61,32 @@ final class RoundRobinQueue<T> {
         }
     }
 
-    /** The next item in turn, waiting up to {@code timeout} for one; null if none came. */
+    /** The next item in turn, waiting up to {@code timeout} for one; null if none came, or at once once closed. */
     T poll(long timeout, TimeUnit unit) throws InterruptedException {
         long nanos = unit.toNanos(timeout);
         lock.lockInterruptibly();
         try {
             while (size == 0) {
-                if (nanos <= 0) {
+                if (nanos <= 0 || closed) {
                     return null;
                 }
                 nanos = notEmpty.awaitNanos(nanos);
             }
             return next();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Wakes a waiting taker and keeps it from waiting again: what is queued can still be taken, and added (a closing
+     * owner drains it).
+     */
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            notEmpty.signalAll();
         } finally {
             lock.unlock();
         }

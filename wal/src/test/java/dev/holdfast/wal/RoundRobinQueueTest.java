@@ -79,4 +79,30 @@ class RoundRobinQueueTest {
         taker.join(10_000);
         assertEquals("late:1", got.get());
     }
+
+    @Test
+    void closingWakesAWaitingTakerAndLeavesWhatIsQueuedToBeTaken() throws Exception {
+        RoundRobinQueue<String> q = queue();
+        AtomicReference<String> got = new AtomicReference<>("not returned");
+        CountDownLatch waiting = new CountDownLatch(1);
+        Thread taker = new Thread(() -> {
+            try {
+                waiting.countDown();
+                got.set(q.poll(60, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        taker.start();
+        waiting.await();
+        Thread.sleep(100); // in its wait
+        q.close();
+        taker.join(10_000);
+        assertFalse(taker.isAlive(), "the taker still waits after close");
+        assertNull(got.get());
+
+        q.add("a:1"); // a submit racing the close: its owner drains it
+        assertEquals("a:1", q.poll(60, TimeUnit.SECONDS));
+        assertNull(q.poll(60, TimeUnit.SECONDS), "closed and empty: no wait");
+    }
 }
