@@ -5,6 +5,7 @@ import dev.holdfast.forwarder.EventRecords;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -59,16 +60,50 @@ public final class TopicAudit implements AutoCloseable {
         return seen.size();
     }
 
-    /** Polls until every id in {@code expected} has arrived or the timeout passes, then reads {@code linger} more. */
-    public void readUntil(Collection<String> expected, Duration timeout, Duration linger) {
+    /**
+     * Polls until every id in {@code expected} has arrived or the timeout passes, then reads the rest of what the topic
+     * holds by then: every copy already in Kafka is counted (a caller that bounds duplicates first waits until the
+     * forwarders have confirmed everything, so that none is still on its way).
+     */
+    public void readUntil(Collection<String> expected, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline && !seen.keySet().containsAll(expected)) {
             poll();
         }
-        drain(linger);
+        readToEnd(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     }
 
-    /** Reads whatever else arrives within the period (to count late duplicates). */
+    /** Reads every record the topic holds by now, not waiting for more; false if the timeout passed first. */
+    public boolean readToEnd(Duration timeout) {
+        return readToEnd(consumer, timeout, this::count);
+    }
+
+    /**
+     * Polls a subscribed consumer until it has read every record its partitions held once it had them assigned (their
+     * end offsets then), handing each to {@code sink}: a read that stops at what Kafka holds rather than after a quiet
+     * period. False if the timeout passed first.
+     */
+    public static <K, V> boolean readToEnd(KafkaConsumer<K, V> consumer, Duration timeout,
+                                           java.util.function.Consumer<ConsumerRecord<K, V>> sink) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (consumer.assignment().isEmpty()) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            consumer.poll(Duration.ofMillis(100)).forEach(sink);
+        }
+        Map<TopicPartition, Long> ends = consumer.endOffsets(consumer.assignment(),
+                Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        while (ends.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            consumer.poll(Duration.ofMillis(100)).forEach(sink);
+        }
+        return true;
+    }
+
+    /** Reads whatever else arrives within the period (to count duplicates that may still be on their way). */
     public void drain(Duration period) {
         long deadline = System.nanoTime() + period.toNanos();
         while (System.nanoTime() < deadline) {
@@ -77,25 +112,27 @@ public final class TopicAudit implements AutoCloseable {
     }
 
     private void poll() {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-            String id = EventRecords.eventId(r.headers());
-            Seen before = seen.get(id);
-            if (before != null) {
-                seen.put(id, new Seen(before.copies() + 1, before.firstTimestampMillis(), before.value()));
-                continue;
-            }
-            seen.put(id, new Seen(1, r.timestamp(), r.value()));
-            String agent = header(r, EventRecords.AGENT_ID);
-            String seq = header(r, EventRecords.BATCH_SEQ);
-            if (agent != null && seq != null) {
-                String lane = agent + "@" + r.partition();
-                long s = Long.parseUnsignedLong(seq); // batch_seq is a uint64
-                Long high = highestSeq.get(lane);
-                if (high != null && Long.compareUnsigned(s, high) < 0) {
-                    outOfOrder++;
-                } else {
-                    highestSeq.put(lane, s);
-                }
+        consumer.poll(Duration.ofMillis(200)).forEach(this::count);
+    }
+
+    private void count(ConsumerRecord<byte[], byte[]> r) {
+        String id = EventRecords.eventId(r.headers());
+        Seen before = seen.get(id);
+        if (before != null) {
+            seen.put(id, new Seen(before.copies() + 1, before.firstTimestampMillis(), before.value()));
+            return;
+        }
+        seen.put(id, new Seen(1, r.timestamp(), r.value()));
+        String agent = header(r, EventRecords.AGENT_ID);
+        String seq = header(r, EventRecords.BATCH_SEQ);
+        if (agent != null && seq != null) {
+            String lane = agent + "@" + r.partition();
+            long s = Long.parseUnsignedLong(seq); // batch_seq is a uint64
+            Long high = highestSeq.get(lane);
+            if (high != null && Long.compareUnsigned(s, high) < 0) {
+                outOfOrder++;
+            } else {
+                highestSeq.put(lane, s);
             }
         }
     }
