@@ -112,6 +112,18 @@ public final class AckTimeline implements AutoCloseable {
         return -1;
     }
 
+    /**
+     * {@link #firstAckAfter} once an ack came after {@code sinceMillis}, waiting for it up to {@code timeoutMillis}
+     * after that instant: a scenario that once slept that long and then looked returns as soon as there is one.
+     */
+    public long awaitAckAfter(long sinceMillis, long timeoutMillis) throws InterruptedException {
+        long after;
+        while ((after = firstAckAfter(sinceMillis)) < 0 && System.currentTimeMillis() < sinceMillis + timeoutMillis) {
+            Thread.sleep(50);
+        }
+        return after;
+    }
+
     /** Batches acknowledged in each second since the timeline started: availability over time. */
     public List<Long> acksPerSecond() {
         List<Long> out = new ArrayList<>();

@@ -214,7 +214,8 @@ public final class ChaosContext implements AutoCloseable {
         try (TopicAudit v = new TopicAudit(bootstrap, topic)) {
             Set<String> demanded = new LinkedHashSet<>(expected);
             demanded.removeAll(exempt);
-            v.readUntil(demanded, timeout, Duration.ofSeconds(2));
+            // every copy Kafka holds by then; a scenario that bounds duplicates waits for its forwarders first
+            v.readUntil(demanded, timeout);
             long destroyedMissing = 0;
             for (String id : expected) {
                 if (v.copies(id) > 0) {
@@ -242,6 +243,12 @@ public final class ChaosContext implements AutoCloseable {
     public void close() throws InterruptedException {
         try {
             if (cluster != null) {
+                // nothing checks a clean stop here, and a graceful one waits out Kafka's 5 s shutdown timeout
+                for (int id : cluster.ids()) {
+                    if (cluster.alive(id)) {
+                        cluster.kill(id);
+                    }
+                }
                 cluster.close();
             }
             kafka.close();

@@ -18,6 +18,7 @@ public final class IntakeNode implements AutoCloseable {
     /** WAL settings for a small test node; a scenario may override any of them. */
     public static final Map<String, String> SMALL_WAL = Map.of("blockSize", "1MiB", "rollCycle", "FIVE_MINUTELY",
             "minFreeBytes", "64MiB", "maxBytes", "4GiB");
+    private static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC");
 
     private final ChaosHome home;
     private final String id;
@@ -86,7 +87,7 @@ public final class IntakeNode implements AutoCloseable {
 
     /** Starts the process and waits for /readyz; returns the milliseconds from spawn to ready. */
     public long start() throws IOException, InterruptedException {
-        return start(List.of("-Xmx256m", "-XX:+UseSerialGC"), List.of());
+        return start(DEFAULT_JVM_OPTIONS, List.of());
     }
 
     /**
@@ -94,16 +95,25 @@ public final class IntakeNode implements AutoCloseable {
      * --nofile=N --}, which execs the JVM: the pid stays the intake's), and waits for /readyz.
      */
     public long start(List<String> jvmOptions, List<String> wrapper) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        spawn(jvmOptions, wrapper);
+        awaitReady();
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /** Starts the process without waiting for it ({@link #awaitReady()} does): nodes that start together. */
+    public void spawn() throws IOException {
+        spawn(DEFAULT_JVM_OPTIONS, List.of());
+    }
+
+    private void spawn(List<String> jvmOptions, List<String> wrapper) throws IOException {
         if (process != null && process.alive()) {
             throw new IllegalStateException(id + " is already running");
         }
-        long t0 = System.nanoTime();
         starts++;
         List<String> command = new java.util.ArrayList<>(wrapper);
         command.addAll(home.command(jvmOptions, List.of("intake", "--config", config.toString())));
         process = ChildProcess.start(id, command, log(), Map.of());
-        awaitReady(Duration.ofSeconds(60));
-        return (System.nanoTime() - t0) / 1_000_000;
     }
 
     public void kill() throws InterruptedException {
@@ -134,6 +144,11 @@ public final class IntakeNode implements AutoCloseable {
         return starts;
     }
 
+    /** Waits for the spawned process to answer /readyz, up to 60 s. */
+    public void awaitReady() throws IOException, InterruptedException {
+        awaitReady(Duration.ofSeconds(60));
+    }
+
     private void awaitReady(Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
@@ -156,6 +171,20 @@ public final class IntakeNode implements AutoCloseable {
     /** Status and body of a GET, e.g. "200 {\"status\":\"ready\"}" from /readyz; "-1 …" when nothing answers. */
     public String get(String path) throws InterruptedException {
         return http.get(path);
+    }
+
+    /**
+     * Waits until the forwarder has every record of the WAL confirmed by Kafka (lag 0); returns the last lag seen (NaN
+     * when unreadable).
+     */
+    public double awaitForwarded(long timeoutMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        double lag = metric("holdfast_forwarder_lag_records");
+        while (!(lag == 0) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+            lag = metric("holdfast_forwarder_lag_records");
+        }
+        return lag;
     }
 
     /** Sum of every sample of a Prometheus metric family (all label sets), or NaN when unreachable. */

@@ -18,8 +18,11 @@ public final class IntakePair implements AutoCloseable {
         IntakeNode b = ctx.intake(dir, "intake-b", topic, IntakeNode.SMALL_WAL);
         IntakePair pair = new IntakePair(a, b);
         try {
-            a.start();
-            b.start();
+            // side by side: on two cores the second JVM's start overlaps the first's
+            a.spawn();
+            b.spawn();
+            a.awaitReady();
+            b.awaitReady();
             return pair;
         } catch (IOException | RuntimeException e) {
             pair.close();

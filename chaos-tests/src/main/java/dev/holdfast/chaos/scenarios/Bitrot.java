@@ -141,7 +141,7 @@ public final class Bitrot extends Scenario {
                 r.recoveryMillis = timeline.firstAckAfter(restartAt);
                 agents.finish();
                 agents.awaitExit(180);
-                double lag = awaitForwarded(a, FORWARD_TIMEOUT_MS);
+                double lag = a.awaitForwarded(FORWARD_TIMEOUT_MS);
                 ctx.log("%s: +%d s load ended, forwarder lag %.0f", name(), (System.currentTimeMillis() - t0) / 1000,
                         lag);
                 r.fact("forwarded events after the restart", (long) a.metric("holdfast_forwarder_sent_events_total"));
@@ -382,17 +382,6 @@ public final class Bitrot extends Scenario {
             Thread.sleep(20);
         }
         a.kill();
-    }
-
-    /** Waits for the forwarder's lag to reach 0; returns the last lag seen (NaN when unreadable). */
-    private static double awaitForwarded(IntakeNode a, long timeoutMillis) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        double lag = a.metric("holdfast_forwarder_lag_records");
-        while (!(lag == 0) && System.currentTimeMillis() < deadline) {
-            Thread.sleep(200);
-            lag = a.metric("holdfast_forwarder_lag_records");
-        }
-        return lag;
     }
 
     private static String readFrom(Path file, long offset) throws IOException {

@@ -117,7 +117,6 @@ public final class BrokerLoss extends Scenario {
                     long drainedAt = awaitLag(intake, 120_000);
                     r.fact("backlog drained ms after return", drainedAt - returnedAt);
                     r.check(intake.alive(), "the intake died while brokers were lost");
-                    Thread.sleep(3000); // live load after the return
 
                     ctx.verifyDelivery(r, cluster.bootstrap(), topic, List.of(agents), timeline, Set.of(),
                             Duration.ofSeconds(120));

@@ -83,7 +83,7 @@ public final class DiskFull extends Scenario {
                     boolean aliveWhenFull = a.alive() && a.status("/healthz") == 200;
                     Files.delete(filler);
                     long freedAt = System.currentTimeMillis();
-                    Thread.sleep(5000);
+                    bulkTimeline.awaitAckAfter(freedAt, 5000); // bulk is accepted again
                     r.fact("WAL size/budget/free MiB after", mib(a.metric("holdfast_wal_size_bytes")) + "/"
                             + mib(a.metric("holdfast_wal_budget_bytes")) + "/" + mib(a.metric("holdfast_wal_disk_free_bytes"))
                             + " (pressure " + a.metric("holdfast_wal_pressure_level") + ")");

@@ -61,10 +61,11 @@ public final class DnsLoss extends Scenario {
                 Thread.sleep(Math.max(0, lostAt + loss * 1000L - System.currentTimeMillis()));
                 long during = agents.ackedCount() - before;
                 Files.writeString(hosts, names);
+                long restoredAt = System.currentTimeMillis();
                 r.fact("DNS down s", (System.currentTimeMillis() - lostAt) / 1000);
                 r.fact("acks while DNS was down (batches)", during);
                 r.check(during > 0, "shipping stopped while DNS was down");
-                Thread.sleep(3000);
+                timeline.awaitAckAfter(restoredAt, 3000);
                 ctx.verifyDelivery(r, topic, List.of(agents), timeline);
                 JsonNode rep = agents.report();
                 long lookups = rep.path("dnsLookups").asLong();

@@ -43,6 +43,13 @@ public final class FrozenIntake extends Scenario {
                 a.thaw();
                 r.fact("frozen s", (System.currentTimeMillis() - frozenAt) / 1000);
                 Thread.sleep(5000);
+                // the duplicates are bounded below: counted once both intakes have forwarded all they hold
+                agents.finish();
+                agents.awaitExit(180);
+                for (IntakeNode node : List.of(a, nodes.b())) {
+                    double lag = node.awaitForwarded(60_000);
+                    r.check(lag == 0, node.id() + " still had " + lag + " records to forward 60 s after the load");
+                }
                 ctx.verifyDelivery(r, topic, List.of(agents), timeline);
                 r.check(nodes.bothAlive(), "an intake died after the freeze");
             }

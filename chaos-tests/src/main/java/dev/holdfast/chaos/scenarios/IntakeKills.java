@@ -54,7 +54,7 @@ public final class IntakeKills extends Scenario {
                 }
                 ctx.log("%s: %d kills (%d of intake-a), restart-to-ready ms %s", name(), kills, killedA, restartMillis);
                 r.check(agents.process().alive(), "the agents died during the kills: " + agents.process().logTail(500));
-                Thread.sleep(2000);
+                timeline.awaitAckAfter(killedAt.get(killedAt.size() - 1), 5000); // the last kill's recovery, seen
                 // recovery: the longest any kill kept every agent from getting an ack
                 r.recoveryMillis = killedAt.stream().mapToLong(timeline::firstAckAfter).max().orElse(-1);
                 ctx.verifyDelivery(r, topic, List.of(agents), timeline);

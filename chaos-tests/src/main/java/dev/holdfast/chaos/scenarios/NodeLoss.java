@@ -49,8 +49,10 @@ public final class NodeLoss extends Scenario {
              IntakeNode b = new IntakeNode(ctx.home(), "intake-b", dir, dir.resolve("intake-b-data"),
                      cluster.bootstrap(), topic, IntakeNode.SMALL_WAL, "replicated");
              AckTimeline timeline = new AckTimeline()) {
-            a.start();
-            b.start();
+            a.spawn();
+            b.spawn();
+            a.awaitReady();
+            b.awaitReady();
             LoadAgents agents = LoadAgents.start(ctx.home(), dir,
                     LoadAgents.Spec.of("nodeloss", a.address() + "," + b.address(), 4, 20));
             timeline.watch(agents.ackLog());

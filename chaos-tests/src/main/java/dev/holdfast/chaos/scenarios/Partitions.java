@@ -52,8 +52,7 @@ public final class Partitions extends Scenario {
                 pa.heal();
                 pb.heal();
                 long healedAt = System.currentTimeMillis();
-                Thread.sleep(4000);
-                long resumeMs = timeline.firstAckAfter(healedAt);
+                long resumeMs = timeline.awaitAckAfter(healedAt, 4000);
                 r.recoveryMillis = resumeMs;
                 r.fact("agent partition s", (healedAt - cutAt) / 1000);
                 r.fact("acks while agents were cut off", during);

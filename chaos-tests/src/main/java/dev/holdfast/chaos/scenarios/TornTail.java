@@ -54,7 +54,7 @@ public final class TornTail extends Scenario {
                 r.recoveryMillis = System.currentTimeMillis() - killedAt;
                 r.fact("restart-to-ready ms", readyMs);
                 r.check(readyMs < 10_000, "the restart after the damage took " + readyMs + " ms");
-                Thread.sleep(3000);
+                timeline.awaitAckAfter(System.currentTimeMillis(), 3000); // the agents are back
                 ctx.verifyDelivery(r, topic, List.of(agents), timeline);
                 r.check(agents.ackedBatches().stream().noneMatch(l -> l.startsWith(WalDamage.AGENT + " ")),
                         "the damaged batch was acknowledged");
