@@ -50,7 +50,7 @@ class TokenIngestBenchTest {
             // the token's line grants bench-*, not other-*: refused, nothing written for it
             // (an agent refused keeps retrying, as a shipper whose token may yet be fixed would: --duration ends it)
             CliErrorsTest.Run other = CliErrorsTest.run("bench", "ingest", "--target", target, "--agents", "1",
-                    "--duration", "3", "--agent-prefix", "other", "--token-file", tokenFile.toString());
+                    "--warmup", "0", "--duration", "2", "--agent-prefix", "other", "--token-file", tokenFile.toString());
             assertNotEquals(0, other.exitCode(), other.toString());
             assertTrue(other.everythingOnStderr().contains("PERMISSION_DENIED"), other.toString());
             assertTrue(other.everythingOnStderr().contains("refused this agent"), "says what would fix it: " + other);
@@ -58,7 +58,7 @@ class TokenIngestBenchTest {
 
             // and without the token at all
             CliErrorsTest.Run none = CliErrorsTest.run("bench", "ingest", "--target", target, "--agents", "1",
-                    "--duration", "3");
+                    "--warmup", "0", "--duration", "2");
             assertNotEquals(0, none.exitCode(), none.toString());
             assertTrue(none.everythingOnStderr().contains("UNAUTHENTICATED"), none.toString());
             assertTrue(none.everythingOnStderr().contains("check its token file or client certificate"), none.toString());

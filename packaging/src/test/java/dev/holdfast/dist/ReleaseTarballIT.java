@@ -219,7 +219,7 @@ class ReleaseTarballIT {
 
             Path acked = tmp.resolve("acked.log");
             List<String> bench = new ArrayList<>(List.of("bench", "ingest", "--target", "127.0.0.1:" + grpc,
-                    "--agents", "2", "--duration", "2", "--acked-log", acked.toString()));
+                    "--agents", "2", "--warmup", "0", "--duration", "2", "--acked-log", acked.toString()));
             bench.addAll(List.of(tlsClient));
             Result b = run(Duration.ofMinutes(2), bench.toArray(String[]::new));
             assertEquals(0, b.exit(), b.output());
