@@ -46,6 +46,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class KafkaSecurityForwardingTest {
     static final String SCRAM_PASSWORD = "scram-Secret-4c1d9e";
     static final String PLAIN_PASSWORD = "plain-Secret-77ab0f";
+    /** How long a refused forwarder runs on once it has said so (the forwarder retries within a second or two). */
+    static final Duration AFTER_REFUSAL = Duration.ofSeconds(3);
 
     @TempDir
     static Path dir;
@@ -149,6 +151,24 @@ class KafkaSecurityForwardingTest {
         }
     }
 
+    /**
+     * Waits until the forwarder has said {@code times} times in all that Kafka refused its credentials, then lets it
+     * run {@link #AFTER_REFUSAL} longer: time enough for a refusal taken for a permanent error to dead-letter
+     * something or mark a record forwarded.
+     */
+    private void awaitRefusal(String line, int times) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (refusals(line) < times) {
+            assertTrue(System.nanoTime() < deadline, "not said " + times + " times within 30 s: " + line);
+            Thread.sleep(20);
+        }
+        Thread.sleep(AFTER_REFUSAL.toMillis());
+    }
+
+    private long refusals(String line) {
+        return logs().lines().filter(l -> l.contains(line)).count();
+    }
+
     /** Appends 20 batches of 5 events, forwards them with {@code security} and reads all 100 back. */
     private void forwards(String topic, String bootstrap, KafkaClientSecurity security) throws Exception {
         try (Wal wal = Wal.open(WalConfig.defaults(tmp.resolve("wal"), false), CommitListener.NONE)) {
@@ -194,17 +214,18 @@ class KafkaSecurityForwardingTest {
             append(wal, topic, 10, 5);
             ForwarderConfig config = ForwarderConfig.defaults(listeners.saslSslBootstrap(), topic, "node-s",
                     tmp.resolve("fw"));
+            String refused = "Kafka authentication failed at " + listeners.saslSslBootstrap()
+                    + " (SASL_SSL SCRAM-SHA-512 as user holdfast)";
             try (Forwarder fw = new Forwarder(config.withSecurity(scram("not-the-password")), wal,
                     new SimpleMeterRegistry()).start()) {
-                Thread.sleep(8_000);
+                awaitRefusal(refused, 1);
                 assertFalse(fw.isConfirmed(wal.lastIndex()), "nothing can have been forwarded");
             }
             Path deadLetters = config.deadLetterDir().resolve(DeadLetterFile.NAME);
             assertTrue(!Files.exists(deadLetters) || DeadLetterFile.read(deadLetters).entries().isEmpty(),
                     "nothing may be dead-lettered for a wrong password");
             String logs = logs();
-            assertEquals(1, logs.lines().filter(l -> l.contains("Kafka authentication failed at "
-                    + listeners.saslSslBootstrap() + " (SASL_SSL SCRAM-SHA-512 as user holdfast)")).count(), logs);
+            assertEquals(1, refusals(refused), logs);
             assertFalse(logs.contains("not-the-password"));
 
             // fixed and restarted: everything that waited is forwarded
@@ -226,6 +247,7 @@ class KafkaSecurityForwardingTest {
                 .resolve("forwarder.security", System::getenv);
         KafkaClientSecurity noClientCert = new KafkaSecurity(KafkaSecurity.Protocol.SSL,
                 new KafkaSecurity.Tls(pki.caCert(), null, null), null).resolve("forwarder.security", System::getenv);
+        String refusedTls = "Kafka authentication failed at " + listeners.sslBootstrap() + " (SSL)";
         int topic = 0;
         for (KafkaClientSecurity refused : List.of(wrongCa, noClientCert)) {
             try (Wal wal = Wal.open(WalConfig.defaults(tmp.resolve("wal-" + topic), false), CommitListener.NONE)) {
@@ -233,7 +255,7 @@ class KafkaSecurityForwardingTest {
                 ForwarderConfig config = ForwarderConfig.defaults(listeners.sslBootstrap(), "sec-tls-" + topic++,
                         "node-s", tmp.resolve("fw-" + topic)).withSecurity(refused);
                 try (Forwarder fw = new Forwarder(config, wal, new SimpleMeterRegistry()).start()) {
-                    Thread.sleep(6_000);
+                    awaitRefusal(refusedTls, topic);
                     assertFalse(fw.isConfirmed(wal.lastIndex()), refused + ": nothing can have been forwarded");
                 }
                 Path deadLetters = config.deadLetterDir().resolve(DeadLetterFile.NAME);
@@ -241,8 +263,7 @@ class KafkaSecurityForwardingTest {
                         refused + ": nothing may be dead-lettered for a failed handshake");
             }
         }
-        assertEquals(2, logs().lines().filter(l -> l.contains("Kafka authentication failed at "
-                + listeners.sslBootstrap() + " (SSL)")).count(), logs());
+        assertEquals(2, refusals(refusedTls), logs());
     }
 
     @Test
