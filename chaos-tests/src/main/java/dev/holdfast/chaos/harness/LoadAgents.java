@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -134,6 +135,31 @@ public final class LoadAgents implements AutoCloseable {
         }
         try (var lines = Files.lines(ackLog)) {
             return lines.count();
+        }
+    }
+
+    /**
+     * Waits until every agent of the group has had a batch acknowledged (each has resolved its targets and holds a
+     * stream); false when one has not within {@code timeoutMillis}. A fault that must find the agents already
+     * shipping waits for this rather than for a fixed time, which a slow JVM start can outlast.
+     */
+    public boolean awaitEveryAgentAcked(long timeoutMillis) throws IOException, InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (true) {
+            Set<String> agents = new HashSet<>();
+            for (String line : ackedBatches()) {
+                int sp = line.indexOf(' ');
+                if (sp > 0) {
+                    agents.add(line.substring(0, sp));
+                }
+            }
+            if (agents.size() >= spec.agents()) {
+                return true;
+            }
+            if (System.currentTimeMillis() >= deadline || !process.alive()) {
+                return false;
+            }
+            Thread.sleep(100);
         }
     }
 

@@ -67,7 +67,8 @@ public final class BrokerLoss extends Scenario {
                         LoadAgents.Spec.of("brokerloss", intake.address(), 4, 25));
                 timeline.watch(agents.ackLog());
                 try (agents) {
-                    Thread.sleep(5000);
+                    r.check(agents.awaitEveryAgentAcked(60_000), "an agent shipped nothing before the fault");
+                    Thread.sleep(2000);
                     List<Long> faultsEnded = new ArrayList<>();
 
                     // 1. the leader of partition 0 crashes: the others take over within the broker session (6 s)

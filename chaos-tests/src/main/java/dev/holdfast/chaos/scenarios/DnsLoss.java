@@ -51,7 +51,10 @@ public final class DnsLoss extends Scenario {
             long startedAt = System.currentTimeMillis();
             try (LoadAgents agents = LoadAgents.start(ctx.home(), dir, spec)) {
                 timeline.watch(agents.ackLog());
-                Thread.sleep(5000);
+                // the names go only once every agent has resolved them and shipped: a JVM that starts slowly
+                // would otherwise first look them up after they are gone, with no address to fall back on
+                r.check(agents.awaitEveryAgentAcked(60_000), "an agent shipped nothing before the names were removed");
+                Thread.sleep(2000);
                 Files.writeString(hosts, "# the intake names are gone\n");
                 long lostAt = System.currentTimeMillis();
                 long before = agents.ackedCount();

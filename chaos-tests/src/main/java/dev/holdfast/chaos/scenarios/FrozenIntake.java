@@ -36,7 +36,8 @@ public final class FrozenIntake extends Scenario {
             LoadAgents.Spec spec = LoadAgents.Spec.of("frozen", nodes.targets(), 4, 15);
             try (LoadAgents agents = LoadAgents.start(ctx.home(), dir, spec)) {
                 timeline.watch(agents.ackLog());
-                Thread.sleep(5000);
+                r.check(agents.awaitEveryAgentAcked(60_000), "an agent shipped nothing before the fault");
+                Thread.sleep(2000);
                 a.freeze();
                 long frozenAt = System.currentTimeMillis();
                 Thread.sleep(freeze * 1000L);

@@ -44,7 +44,8 @@ public final class KafkaOutage extends Scenario {
                     LoadAgents.Spec.of("outage", nodes.targets(), 4, 25));
             timeline.watch(agents.ackLog());
             try (agents) {
-                Thread.sleep(5000);
+                r.check(agents.awaitEveryAgentAcked(60_000), "an agent shipped nothing before the fault");
+                Thread.sleep(2000);
                 long before = agents.ackedCount();
                 ctx.kafka().kill();
                 ctx.log("%s: broker SIGKILLed for %d s", name(), outage);
