@@ -178,9 +178,17 @@ public final class IntakeNode implements AutoCloseable {
      * when unreadable).
      */
     public double awaitForwarded(long timeoutMillis) throws InterruptedException {
+        return awaitLag(0, timeoutMillis);
+    }
+
+    /**
+     * Waits until the forwarder's lag (WAL records not yet confirmed by Kafka) is at most {@code settled}, the margin
+     * live load keeps in flight; returns the last lag seen (NaN when unreadable).
+     */
+    public double awaitLag(double settled, long timeoutMillis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         double lag = metric("holdfast_forwarder_lag_records");
-        while (!(lag == 0) && System.currentTimeMillis() < deadline) {
+        while (!(lag <= settled) && System.currentTimeMillis() < deadline) {
             Thread.sleep(100);
             lag = metric("holdfast_forwarder_lag_records");
         }

@@ -23,7 +23,7 @@ import java.util.stream.LongStream;
  */
 public final class KafkaOutage extends Scenario {
     private static final int OUTAGE_SECONDS = 60;
-    /** Lag (records) that counts as drained while live load keeps arriving: well under a second of it. */
+    /** Lag (records) of one intake that counts as drained while live load keeps arriving: well under a second of it. */
     private static final double LAG_SETTLED = 50;
 
     public KafkaOutage() {
@@ -55,7 +55,10 @@ public final class KafkaOutage extends Scenario {
                 long returnedAt = System.currentTimeMillis();
                 ctx.kafka().start();
                 long brokerReadyMs = System.currentTimeMillis() - returnedAt;
-                long drainedMs = awaitLagZero(a, b, 120_000) - returnedAt;
+                long drainDeadline = System.currentTimeMillis() + 120_000;
+                a.awaitLag(LAG_SETTLED, 120_000);
+                b.awaitLag(LAG_SETTLED, Math.max(0, drainDeadline - System.currentTimeMillis()));
+                long drainedMs = System.currentTimeMillis() - returnedAt;
                 r.fact("acked during outage (batches)", atReturn - before);
                 r.fact("WAL backlog at broker return (records)", (long) lagAtReturn);
                 r.fact("broker restart ms", brokerReadyMs);
@@ -89,17 +92,5 @@ public final class KafkaOutage extends Scenario {
     /** Records in both intakes' WALs not yet confirmed by Kafka. */
     private static double lag(IntakeNode a, IntakeNode b) throws InterruptedException {
         return a.metric("holdfast_forwarder_lag_records") + b.metric("holdfast_forwarder_lag_records");
-    }
-
-    /** Polls the forwarders' lag until it has settled; returns the wall-clock millis when it had. */
-    private static long awaitLagZero(IntakeNode a, IntakeNode b, long timeoutMillis) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        while (System.currentTimeMillis() < deadline) {
-            if (lag(a, b) <= LAG_SETTLED) {
-                return System.currentTimeMillis();
-            }
-            Thread.sleep(100);
-        }
-        return deadline;
     }
 }
