@@ -219,12 +219,12 @@ class ReleaseTarballIT {
 
             Path acked = tmp.resolve("acked.log");
             List<String> bench = new ArrayList<>(List.of("bench", "ingest", "--target", "127.0.0.1:" + grpc,
-                    "--agents", "2", "--warmup", "0", "--duration", "2", "--acked-log", acked.toString()));
+                    "--agents", "2", "--batches", "5", "--acked-log", acked.toString()));
             bench.addAll(List.of(tlsClient));
             Result b = run(Duration.ofMinutes(2), bench.toArray(String[]::new));
             assertEquals(0, b.exit(), b.output());
             try (var lines = Files.lines(acked)) {
-                assertTrue(lines.count() > 0, "no batch acknowledged: " + b.output());
+                assertEquals(10, lines.count(), "2 agents x 5 batches acknowledged: " + b.output());
             }
             intake.stop();
         }
@@ -234,7 +234,7 @@ class ReleaseTarballIT {
         assertEquals(0, verify.exit(), verify.output());
         Matcher records = Pattern.compile("records verified: (\\d+)").matcher(verify.output());
         assertTrue(records.find(), verify.output());
-        assertTrue(Long.parseLong(records.group(1)) > 1, "the shipper's and the bench's batches: " + verify.output());
+        assertTrue(Long.parseLong(records.group(1)) > 10, "the shipper's and the bench's batches: " + verify.output());
     }
 
     // ---- running bin/holdfast ----
